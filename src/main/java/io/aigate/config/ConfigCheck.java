@@ -1,0 +1,139 @@
+package io.aigate.config;
+
+import io.quarkus.runtime.Startup;
+import io.quarkus.runtime.configuration.ConfigurationException;
+import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Refuses to start on a configuration that cannot work, with one sentence that names the key and the fix. Runs before
+ * every other start-up bean, so nothing half-built ever serves a request.
+ */
+@Startup(0)
+@Singleton
+public class ConfigCheck {
+
+    ConfigCheck(AigateConfig config) {
+        check(config);
+    }
+
+    static void check(AigateConfig config) {
+        if (config.backends().isEmpty()) {
+            fail("aigate.backends is empty: define at least one backend, e.g. aigate.backends.aoai.url=https://myres.openai.azure.com.");
+        }
+        if (config.routes().isEmpty()) {
+            fail("aigate.routes is empty: define at least one route, e.g. aigate.routes.all.deployments=* and aigate.routes.all.backend=aoai.");
+        }
+        config.backends().forEach((name, backend) -> checkBackend(name, backend, config.identity().allowImds()));
+        Map<String, String> owner = new HashMap<>();
+        config.routes().forEach((name, route) -> {
+            String key = "aigate.routes." + name;
+            if (!config.backends().containsKey(route.backend())) {
+                fail(key + ".backend names '" + route.backend() + "', which is not defined: use one of "
+                        + config.backends().keySet() + " or add aigate.backends." + route.backend() + ".url.");
+            }
+            for (String deployment : route.deployments()) {
+                if (deployment.isBlank()) {
+                    fail(key + ".deployments has an empty entry: list deployment names separated by commas, or *.");
+                }
+                String previous = owner.putIfAbsent(deployment, name);
+                if (previous != null && !previous.equals(name)) {
+                    fail(key + ".deployments repeats '" + deployment + "', already in aigate.routes." + previous
+                            + ".deployments: keep each deployment (and *) in one route only.");
+                }
+            }
+        });
+        if (config.request().maxBodySize().asLongValue() < 1024
+                || config.request().maxBodySize().asLongValue() > Integer.MAX_VALUE) {
+            fail("aigate.request.max-body-size must be between 1K and 2G: set a size such as 1M.");
+        }
+    }
+
+    private static void checkBackend(String name, AigateConfig.Backend backend, boolean allowImds) {
+        String key = "aigate.backends." + name;
+        String url = backend.url().orElse("");
+        if (url.isBlank()) {
+            fail(key + ".url is not set: set it to the backend's base URL, e.g. https://myres.openai.azure.com.");
+        }
+        URI uri;
+        try {
+            uri = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException(key + ".url is not a valid URL: use the form https://host[:port][/path].");
+        }
+        if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
+                || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            fail(key + ".url must be an http or https URL with a host and no query, e.g. https://myres.openai.azure.com.");
+        }
+        if (backend.stripPrefix().isPresent() && !backend.stripPrefix().get().startsWith("/")) {
+            fail(key + ".strip-prefix must start with '/', e.g. /openai/v1.");
+        }
+        if (backend.timeout().isNegative() || backend.timeout().isZero()
+                || backend.connectTimeout().isNegative() || backend.connectTimeout().isZero()) {
+            fail(key + ".timeout and " + key + ".connect-timeout must be positive durations, e.g. 300s and 5s.");
+        }
+        if (backend.maxConnections() < 1) {
+            fail(key + ".max-connections must be at least 1.");
+        }
+        switch (backend.credential()) {
+            case API_KEY -> checkApiKey(key, backend);
+            case MANAGED_IDENTITY -> checkManagedIdentity(key, backend, allowImds);
+            case NONE -> {
+            }
+        }
+    }
+
+    private static void checkApiKey(String key, AigateConfig.Backend backend) {
+        if (backend.apiKeyEnv().isPresent() == backend.apiKeyFile().isPresent()) {
+            fail(key + ".credential=api-key needs exactly one of " + key + ".api-key-env (an environment variable) or "
+                    + key + ".api-key-file (a mounted file).");
+        }
+        backend.apiKeyEnv().ifPresent(variable -> {
+            if (env(variable).filter(v -> !v.isBlank()).isEmpty()) {
+                fail(key + ".api-key-env names " + variable + ", which is not set: set that environment variable "
+                        + "or use " + key + ".api-key-file.");
+            }
+        });
+        backend.apiKeyFile().ifPresent(file -> {
+            if (!Files.isReadable(Path.of(file))) {
+                fail(key + ".api-key-file " + file + " cannot be read: mount the key there or fix the path.");
+            }
+        });
+    }
+
+    private static void checkManagedIdentity(String key, AigateConfig.Backend backend, boolean allowImds) {
+        if (!backend.resource().startsWith("https://") && !backend.resource().startsWith("api://")) {
+            fail(key + ".resource must be an audience URI such as https://cognitiveservices.azure.com.");
+        }
+        if (env("AZURE_FEDERATED_TOKEN_FILE").isPresent()) {
+            if (env("AZURE_TENANT_ID").isEmpty()) {
+                fail("AZURE_FEDERATED_TOKEN_FILE is set but AZURE_TENANT_ID is not: label the pod "
+                        + "azure.workload.identity/use=true so the webhook sets both, or set AZURE_TENANT_ID.");
+            }
+            if (backend.clientId().isEmpty() && env("AZURE_CLIENT_ID").isEmpty()) {
+                fail(key + ".client-id is not set and neither is AZURE_CLIENT_ID: annotate the service account with "
+                        + "azure.workload.identity/client-id or set " + key + ".client-id.");
+            }
+        } else if (!allowImds && System.getenv("IDENTITY_ENDPOINT") == null && System.getenv("MSI_ENDPOINT") == null) {
+            // MSAL reads these from the process environment itself, so only real environment variables count here
+            fail(key + ".credential=managed-identity would use the instance-metadata endpoint, which "
+                    + "aigate.identity.allow-imds=false forbids: set IDENTITY_ENDPOINT and IDENTITY_HEADER, or "
+                    + "AZURE_FEDERATED_TOKEN_FILE, or allow IMDS.");
+        }
+    }
+
+    private static Optional<String> env(String name) {
+        return ConfigProvider.getConfig().getOptionalValue(name, String.class);
+    }
+
+    private static void fail(String sentence) {
+        throw new ConfigurationException(sentence);
+    }
+}

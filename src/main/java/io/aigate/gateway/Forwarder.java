@@ -1,0 +1,175 @@
+package io.aigate.gateway;
+
+import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.RequestContext;
+import io.netty.channel.ConnectTimeoutException;
+import io.quarkus.runtime.ShutdownEvent;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
+
+import java.net.URI;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Sends the request to its backend and streams the answer back as it arrives: each chunk (each SSE event) is written
+ * to the caller when the backend sends it, with back-pressure both ways. Nothing here blocks.
+ */
+@Singleton
+public class Forwarder {
+
+    private static final Logger LOG = Logger.getLogger(Forwarder.class);
+    private static final Set<HttpMethod> BODILESS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.DELETE,
+            HttpMethod.OPTIONS);
+
+    /** One connection pool per backend, with the backend's own timeouts. */
+    record Backend(String name, HttpClient client, String host, int port, boolean ssl, String basePath,
+                   String stripPrefix, long connectTimeoutMillis, long timeoutMillis) {
+
+        String uri(String path, String query) {
+            String rest = path;
+            if (stripPrefix != null && rest.startsWith(stripPrefix)) {
+                rest = rest.substring(stripPrefix.length());
+                if (!rest.startsWith("/")) {
+                    rest = "/" + rest;
+                }
+            }
+            String full = basePath + rest;
+            return query == null || query.isEmpty() ? full : full + '?' + query;
+        }
+    }
+
+    private final Map<String, Backend> backends = new HashMap<>();
+    private final GatewayMetrics metrics;
+
+    Forwarder(AigateConfig config, Vertx vertx, GatewayMetrics metrics) {
+        this.metrics = metrics;
+        config.backends().forEach((name, b) -> {
+            URI url = URI.create(b.url().orElseThrow());
+            boolean ssl = "https".equalsIgnoreCase(url.getScheme());
+            int port = url.getPort() > 0 ? url.getPort() : ssl ? 443 : 80;
+            String basePath = url.getRawPath() == null ? "" : url.getRawPath().replaceAll("/+$", "");
+            HttpClientOptions options = new HttpClientOptions()
+                    .setSsl(ssl)
+                    .setVerifyHost(true)
+                    .setKeepAlive(true)
+                    .setTcpNoDelay(true)
+                    .setConnectTimeout((int) b.connectTimeout().toMillis())
+                    // the request timeout covers the wait for headers; once a stream flows, a backend that goes silent
+                    // for as long is cut off at the connection (just after, so the 504 wins the race before headers)
+                    .setReadIdleTimeout((int) b.timeout().toMillis() + 100)
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    // compressed bodies are relayed as they are; aigate never inflates them itself
+                    .setDecompressionSupported(false)
+                    .setTryUseCompression(false);
+            HttpClient client = vertx.httpClientBuilder()
+                    .with(options)
+                    .with(new PoolOptions().setHttp1MaxSize(b.maxConnections()))
+                    .build();
+            backends.put(name, new Backend(name, client, url.getHost(), port, ssl, basePath,
+                    b.stripPrefix().orElse(null), b.connectTimeout().toMillis(), b.timeout().toMillis()));
+        });
+    }
+
+    /**
+     * @param received {@link System#nanoTime()} when the request body was complete, for the added-time metric
+     */
+    void forward(RequestContext ctx, HttpServerRequest request, long received) {
+        HttpServerResponse response = request.response();
+        if (response.closed()) {
+            return; // the caller left while the pipeline ran
+        }
+        Backend backend = backends.get(ctx.backendName());
+        RequestOptions options = new RequestOptions()
+                .setMethod(request.method())
+                .setHost(backend.host())
+                .setPort(backend.port())
+                .setSsl(backend.ssl())
+                .setURI(backend.uri(ctx.path(), ctx.outboundQuery()))
+                .setHeaders(ctx.outboundHeaders())
+                .setConnectTimeout(backend.connectTimeoutMillis())
+                .setIdleTimeout(backend.timeoutMillis());
+        backend.client().request(options).onComplete(connected -> {
+            if (connected.failed()) {
+                backendFailed(ctx, response, connected.cause());
+                return;
+            }
+            HttpClientRequest outbound = connected.result();
+            // a caller that hangs up stops the backend too: it would otherwise go on generating (and billing) tokens
+            response.closeHandler(v -> outbound.reset());
+            long sentAt = System.nanoTime();
+            (ctx.body().length() == 0 && BODILESS.contains(request.method()) ? outbound.send()
+                    : outbound.send(ctx.body())).onComplete(answered -> {
+                if (answered.failed()) {
+                    backendFailed(ctx, response, answered.cause());
+                } else {
+                    relay(ctx, request, answered.result(), sentAt - received);
+                }
+            });
+        });
+    }
+
+    private void relay(RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, long addedBefore) {
+        long headersAt = System.nanoTime();
+        HttpServerResponse response = request.response();
+        if (response.closed()) {
+            answer.request().reset();
+            return;
+        }
+        response.setStatusCode(answer.statusCode());
+        if (answer.statusMessage() != null) {
+            response.setStatusMessage(answer.statusMessage());
+        }
+        HopByHop.copyResponseHeaders(answer.headers(), response.headers());
+        if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && request.version() != HttpVersion.HTTP_1_0) {
+            response.setChunked(true);
+        }
+        metrics.overhead(ctx.routeName(), addedBefore + (System.nanoTime() - headersAt));
+        answer.pipe().endOnFailure(false).to(response).onFailure(err -> {
+            // never end a cut stream cleanly: the caller must see it was cut, not a short but complete answer
+            metrics.cut(ctx.routeName(), ctx.backendName(), response.closed() ? "caller" : "backend");
+            if (!response.closed()) {
+                LOG.warnf("backend %s: response cut after headers (%s)", ctx.backendName(), describe(err));
+                response.reset();
+            }
+            answer.request().reset();
+        });
+    }
+
+    private void backendFailed(RequestContext ctx, HttpServerResponse response, Throwable err) {
+        boolean timeout = err instanceof TimeoutException || err instanceof ConnectTimeoutException
+                || err.getClass().getSimpleName().contains("Timeout");
+        LOG.warnf("backend %s: %s (%s)", ctx.backendName(), timeout ? "timed out" : "unreachable", describe(err));
+        if (response.headWritten()) {
+            response.reset();
+            return;
+        }
+        ApimError.send(response, timeout ? 504 : 502, timeout ? ApimError.GATEWAY_TIMEOUT : ApimError.BAD_GATEWAY,
+                Map.of(), false);
+    }
+
+    private static String describe(Throwable err) {
+        String message = err.getMessage();
+        return err.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    void close(@Observes ShutdownEvent event) {
+        backends.values().forEach(b -> b.client().close());
+    }
+}

@@ -1,0 +1,61 @@
+package io.aigate.gateway;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.inject.Singleton;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Data-path metrics. Tags come only from configuration (route, backend) and the status code, so cardinality is fixed
+ * by the operator, never by callers. Meters are looked up once per tag combination, not built per request.
+ */
+@Singleton
+public class GatewayMetrics {
+
+    private static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5),
+            Duration.ofMillis(25), Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),
+            Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(120)};
+    private static final Duration[] OVERHEAD_BUCKETS = {Duration.ofNanos(100_000), Duration.ofNanos(250_000),
+            Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
+            Duration.ofMillis(10)};
+
+    private final MeterRegistry registry;
+    private final ConcurrentMap<String, Timer> requests = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Timer> overhead = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Counter> cut = new ConcurrentHashMap<>();
+
+    GatewayMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** A finished request: from its first byte to the last byte of the answer. */
+    void request(String route, String backend, int status, long elapsedNanos) {
+        requests.computeIfAbsent(route + '\n' + backend + '\n' + status, k -> Timer.builder("aigate.requests")
+                .description("Requests through the data path, by route, backend and status")
+                .tag("route", route).tag("backend", backend).tag("status", Integer.toString(status))
+                .serviceLevelObjectives(LATENCY_BUCKETS)
+                .register(registry)).record(elapsedNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Time aigate itself spent on a forwarded request: body received to request sent, headers received to relayed. */
+    void overhead(String route, long nanos) {
+        overhead.computeIfAbsent(route, k -> Timer.builder("aigate.overhead")
+                .description("Time added by aigate, excluding the wait for the backend")
+                .tag("route", route)
+                .serviceLevelObjectives(OVERHEAD_BUCKETS)
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A response that ended early: the backend failed or went silent mid-stream, or the caller left. */
+    void cut(String route, String backend, String why) {
+        cut.computeIfAbsent(route + '\n' + backend + '\n' + why, k -> Counter.builder("aigate.responses.cut")
+                .description("Responses that ended before the backend finished")
+                .tag("route", route).tag("backend", backend).tag("why", why)
+                .register(registry)).increment();
+    }
+}

@@ -1,0 +1,105 @@
+package io.aigate.gateway;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Copies headers from one hop to the next (RFC 9110 §7.6.1): hop-by-hop headers, and any header the sender named in
+ * {@code Connection}, stay behind. Also the one place where the caller's credentials are dropped on the way in.
+ */
+final class HopByHop {
+
+    static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade");
+
+    /** Request headers aigate sets itself toward the backend. */
+    private static final Set<String> SET_BY_AIGATE = Set.of("host", "content-length", "expect");
+
+    private HopByHop() {
+    }
+
+    /**
+     * @param dropped lower-case names of caller credentials (never forwarded, whatever the pipeline decides)
+     */
+    static MultiMap requestHeaders(MultiMap inbound, Set<String> dropped) {
+        MultiMap out = HttpHeaders.headers();
+        Set<String> named = namedInConnection(inbound);
+        for (Map.Entry<String, String> header : inbound) {
+            String name = header.getKey().toLowerCase(Locale.ROOT);
+            if (!HOP_BY_HOP.contains(name) && !SET_BY_AIGATE.contains(name) && !dropped.contains(name)
+                    && !named.contains(name)) {
+                out.add(header.getKey(), header.getValue());
+            }
+        }
+        return out;
+    }
+
+    static void copyResponseHeaders(MultiMap from, MultiMap to) {
+        Set<String> named = namedInConnection(from);
+        for (Map.Entry<String, String> header : from) {
+            String name = header.getKey().toLowerCase(Locale.ROOT);
+            if (!HOP_BY_HOP.contains(name) && !named.contains(name)) {
+                to.add(header.getKey(), header.getValue());
+            }
+        }
+    }
+
+    private static Set<String> namedInConnection(MultiMap headers) {
+        String connection = headers.get(HttpHeaders.CONNECTION);
+        if (connection == null || connection.isEmpty()) {
+            return Set.of();
+        }
+        Set<String> names = new HashSet<>();
+        for (String token : connection.split(",")) {
+            names.add(token.trim().toLowerCase(Locale.ROOT));
+        }
+        return names;
+    }
+
+    /**
+     * Removes every query parameter whose (decoded, case-insensitive) name is dropped; the rest stay byte for byte,
+     * {@code api-version} included.
+     */
+    static String filterQuery(String query, Set<String> dropped) {
+        if (query == null || query.isEmpty() || dropped.isEmpty()) {
+            return query;
+        }
+        StringBuilder out = new StringBuilder(query.length());
+        int start = 0;
+        while (start <= query.length()) {
+            int end = query.indexOf('&', start);
+            if (end < 0) {
+                end = query.length();
+            }
+            if (end > start) {
+                String pair = query.substring(start, end);
+                int eq = pair.indexOf('=');
+                String name = decodeName(eq < 0 ? pair : pair.substring(0, eq));
+                if (name != null && !dropped.contains(name.toLowerCase(Locale.ROOT))) {
+                    if (out.length() > 0) {
+                        out.append('&');
+                    }
+                    out.append(pair);
+                }
+            }
+            start = end + 1;
+        }
+        return out.toString();
+    }
+
+    private static String decodeName(String raw) {
+        try {
+            return URLDecoder.decode(raw, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            // an undecodable name cannot be told apart from a credential: drop it rather than forward it
+            return null;
+        }
+    }
+}

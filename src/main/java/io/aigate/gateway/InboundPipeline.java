@@ -1,0 +1,52 @@
+package io.aigate.gateway;
+
+import io.aigate.identity.AuthenticationManagedIdentity;
+import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.RequestContext;
+import io.aigate.pipeline.Step;
+import io.vertx.core.Future;
+import jakarta.inject.Singleton;
+
+import java.util.List;
+
+/**
+ * The {@code <inbound>} section: the steps every request passes, in order, before it is forwarded. The first step that
+ * answers ends the request; the backend is contacted only after the last step says continue.
+ *
+ * <pre>
+ * &lt;inbound&gt;
+ *   &lt;authentication-managed-identity resource="…" /&gt;   layer 3: aigate's own credential for the backend
+ * &lt;/inbound&gt;
+ * </pre>
+ */
+@Singleton
+public class InboundPipeline {
+
+    private final List<Step> steps;
+
+    InboundPipeline(AuthenticationManagedIdentity authenticationManagedIdentity) {
+        this.steps = List.of(authenticationManagedIdentity);
+    }
+
+    List<Step> steps() {
+        return steps;
+    }
+
+    Future<Outcome> run(RequestContext ctx) {
+        return run(ctx, 0);
+    }
+
+    private Future<Outcome> run(RequestContext ctx, int index) {
+        if (index == steps.size()) {
+            return Future.succeededFuture(Outcome.proceed());
+        }
+        Future<Outcome> outcome;
+        try {
+            outcome = steps.get(index).apply(ctx);
+        } catch (RuntimeException e) {
+            // fail closed: a step that breaks refuses the request rather than letting it through
+            return Future.failedFuture(e);
+        }
+        return outcome.compose(o -> o.proceeds() ? run(ctx, index + 1) : Future.succeededFuture(o));
+    }
+}

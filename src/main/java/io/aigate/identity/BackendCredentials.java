@@ -1,0 +1,90 @@
+package io.aigate.identity;
+
+import com.azure.core.http.HttpClient;
+import com.azure.core.http.vertx.VertxHttpClientBuilder;
+import io.aigate.config.AigateConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.Startup;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
+
+/**
+ * One credential per backend, built at start-up. Backends that share a resource and identity share one token, so a
+ * pod with five Azure OpenAI backends still asks Entra ID for one token per lifetime.
+ */
+@Startup
+@Singleton
+public class BackendCredentials {
+
+    private static final long API_KEY_FILE_RECHECK_MILLIS = 30_000;
+
+    private final Map<String, BackendCredential> byBackend = new LinkedHashMap<>();
+    private final List<ScheduledExecutorService> refreshers = new ArrayList<>();
+
+    BackendCredentials(AigateConfig config, Vertx vertx, MeterRegistry registry) {
+        Function<String, Optional<String>> env = name -> ConfigProvider.getConfig().getOptionalValue(name, String.class);
+        HttpClient entraHttp = new VertxHttpClientBuilder().vertx(vertx).build();
+        AigateConfig.Identity identity = config.identity();
+        Map<String, RefreshingToken> tokens = new HashMap<>();
+        config.backends().forEach((name, backend) -> {
+            BackendCredential credential = switch (backend.credential()) {
+                case NONE -> new NoCredential();
+                case API_KEY -> backend.apiKeyFile()
+                        .<BackendCredential>map(file -> ProviderApiKey.fromFile(vertx, name, backend.apiKeyHeader(),
+                                backend.apiKeyScheme().map(scheme -> scheme + " ").orElse(""), file, API_KEY_FILE_RECHECK_MILLIS))
+                        .orElseGet(() -> ProviderApiKey.fromValue(name, backend.apiKeyHeader(),
+                                backend.apiKeyScheme().map(scheme -> scheme + " ").orElse(""),
+                                env.apply(backend.apiKeyEnv().orElseThrow()).orElseThrow()));
+                case MANAGED_IDENTITY -> {
+                    String label = backend.resource() + backend.clientId().map(id -> "|" + id).orElse("");
+                    yield tokens.computeIfAbsent(label, l -> new RefreshingToken(l,
+                            EntraCredentials.create(env, backend.clientId(), entraHttp), backend.resource(),
+                            refresher(), vertx, registry, System::currentTimeMillis, identity.refreshAhead(),
+                            identity.retryInitialDelay(), identity.retryMaxDelay(), identity.firstTokenWait()));
+                }
+            };
+            byBackend.put(name, credential);
+        });
+        tokens.values().forEach(RefreshingToken::start);
+    }
+
+    /**
+     * A thread of its own per identity: azure-identity blocks, and MSAL retries a failing endpoint for many seconds,
+     * which must not delay any other identity's refresh.
+     */
+    private ScheduledExecutorService refresher() {
+        ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "aigate-identity-refresh-" + refreshers.size());
+            t.setDaemon(true);
+            return t;
+        });
+        refreshers.add(refresher);
+        return refresher;
+    }
+
+    /** @return the backend's credential; backends are validated at start-up, so the name always exists */
+    public BackendCredential forBackend(String backend) {
+        return byBackend.get(backend);
+    }
+
+    public Map<String, BackendCredential> all() {
+        return byBackend;
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        refreshers.forEach(ScheduledExecutorService::shutdownNow);
+    }
+}

@@ -1,0 +1,64 @@
+package io.aigate.identity;
+
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.http.HttpClient;
+import com.azure.identity.ManagedIdentityCredentialBuilder;
+import com.azure.identity.WorkloadIdentityCredentialBuilder;
+
+import java.net.URI;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Chooses the azure-identity credential the way AKS expects: workload identity when the webhook has projected a
+ * federated token ({@code AZURE_FEDERATED_TOKEN_FILE}), otherwise the managed identity of the node or platform
+ * ({@code IDENTITY_ENDPOINT}/{@code IDENTITY_HEADER}, {@code MSI_ENDPOINT}, or the instance-metadata endpoint).
+ */
+final class EntraCredentials {
+
+    static final String FEDERATED_TOKEN_FILE = "AZURE_FEDERATED_TOKEN_FILE";
+    static final String TENANT_ID = "AZURE_TENANT_ID";
+    static final String CLIENT_ID = "AZURE_CLIENT_ID";
+    static final String AUTHORITY_HOST = "AZURE_AUTHORITY_HOST";
+
+    private EntraCredentials() {
+    }
+
+    /**
+     * @param env the environment as configuration sees it (environment variables, overridable by properties)
+     */
+    static TokenCredential create(Function<String, Optional<String>> env, Optional<String> clientId, HttpClient http) {
+        Optional<String> federatedTokenFile = env.apply(FEDERATED_TOKEN_FILE);
+        if (federatedTokenFile.isPresent()) {
+            WorkloadIdentityCredentialBuilder builder = new WorkloadIdentityCredentialBuilder()
+                    .tokenFilePath(federatedTokenFile.get())
+                    .tenantId(env.apply(TENANT_ID).orElseThrow())
+                    .clientId(clientId.or(() -> env.apply(CLIENT_ID)).orElseThrow())
+                    .httpClient(http);
+            Optional<String> authority = env.apply(AUTHORITY_HOST);
+            if (authority.isPresent()) {
+                builder.authorityHost(authority.get());
+                // MSAL's instance discovery asks a public Microsoft host about the authority: pointless for a
+                // loopback authority (tests, sandbox), which must never lead to a non-loopback connection
+                if (isLoopback(authority.get())) {
+                    builder.disableInstanceDiscovery();
+                }
+            }
+            return builder.build();
+        }
+        ManagedIdentityCredentialBuilder builder = new ManagedIdentityCredentialBuilder().httpClient(http);
+        clientId.ifPresent(builder::clientId);
+        return builder.build();
+    }
+
+    /** Literal check only: resolving a name here could itself reach the network. */
+    static boolean isLoopback(String url) {
+        try {
+            String host = URI.create(url).getHost();
+            return host != null && (host.equalsIgnoreCase("localhost") || host.startsWith("127.")
+                    || host.equals("[::1]") || host.equals("::1"));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package io.aigate.identity;
+
+import io.aigate.pipeline.Outcome;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+
+/** For backends that need no credential (a local model server, the sandbox). */
+final class NoCredential implements BackendCredential {
+
+    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
+
+    @Override
+    public Future<Outcome> authorize(MultiMap outboundHeaders) {
+        return PROCEED;
+    }
+
+    @Override
+    public boolean usable() {
+        return true;
+    }
+
+    @Override
+    public String state() {
+        return "none";
+    }
+}

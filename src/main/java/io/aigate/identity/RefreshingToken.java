@@ -1,0 +1,212 @@
+package io.aigate.identity;
+
+import com.azure.core.credential.AccessToken;
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.credential.TokenRequestContext;
+import io.aigate.pipeline.Outcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * An Entra ID token for one (resource, identity), kept warm ahead of expiry so that no request ever waits on Entra ID.
+ *
+ * <p>azure-identity's own caches are not enough for a data path: they refetch on every call in a token's last minutes
+ * and some credentials do not cache at all. So this class owns the schedule: one fetch per token lifetime, on a
+ * dedicated thread (azure-identity blocks), never on the event loop. A failed refresh keeps serving the still-valid
+ * token and retries with exponential backoff.
+ */
+final class RefreshingToken implements BackendCredential {
+
+    private static final Logger LOG = Logger.getLogger(RefreshingToken.class);
+    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
+    private static final String AUTHORIZATION = "Authorization";
+
+    /** What a request needs, precomputed once per token so the hot path only reads one volatile field. */
+    private record Held(String headerValue, long expiresAtMillis, long usableUntilMillis) {
+    }
+
+    private final String label;
+    private final TokenCredential credential;
+    private final TokenRequestContext tokenRequest;
+    private final ScheduledExecutorService refresher;
+    private final Vertx vertx;
+    private final LongSupplier clock;
+    private final long refreshAheadMillis;
+    private final long retryInitialMillis;
+    private final long retryMaxMillis;
+    private final long firstTokenWaitMillis;
+    private final Promise<Void> firstAttempt = Promise.promise();
+    private final Counter fetched;
+    private final Counter failed;
+
+    private volatile Held held;
+    private volatile int consecutiveFailures;
+    private volatile long nextAttemptAtMillis;
+    private volatile String lastFailure;
+
+    RefreshingToken(String label, TokenCredential credential, String resource, ScheduledExecutorService refresher,
+                    Vertx vertx, MeterRegistry registry, LongSupplier clock, Duration refreshAhead,
+                    Duration retryInitial, Duration retryMax, Duration firstTokenWait) {
+        this.label = label;
+        this.credential = credential;
+        this.tokenRequest = new TokenRequestContext().addScopes(scopeOf(resource));
+        this.refresher = refresher;
+        this.vertx = vertx;
+        this.clock = clock;
+        this.refreshAheadMillis = refreshAhead.toMillis();
+        this.retryInitialMillis = Math.max(1, retryInitial.toMillis());
+        this.retryMaxMillis = Math.max(retryInitialMillis, retryMax.toMillis());
+        this.firstTokenWaitMillis = firstTokenWait.toMillis();
+        this.fetched = Counter.builder("aigate.identity.token.refresh").tag("identity", label).tag("result", "success")
+                .description("Backend token fetches from Entra ID").register(registry);
+        this.failed = Counter.builder("aigate.identity.token.refresh").tag("identity", label).tag("result", "failure")
+                .description("Backend token fetches from Entra ID").register(registry);
+        Gauge.builder("aigate.identity.token.remaining", this, t -> t.secondsLeft())
+                .tag("identity", label).baseUnit("seconds")
+                .description("Lifetime left on the backend token in use (0 when none)").register(registry);
+    }
+
+    /** Scope form of an APIM-style resource: {@code https://cognitiveservices.azure.com} becomes {@code …/.default}. */
+    static String scopeOf(String resource) {
+        if (resource.endsWith("/.default")) {
+            return resource;
+        }
+        return (resource.endsWith("/") ? resource.substring(0, resource.length() - 1) : resource) + "/.default";
+    }
+
+    void start() {
+        refresher.execute(this::fetch);
+    }
+
+    private void fetch() {
+        try {
+            AccessToken token = credential.getTokenSync(tokenRequest);
+            long now = clock.getAsLong();
+            long expiresAt = token.getExpiresAt().toInstant().toEpochMilli();
+            long lifetime = Math.max(0, expiresAt - now);
+            // a token is no longer handed out in its last tenth (at most 10 s): it must survive the trip to the backend
+            long usableUntil = expiresAt - Math.min(10_000, lifetime / 10);
+            held = new Held("Bearer " + token.getToken(), expiresAt, usableUntil);
+            fetched.increment();
+            if (consecutiveFailures > 0) {
+                LOG.infof("identity %s: token refreshed after %d failed attempts", label, consecutiveFailures);
+            }
+            consecutiveFailures = 0;
+            lastFailure = null;
+            long refreshAt = expiresAt - Math.min(refreshAheadMillis, lifetime / 2);
+            if (token.getRefreshAt() != null) {
+                refreshAt = Math.min(refreshAt, token.getRefreshAt().toInstant().toEpochMilli());
+            }
+            // never spin: a credential that hands back an old cached token is asked again only after a pause
+            schedule(Math.max(retryInitialMillis, refreshAt - now));
+        } catch (RuntimeException | Error e) {
+            failed.increment();
+            int failures = ++consecutiveFailures;
+            lastFailure = e.getClass().getSimpleName();
+            long delay = Math.min(retryMaxMillis, retryInitialMillis << Math.min(20, failures - 1));
+            Held current = held;
+            boolean stillValid = current != null && clock.getAsLong() < current.usableUntilMillis;
+            LOG.warnf("identity %s: token refresh failed (%s: %s); %s; retrying in %d ms", label,
+                    e.getClass().getSimpleName(), firstLine(e.getMessage()),
+                    stillValid ? "the current token stays in use" : "no valid token: requests get 503", delay);
+            schedule(delay);
+        } finally {
+            firstAttempt.tryComplete();
+        }
+    }
+
+    private void schedule(long delayMillis) {
+        nextAttemptAtMillis = clock.getAsLong() + delayMillis;
+        if (!refresher.isShutdown()) {
+            refresher.schedule(this::fetch, delayMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public Future<Outcome> authorize(MultiMap outboundHeaders) {
+        if (setIfValid(outboundHeaders)) {
+            return PROCEED;
+        }
+        if (firstAttempt.future().isComplete() || firstTokenWaitMillis <= 0) {
+            return Future.succeededFuture(unavailable());
+        }
+        // cold start only: wait briefly for the fetch already under way, then decide on the event loop again
+        Context context = vertx.getOrCreateContext();
+        Promise<Outcome> decided = Promise.promise();
+        long timer = vertx.setTimer(firstTokenWaitMillis, id -> decided.tryComplete(unavailable()));
+        firstAttempt.future().onComplete(done -> context.runOnContext(v -> {
+            vertx.cancelTimer(timer);
+            decided.tryComplete(setIfValid(outboundHeaders) ? Outcome.proceed() : unavailable());
+        }));
+        return decided.future();
+    }
+
+    private boolean setIfValid(MultiMap outboundHeaders) {
+        Held current = held;
+        if (current != null && clock.getAsLong() < current.usableUntilMillis) {
+            outboundHeaders.set(AUTHORIZATION, current.headerValue);
+            return true;
+        }
+        return false;
+    }
+
+    private Outcome unavailable() {
+        long seconds = Math.max(1, (nextAttemptAtMillis - clock.getAsLong() + 999) / 1000);
+        return Outcome.respond(503,
+                "Backend credential unavailable: no managed-identity token could be obtained. Try again in "
+                        + seconds + " seconds.",
+                "backend_token_unavailable", Map.of("Retry-After", Long.toString(seconds)));
+    }
+
+    @Override
+    public boolean usable() {
+        Held current = held;
+        return current != null && clock.getAsLong() < current.usableUntilMillis;
+    }
+
+    @Override
+    public String state() {
+        Held current = held;
+        long now = clock.getAsLong();
+        if (current != null && now < current.usableUntilMillis) {
+            String s = "token valid for " + (current.expiresAtMillis - now) / 1000 + " s";
+            return lastFailure == null ? s : s + ", refresh failing (" + lastFailure + ")";
+        }
+        if (!firstAttempt.future().isComplete()) {
+            return "fetching first token";
+        }
+        return "no valid token (" + lastFailure + "), next attempt in "
+                + Math.max(0, nextAttemptAtMillis - now) / 1000 + " s";
+    }
+
+    String label() {
+        return label;
+    }
+
+    private double secondsLeft() {
+        Held current = held;
+        return current == null ? 0 : Math.max(0, (current.expiresAtMillis - clock.getAsLong()) / 1000.0);
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int nl = message.indexOf('\n');
+        String line = nl < 0 ? message : message.substring(0, nl);
+        return line.length() > 300 ? line.substring(0, 300) + "…" : line;
+    }
+}

@@ -1,0 +1,108 @@
+package io.aigate.pipeline;
+
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * The one object passed along the pipeline. Steps read the caller's request from it and write what the backend must
+ * receive into {@link #outboundHeaders()}; they never touch the HTTP server objects, so each step can be tested alone.
+ */
+public final class RequestContext {
+
+    private final String method;
+    private final String path;
+    private final MultiMap inboundHeaders;
+    private final String rawQuery;
+    private final String outboundQuery;
+    private final Buffer body;
+    private final String routeName;
+    private final String backendName;
+    private final String deployment;
+    private final MultiMap outboundHeaders;
+    private final long receivedNanos;
+
+    private String subscriptionId;
+    private String clientAppId;
+
+    public RequestContext(String method, String path, MultiMap inboundHeaders, String rawQuery, String outboundQuery, Buffer body,
+                          String routeName, String backendName, String deployment, MultiMap outboundHeaders,
+                          long receivedNanos) {
+        this.method = method;
+        this.path = path;
+        this.inboundHeaders = inboundHeaders;
+        this.rawQuery = rawQuery;
+        this.outboundQuery = outboundQuery;
+        this.body = body;
+        this.routeName = routeName;
+        this.backendName = backendName;
+        this.deployment = deployment;
+        this.outboundHeaders = outboundHeaders;
+        this.receivedNanos = receivedNanos;
+    }
+
+    public String method() {
+        return method;
+    }
+
+    /** The raw request path, already checked to stay inside its route. */
+    public String path() {
+        return path;
+    }
+
+    /** The caller's headers as received (credentials included): read-only for steps. */
+    public MultiMap inboundHeaders() {
+        return inboundHeaders;
+    }
+
+    /** The caller's query string as received (may carry a subscription key), or null. */
+    public String rawQuery() {
+        return rawQuery;
+    }
+
+    /** The query string the backend will receive: caller credentials removed, everything else byte for byte. */
+    public String outboundQuery() {
+        return outboundQuery;
+    }
+
+    public Buffer body() {
+        return body;
+    }
+
+    public String routeName() {
+        return routeName;
+    }
+
+    public String backendName() {
+        return backendName;
+    }
+
+    /** The Azure OpenAI deployment (classic path) or the v1 body's {@code model}; null when the request names none. */
+    public String deployment() {
+        return deployment;
+    }
+
+    /** Headers the backend will receive; caller credentials are already removed. */
+    public MultiMap outboundHeaders() {
+        return outboundHeaders;
+    }
+
+    public long receivedNanos() {
+        return receivedNanos;
+    }
+
+    public String subscriptionId() {
+        return subscriptionId;
+    }
+
+    public void subscriptionId(String id) {
+        this.subscriptionId = id;
+    }
+
+    public String clientAppId() {
+        return clientAppId;
+    }
+
+    public void clientAppId(String id) {
+        this.clientAppId = id;
+    }
+}

@@ -1,0 +1,210 @@
+package io.aigate.sandbox;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A stand-in for Azure OpenAI on loopback, over real HTTP. Answers chat completions as JSON, or as an SSE stream when
+ * the body asks for {@code "stream": true}, and records every request it receives (method, path, query, headers, body)
+ * so tests can see exactly what aigate forwarded. A few deployment names trigger faults:
+ * {@code gpt-slow} (answers after {@link #slowMillis}), {@code gpt-stall} (one event, then silence),
+ * {@code throttled} (Azure's own 429).
+ */
+public final class FakeAzureOpenAi implements AutoCloseable {
+
+    private static final Pattern DEPLOYMENT = Pattern.compile("^/openai/deployments/([^/]+)/");
+    private static final Pattern MODEL = Pattern.compile("\"model\"\\s*:\\s*\"([^\"]+)\"");
+    private static final Pattern STREAM = Pattern.compile("\"stream\"\\s*:\\s*true");
+    private static final Pattern INCLUDE_USAGE = Pattern.compile("\"include_usage\"\\s*:\\s*true");
+    public static final String[] WORDS = {"Hello", " from", " the", " fake", " Azure", " OpenAI", "."};
+
+    /** One request as the backend saw it. Header names are lower-case. */
+    public record Received(String method, String path, String query, Map<String, List<String>> headers, String body) {
+        public String header(String name) {
+            List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
+            return values == null || values.isEmpty() ? null : values.get(0);
+        }
+    }
+
+    private final HttpServer server;
+    private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    private volatile long slowMillis = 3000;
+    private volatile long eventDelayMillis;
+    private volatile CountDownLatch holdAfterFirstEvent;
+    private volatile boolean holding;
+
+    private FakeAzureOpenAi(HttpServer server) {
+        this.server = server;
+    }
+
+    public static FakeAzureOpenAi start(int port) {
+        try {
+            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 256);
+            FakeAzureOpenAi fake = new FakeAzureOpenAi(server);
+            server.createContext("/", fake::handle);
+            server.setExecutor(Executors.newCachedThreadPool(FakeEntraId.daemon("fake-aoai")));
+            server.start();
+            return fake;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start the fake Azure OpenAI on port " + port, e);
+        }
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + port();
+    }
+
+    public void slowMillis(long millis) {
+        slowMillis = millis;
+    }
+
+    /** Pause between two SSE events (the sandbox uses it so a stream is visible in a terminal). */
+    public void eventDelayMillis(long millis) {
+        eventDelayMillis = millis;
+    }
+
+    /** The next stream sends its first event, then waits for the latch before sending the rest. */
+    public void holdStreamAfterFirstEvent(CountDownLatch latch) {
+        holdAfterFirstEvent = latch;
+    }
+
+    /** True while a stream is held after its first event: the rest has not been sent yet. */
+    public boolean holding() {
+        return holding;
+    }
+
+    /** The next request received, waiting up to {@code seconds}; null if none came. */
+    public Received next(long seconds) throws InterruptedException {
+        return received.poll(seconds, TimeUnit.SECONDS);
+    }
+
+    /** Forgets what was received so far. */
+    public void clear() {
+        received.clear();
+    }
+
+    public int pending() {
+        return received.size();
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            Map<String, List<String>> headers = new TreeMap<>();
+            exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
+            String path = exchange.getRequestURI().getRawPath();
+            received.add(new Received(exchange.getRequestMethod(), path, exchange.getRequestURI().getRawQuery(),
+                    headers, body));
+            Matcher deployment = DEPLOYMENT.matcher(path);
+            Matcher model = MODEL.matcher(body);
+            String name = deployment.find() ? deployment.group(1) : model.find() ? model.group(1) : "unknown";
+            switch (name) {
+                case "gpt-slow" -> sleep(slowMillis);
+                case "throttled" -> {
+                    exchange.getResponseHeaders().set("Retry-After", "7");
+                    exchange.getResponseHeaders().set("x-ms-region", "Sweden Central");
+                    FakeEntraId.send(exchange, 429, "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the "
+                            + "ChatCompletions_Create Operation have exceeded the token rate limit.\"}}");
+                    return;
+                }
+                default -> {
+                }
+            }
+            if (STREAM.matcher(body).find() || name.equals("gpt-stall")) {
+                stream(exchange, name, INCLUDE_USAGE.matcher(body).find());
+            } else {
+                FakeEntraId.send(exchange, 200, completion(name));
+            }
+        }
+    }
+
+    private void stream(HttpExchange exchange, String model, boolean includeUsage) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+        exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+        exchange.sendResponseHeaders(200, 0);
+        OutputStream out = exchange.getResponseBody();
+        for (int i = 0; i < WORDS.length; i++) {
+            event(out, "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
+                    + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + WORDS[i] + "\"},\"finish_reason\":null}]"
+                    + (includeUsage ? ",\"usage\":null" : "") + "}");
+            if (i == 0) {
+                if (model.equals("gpt-stall")) {
+                    sleep(10_000);
+                    return;
+                }
+                CountDownLatch hold = holdAfterFirstEvent;
+                if (hold != null) {
+                    holdAfterFirstEvent = null;
+                    holding = true;
+                    try {
+                        hold.await(20, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        holding = false;
+                    }
+                }
+            }
+            sleep(eventDelayMillis);
+        }
+        event(out, "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
+                + "\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]"
+                + (includeUsage ? ",\"usage\":null" : "") + "}");
+        if (includeUsage) {
+            event(out, "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
+                    + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":" + WORDS.length
+                    + ",\"total_tokens\":" + (12 + WORDS.length) + "}}");
+        }
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private static void event(OutputStream out, String json) throws IOException {
+        out.write(("data: " + json + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    public static String completion(String model) {
+        return "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion\",\"created\":1764000000,\"model\":\"" + model
+                + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\""
+                + String.join("", WORDS) + "\"},\"finish_reason\":\"stop\"}],"
+                + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19}}";
+    }
+
+    private static void sleep(long millis) {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,117 @@
+package io.aigate.sandbox;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A real Redis on loopback: {@code redis-server} from the PATH, else the binary bundled by embedded-redis. No data is
+ * kept on disk, and the process dies with the JVM.
+ */
+public final class LocalRedis implements AutoCloseable {
+
+    private final int port;
+    private Process process;
+    private redis.embedded.RedisServer embedded;
+
+    public LocalRedis(int port) {
+        this.port = port;
+    }
+
+    public static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free loopback port", e);
+        }
+    }
+
+    public LocalRedis start() {
+        List<String> args = List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--protected-mode", "yes");
+        Path binary = onPath("redis-server");
+        try {
+            if (binary != null) {
+                var command = new java.util.ArrayList<String>();
+                command.add(binary.toString());
+                command.addAll(args);
+                process = new ProcessBuilder(command).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                ProcessHandle handle = process.toHandle();
+                Runtime.getRuntime().addShutdownHook(new Thread(handle::destroy));
+            } else {
+                embedded = redis.embedded.RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+                        .setting("save \"\"").setting("appendonly no").build();
+                embedded.start();
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start Redis on port " + port, e);
+        }
+        awaitPort(port, Duration.ofSeconds(10));
+        return this;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String url() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    @Override
+    public void close() {
+        if (process != null) {
+            process.destroy();
+            try {
+                process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (embedded != null) {
+            try {
+                embedded.stop();
+            } catch (IOException ignored) {
+                // stopping a test Redis that is already gone
+            }
+        }
+    }
+
+    private static Path onPath(String name) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        for (String dir : List.of("/usr/bin", "/usr/local/bin", "/usr/sbin")) {
+            Path candidate = Path.of(dir, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    static void awaitPort(int port, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        throw new IllegalStateException("nothing listens on 127.0.0.1:" + port + " after " + timeout);
+    }
+}

@@ -1,0 +1,66 @@
+package io.aigate.gateway;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+class RequestTargetTest {
+
+    @Test
+    void classicPathsNameTheirDeployment() {
+        RequestTarget t = RequestTarget.parse("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
+        assertEquals(RequestTarget.Kind.CLASSIC, t.kind());
+        assertEquals("gpt-4o", t.deployment());
+        assertEquals("/openai/deployments/gpt-4o/chat/completions", t.path());
+        assertEquals("api-version=2024-10-21", t.query());
+    }
+
+    @Test
+    void v1PathsLeaveTheDeploymentToTheBody() {
+        RequestTarget t = RequestTarget.parse("/openai/v1/chat/completions");
+        assertEquals(RequestTarget.Kind.V1, t.kind());
+        assertNull(t.deployment());
+        assertNull(t.query());
+    }
+
+    @Test
+    void harmlessEscapesAreDecodedForMatchingButForwardedAsSent() {
+        RequestTarget t = RequestTarget.parse("/openai/deployments/gpt%2D4o/chat/completions");
+        assertEquals("gpt-4o", t.deployment());
+        assertEquals("/openai/deployments/gpt%2D4o/chat/completions", t.path());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://evil/openai/v1/x", "*", "evil:443", "/openai/deployments/a/../b",
+            "/openai/deployments/%2e%2E/b", "/openai/deployments/a%2fb/c", "/openai/deployments/a%5cb/c",
+            "/openai/deployments/a/./b", "/openai/deployments/a//b", "/openai/deployments/a/b%00",
+            "/openai/deployments/a/b%", "/openai/deployments/a/b%zz", "/openai/deployments/a/b\\c",
+            "/openai/deployments/a/b c", "/openai/deployments/a/b#frag", "/openai/v1/%252e%252e/x",
+            "/openai/deployments/a/\u00e9"})
+    void targetsThatCouldEscapeOrConfuseAreInvalid(String uri) {
+        assertEquals(RequestTarget.Kind.INVALID, RequestTarget.parse(uri).kind(), uri);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/", "/openai", "/openai/deployments/", "/openai/deployments/gpt-4o",
+            "/openai/deployments/gpt-4o/", "/openai/v1/", "/admin"})
+    void otherPathsAreNotFound(String uri) {
+        assertEquals(RequestTarget.Kind.NOT_FOUND, RequestTarget.parse(uri).kind(), uri);
+    }
+
+    @Test
+    void credentialsLeaveTheQueryAndEverythingElseStaysByteForByte() {
+        Set<String> dropped = Set.of("subscription-key");
+        assertEquals("api-version=2024-10-21&x=%20y", HopByHop.filterQuery(
+                "subscription-key=s1&api-version=2024-10-21&Subscription-Key=s2&x=%20y&subscription%2Dkey=s3",
+                dropped));
+        assertEquals("", HopByHop.filterQuery("subscription-key=only", dropped));
+        assertEquals("a=1", HopByHop.filterQuery("a=1&%zz=secret", dropped));
+        assertNull(HopByHop.filterQuery(null, dropped));
+    }
+}

@@ -1,0 +1,98 @@
+package io.aigate.testing;
+
+import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.sandbox.FakeEntraId;
+import io.aigate.sandbox.LocalRedis;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Starts what aigate talks to, all on loopback: a real Redis, the fake Entra ID (at the port surefire put in
+ * IDENTITY_ENDPOINT, because MSAL reads it from the environment) and the fake Azure OpenAI; then points aigate's
+ * backends and routes at them.
+ */
+public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
+
+    public static final String PROVIDER_KEY = "sk-provider-test-key";
+    public static final String SHORT_LIVED = "short-lived-identity";
+    public static final String BROKEN = "broken-identity";
+    public static final long SHORT_LIFETIME_SECONDS = 6;
+
+    public static LocalRedis redis;
+    public static FakeEntraId entra;
+    public static FakeAzureOpenAi openAi;
+
+    @Override
+    public Map<String, String> start() {
+        String identityEndpoint = System.getenv("IDENTITY_ENDPOINT");
+        if (identityEndpoint == null || !identityEndpoint.startsWith("http://127.0.0.1:")) {
+            throw new IllegalStateException("IDENTITY_ENDPOINT must point at loopback; run the tests through Maven");
+        }
+        entra = FakeEntraId.start(URI.create(identityEndpoint).getPort(), System.getenv("IDENTITY_HEADER"));
+        entra.lifetime(SHORT_LIVED, SHORT_LIFETIME_SECONDS);
+        entra.fail(BROKEN);
+        openAi = FakeAzureOpenAi.start(0);
+        redis = new LocalRedis(LocalRedis.freePort()).start();
+        Path keyFile;
+        try {
+            keyFile = Files.createTempFile("aigate-provider-key", ".txt");
+            Files.writeString(keyFile, PROVIDER_KEY + "\n");
+            keyFile.toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        String backend = openAi.url();
+        Map<String, String> config = new HashMap<>();
+        config.put("quarkus.redis.hosts", redis.url());
+        config.put("aigate.backends.aoai.url", backend);
+        config.put("aigate.backends.aoai-short.url", backend);
+        config.put("aigate.backends.aoai-short.client-id", SHORT_LIVED);
+        config.put("aigate.backends.aoai-broken.url", backend);
+        config.put("aigate.backends.aoai-broken.client-id", BROKEN);
+        config.put("aigate.backends.slow.url", backend);
+        config.put("aigate.backends.slow.credential", "none");
+        config.put("aigate.backends.slow.timeout", "1s");
+        config.put("aigate.backends.dead.url", "http://127.0.0.1:" + LocalRedis.freePort());
+        config.put("aigate.backends.dead.credential", "none");
+        config.put("aigate.backends.mistral.url", backend + "/mistral/v1");
+        config.put("aigate.backends.mistral.credential", "api-key");
+        config.put("aigate.backends.mistral.api-key-file", keyFile.toString());
+        config.put("aigate.backends.mistral.api-key-header", "Authorization");
+        config.put("aigate.backends.mistral.api-key-scheme", "Bearer");
+        config.put("aigate.backends.mistral.strip-prefix", "/openai/v1");
+        // no * route in tests: unknown deployments must be 404
+        config.put("aigate.routes.default.deployments", "gpt-4o,gpt-4o-mini,throttled");
+        config.put("aigate.routes.short.deployments", "gpt-short");
+        config.put("aigate.routes.short.backend", "aoai-short");
+        config.put("aigate.routes.broken.deployments", "gpt-broken");
+        config.put("aigate.routes.broken.backend", "aoai-broken");
+        config.put("aigate.routes.slow.deployments", "gpt-slow,gpt-stall");
+        config.put("aigate.routes.slow.backend", "slow");
+        config.put("aigate.routes.dead.deployments", "gpt-dead");
+        config.put("aigate.routes.dead.backend", "dead");
+        config.put("aigate.routes.mistral.deployments", "mistral-large");
+        config.put("aigate.routes.mistral.backend", "mistral");
+        config.put("aigate.identity.first-token-wait", "2s");
+        config.put("aigate.identity.retry-initial-delay", "2s");
+        return config;
+    }
+
+    @Override
+    public void stop() {
+        if (openAi != null) {
+            openAi.close();
+        }
+        if (entra != null) {
+            entra.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+}
