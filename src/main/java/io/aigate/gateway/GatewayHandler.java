@@ -7,9 +7,7 @@ import io.quarkus.runtime.Startup;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.ext.web.Router;
-import jakarta.enterprise.event.Observes;
-import jakarta.inject.Singleton;
+import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import java.util.Locale;
@@ -21,7 +19,7 @@ import java.util.Set;
  * pipeline, forward. Every refusal is an APIM-style JSON answer, and none of them reaches a backend.
  */
 @Startup
-@Singleton
+@ApplicationScoped
 public class GatewayHandler {
 
     private static final Logger ACCESS = Logger.getLogger("aigate.access");
@@ -44,11 +42,6 @@ public class GatewayHandler {
         this.droppedHeaders = Set.of("authorization", "api-key",
                 config.subscriptionKey().headerName().toLowerCase(Locale.ROOT));
         this.droppedQueryParameters = Set.of(config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT));
-    }
-
-    void register(@Observes Router router) {
-        // ahead of every other handler on the data port: nothing but aigate answers there
-        router.route().order(Integer.MIN_VALUE).handler(rc -> handle(rc.request()));
     }
 
     /** What the access log and metrics need, filled in as the request goes along. */
