@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Data-path benchmark: the same request, in one run, three ways —
+#   direct    wrk -> nginx (a fast fake backend returning a fixed chat completion)
+#   nginx     wrk -> nginx plain reverse proxy -> backend        (the peer: what any proxy costs)
+#   aigate    wrk -> aigate (JVM, the flags we ship) -> backend  (managed-identity token set on every request)
+# and prints throughput, p50/p99 latency, the ratios, aigate's resident memory under load and its start-to-ready time.
+# Loopback only. Usage: bench/run.sh [seconds-per-measurement] [connections]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${1:-15}
+CONNECTIONS=${2:-32}
+WARMUP=${WARMUP:-20}
+THREADS=${THREADS:-2}
+BACKEND_PORT=18090 PROXY_PORT=18091 AIGATE_PORT=18080 AIGATE_MGMT=18099
+# the JVM flags shipped in the image (Dockerfile.jvm); override to experiment
+AIGATE_JAVA_OPTS=${AIGATE_JAVA_OPTS:-"-XX:+UseSerialGC -Xms16m -Xmx64m -Xss256k -XX:MaxMetaspaceSize=80m -XX:ReservedCodeCacheSize=32m -XX:MaxDirectMemorySize=32m -XX:CICompilerCount=2 -XX:+ExitOnOutOfMemoryError"}
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
+need wrk wrk
+need nginx nginx-light
+[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
+
+OUT=$(mktemp -d)
+cleanup() {
+  [ -n "${AIGATE_PID:-}" ] && kill "$AIGATE_PID" 2>/dev/null || true
+  [ -f "$OUT/nginx.pid" ] && kill "$(cat "$OUT/nginx.pid")" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+COMPLETION='{"id":"chatcmpl-bench","object":"chat.completion","created":1764000000,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the benchmark backend."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}'
+cat > "$OUT/nginx.conf" <<NGINX
+worker_processes 1;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
+  server {
+    listen 127.0.0.1:$BACKEND_PORT;
+    location /msi/token {
+      default_type application/json;
+      return 200 '{"access_token":"bench-token","expires_on":"4102444800","resource":"https://cognitiveservices.azure.com","token_type":"Bearer"}';
+    }
+    location / { default_type application/json; return 200 '$COMPLETION'; }
+  }
+  server {
+    listen 127.0.0.1:$PROXY_PORT;
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer bench-token";
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+nginx -c "$OUT/nginx.conf"
+
+START_NS=$(date +%s%N)
+AZURE_OPENAI_BACKEND_URL=http://127.0.0.1:$BACKEND_PORT IDENTITY_ENDPOINT=http://127.0.0.1:$BACKEND_PORT/msi/token \
+IDENTITY_HEADER=bench AIGATE_IDENTITY_ALLOW_IMDS=false QUARKUS_HTTP_PORT=$AIGATE_PORT QUARKUS_MANAGEMENT_PORT=$AIGATE_MGMT \
+  java $AIGATE_JAVA_OPTS -jar target/quarkus-app/quarkus-run.jar > "$OUT/aigate.log" 2>&1 &
+AIGATE_PID=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$AIGATE_MGMT/q/health/ready"; do
+  kill -0 "$AIGATE_PID" 2>/dev/null || { cat "$OUT/aigate.log"; exit 1; }
+  sleep 0.02
+done
+READY_MS=$(( ($(date +%s%N) - START_NS) / 1000000 ))
+RSS_IDLE=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$AIGATE_PID/status)
+
+cat > "$OUT/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":16}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["api-key"] = "caller-key-that-aigate-strips"
+LUA
+TARGET=/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21
+
+for port in $BACKEND_PORT $PROXY_PORT $AIGATE_PORT; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$port$TARGET")
+  [ "$code" = 200 ] || { echo "port $port answered $code"; cat "$OUT/aigate.log"; exit 1; }
+done
+
+echo "warming up aigate for ${WARMUP}s ..."
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$OUT/post.lua" "http://127.0.0.1:$AIGATE_PORT$TARGET" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s "$OUT/post.lua" "http://127.0.0.1:$PROXY_PORT$TARGET" >/dev/null
+
+# wrk's latency lines read like "50%  210.00us"; print it in milliseconds
+ms() { awk -v p="$1" '$1==p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
+measure() { # name port threads connections results-file
+  wrk -t"$3" -c"$4" -d"${DURATION}s" --latency -s "$OUT/post.lua" "http://127.0.0.1:$2$TARGET" > "$OUT/$1.txt"
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$OUT/$1.txt")
+  p50=$(ms 50% < "$OUT/$1.txt"); p99=$(ms 99% < "$OUT/$1.txt")
+  errors=$(grep -E "Non-2xx|Socket errors" "$OUT/$1.txt" | tr '\n' ' ' || true)
+  echo "$1 $rps $p50 $p99 $errors" >> "$OUT/$5"
+}
+# throughput: enough connections to saturate the machine
+measure direct $BACKEND_PORT "$THREADS" "$CONNECTIONS" results
+measure nginx $PROXY_PORT "$THREADS" "$CONNECTIONS" results
+measure aigate $AIGATE_PORT "$THREADS" "$CONNECTIONS" results
+# added latency: one connection, so no request queues behind another and the difference is the hop itself
+measure direct $BACKEND_PORT 1 1 latency
+measure nginx $PROXY_PORT 1 1 latency
+measure aigate $AIGATE_PORT 1 1 latency
+RSS_LOAD=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$AIGATE_PID/status)
+
+table() {
+  printf '%-8s %12s %10s %10s\n' target req/s p50_ms p99_ms
+  while read -r name rps p50 p99 rest; do printf '%-8s %12s %10s %10s  %s\n' "$name" "$rps" "$p50" "$p99" "$rest"; done < "$1"
+}
+echo; echo "throughput (wrk -t$THREADS -c$CONNECTIONS):"; table "$OUT/results"
+echo; echo "latency (wrk -t1 -c1):"; table "$OUT/latency"
+read -r _ d_rps _ < <(grep '^direct ' "$OUT/results")
+read -r _ n_rps _ < <(grep '^nginx ' "$OUT/results")
+read -r _ a_rps _ < <(grep '^aigate ' "$OUT/results")
+read -r _ _ d_p50 d_p99 _ < <(grep '^direct ' "$OUT/latency")
+read -r _ _ n_p50 n_p99 _ < <(grep '^nginx ' "$OUT/latency")
+read -r _ _ a_p50 a_p99 _ < <(grep '^aigate ' "$OUT/latency")
+echo
+awk -v a="$a_rps" -v n="$n_rps" -v d="$d_rps" -v ap="$a_p50" -v np="$n_p50" -v dp="$d_p50" -v a9="$a_p99" -v d9="$d_p99" -v n9="$n_p99" 'BEGIN {
+  printf "throughput  aigate/nginx = %.2f   aigate/direct = %.2f   (target >= 0.6 x nginx)\n", a/n, a/d
+  printf "added p50   aigate = %.3f ms   nginx = %.3f ms   (target <= 0.3 ms)\n", ap-dp, np-dp
+  printf "added p99   aigate = %.3f ms   nginx = %.3f ms\n", a9-d9, n9-d9 }'
+echo "aigate RSS  idle ${RSS_IDLE} MB, peak under load ${RSS_LOAD} MB   (target <= 128 MB)"
+echo "aigate start to ready: ${READY_MS} ms (JVM, java ${AIGATE_JAVA_OPTS})"
+echo "${DURATION}s per measurement after ${WARMUP}s warm-up; $(nproc) cores shared by wrk, nginx and aigate; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX"

@@ -1,0 +1,58 @@
+package io.aigate.config;
+
+import io.quarkus.runtime.configuration.ConfigurationException;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ConfigCheckTest {
+
+    private static AigateConfig config(Map<String, String> extra) {
+        Map<String, String> values = new HashMap<>(Map.of(
+                "aigate.backends.aoai.url", "https://myres.openai.azure.com",
+                "aigate.backends.aoai.credential", "none",
+                "aigate.routes.all.deployments", "*",
+                "aigate.routes.all.backend", "aoai"));
+        values.putAll(extra);
+        SmallRyeConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
+                .withDefaultValues(values).build();
+        return config.getConfigMapping(AigateConfig.class);
+    }
+
+    private static String refusal(Map<String, String> extra) {
+        return assertThrows(ConfigurationException.class, () -> ConfigCheck.check(config(extra))).getMessage();
+    }
+
+    @Test
+    void aWorkingConfigurationPasses() {
+        assertDoesNotThrow(() -> ConfigCheck.check(config(Map.of())));
+    }
+
+    @Test
+    void eachMistakeIsOneSentenceNamingTheKeyAndTheFix() {
+        assertEquals("aigate.backends.aoai.url is not set: set it to the backend's base URL, "
+                + "e.g. https://myres.openai.azure.com.", refusal(Map.of("aigate.backends.aoai.url", "")));
+        assertEquals("aigate.backends.aoai.url must be an http or https URL with a host and no query, "
+                + "e.g. https://myres.openai.azure.com.", refusal(Map.of("aigate.backends.aoai.url", "ftp://x")));
+        assertEquals("aigate.routes.all.backend names 'nope', which is not defined: use one of [aoai] or add "
+                + "aigate.backends.nope.url.", refusal(Map.of("aigate.routes.all.backend", "nope")));
+        assertEquals("aigate.routes.two.deployments repeats '*', already in aigate.routes.all.deployments: keep each "
+                        + "deployment (and *) in one route only.",
+                refusal(Map.of("aigate.routes.two.deployments", "gpt-4o,*", "aigate.routes.two.backend", "aoai")));
+        assertEquals("aigate.backends.aoai.credential=api-key needs exactly one of aigate.backends.aoai.api-key-env "
+                        + "(an environment variable) or aigate.backends.aoai.api-key-file (a mounted file).",
+                refusal(Map.of("aigate.backends.aoai.credential", "api-key")));
+        assertEquals("aigate.backends.aoai.api-key-file /nonexistent/key cannot be read: mount the key there or fix "
+                + "the path.", refusal(Map.of("aigate.backends.aoai.credential", "api-key",
+                "aigate.backends.aoai.api-key-file", "/nonexistent/key")));
+        assertEquals("aigate.backends.aoai.strip-prefix must start with '/', e.g. /openai/v1.",
+                refusal(Map.of("aigate.backends.aoai.strip-prefix", "openai")));
+    }
+}
