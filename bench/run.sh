@@ -24,7 +24,7 @@ need nginx nginx-light
 
 OUT=$(mktemp -d)
 cleanup() {
-  [ -n "${AIGATE_PID:-}" ] && kill "$AIGATE_PID" 2>/dev/null || true
+  [ -n "${AIGATE_PID:-}" ] && { kill "$AIGATE_PID" 2>/dev/null; wait "$AIGATE_PID" 2>/dev/null; } || true
   [ -f "$OUT/nginx.pid" ] && kill "$(cat "$OUT/nginx.pid")" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -58,12 +58,15 @@ http {
   }
 }
 NGINX
+for port in $BACKEND_PORT $PROXY_PORT $AIGATE_PORT $AIGATE_MGMT; do
+  if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is busy: stop what listens there"; exit 1; fi
+done
 nginx -c "$OUT/nginx.conf"
 
 START_NS=$(date +%s%N)
 AZURE_OPENAI_BACKEND_URL=http://127.0.0.1:$BACKEND_PORT IDENTITY_ENDPOINT=http://127.0.0.1:$BACKEND_PORT/msi/token \
 IDENTITY_HEADER=bench AIGATE_IDENTITY_ALLOW_IMDS=false QUARKUS_HTTP_PORT=$AIGATE_PORT QUARKUS_MANAGEMENT_PORT=$AIGATE_MGMT \
-  java $AIGATE_JAVA_OPTS -jar target/quarkus-app/quarkus-run.jar > "$OUT/aigate.log" 2>&1 &
+  "${JAVA:-java}" $AIGATE_JAVA_OPTS -jar target/quarkus-app/quarkus-run.jar > "$OUT/aigate.log" 2>&1 &
 AIGATE_PID=$!
 until curl -sf -o /dev/null "http://127.0.0.1:$AIGATE_MGMT/q/health/ready"; do
   kill -0 "$AIGATE_PID" 2>/dev/null || { cat "$OUT/aigate.log"; exit 1; }
