@@ -22,8 +22,10 @@ import org.jboss.logging.Logger;
 
 import java.net.URI;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -38,9 +40,16 @@ public class Forwarder {
     private static final Set<HttpMethod> BODILESS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.DELETE,
             HttpMethod.OPTIONS);
 
-    /** One connection pool per backend, with the backend's own timeouts. */
-    record Backend(String name, HttpClient client, String host, int port, boolean ssl, String basePath,
-                   String stripPrefix, long connectTimeoutMillis, long timeoutMillis) {
+    /**
+     * A backend's connection pools, one per event loop: the connection that carries a request then lives on the same
+     * thread as the caller's, so relaying a chunk never hops threads. Each has the backend's own timeouts.
+     */
+    record Backend(String name, ThreadLocal<HttpClient> clients, List<HttpClient> all, String host, int port,
+                   boolean ssl, String basePath, String stripPrefix, long connectTimeoutMillis, long timeoutMillis) {
+
+        HttpClient client() {
+            return clients.get();
+        }
 
         String uri(String path, String query) {
             String rest = path;
@@ -78,11 +87,16 @@ public class Forwarder {
                     // compressed bodies are relayed as they are; aigate never inflates them itself
                     .setDecompressionSupported(false)
                     .setTryUseCompression(false);
-            HttpClient client = vertx.httpClientBuilder()
-                    .with(options)
-                    .with(new PoolOptions().setHttp1MaxSize(b.maxConnections()))
-                    .build();
-            backends.put(name, new Backend(name, client, url.getHost(), port, ssl, basePath,
+            List<HttpClient> all = new CopyOnWriteArrayList<>();
+            ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(() -> {
+                HttpClient client = vertx.httpClientBuilder()
+                        .with(options)
+                        .with(new PoolOptions().setHttp1MaxSize(b.maxConnections()))
+                        .build();
+                all.add(client);
+                return client;
+            });
+            backends.put(name, new Backend(name, clients, all, url.getHost(), port, ssl, basePath,
                     b.stripPrefix().orElse(null), b.connectTimeout().toMillis(), b.timeout().toMillis()));
         });
     }
@@ -170,6 +184,6 @@ public class Forwarder {
     }
 
     void close(@Observes ShutdownEvent event) {
-        backends.values().forEach(b -> b.client().close());
+        backends.values().forEach(b -> b.all().forEach(HttpClient::close));
     }
 }
