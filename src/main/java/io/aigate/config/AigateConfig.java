@@ -85,13 +85,49 @@ public interface AigateConfig {
         MemorySize maxBodySize();
     }
 
-    /** APIM's subscription-key parameter names; whatever carries the key is never forwarded. */
+    /** Layer 1. APIM's subscription-key parameter names; whatever carries the key is never forwarded. */
     interface SubscriptionKey {
+        /** APIM's "subscription required": when false, requests pass without a key (and no subscription is known). */
+        @WithDefault("true")
+        boolean required();
+
         @WithDefault("Ocp-Apim-Subscription-Key")
         String headerName();
 
+        /** Read only when the header is absent, as APIM does. */
         @WithDefault("subscription-key")
         String queryParameterName();
+
+        /** Also take the key from {@code api-key}, which the OpenAI and Azure OpenAI SDKs send: SDKs work unchanged. */
+        @WithDefault("true")
+        boolean acceptApiKeyHeader();
+
+        /** A cached key is used this long without asking Redis; after it, a hit is served and re-checked behind. */
+        @WithDefault("30s")
+        Duration cacheTtl();
+
+        /** How long a key confirmed by Redis keeps working while Redis cannot be reached. */
+        @WithDefault("60s")
+        Duration outageGrace();
+
+        /** How long an unknown key is remembered as unknown, so random keys cannot hammer Redis. */
+        @WithDefault("10s")
+        Duration negativeCacheTtl();
+
+        @WithDefault("10000")
+        long cacheMaxEntries();
+
+        /** A Redis that has not answered within this is treated as unreachable. */
+        @WithDefault("1s")
+        Duration redisTimeout();
+    }
+
+    /** Named groups of deployments, for subscriptions scoped to a product (APIM's products). */
+    Map<String, Product> products();
+
+    interface Product {
+        /** Deployment names; {@code *} for all. */
+        List<String> deployments();
     }
 
     interface Identity {

@@ -4,6 +4,9 @@ import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
 import io.quarkus.runtime.Startup;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -51,6 +54,7 @@ public class GatewayHandler {
         String backend = "none";
         String deployment;
         String reason = "forwarded";
+        String subscription;
     }
 
     void handle(HttpServerRequest request) {
@@ -108,19 +112,31 @@ public class GatewayHandler {
                 target.query(), HopByHop.filterQuery(target.query(), droppedQueryParameters), body, route.name(),
                 route.backend(), deployment, HopByHop.requestHeaders(request.headers(), droppedHeaders),
                 exchange.receivedNanos);
+        Context requestContext = Vertx.currentContext();
         pipeline.run(ctx).onComplete(decided -> {
-            if (decided.failed()) {
-                LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", route.name());
-                refuse(request, exchange, 500, "Internal error.", "pipeline_error", Map.of());
-                return;
+            if (Vertx.currentContext() != requestContext) {
+                // a step finished on another thread (a Redis or Entra callback): continue on the caller's event loop
+                requestContext.runOnContext(v -> decided(request, exchange, ctx, decided, bodyDone));
+            } else {
+                decided(request, exchange, ctx, decided, bodyDone);
             }
-            Outcome outcome = decided.result();
-            if (!outcome.proceeds()) {
-                refuse(request, exchange, outcome.status(), outcome.message(), outcome.reason(), outcome.headers());
-                return;
-            }
-            forwarder.forward(ctx, request, bodyDone);
         });
+    }
+
+    private void decided(HttpServerRequest request, Exchange exchange, RequestContext ctx,
+                         AsyncResult<Outcome> decided, long bodyDone) {
+        if (decided.failed()) {
+            LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", ctx.routeName());
+            refuse(request, exchange, 500, "Internal error.", "pipeline_error", Map.of());
+            return;
+        }
+        Outcome outcome = decided.result();
+        exchange.subscription = ctx.subscriptionId();
+        if (!outcome.proceeds()) {
+            refuse(request, exchange, outcome.status(), outcome.message(), outcome.reason(), outcome.headers());
+            return;
+        }
+        forwarder.forward(ctx, request, bodyDone);
     }
 
     private void refuse(HttpServerRequest request, Exchange exchange, int status, String message, String reason,
@@ -135,8 +151,10 @@ public class GatewayHandler {
         long elapsed = System.nanoTime() - exchange.receivedNanos;
         metrics.request(exchange.route, exchange.backend, status, elapsed);
         if (ACCESS.isInfoEnabled() && (status >= 400 || ACCESS.isDebugEnabled())) {
-            ACCESS.infof("route=%s backend=%s deployment=%s status=%d reason=%s ms=%.3f", exchange.route,
-                    exchange.backend, printable(exchange.deployment), status, exchange.reason, elapsed / 1e6);
+            ACCESS.infof("route=%s backend=%s deployment=%s subscription=%s status=%d reason=%s ms=%.3f",
+                    exchange.route, exchange.backend, printable(exchange.deployment),
+                    exchange.subscription == null ? "-" : exchange.subscription, status, exchange.reason,
+                    elapsed / 1e6);
         }
     }
 

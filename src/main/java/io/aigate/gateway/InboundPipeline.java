@@ -4,6 +4,7 @@ import io.aigate.identity.AuthenticationManagedIdentity;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Step;
+import io.aigate.subscription.ValidateSubscriptionKey;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 
@@ -15,6 +16,7 @@ import java.util.List;
  *
  * <pre>
  * &lt;inbound&gt;
+ *   &lt;validate-subscription-key /&gt;                      layer 1: who is calling (Redis, cached)
  *   &lt;authentication-managed-identity resource="…" /&gt;   layer 3: aigate's own credential for the backend
  * &lt;/inbound&gt;
  * </pre>
@@ -24,8 +26,9 @@ public class InboundPipeline {
 
     private final List<Step> steps;
 
-    InboundPipeline(AuthenticationManagedIdentity authenticationManagedIdentity) {
-        this.steps = List.of(authenticationManagedIdentity);
+    InboundPipeline(ValidateSubscriptionKey validateSubscriptionKey,
+                    AuthenticationManagedIdentity authenticationManagedIdentity) {
+        this.steps = List.of(validateSubscriptionKey, authenticationManagedIdentity);
     }
 
     List<Step> steps() {

@@ -3,6 +3,8 @@ package io.aigate.pipeline;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
+import java.util.Set;
+
 /**
  * The one object passed along the pipeline. Steps read the caller's request from it and write what the backend must
  * receive into {@link #outboundHeaders()}; they never touch the HTTP server objects, so each step can be tested alone.
@@ -22,6 +24,7 @@ public final class RequestContext {
     private final long receivedNanos;
 
     private String subscriptionId;
+    private Set<String> allowedClientApps = Set.of();
     private String clientAppId;
 
     public RequestContext(String method, String path, MultiMap inboundHeaders, String rawQuery, String outboundQuery, Buffer body,
@@ -96,6 +99,15 @@ public final class RequestContext {
 
     public void subscriptionId(String id) {
         this.subscriptionId = id;
+    }
+
+    /** Client application ids the subscription is bound to; empty when any application may use it. */
+    public Set<String> allowedClientApps() {
+        return allowedClientApps;
+    }
+
+    public void allowedClientApps(Set<String> ids) {
+        this.allowedClientApps = Set.copyOf(ids);
     }
 
     public String clientAppId() {

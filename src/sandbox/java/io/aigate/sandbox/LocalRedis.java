@@ -15,6 +15,7 @@ import java.util.List;
 public final class LocalRedis implements AutoCloseable {
 
     private final int port;
+    private java.nio.file.Path dataDir;
     private Process process;
     private redis.embedded.RedisServer embedded;
 
@@ -30,9 +31,18 @@ public final class LocalRedis implements AutoCloseable {
         }
     }
 
+    /** Keeps data in this folder (append-only file), so a restart on the same port finds it again. */
+    public LocalRedis persistentIn(java.nio.file.Path dir) {
+        this.dataDir = dir;
+        return this;
+    }
+
     public LocalRedis start() {
-        List<String> args = List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--protected-mode", "yes");
+        List<String> args = dataDir == null
+                ? List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--protected-mode", "yes")
+                : List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+                "--appendfsync", "always", "--dir", dataDir.toString(), "--protected-mode", "yes");
         Path binary = onPath("redis-server");
         try {
             if (binary != null) {
@@ -44,8 +54,14 @@ public final class LocalRedis implements AutoCloseable {
                 ProcessHandle handle = process.toHandle();
                 Runtime.getRuntime().addShutdownHook(new Thread(handle::destroy));
             } else {
-                embedded = redis.embedded.RedisServer.newRedisServer().port(port).bind("127.0.0.1")
-                        .setting("save \"\"").setting("appendonly no").build();
+                var builder = redis.embedded.RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+                        .setting("save \"\"");
+                if (dataDir == null) {
+                    builder.setting("appendonly no");
+                } else {
+                    builder.setting("appendonly yes").setting("appendfsync always").setting("dir " + dataDir);
+                }
+                embedded = builder.build();
                 embedded.start();
             }
         } catch (IOException e) {

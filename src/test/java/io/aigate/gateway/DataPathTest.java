@@ -54,6 +54,9 @@ class DataPathTest {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
                 .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body))
                 .header("Content-Type", "application/json");
+        if (headers.length == 0 || !List.of(headers).contains("Ocp-Apim-Subscription-Key")) {
+            request.header("Ocp-Apim-Subscription-Key", CloudDoubles.key);
+        }
         if (headers.length > 0) {
             request.headers(headers);
         }
@@ -77,7 +80,7 @@ class DataPathTest {
         HttpResponse<String> response = post(
                 "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&subscription-key=sub-secret&x=1",
                 CHAT, "Authorization", "Bearer caller-token", "api-key", "caller-api-key",
-                "Ocp-Apim-Subscription-Key", "header-secret", "X-Trace", "abc", "Proxy-Authorization", "Basic x");
+                "Ocp-Apim-Subscription-Key", CloudDoubles.key, "X-Trace", "abc", "Proxy-Authorization", "Basic x");
         assertEquals(200, response.statusCode(), response.body());
         assertEquals(FakeAzureOpenAi.completion("gpt-4o"), response.body());
 
@@ -93,7 +96,7 @@ class DataPathTest {
         assertEquals("abc", got.header("X-Trace"));
         assertEquals(CHAT, got.body());
         String everything = got.headers().toString() + got.query() + got.body();
-        for (String secret : List.of("caller-token", "caller-api-key", "header-secret", "sub-secret")) {
+        for (String secret : List.of("caller-token", "caller-api-key", CloudDoubles.key, "sub-secret")) {
             assertFalse(everything.contains(secret), secret + " reached the backend");
         }
     }
@@ -115,6 +118,7 @@ class DataPathTest {
         try {
             HttpRequest request = HttpRequest.newBuilder(
                             URI.create(base.toString()).resolve("/openai/deployments/gpt-4o/chat/completions"))
+                    .header("api-key", CloudDoubles.key)
                     .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true,\"messages\":[]}")).build();
             HttpResponse<InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
             assertEquals(200, response.statusCode());
@@ -185,7 +189,8 @@ class DataPathTest {
     @Test
     void theHostHeaderNeverSteersTheRequest() throws Exception {
         String response = RawHttp.exchange(base.getPort(), "GET /openai/deployments/gpt-4o/models HTTP/1.1\r\n"
-                + "Host: evil.example:443\r\nConnection: close\r\n\r\n");
+                + "Host: evil.example:443\r\nOcp-Apim-Subscription-Key: " + CloudDoubles.key
+                + "\r\nConnection: close\r\n\r\n");
         assertEquals(200, RawHttp.status(response), response);
         FakeAzureOpenAi.Received got = CloudDoubles.openAi.next(5);
         assertEquals("127.0.0.1:" + CloudDoubles.openAi.port(), got.header("Host"));
@@ -198,6 +203,7 @@ class DataPathTest {
         // no Content-Length: the limit is enforced while reading
         HttpRequest chunked = HttpRequest.newBuilder(
                         URI.create(base.toString()).resolve("/openai/deployments/gpt-4o/chat/completions"))
+                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
                 .POST(HttpRequest.BodyPublishers.ofInputStream(
                         () -> new java.io.ByteArrayInputStream(big.getBytes(StandardCharsets.UTF_8))))
                 .build();
@@ -223,6 +229,7 @@ class DataPathTest {
     void aStreamThatStallsMidwayIsCutNotEndedCleanly() throws Exception {
         HttpRequest request = HttpRequest.newBuilder(
                         URI.create(base.toString()).resolve("/openai/deployments/gpt-stall/chat/completions"))
+                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true}")).build();
         HttpResponse<InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(200, response.statusCode());

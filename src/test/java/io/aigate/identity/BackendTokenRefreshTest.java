@@ -35,7 +35,7 @@ class BackendTokenRefreshTest {
         long end = System.currentTimeMillis() + 3 * CloudDoubles.SHORT_LIFETIME_SECONDS * 1000 / 2;
         while (System.currentTimeMillis() < end) {
             HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(shortLived.toString()))
-                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+                    .header("Ocp-Apim-Subscription-Key", CloudDoubles.key).POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), response.body());
             FakeAzureOpenAi.Received got = CloudDoubles.openAi.next(5);
             String authorization = got.header("Authorization");

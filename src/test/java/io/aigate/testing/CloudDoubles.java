@@ -25,6 +25,19 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
     public static final long SHORT_LIFETIME_SECONDS = 6;
 
     public static LocalRedis redis;
+    /** An active subscription, scope all: its two keys. */
+    public static String key;
+    public static String secondaryKey;
+    private static Path redisDataDir;
+
+    /** Stops Redis (an outage); {@link #startRedisAgain()} brings it back on the same port with the same data. */
+    public static void stopRedis() {
+        redis.close();
+    }
+
+    public static void startRedisAgain() {
+        redis = new LocalRedis(redis.port()).persistentIn(redisDataDir).start();
+    }
     public static FakeEntraId entra;
     public static FakeAzureOpenAi openAi;
 
@@ -38,7 +51,17 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         entra.lifetime(SHORT_LIVED, SHORT_LIFETIME_SECONDS);
         entra.fail(BROKEN);
         openAi = FakeAzureOpenAi.start(0);
-        redis = new LocalRedis(LocalRedis.freePort()).start();
+        Path redisData;
+        try {
+            redisData = Files.createTempDirectory("aigate-test-redis");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        redisDataDir = redisData;
+        redis = new LocalRedis(LocalRedis.freePort()).persistentIn(redisData).start();
+        Keys.Run created = Keys.ok(redis.url(), "create", "--name", "test-suite", "--id", "test-suite");
+        key = created.key("Primary");
+        secondaryKey = created.key("Secondary");
         Path keyFile;
         try {
             keyFile = Files.createTempFile("aigate-provider-key", ".txt");
@@ -79,6 +102,7 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.routes.mistral.deployments", "mistral-large");
         config.put("aigate.routes.mistral.backend", "mistral");
         config.put("aigate.identity.first-token-wait", "2s");
+        config.put("aigate.products.chat.deployments", "gpt-4o");
         config.put("aigate.identity.retry-initial-delay", "2s");
         return config;
     }

@@ -1,0 +1,65 @@
+package io.aigate.subscription;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.zip.CRC32;
+
+/**
+ * Subscription keys: {@code aig_} + 256 random bits (base64url) + a CRC32 of them. The fixed prefix lets secret scanners
+ * spot a leaked key; the checksum lets them (and aigate) tell a real key from noise without asking Redis. Redis only
+ * ever holds {@link #hash(String)}: a stolen database yields no usable key.
+ */
+public final class SubscriptionKeys {
+
+    public static final String PREFIX = "aig_";
+    private static final int RANDOM_BYTES = 32;
+    private static final int BODY_LENGTH = 43; // base64url of 32 bytes, unpadded
+    private static final int LENGTH = PREFIX.length() + BODY_LENGTH + 8;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
+    private static final HexFormat HEX = HexFormat.of();
+
+    private SubscriptionKeys() {
+    }
+
+    public static String generate() {
+        byte[] bytes = new byte[RANDOM_BYTES];
+        RANDOM.nextBytes(bytes);
+        String body = BASE64URL.encodeToString(bytes);
+        return PREFIX + body + checksum(body);
+    }
+
+    /** Shape and checksum only: true does not mean the key exists. */
+    public static boolean wellFormed(String key) {
+        if (key == null || key.length() != LENGTH || !key.startsWith(PREFIX)) {
+            return false;
+        }
+        for (int i = PREFIX.length(); i < PREFIX.length() + BODY_LENGTH; i++) {
+            char c = key.charAt(i);
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+                return false;
+            }
+        }
+        String body = key.substring(PREFIX.length(), PREFIX.length() + BODY_LENGTH);
+        return checksum(body).equals(key.substring(PREFIX.length() + BODY_LENGTH));
+    }
+
+    /** SHA-256 of the key, lower-case hex: the only form in which a key is stored or logged about. */
+    public static String hash(String key) {
+        try {
+            return HEX.formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static String checksum(String body) {
+        CRC32 crc = new CRC32();
+        crc.update(body.getBytes(StandardCharsets.US_ASCII));
+        return String.format("%08x", crc.getValue());
+    }
+}

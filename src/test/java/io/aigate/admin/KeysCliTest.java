@@ -1,0 +1,104 @@
+package io.aigate.admin;
+
+import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Keys;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The key-admin CLI end to end against a real Redis, as an operator uses it. */
+class KeysCliTest {
+
+    static LocalRedis redis;
+
+    @BeforeAll
+    static void start() {
+        redis = new LocalRedis(LocalRedis.freePort()).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        redis.close();
+    }
+
+    @Test
+    void createPrintsTwoKeysOnceAndNothingElseEverShowsThem() {
+        Keys.Run created = Keys.ok(redis.url(), "create", "--name", "team-a", "--id", "team-a",
+                "--scope", "deployments:gpt-4o,gpt-4o-mini", "--allowed-client-apps", "app-1,app-2",
+                "--expires-in", "90d");
+        String primary = created.key("Primary");
+        String secondary = created.key("Secondary");
+        assertNotEquals(primary, secondary);
+        assertTrue(created.out().contains("shown once"));
+
+        Keys.Run shown = Keys.ok(redis.url(), "show", "team-a");
+        assertTrue(shown.out().contains("deployments:gpt-4o,gpt-4o-mini"), shown.out());
+        assertTrue(shown.out().contains("app-1") && shown.out().contains("active"), shown.out());
+        Keys.Run listed = Keys.ok(redis.url(), "list");
+        assertTrue(listed.out().contains("team-a"), listed.out());
+        for (Keys.Run run : new Keys.Run[]{shown, listed}) {
+            assertFalse(run.out().contains("aig_"), "no key material outside create/rotate: " + run.out());
+        }
+    }
+
+    @Test
+    void listExpiringWithinShowsOnlyWhatExpiresSoon() {
+        Keys.ok(redis.url(), "create", "--name", "soon", "--id", "soon", "--expires-in", "3d");
+        Keys.ok(redis.url(), "create", "--name", "later", "--id", "later",
+                "--expires-at", Instant.now().plus(200, ChronoUnit.DAYS).toString());
+        Keys.ok(redis.url(), "create", "--name", "never", "--id", "never");
+        String out = Keys.ok(redis.url(), "list", "--expiring-within", "14d").out();
+        assertTrue(out.contains("soon"), out);
+        assertFalse(out.contains("later") || out.contains("never "), out);
+    }
+
+    @Test
+    void everyLifecycleCommandWorksAndUnknownIdsExitWith3() {
+        Keys.Run created = Keys.ok(redis.url(), "create", "--name", "life");
+        String id = created.id();
+        assertTrue(Keys.ok(redis.url(), "suspend", id).out().contains("suspended"));
+        assertTrue(Keys.ok(redis.url(), "show", id).out().contains("suspended"));
+        Keys.ok(redis.url(), "activate", id);
+        String rotated = Keys.ok(redis.url(), "rotate", id, "--which", "secondary").key("New secondary");
+        assertNotEquals(created.key("Secondary"), rotated);
+        Keys.ok(redis.url(), "revoke", id);
+        assertTrue(Keys.ok(redis.url(), "show", id).out().contains("cancelled"));
+        Keys.ok(redis.url(), "delete", id);
+
+        Keys.Run missing = Keys.cli(redis.url(), "show", id);
+        assertEquals(3, missing.exit());
+        assertEquals("no subscription '" + id + "'", missing.err().trim());
+        assertEquals(3, Keys.cli(redis.url(), "suspend", "nobody").exit());
+    }
+
+    @Test
+    void badArgumentsExitWith2AndSayWhy() {
+        Keys.Run noName = Keys.cli(redis.url(), "create");
+        assertEquals(2, noName.exit());
+        assertTrue(noName.err().contains("--name"), noName.err());
+        Keys.Run badScope = Keys.cli(redis.url(), "create", "--name", "x", "--scope", "everything");
+        assertEquals(2, badScope.exit());
+        assertTrue(badScope.err().contains("scope"), badScope.err());
+        assertEquals(2, Keys.cli(redis.url(), "rotate", "x", "--which", "tertiary").exit());
+        assertEquals(2, Keys.cli(redis.url(), "create", "--name", "x", "--id", "Bad{Id}").exit());
+        assertEquals(2, Keys.cli(redis.url(), "list", "--expiring-within", "soon").exit());
+        assertEquals(2, Keys.cli(redis.url(), "frobnicate").exit());
+    }
+
+    @Test
+    void anUnreachableRedisExitsWith1WithoutEchoingThePassword() {
+        int closed = LocalRedis.freePort();
+        Keys.Run run = Keys.cli("redis://:hunter2-secret@127.0.0.1:" + closed, "--timeout", "2", "list");
+        assertEquals(1, run.exit());
+        assertTrue(run.err().startsWith("cannot reach Redis at redis://127.0.0.1:" + closed), run.err());
+        assertFalse(run.err().contains("hunter2"), run.err());
+    }
+}

@@ -1,0 +1,103 @@
+package io.aigate.subscription;
+
+import io.aigate.config.AigateConfig;
+import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Keys;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A second aigate instance on the same Redis (its own cache, its own invalidation channel, a cache TTL of ten minutes
+ * so that only an invalidation can change its mind quickly) sees a revocation within two seconds.
+ */
+class InvalidationTest {
+
+    static LocalRedis redis;
+    static Vertx vertx;
+
+    @BeforeAll
+    static void start() {
+        redis = new LocalRedis(LocalRedis.freePort()).start();
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void stop() {
+        vertx.close();
+        redis.close();
+    }
+
+    static SubscriptionLookup instance() {
+        AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
+                .withDefaultValues(Map.of("aigate.subscription-key.cache-ttl", "10m",
+                        "aigate.subscription-key.outage-grace", "10m"))
+                .build().getConfigMapping(AigateConfig.class);
+        Redis client = Redis.createClient(vertx, redis.url());
+        SubscriptionLookup lookup = new SubscriptionLookup(config, vertx, client, new SimpleMeterRegistry());
+        new InvalidationChannel(vertx, client, lookup);
+        return lookup;
+    }
+
+    static SubscriptionLookup.Answer find(SubscriptionLookup lookup, String key) throws Exception {
+        return lookup.find(SubscriptionKeys.hash(key)).toCompletionStage().toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
+    }
+
+    static Subscription.State state(SubscriptionLookup lookup, String key) throws Exception {
+        SubscriptionLookup.Answer answer = find(lookup, key);
+        return answer instanceof SubscriptionLookup.Known known ? known.found().subscription().state() : null;
+    }
+
+    @Test
+    void aRevocationReachesAnotherInstancesCacheWithinTwoSeconds() throws Exception {
+        SubscriptionLookup other = instance();
+        long deadline = System.currentTimeMillis() + 5000;
+        while (!other.storeUp()) {
+            assertTrue(System.currentTimeMillis() < deadline, "invalidation channel subscribed");
+            Thread.sleep(20);
+        }
+        Keys.Run created = Keys.ok(redis.url(), "create", "--name", "fleet");
+        String key = created.key("Primary");
+        assertEquals(Subscription.State.ACTIVE, state(other, key));
+        assertEquals(Subscription.State.ACTIVE, state(other, key)); // from its cache now
+
+        long revokedAt = System.nanoTime();
+        Keys.ok(redis.url(), "suspend", created.id());
+        while (state(other, key) != Subscription.State.SUSPENDED) {
+            assertTrue(System.nanoTime() - revokedAt < 2_000_000_000L, "the other instance still trusts the key");
+            Thread.sleep(20);
+        }
+
+        Keys.ok(redis.url(), "revoke", created.id());
+        deadline = System.currentTimeMillis() + 2000;
+        while (!(find(other, key) instanceof SubscriptionLookup.Unknown)) {
+            assertTrue(System.currentTimeMillis() < deadline, "a revoked key is unknown everywhere within 2 s");
+            Thread.sleep(20);
+        }
+        assertInstanceOf(SubscriptionLookup.Unknown.class, find(other, key));
+    }
+
+    @Test
+    void keysAreRecognisableChecksummedAndStoredOnlyAsHashes() {
+        String key = SubscriptionKeys.generate();
+        assertTrue(key.startsWith("aig_") && key.length() == 55, key);
+        assertTrue(SubscriptionKeys.wellFormed(key));
+        char last = key.charAt(key.length() - 5);
+        String typo = key.substring(0, key.length() - 5) + (last == 'a' ? 'b' : 'a') + key.substring(key.length() - 4);
+        assertTrue(!SubscriptionKeys.wellFormed(typo), "a one-character change breaks the checksum");
+        assertEquals(64, SubscriptionKeys.hash(key).length());
+        assertTrue(!SubscriptionKeys.generate().equals(key));
+    }
+}

@@ -1,0 +1,223 @@
+package io.aigate.subscription;
+
+import io.aigate.testing.CloudDoubles;
+import io.aigate.testing.Keys;
+import io.aigate.testing.LogCapture;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.function.IntSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@QuarkusTest
+@QuarkusTestResource(CloudDoubles.class)
+class SubscriptionKeyTest {
+
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
+
+    @BeforeEach
+    void clear() {
+        CloudDoubles.openAi.clear();
+    }
+
+    HttpResponse<String> call(String deployment, String query, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.toString())
+                        .resolve("/openai/deployments/" + deployment + "/chat/completions" + query))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[]}"));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    int status(String key) throws Exception {
+        return call("gpt-4o", "", "Ocp-Apim-Subscription-Key", key).statusCode();
+    }
+
+    static void assertRefused(HttpResponse<String> response, String message) {
+        assertEquals(401, response.statusCode(), response.body());
+        assertEquals(new JsonObject().put("statusCode", 401).put("message", message).encode(), response.body());
+    }
+
+    void assertBackendUntouched() throws InterruptedException {
+        assertNull(CloudDoubles.openAi.next(1), "the backend must not have been contacted");
+    }
+
+    static Keys.Run create(String... args) {
+        String[] all = new String[args.length + 1];
+        all[0] = "create";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return Keys.ok(CloudDoubles.redis.url(), all);
+    }
+
+    /** Polls until the status is the expected one; returns how long it took. */
+    static Duration until(int expected, IntSupplier status, Duration limit) throws InterruptedException {
+        long start = System.nanoTime();
+        while (status.getAsInt() != expected) {
+            assertTrue(System.nanoTime() - start < limit.toNanos(), "not " + expected + " within " + limit);
+            Thread.sleep(50);
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    IntSupplier statusOf(String key) {
+        return () -> {
+            try {
+                return status(key);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+    }
+
+    @Test
+    void aMissingKeyGetsApimsMissingKeyAnswer() throws Exception {
+        assertRefused(call("gpt-4o", ""), ValidateSubscriptionKey.MISSING);
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", ""), ValidateSubscriptionKey.MISSING);
+        assertBackendUntouched();
+    }
+
+    @Test
+    void malformedUnknownAndForgedKeysAllGetTheSameAnswer() throws Exception {
+        String unknown = SubscriptionKeys.generate();
+        String forged = CloudDoubles.key.substring(0, CloudDoubles.key.length() - 1)
+                + (CloudDoubles.key.endsWith("0") ? "1" : "0");
+        for (String bad : new String[]{"not-a-key", unknown, forged, CloudDoubles.key + "x", "aig_' OR 1=1 --"}) {
+            assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", bad), ValidateSubscriptionKey.INVALID);
+        }
+        assertBackendUntouched();
+    }
+
+    @Test
+    void theHeaderWinsOverTheQueryAndTheSdksApiKeyHeaderIsAccepted() throws Exception {
+        String other = SubscriptionKeys.generate();
+        assertEquals(200, call("gpt-4o", "?subscription-key=" + other, "Ocp-Apim-Subscription-Key",
+                CloudDoubles.key).statusCode());
+        assertRefused(call("gpt-4o", "?subscription-key=" + CloudDoubles.key, "Ocp-Apim-Subscription-Key", other),
+                ValidateSubscriptionKey.INVALID);
+        assertEquals(200, call("gpt-4o", "?api-version=2024-10-21&subscription-key=" + CloudDoubles.key)
+                .statusCode());
+        assertEquals(200, call("gpt-4o", "", "api-key", CloudDoubles.secondaryKey).statusCode());
+        CloudDoubles.openAi.clear();
+        call("gpt-4o", "?subscription-key=" + CloudDoubles.key + "&api-version=1");
+        var got = CloudDoubles.openAi.next(5);
+        assertEquals("api-version=1", got.query(), "the key never reaches the backend");
+    }
+
+    @Test
+    void stateChangesAreSeenWithinTwoSecondsAcrossTheFleet() throws Exception {
+        Keys.Run run = create("--name", "state-test");
+        String id = run.id();
+        String key = run.key("Primary");
+        assertEquals(200, status(key)); // cached now (cache-ttl 30 s): only an invalidation can refuse it this fast
+
+        Keys.ok(CloudDoubles.redis.url(), "suspend", id);
+        Duration seen = until(401, statusOf(key), Duration.ofSeconds(2));
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", key), ValidateSubscriptionKey.INVALID);
+
+        Keys.ok(CloudDoubles.redis.url(), "activate", id);
+        until(200, statusOf(key), Duration.ofSeconds(2));
+
+        Keys.ok(CloudDoubles.redis.url(), "revoke", id);
+        until(401, statusOf(key), Duration.ofSeconds(2));
+        assertEquals(401, status(run.key("Secondary")));
+        assertEquals(2, Keys.cli(CloudDoubles.redis.url(), "activate", id).exit(), "a cancelled subscription stays so");
+        assertTrue(seen.toMillis() < 2000, "suspension took " + seen);
+    }
+
+    @Test
+    void bothKeysWorkAndRotationKeepsTheOtherOneWorking() throws Exception {
+        Keys.Run run = create("--name", "rotation-test");
+        String primary = run.key("Primary");
+        String secondary = run.key("Secondary");
+        assertEquals(200, status(primary));
+        assertEquals(200, status(secondary));
+
+        Keys.Run rotated = Keys.ok(CloudDoubles.redis.url(), "rotate", run.id(), "--which", "primary");
+        String newPrimary = rotated.key("New primary");
+        until(401, statusOf(primary), Duration.ofSeconds(2));
+        assertEquals(200, status(secondary), "the secondary keeps working through a primary rotation");
+        assertEquals(200, status(newPrimary));
+    }
+
+    @Test
+    void aKeyOutsideItsScopeIsRefusedLikeAnUnknownOne() throws Exception {
+        String deployments = create("--name", "mini-only", "--scope", "deployments:gpt-4o-mini").key("Primary");
+        assertEquals(200, call("gpt-4o-mini", "", "Ocp-Apim-Subscription-Key", deployments).statusCode());
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", deployments), ValidateSubscriptionKey.INVALID);
+
+        String product = create("--name", "chat-product", "--scope", "product:chat").key("Primary");
+        assertEquals(200, call("gpt-4o", "", "Ocp-Apim-Subscription-Key", product).statusCode());
+        assertRefused(call("gpt-4o-mini", "", "Ocp-Apim-Subscription-Key", product), ValidateSubscriptionKey.INVALID);
+
+        String unknownProduct = create("--name", "ghost", "--scope", "product:ghost").key("Primary");
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", unknownProduct),
+                ValidateSubscriptionKey.INVALID);
+
+        String route = create("--name", "route-only", "--scope", "routes:short").key("Primary");
+        assertEquals(200, call("gpt-short", "", "Ocp-Apim-Subscription-Key", route).statusCode());
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", route), ValidateSubscriptionKey.INVALID);
+    }
+
+    @Test
+    void anExpiredSubscriptionIsRefusedEvenFromTheCache() throws Exception {
+        String key = create("--name", "short-lived", "--expires-at", Instant.now().plusSeconds(2).toString())
+                .key("Primary");
+        assertEquals(200, status(key));
+        until(401, statusOf(key), Duration.ofSeconds(4));
+        String past = create("--name", "already-expired", "--expires-at", "2020-01-01T00:00:00Z").key("Primary");
+        assertEquals(401, status(past));
+        Keys.Run listed = Keys.ok(CloudDoubles.redis.url(), "list");
+        assertTrue(listed.out().contains("expired"), listed.out());
+    }
+
+    @Test
+    void noKeyEverAppearsInALogLineOrAnErrorBody() throws Exception {
+        String unknown = SubscriptionKeys.generate();
+        try (LogCapture logs = LogCapture.start()) {
+            HttpResponse<String> refused = call("gpt-4o", "?subscription-key=" + unknown);
+            HttpResponse<String> allowed = call("gpt-4o", "", "Ocp-Apim-Subscription-Key", CloudDoubles.key);
+            assertEquals(200, allowed.statusCode());
+            assertFalse(refused.body().contains(unknown));
+            Thread.sleep(200);
+            assertFalse(logs.lines().isEmpty(), "the access log wrote something");
+            for (String line : logs.lines()) {
+                assertFalse(line.contains(unknown) || line.contains(CloudDoubles.key), line);
+                assertFalse(line.contains("aig_"), line);
+            }
+        }
+    }
+
+    @Test
+    void decisionsAreCountedByReason() throws Exception {
+        call("gpt-4o", "");
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("aigate_subscription_decisions_total{layer=\"subscription-key\",result=\"missing\"}"),
+                metrics);
+        assertTrue(metrics.contains("aigate_subscription_cache_total{result=\"hit\"}"));
+        assertTrue(metrics.contains("aigate_subscription_store_up 1.0"));
+        assertTrue(metrics.contains("aigate_subscription_redis_seconds"));
+    }
+}
