@@ -2,7 +2,7 @@
 # Data-path benchmark: the same request, in one run, three ways —
 #   direct    wrk -> nginx (a fast fake backend returning a fixed chat completion)
 #   nginx     wrk -> nginx plain reverse proxy -> backend        (the peer: what any proxy costs)
-#   aigate    wrk -> aigate (JVM, the flags we ship) -> backend  (managed-identity token set on every request)
+#   aigate    wrk -> aigate (JVM, the flags we ship) -> backend  (subscription key checked, managed-identity token set)
 # and prints throughput, p50/p99 latency, the ratios, aigate's resident memory under load and its start-to-ready time.
 # Loopback only. Usage: bench/run.sh [seconds-per-measurement] [connections]
 set -euo pipefail
@@ -12,7 +12,7 @@ DURATION=${1:-15}
 CONNECTIONS=${2:-32}
 WARMUP=${WARMUP:-20}
 THREADS=${THREADS:-2}
-BACKEND_PORT=18090 PROXY_PORT=18091 AIGATE_PORT=18080 AIGATE_MGMT=18099
+BACKEND_PORT=18090 PROXY_PORT=18091 AIGATE_PORT=18080 AIGATE_MGMT=18099 REDIS_PORT=18079
 # the JVM flags shipped in the image (Dockerfile.jvm); override to experiment
 AIGATE_JAVA_OPTS=${AIGATE_JAVA_OPTS:-"-XX:+UseSerialGC -Xms16m -Xmx64m -Xss256k -XX:MaxMetaspaceSize=80m -XX:ReservedCodeCacheSize=32m -XX:MaxDirectMemorySize=32m -XX:CICompilerCount=2 -XX:+ExitOnOutOfMemoryError"}
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
@@ -20,12 +20,14 @@ export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
 need wrk wrk
 need nginx nginx-light
+need redis-server redis-server
 [ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
 
 OUT=$(mktemp -d)
 cleanup() {
   [ -n "${AIGATE_PID:-}" ] && { kill "$AIGATE_PID" 2>/dev/null; wait "$AIGATE_PID" 2>/dev/null; } || true
   [ -f "$OUT/nginx.pid" ] && kill "$(cat "$OUT/nginx.pid")" 2>/dev/null || true
+  [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -58,14 +60,21 @@ http {
   }
 }
 NGINX
-for port in $BACKEND_PORT $PROXY_PORT $AIGATE_PORT $AIGATE_MGMT; do
+for port in $BACKEND_PORT $PROXY_PORT $AIGATE_PORT $AIGATE_MGMT $REDIS_PORT; do
   if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is busy: stop what listens there"; exit 1; fi
 done
 nginx -c "$OUT/nginx.conf"
+redis-server --port $REDIS_PORT --bind 127.0.0.1 --save "" --appendonly no > "$OUT/redis.log" 2>&1 &
+REDIS_PID=$!
+until redis-cli -p $REDIS_PORT ping >/dev/null 2>&1; do sleep 0.05; done
+# a subscription, created with the CLI that ships in the same artifact
+export AIGATE_KEY=$(java -jar target/quarkus-app/quarkus-run.jar keys --redis redis://127.0.0.1:$REDIS_PORT \
+  create --name bench | awk '/Primary key/ {print $3}')
+[ -n "$AIGATE_KEY" ] || { echo "could not create a subscription key"; exit 1; }
 
 START_NS=$(date +%s%N)
 AZURE_OPENAI_BACKEND_URL=http://127.0.0.1:$BACKEND_PORT IDENTITY_ENDPOINT=http://127.0.0.1:$BACKEND_PORT/msi/token \
-IDENTITY_HEADER=bench AIGATE_IDENTITY_ALLOW_IMDS=false QUARKUS_HTTP_PORT=$AIGATE_PORT QUARKUS_MANAGEMENT_PORT=$AIGATE_MGMT \
+IDENTITY_HEADER=bench AIGATE_IDENTITY_ALLOW_IMDS=false AIGATE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT QUARKUS_HTTP_PORT=$AIGATE_PORT QUARKUS_MANAGEMENT_PORT=$AIGATE_MGMT \
   "${JAVA:-java}" $AIGATE_JAVA_OPTS -jar target/quarkus-app/quarkus-run.jar > "$OUT/aigate.log" 2>&1 &
 AIGATE_PID=$!
 until curl -sf -o /dev/null "http://127.0.0.1:$AIGATE_MGMT/q/health/ready"; do
@@ -79,12 +88,13 @@ cat > "$OUT/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":16}'
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["api-key"] = "caller-key-that-aigate-strips"
+wrk.headers["Ocp-Apim-Subscription-Key"] = os.getenv("AIGATE_KEY")
 LUA
 TARGET=/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21
 
 for port in $BACKEND_PORT $PROXY_PORT $AIGATE_PORT; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$port$TARGET")
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    -H "Ocp-Apim-Subscription-Key: $AIGATE_KEY" -d '{}' "http://127.0.0.1:$port$TARGET")
   [ "$code" = 200 ] || { echo "port $port answered $code"; cat "$OUT/aigate.log"; exit 1; }
 done
 

@@ -69,7 +69,8 @@ public class KeysCli {
         return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
     }
 
-    static int execute(PrintWriter out, PrintWriter err, String... args) {
+    /** Runs the CLI with the given output streams; returns the exit code. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(new KeysCli());
         cli.setOut(out);
         cli.setErr(err);

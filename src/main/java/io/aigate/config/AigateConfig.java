@@ -98,9 +98,12 @@ public interface AigateConfig {
         @WithDefault("subscription-key")
         String queryParameterName();
 
-        /** Also take the key from {@code api-key}, which the OpenAI and Azure OpenAI SDKs send: SDKs work unchanged. */
+        /**
+         * Also take the key where the SDKs put theirs, so they work unchanged: {@code api-key} (Azure OpenAI SDKs) and
+         * {@code Authorization: Bearer aig_…} (OpenAI SDKs on the v1 API; an Entra token there is left alone).
+         */
         @WithDefault("true")
-        boolean acceptApiKeyHeader();
+        boolean acceptSdkHeaders();
 
         /** A cached key is used this long without asking Redis; after it, a hit is served and re-checked behind. */
         @WithDefault("30s")

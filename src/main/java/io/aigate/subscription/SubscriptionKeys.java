@@ -50,16 +50,23 @@ public final class SubscriptionKeys {
 
     /** SHA-256 of the key, lower-case hex: the only form in which a key is stored or logged about. */
     public static String hash(String key) {
+        MessageDigest sha256 = SHA256.get();
+        sha256.reset();
+        return HEX.formatHex(sha256.digest(key.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** One digest per thread: looking the algorithm up on every request costs more than the hash itself. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return HEX.formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
-    }
+    });
 
     private static String checksum(String body) {
         CRC32 crc = new CRC32();
         crc.update(body.getBytes(StandardCharsets.US_ASCII));
-        return String.format("%08x", crc.getValue());
+        return HEX.toHexDigits((int) crc.getValue());
     }
 }

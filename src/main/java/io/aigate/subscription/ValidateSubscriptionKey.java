@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * Layer 1, APIM's subscription check: who is calling. The key comes from {@code Ocp-Apim-Subscription-Key}, else
- * {@code api-key} (what SDKs send), else the {@code subscription-key} query parameter. Unknown, inactive, expired and
+ * where the SDKs send theirs ({@code api-key}, or {@code Authorization: Bearer aig_…}), else the
+ * {@code subscription-key} query parameter. Unknown, inactive, expired and
  * out-of-scope keys all get the same 401, so the answer is no oracle for which keys exist; the reason goes to the log
  * and metrics under the subscription id, never the key.
  */
@@ -28,12 +29,13 @@ public class ValidateSubscriptionKey implements Step {
             + "for an active subscription.";
     static final String UNAVAILABLE = "Subscription keys cannot be checked right now. Try again in 5 seconds.";
 
+    private static final String BEARER_KEY = "Bearer " + SubscriptionKeys.PREFIX;
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
     private final boolean required;
     private final String headerName;
     private final String queryParameterName;
-    private final boolean acceptApiKeyHeader;
+    private final boolean acceptSdkHeaders;
     private final Map<String, AigateConfig.Product> products;
     private final SubscriptionLookup lookup;
     private final SubscriptionMetrics metrics;
@@ -43,7 +45,7 @@ public class ValidateSubscriptionKey implements Step {
         this.required = keys.required();
         this.headerName = keys.headerName();
         this.queryParameterName = keys.queryParameterName();
-        this.acceptApiKeyHeader = keys.acceptApiKeyHeader();
+        this.acceptSdkHeaders = keys.acceptSdkHeaders();
         this.products = config.products();
         this.lookup = lookup;
         this.metrics = lookup.metrics();
@@ -118,8 +120,14 @@ public class ValidateSubscriptionKey implements Step {
 
     private String extract(RequestContext ctx) {
         String key = ctx.inboundHeaders().get(headerName);
-        if (key == null && acceptApiKeyHeader) {
+        if (key == null && acceptSdkHeaders) {
             key = ctx.inboundHeaders().get("api-key");
+            if (key == null) {
+                String authorization = ctx.inboundHeaders().get("Authorization");
+                if (authorization != null && authorization.regionMatches(true, 0, BEARER_KEY, 0, BEARER_KEY.length())) {
+                    key = authorization.substring("Bearer ".length());
+                }
+            }
         }
         if (key == null) {
             key = queryParameter(ctx.rawQuery(), queryParameterName);

@@ -1,11 +1,20 @@
 package io.aigate.sandbox;
 
+import io.aigate.admin.KeysCli;
 import io.quarkus.arc.profile.IfBuildProfile;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The local sandbox ({@code ./mvnw quarkus:dev -Psandbox}): a real Redis, a fake Entra ID and a fake Azure OpenAI on
@@ -21,6 +30,7 @@ public class SandboxServices {
     static final int ENTRA_PORT = 18081;
     static final int AOAI_PORT = 18082;
     private static final Logger LOG = Logger.getLogger(SandboxServices.class);
+    private static final Path KEY_FILE = Path.of("target", "sandbox-subscription-key");
 
     private final LocalRedis redis;
     private final FakeEntraId entra;
@@ -33,6 +43,27 @@ public class SandboxServices {
         openAi.eventDelayMillis(150);
         LOG.infof("sandbox: Redis on %s, fake Entra ID on %s, fake Azure OpenAI on %s", redis.url(),
                 entra.identityEndpoint(), openAi.url());
+        createSubscription();
+    }
+
+    /** A subscription to call with, created through the real key-admin CLI; its key goes to target/. */
+    private void createSubscription() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = KeysCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), "--redis", redis.url(),
+                "create", "--name", "sandbox", "--id", "sandbox");
+        Matcher key = Pattern.compile("Primary key:\\s+(\\S+)").matcher(out.toString());
+        if (exit != 0 || !key.find()) {
+            LOG.warnf("sandbox: could not create a subscription: %s", err);
+            return;
+        }
+        try {
+            Files.createDirectories(KEY_FILE.getParent());
+            Files.writeString(KEY_FILE, key.group(1));
+            LOG.infof("sandbox: subscription 'sandbox' created; its key is in %s", KEY_FILE);
+        } catch (IOException e) {
+            LOG.warnf("sandbox: could not write %s: %s", KEY_FILE, e.getMessage());
+        }
     }
 
     void stop(@Observes ShutdownEvent event) {

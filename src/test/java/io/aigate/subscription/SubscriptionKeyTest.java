@@ -119,6 +119,10 @@ class SubscriptionKeyTest {
         assertEquals(200, call("gpt-4o", "?api-version=2024-10-21&subscription-key=" + CloudDoubles.key)
                 .statusCode());
         assertEquals(200, call("gpt-4o", "", "api-key", CloudDoubles.secondaryKey).statusCode());
+        assertEquals(200, call("gpt-4o", "", "Authorization", "Bearer " + CloudDoubles.key).statusCode(),
+                "the OpenAI SDKs send their key as a bearer token");
+        assertRefused(call("gpt-4o", "", "Authorization", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.x"),
+                ValidateSubscriptionKey.MISSING);
         CloudDoubles.openAi.clear();
         call("gpt-4o", "?subscription-key=" + CloudDoubles.key + "&api-version=1");
         var got = CloudDoubles.openAi.next(5);
