@@ -28,6 +28,8 @@ public interface AigateConfig {
 
     Identity identity();
 
+    Jwt jwt();
+
     interface Backend {
         /** Base URL; a path in it is prepended to the forwarded path. Checked at start-up for a clear message. */
         Optional<String> url();
@@ -77,6 +79,78 @@ public interface AigateConfig {
         List<String> deployments();
 
         String backend();
+
+        /** Whether callers on this route must present a valid Entra ID token; {@code aigate.jwt.enabled} when unset. */
+        Optional<Boolean> validateJwt();
+
+        /** APIM's {@code required-claims}: claim name to the values it must carry. */
+        Map<String, RequiredClaim> requiredClaims();
+    }
+
+    /** One {@code <claim name="…" match="all|any" separator="…">} with its {@code <value>}s. */
+    interface RequiredClaim {
+        List<String> values();
+
+        @WithDefault("all")
+        Match match();
+
+        /** Splits a string claim into values; {@code scp} (Entra's one space-separated string) splits on space. */
+        Optional<String> separator();
+    }
+
+    enum Match {
+        ALL, ANY
+    }
+
+    /** Layer 2, APIM's {@code validate-jwt} / {@code validate-azure-ad-token}. */
+    interface Jwt {
+        /** Whether routes validate tokens unless they say {@code validate-jwt=false}. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** Entra tenant: accepts its v1 and v2 issuers, and discovers keys from its v2 openid-configuration. */
+        Optional<String> tenantId();
+
+        /** OpenID discovery documents (issuer and jwks_uri); defaults to the tenant's v2 document. */
+        Optional<List<String>> openidConfig();
+
+        /** A JWKS URL to use instead of discovery. */
+        Optional<String> jwksUri();
+
+        /** Accepted issuers (any may match), added to those that tenant-id and discovery give. */
+        Optional<List<String>> issuers();
+
+        /** Accepted audiences (any may match): the API's application id URI or client id. */
+        Optional<List<String>> audiences();
+
+        @WithDefault("true")
+        boolean requireExpirationTime();
+
+        @WithDefault("0s")
+        Duration clockSkew();
+
+        @WithDefault("Authorization")
+        String headerName();
+
+        @WithDefault("401")
+        int failedValidationHttpcode();
+
+        /** Replaces every validation failure message (not the 403 claim messages). */
+        Optional<String> failedValidationErrorMessage();
+
+        @WithDefault("RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384")
+        List<String> algorithms();
+
+        /** Signing keys are fetched again this often. */
+        @WithDefault("1h")
+        Duration keysRefreshInterval();
+
+        /** A token signed by an unknown key triggers at most one key fetch per this period. */
+        @WithDefault("30s")
+        Duration unknownKeyCooldown();
+
+        @WithDefault("10000")
+        long cacheMaxEntries();
     }
 
     interface Request {

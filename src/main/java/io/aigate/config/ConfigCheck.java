@@ -9,6 +9,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -50,9 +51,56 @@ public class ConfigCheck {
                 }
             }
         });
+        checkJwt(config);
         if (config.request().maxBodySize().asLongValue() < 1024
                 || config.request().maxBodySize().asLongValue() > Integer.MAX_VALUE) {
             fail("aigate.request.max-body-size must be between 1K and 2G: set a size such as 1M.");
+        }
+    }
+
+    private static final java.util.Set<String> ASYMMETRIC = java.util.Set.of("RS256", "RS384", "RS512", "PS256",
+            "PS384", "PS512", "ES256", "ES384", "ES512");
+
+    private static void checkJwt(AigateConfig config) {
+        AigateConfig.Jwt jwt = config.jwt();
+        config.routes().forEach((name, route) -> {
+            if (!route.requiredClaims().isEmpty() && !route.validateJwt().orElse(jwt.enabled())) {
+                fail("aigate.routes." + name + ".required-claims needs a validated token: set aigate.routes." + name
+                        + ".validate-jwt=true or aigate.jwt.enabled=true.");
+            }
+            route.requiredClaims().forEach((claim, rule) -> {
+                if (rule.values().isEmpty() || rule.values().stream().anyMatch(String::isBlank)) {
+                    fail("aigate.routes." + name + ".required-claims." + claim + ".values is empty: list the values "
+                            + "the claim must carry, separated by commas.");
+                }
+            });
+        });
+        boolean used = jwt.enabled() || config.routes().values().stream().anyMatch(r -> r.validateJwt().orElse(false));
+        if (!used) {
+            return;
+        }
+        if (jwt.tenantId().isEmpty() && jwt.openidConfig().isEmpty() && jwt.jwksUri().isEmpty()) {
+            fail("aigate.jwt needs a key source: set aigate.jwt.tenant-id (Entra ID), aigate.jwt.openid-config or "
+                    + "aigate.jwt.jwks-uri.");
+        }
+        if (jwt.jwksUri().isPresent() && jwt.tenantId().isEmpty() && jwt.issuers().isEmpty()) {
+            fail("aigate.jwt.jwks-uri gives keys but no issuer: set aigate.jwt.issuers or aigate.jwt.tenant-id.");
+        }
+        if (jwt.audiences().map(List::isEmpty).orElse(true)) {
+            fail("aigate.jwt.audiences is not set: list the API's application id URI or client id, e.g. "
+                    + "api://my-ai-api.");
+        }
+        for (String alg : jwt.algorithms()) {
+            if (!ASYMMETRIC.contains(alg)) {
+                fail("aigate.jwt.algorithms lists " + alg + ": only asymmetric algorithms (RS*, PS*, ES*) are allowed, "
+                        + "never none or HMAC.");
+            }
+        }
+        if (jwt.failedValidationHttpcode() < 400 || jwt.failedValidationHttpcode() > 499) {
+            fail("aigate.jwt.failed-validation-httpcode must be a 4xx status such as 401.");
+        }
+        if (jwt.clockSkew().isNegative()) {
+            fail("aigate.jwt.clock-skew must not be negative: use 0s (the default) or a few seconds.");
         }
     }
 

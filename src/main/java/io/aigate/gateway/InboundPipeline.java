@@ -1,6 +1,7 @@
 package io.aigate.gateway;
 
 import io.aigate.identity.AuthenticationManagedIdentity;
+import io.aigate.jwt.ValidateJwt;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Step;
@@ -17,6 +18,7 @@ import java.util.List;
  * <pre>
  * &lt;inbound&gt;
  *   &lt;validate-subscription-key /&gt;                      layer 1: who is calling (Redis, cached)
+ *   &lt;validate-jwt /&gt;                                   layer 2: what they may do (Entra ID token, claims)
  *   &lt;authentication-managed-identity resource="…" /&gt;   layer 3: aigate's own credential for the backend
  * &lt;/inbound&gt;
  * </pre>
@@ -26,9 +28,9 @@ public class InboundPipeline {
 
     private final List<Step> steps;
 
-    InboundPipeline(ValidateSubscriptionKey validateSubscriptionKey,
+    InboundPipeline(ValidateSubscriptionKey validateSubscriptionKey, ValidateJwt validateJwt,
                     AuthenticationManagedIdentity authenticationManagedIdentity) {
-        this.steps = List.of(validateSubscriptionKey, authenticationManagedIdentity);
+        this.steps = List.of(validateSubscriptionKey, validateJwt, authenticationManagedIdentity);
     }
 
     List<Step> steps() {

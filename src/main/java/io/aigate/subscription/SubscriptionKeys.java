@@ -1,8 +1,8 @@
 package io.aigate.subscription;
 
+import io.aigate.pipeline.Sha256;
+
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -50,19 +50,8 @@ public final class SubscriptionKeys {
 
     /** SHA-256 of the key, lower-case hex: the only form in which a key is stored or logged about. */
     public static String hash(String key) {
-        MessageDigest sha256 = SHA256.get();
-        sha256.reset();
-        return HEX.formatHex(sha256.digest(key.getBytes(StandardCharsets.UTF_8)));
+        return Sha256.hex(key);
     }
-
-    /** One digest per thread: looking the algorithm up on every request costs more than the hash itself. */
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
-    });
 
     private static String checksum(String body) {
         CRC32 crc = new CRC32();

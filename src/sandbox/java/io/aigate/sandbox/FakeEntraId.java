@@ -16,7 +16,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import org.jose4j.jwk.JsonWebKey;
+import org.jose4j.jwk.RsaJsonWebKey;
+import org.jose4j.jwk.RsaJwkGenerator;
+import org.jose4j.jws.AlgorithmIdentifiers;
+import org.jose4j.jws.JsonWebSignature;
+import org.jose4j.jwt.JwtClaims;
+import org.jose4j.lang.JoseException;
+
 import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -27,8 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A stand-in for Entra ID on loopback, over real HTTP: the App Service-style managed-identity endpoint that
- * azure-identity reaches through {@code IDENTITY_ENDPOINT}/{@code IDENTITY_HEADER}, and (over HTTPS) the token endpoint
- * that workload identity exchanges its federated token at. It remembers every token it issued, so a fake backend can
+ * azure-identity reaches through {@code IDENTITY_ENDPOINT}/{@code IDENTITY_HEADER}, (over HTTPS) the token endpoint
+ * that workload identity exchanges its federated token at, and OpenID discovery plus a JWKS for caller tokens it signs
+ * with real RSA keys (which it can rotate, hide or stop serving). It remembers every token it issued, so a fake backend can
  * tell whether the bearer it received was genuine and unexpired.
  */
 public final class FakeEntraId implements AutoCloseable {
@@ -47,6 +58,9 @@ public final class FakeEntraId implements AutoCloseable {
     private final ConcurrentMap<String, AtomicInteger> fetches = new ConcurrentHashMap<>();
     private final AtomicInteger sequence = new AtomicInteger();
     private volatile long defaultLifetimeSeconds = 3600;
+    private final List<RsaJsonWebKey> published = new CopyOnWriteArrayList<>();
+    private final AtomicInteger jwksFetches = new AtomicInteger();
+    private volatile boolean jwksDown;
     private volatile String lastClientAssertion;
     private volatile String lastTokenRequestPath;
 
@@ -183,13 +197,100 @@ public final class FakeEntraId implements AutoCloseable {
                 String base = (https != null && exchange instanceof com.sun.net.httpserver.HttpsExchange)
                         ? authorityHost() : "http://127.0.0.1:" + port() + "/";
                 String tenant = path.split("/")[1];
-                send(exchange, 200, "{\"issuer\":\"" + base + tenant + "/v2.0\",\"token_endpoint\":\"" + base + tenant
+                send(exchange, 200, "{\"issuer\":\"" + issuerV2(tenant) + "\",\"token_endpoint\":\"" + base + tenant
                         + "/oauth2/v2.0/token\",\"authorization_endpoint\":\"" + base + tenant
                         + "/oauth2/v2.0/authorize\",\"jwks_uri\":\"" + base + tenant + "/discovery/v2.0/keys\"}");
+            } else if (path.endsWith("/discovery/v2.0/keys")) {
+                jwksFetches.incrementAndGet();
+                if (jwksDown) {
+                    send(exchange, 503, "{\"error\":\"temporarily_unavailable\"}");
+                    return;
+                }
+                StringBuilder keys = new StringBuilder("{\"keys\":[");
+                for (int i = 0; i < published.size(); i++) {
+                    keys.append(i == 0 ? "" : ",")
+                            .append(published.get(i).toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY));
+                }
+                send(exchange, 200, keys.append("]}").toString());
             } else {
                 send(exchange, 404, "{\"error\":\"not_found\"}");
             }
         }
+    }
+
+    // ---- caller tokens: Entra ID as an issuer of signed JWTs
+
+    public static String issuerV1(String tenant) {
+        return "https://sts.windows.net/" + tenant + "/";
+    }
+
+    public static String issuerV2(String tenant) {
+        return "https://login.microsoftonline.com/" + tenant + "/v2.0";
+    }
+
+    public String openidConfig(String tenant) {
+        return "http://127.0.0.1:" + port() + "/" + tenant + "/v2.0/.well-known/openid-configuration";
+    }
+
+    /** A new RSA signing key; published in the JWKS only when asked. */
+    public RsaJsonWebKey signingKey(String kid, boolean publish) {
+        try {
+            RsaJsonWebKey key = RsaJwkGenerator.generateJwk(2048);
+            key.setKeyId(kid);
+            key.setAlgorithm(AlgorithmIdentifiers.RSA_USING_SHA256);
+            key.setUse("sig");
+            if (publish) {
+                published.add(key);
+            }
+            return key;
+        } catch (JoseException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public void publish(RsaJsonWebKey key) {
+        published.add(key);
+    }
+
+    public void unpublish(String kid) {
+        published.removeIf(k -> kid.equals(k.getKeyId()));
+    }
+
+    public void jwksDown(boolean down) {
+        jwksDown = down;
+    }
+
+    public int jwksFetches() {
+        return jwksFetches.get();
+    }
+
+    /** Signs the claims with the key (RS256, its kid in the header) into a compact JWT. */
+    public static String mint(RsaJsonWebKey key, JwtClaims claims) {
+        try {
+            JsonWebSignature jws = new JsonWebSignature();
+            jws.setPayload(claims.toJson());
+            jws.setKey(key.getPrivateKey());
+            jws.setKeyIdHeaderValue(key.getKeyId());
+            jws.setAlgorithmHeaderValue(AlgorithmIdentifiers.RSA_USING_SHA256);
+            return jws.getCompactSerialization();
+        } catch (JoseException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Claims of an Entra v2 app token: issuer, audience, ten minutes of life, the calling app in azp. */
+    public static JwtClaims appToken(String tenant, String audience, String clientApp) {
+        JwtClaims claims = new JwtClaims();
+        claims.setIssuer(issuerV2(tenant));
+        claims.setAudience(audience);
+        claims.setExpirationTimeMinutesInTheFuture(10);
+        claims.setIssuedAtToNow();
+        claims.setNotBeforeMinutesInThePast(1);
+        claims.setSubject("sub-" + clientApp);
+        claims.setClaim("tid", tenant);
+        claims.setClaim("azp", clientApp);
+        claims.setClaim("oid", UUID.randomUUID().toString());
+        return claims;
     }
 
     private Issued issue(String identity, String resource) {

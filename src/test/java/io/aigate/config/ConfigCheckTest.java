@@ -54,5 +54,14 @@ class ConfigCheckTest {
                 "aigate.backends.aoai.api-key-file", "/nonexistent/key")));
         assertEquals("aigate.backends.aoai.strip-prefix must start with '/', e.g. /openai/v1.",
                 refusal(Map.of("aigate.backends.aoai.strip-prefix", "openai")));
+        assertEquals("aigate.jwt needs a key source: set aigate.jwt.tenant-id (Entra ID), aigate.jwt.openid-config or "
+                + "aigate.jwt.jwks-uri.", refusal(Map.of("aigate.jwt.enabled", "true")));
+        assertEquals("aigate.jwt.audiences is not set: list the API's application id URI or client id, e.g. "
+                + "api://my-ai-api.", refusal(Map.of("aigate.jwt.enabled", "true", "aigate.jwt.tenant-id", "t")));
+        assertEquals("aigate.jwt.algorithms lists HS256: only asymmetric algorithms (RS*, PS*, ES*) are allowed, never "
+                + "none or HMAC.", refusal(Map.of("aigate.jwt.enabled", "true", "aigate.jwt.tenant-id", "t",
+                "aigate.jwt.audiences", "api://x", "aigate.jwt.algorithms", "RS256,HS256")));
+        assertEquals("aigate.routes.all.required-claims needs a validated token: set aigate.routes.all.validate-jwt=true "
+                + "or aigate.jwt.enabled=true.", refusal(Map.of("aigate.routes.all.required-claims.roles.values", "A")));
     }
 }

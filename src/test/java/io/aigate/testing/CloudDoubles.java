@@ -28,6 +28,10 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
     /** An active subscription, scope all: its two keys. */
     public static String key;
     public static String secondaryKey;
+    public static final String TENANT = "test-tenant";
+    public static final String AUDIENCE = "api://aigate-test";
+    /** The caller-token signing key published in the fake Entra's JWKS from the start. */
+    public static org.jose4j.jwk.RsaJsonWebKey signingKey;
     private static Path redisDataDir;
 
     /** Stops Redis (an outage); {@link #startRedisAgain()} brings it back on the same port with the same data. */
@@ -50,6 +54,7 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         entra = FakeEntraId.start(URI.create(identityEndpoint).getPort(), System.getenv("IDENTITY_HEADER"));
         entra.lifetime(SHORT_LIVED, SHORT_LIFETIME_SECONDS);
         entra.fail(BROKEN);
+        signingKey = entra.signingKey("key-1", true);
         openAi = FakeAzureOpenAi.start(0);
         Path redisData;
         try {
@@ -103,6 +108,22 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.routes.mistral.backend", "mistral");
         config.put("aigate.identity.first-token-wait", "2s");
         config.put("aigate.products.chat.deployments", "gpt-4o");
+        config.put("aigate.jwt.tenant-id", TENANT);
+        config.put("aigate.jwt.openid-config", entra.openidConfig(TENANT));
+        config.put("aigate.jwt.audiences", AUDIENCE);
+        config.put("aigate.jwt.unknown-key-cooldown", "2s");
+        config.put("aigate.routes.jwt.deployments", "gpt-jwt");
+        config.put("aigate.routes.jwt.backend", "aoai");
+        config.put("aigate.routes.jwt.validate-jwt", "true");
+        config.put("aigate.routes.roles.deployments", "gpt-roles");
+        config.put("aigate.routes.roles.backend", "aoai");
+        config.put("aigate.routes.roles.validate-jwt", "true");
+        config.put("aigate.routes.roles.required-claims.roles.values", "Chat.Use,Chat.Admin");
+        config.put("aigate.routes.roles.required-claims.roles.match", "any");
+        config.put("aigate.routes.scp.deployments", "gpt-scp");
+        config.put("aigate.routes.scp.backend", "aoai");
+        config.put("aigate.routes.scp.validate-jwt", "true");
+        config.put("aigate.routes.scp.required-claims.scp.values", "chat.read,chat.write");
         config.put("aigate.identity.retry-initial-delay", "2s");
         return config;
     }

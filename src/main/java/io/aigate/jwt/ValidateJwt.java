@@ -1,0 +1,179 @@
+package io.aigate.jwt;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.RequestContext;
+import io.aigate.pipeline.Sha256;
+import io.aigate.pipeline.Step;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import jakarta.inject.Singleton;
+
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Layer 2, APIM's {@code validate-jwt} / {@code validate-azure-ad-token}: what the caller may do. The Entra ID token in
+ * {@code Authorization: Bearer …} is verified locally (no call to Entra on the request path), once per token: a token
+ * seen again is looked up by its hash until it expires. Then the route's required claims, and the subscription's
+ * allowed client applications ({@code azp}/{@code appid}), decide. A subscription bound to client applications needs
+ * a token on every route: otherwise a leaked key would work for any app.
+ */
+@Singleton
+public class ValidateJwt implements Step {
+
+    static final String NOT_PRESENT = "JWT not present.";
+    static final int MAX_TOKEN_LENGTH = 16 * 1024;
+    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
+
+    private record RouteRules(boolean required, List<ClaimRules.Rule> claims) {
+    }
+
+    private final SigningKeys keys;
+    private final TokenVerifier verifier;
+    private final Map<String, RouteRules> routes = new HashMap<>();
+    private final Set<String> configuredIssuers = new LinkedHashSet<>();
+    private final String headerName;
+    private final int failedStatus;
+    private final String failedMessage;
+    private final long skewMillis;
+    private final Cache<String, TokenVerifier.Valid> verified;
+    private final Map<String, Counter> decisions = new ConcurrentHashMap<>();
+    private final MeterRegistry registry;
+
+    ValidateJwt(AigateConfig config, SigningKeys keys, MeterRegistry registry) {
+        AigateConfig.Jwt jwt = config.jwt();
+        this.keys = keys;
+        this.registry = registry;
+        this.verifier = new TokenVerifier(jwt.algorithms(), (int) jwt.clockSkew().toSeconds(),
+                jwt.requireExpirationTime(), jwt.audiences().orElse(List.of()));
+        config.routes().forEach((name, route) -> routes.put(name, new RouteRules(
+                route.validateJwt().orElse(jwt.enabled()),
+                route.requiredClaims().entrySet().stream().map(e -> ClaimRules.rule(e.getKey(), e.getValue())).toList())));
+        jwt.tenantId().ifPresent(tid -> {
+            configuredIssuers.add("https://sts.windows.net/" + tid + "/");
+            configuredIssuers.add("https://login.microsoftonline.com/" + tid + "/v2.0");
+        });
+        jwt.issuers().ifPresent(configuredIssuers::addAll);
+        this.headerName = jwt.headerName();
+        this.failedStatus = jwt.failedValidationHttpcode();
+        this.failedMessage = jwt.failedValidationErrorMessage().orElse(null);
+        this.skewMillis = jwt.clockSkew().toMillis();
+        this.verified = Caffeine.newBuilder().maximumSize(jwt.cacheMaxEntries()).executor(Runnable::run)
+                .expireAfter(new Expiry<String, TokenVerifier.Valid>() {
+                    @Override
+                    public long expireAfterCreate(String key, TokenVerifier.Valid value, long currentTime) {
+                        long millis = value.expiresAtMillis() == Long.MAX_VALUE ? TimeUnit.HOURS.toMillis(1)
+                                : value.expiresAtMillis() + skewMillis - System.currentTimeMillis();
+                        return TimeUnit.MILLISECONDS.toNanos(Math.max(0, millis));
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(String key, TokenVerifier.Valid value, long currentTime,
+                                                  long currentDuration) {
+                        return currentDuration;
+                    }
+
+                    @Override
+                    public long expireAfterRead(String key, TokenVerifier.Valid value, long currentTime,
+                                                long currentDuration) {
+                        return currentDuration;
+                    }
+                }).build();
+    }
+
+    @Override
+    public String name() {
+        return "validate-jwt";
+    }
+
+    @Override
+    public Future<Outcome> apply(RequestContext ctx) {
+        RouteRules rules = routes.get(ctx.routeName());
+        boolean required = (rules != null && rules.required()) || !ctx.allowedClientApps().isEmpty();
+        if (!required) {
+            return PROCEED;
+        }
+        String header = ctx.inboundHeaders().get(headerName);
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
+            return Future.succeededFuture(invalid(NOT_PRESENT, "jwt_missing"));
+        }
+        String token = header.substring(7).trim();
+        if (token.length() > MAX_TOKEN_LENGTH) {
+            return Future.succeededFuture(invalid("The token is larger than 16 KB. Access denied.", "jwt_too_large"));
+        }
+        String hash = Sha256.hex(token);
+        TokenVerifier.Valid cached = verified.getIfPresent(hash);
+        if (cached != null) {
+            return Future.succeededFuture(authorize(cached, rules, ctx));
+        }
+        if (!keys.ready()) {
+            count("keys_unavailable");
+            return Future.succeededFuture(Outcome.respond(503,
+                    "Token signing keys are not available yet. Try again in 5 seconds.", "jwt_keys_unavailable",
+                    Map.of("Retry-After", "5")));
+        }
+        TokenVerifier.Result first = verifier.verify(token, keys.current(), issuers());
+        if (first instanceof TokenVerifier.Invalid invalid && invalid.unknownKey()) {
+            // a key published after our last fetch: fetch once (never more often than the cooldown) and try again
+            return keys.refreshForUnknownKey().map(fetched -> decide(
+                    fetched ? verifier.verify(token, keys.current(), issuers()) : first, hash, rules, ctx));
+        }
+        return Future.succeededFuture(decide(first, hash, rules, ctx));
+    }
+
+    private Outcome decide(TokenVerifier.Result result, String hash, RouteRules rules, RequestContext ctx) {
+        if (result instanceof TokenVerifier.Invalid invalid) {
+            return invalid(invalid.message() + " Access denied.", "jwt_invalid");
+        }
+        TokenVerifier.Valid valid = (TokenVerifier.Valid) result;
+        verified.put(hash, valid);
+        return authorize(valid, rules, ctx);
+    }
+
+    private Outcome authorize(TokenVerifier.Valid valid, RouteRules rules, RequestContext ctx) {
+        if (valid.expiresAtMillis() + skewMillis <= System.currentTimeMillis()) {
+            return invalid("Lifetime validation failed. The token is expired. Access denied.", "jwt_invalid");
+        }
+        String refusal = ClaimRules.check(rules == null ? List.of() : rules.claims(), ctx.allowedClientApps(),
+                valid.claims());
+        Object app = valid.claims().getClaimValue("azp");
+        ctx.clientAppId(app instanceof String s ? s : valid.claims().getClaimValue("appid") instanceof String s
+                ? s : null);
+        if (refusal != null) {
+            count("claims_refused");
+            return Outcome.respond(403, refusal, "jwt_claims");
+        }
+        count("allowed");
+        return Outcome.proceed();
+    }
+
+    private Outcome invalid(String message, String reason) {
+        count(reason.substring(4));
+        return Outcome.respond(failedStatus, failedMessage != null ? failedMessage : message, reason);
+    }
+
+    private Set<String> issuers() {
+        Set<String> discovered = keys.discoveredIssuers();
+        if (discovered.isEmpty()) {
+            return configuredIssuers;
+        }
+        Set<String> all = new LinkedHashSet<>(configuredIssuers);
+        all.addAll(discovered);
+        return all;
+    }
+
+    private void count(String result) {
+        decisions.computeIfAbsent(result, r -> Counter.builder("aigate.jwt.decisions").tag("layer", "jwt")
+                .tag("result", r).description("Token decisions by reason").register(registry)).increment();
+    }
+}

@@ -1,0 +1,46 @@
+package io.aigate.jwt;
+
+import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.RequestContext;
+import io.aigate.sandbox.LocalRedis;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/** Before any signing key could be loaded a token cannot be judged: 503 (it may be fine), never 401. */
+class KeysNotYetLoadedTest {
+
+    @Test
+    void aTokenArrivingBeforeAnyKeyIsLoadedGets503() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            String nowhere = "http://127.0.0.1:" + LocalRedis.freePort() + "/keys";
+            AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
+                    .withDefaultValues(Map.of("aigate.jwt.enabled", "true", "aigate.jwt.jwks-uri", nowhere,
+                            "aigate.jwt.issuers", "https://issuer.example/", "aigate.jwt.audiences", "api://x",
+                            "aigate.routes.all.deployments", "*", "aigate.routes.all.backend", "aoai"))
+                    .build().getConfigMapping(AigateConfig.class);
+            SigningKeys keys = new SigningKeys(config, vertx);
+            ValidateJwt step = new ValidateJwt(config, keys, new SimpleMeterRegistry());
+            RequestContext ctx = new RequestContext("POST", "/openai/deployments/x/chat/completions",
+                    HttpHeaders.headers().add("Authorization", "Bearer a.b.c"), null, null, Buffer.buffer(), "all",
+                    "aoai", "x", HttpHeaders.headers(), 0);
+            Outcome outcome = step.apply(ctx).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertFalse(keys.ready());
+            assertEquals(503, outcome.status());
+            assertEquals("5", outcome.headers().get("Retry-After"));
+        } finally {
+            vertx.close();
+        }
+    }
+}
