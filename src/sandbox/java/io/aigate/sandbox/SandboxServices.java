@@ -7,6 +7,8 @@ import io.quarkus.runtime.Startup;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
+import org.jose4j.jwk.RsaJsonWebKey;
+import org.jose4j.jwt.JwtClaims;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -31,6 +33,7 @@ public class SandboxServices {
     static final int AOAI_PORT = 18082;
     private static final Logger LOG = Logger.getLogger(SandboxServices.class);
     private static final Path KEY_FILE = Path.of("target", "sandbox-subscription-key");
+    private static final Path TOKEN_FILE = Path.of("target", "sandbox-caller-token");
 
     private final LocalRedis redis;
     private final FakeEntraId entra;
@@ -44,6 +47,22 @@ public class SandboxServices {
         LOG.infof("sandbox: Redis on %s, fake Entra ID on %s, fake Azure OpenAI on %s", redis.url(),
                 entra.identityEndpoint(), openAi.url());
         createSubscription();
+        mintCallerToken();
+    }
+
+    /** A caller token from the sandbox's own issuer (a day long), for the Authorization header; to target/. */
+    private void mintCallerToken() {
+        RsaJsonWebKey key = entra.signingKey("sandbox-key", true);
+        JwtClaims claims = FakeEntraId.appToken("sandbox-tenant", "api://aigate-sandbox", "sandbox-app");
+        claims.setExpirationTimeMinutesInTheFuture(24 * 60);
+        claims.setStringListClaim("roles", "Chat.Use");
+        try {
+            Files.createDirectories(TOKEN_FILE.getParent());
+            Files.writeString(TOKEN_FILE, FakeEntraId.mint(key, claims));
+            LOG.infof("sandbox: caller token for app 'sandbox-app' is in %s", TOKEN_FILE);
+        } catch (IOException e) {
+            LOG.warnf("sandbox: could not write %s: %s", TOKEN_FILE, e.getMessage());
+        }
     }
 
     /** A subscription to call with, created through the real key-admin CLI; its key goes to target/. */
