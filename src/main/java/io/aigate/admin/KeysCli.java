@@ -336,14 +336,18 @@ public class KeysCli {
         }
     }
 
-    @Command(name = "show", description = "Show one subscription (no key material).")
-    static class Show implements java.util.concurrent.Callable<Integer> {
+    /** A command on one existing subscription, named by its id. */
+    abstract static class OnSubscription implements java.util.concurrent.Callable<Integer> {
         @CommandLine.ParentCommand
         KeysCli parent;
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
         @Parameters(paramLabel = "ID")
         String id;
+    }
+
+    @Command(name = "show", description = "Show one subscription (no key material).")
+    static class Show extends OnSubscription {
 
         @Override
         public Integer call() throws Exception {
@@ -367,13 +371,7 @@ public class KeysCli {
     }
 
     @Command(name = "rotate", description = "Replace one key; the other keeps working (rotate without downtime).")
-    static class Rotate implements java.util.concurrent.Callable<Integer> {
-        @CommandLine.ParentCommand
-        KeysCli parent;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(paramLabel = "ID")
-        String id;
+    static class Rotate extends OnSubscription {
         @Option(names = "--which", required = true, description = "primary or secondary")
         String which;
 
@@ -405,13 +403,7 @@ public class KeysCli {
     }
 
     /** A state change, published to every instance. */
-    abstract static class StateChange implements java.util.concurrent.Callable<Integer> {
-        @CommandLine.ParentCommand
-        KeysCli parent;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(paramLabel = "ID")
-        String id;
+    abstract static class StateChange extends OnSubscription {
 
         abstract Subscription.State target();
 
@@ -470,13 +462,7 @@ public class KeysCli {
     }
 
     @Command(name = "delete", description = "Remove the subscription and its keys from Redis.")
-    static class Delete implements java.util.concurrent.Callable<Integer> {
-        @CommandLine.ParentCommand
-        KeysCli parent;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(paramLabel = "ID")
-        String id;
+    static class Delete extends OnSubscription {
 
         @Override
         public Integer call() throws Exception {

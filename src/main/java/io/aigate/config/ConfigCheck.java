@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Refuses to start on a configuration that cannot work, with one sentence that names the key and the fix. Runs before
@@ -58,7 +59,7 @@ public class ConfigCheck {
         }
     }
 
-    private static final java.util.Set<String> ASYMMETRIC = java.util.Set.of("RS256", "RS384", "RS512", "PS256",
+    private static final Set<String> ASYMMETRIC = Set.of("RS256", "RS384", "RS512", "PS256",
             "PS384", "PS512", "ES256", "ES384", "ES512");
 
     private static void checkJwt(AigateConfig config) {

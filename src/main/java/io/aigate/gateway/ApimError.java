@@ -14,6 +14,7 @@ final class ApimError {
 
     static final String NOT_FOUND = "Resource not found";
     static final String INVALID_TARGET = "Invalid request target.";
+    static final String METHOD_NOT_ALLOWED = "Method not allowed.";
     static final String TOO_LARGE = "Request body is larger than the limit of %d bytes.";
     static final String BAD_GATEWAY = "The backend could not be reached.";
     static final String GATEWAY_TIMEOUT = "The backend did not answer in time.";

@@ -9,6 +9,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -26,6 +27,9 @@ import java.util.Set;
 public class GatewayHandler {
 
     private static final Logger ACCESS = Logger.getLogger("aigate.access");
+    /** What Azure OpenAI's data plane uses; TRACE, CONNECT and inventions never reach a backend. */
+    private static final Set<HttpMethod> ALLOWED_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT,
+            HttpMethod.PATCH, HttpMethod.DELETE, HttpMethod.HEAD, HttpMethod.OPTIONS);
     private static final Logger LOG = Logger.getLogger(GatewayHandler.class);
 
     private final RouteTable routes;
@@ -69,10 +73,18 @@ public class GatewayHandler {
             refuse(request, exchange, 404, ApimError.NOT_FOUND, "no_route", Map.of());
             return;
         }
+        if (!ALLOWED_METHODS.contains(request.method())) {
+            refuse(request, exchange, 405, ApimError.METHOD_NOT_ALLOWED, "method_not_allowed", Map.of());
+            return;
+        }
         long declared = contentLength(request);
         if (declared > maxBodyBytes) {
             refuse(request, exchange, 413, ApimError.TOO_LARGE.formatted(maxBodyBytes), "body_too_large", Map.of());
             return;
+        }
+        if ("100-continue".equalsIgnoreCase(request.headers().get(HttpHeaders.EXPECT))) {
+            // curl and others wait for this before sending a body; without it every large request waits a second
+            request.response().writeContinue();
         }
         Buffer body = Buffer.buffer(declared > 0 ? (int) declared : 0);
         boolean[] tooLarge = {false};

@@ -33,10 +33,6 @@ public class InboundPipeline {
         this.steps = List.of(validateSubscriptionKey, validateJwt, authenticationManagedIdentity);
     }
 
-    List<Step> steps() {
-        return steps;
-    }
-
     Future<Outcome> run(RequestContext ctx) {
         return run(ctx, 0);
     }

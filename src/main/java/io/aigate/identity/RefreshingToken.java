@@ -192,10 +192,6 @@ final class RefreshingToken implements BackendCredential {
                 + Math.max(0, nextAttemptAtMillis - now) / 1000 + " s";
     }
 
-    String label() {
-        return label;
-    }
-
     private double secondsLeft() {
         Held current = held;
         return current == null ? 0 : Math.max(0, (current.expiresAtMillis - clock.getAsLong()) / 1000.0);

@@ -187,6 +187,35 @@ class DataPathTest {
     }
 
     @Test
+    void traceAndInventedMethodsAre405WithoutBackendContact() throws Exception {
+        for (String method : List.of("TRACE", "FROB")) {
+            String response = RawHttp.exchange(base.getPort(), method + " /openai/deployments/gpt-4o/chat/completions"
+                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\nOcp-Apim-Subscription-Key: " + CloudDoubles.key
+                    + "\r\nConnection: close\r\n\r\n");
+            assertEquals(405, RawHttp.status(response), response);
+            assertEquals(405, new JsonObject(RawHttp.body(response)).getInteger("statusCode"));
+        }
+        assertBackendUntouched();
+    }
+
+    @Test
+    void expectContinueIsAnsweredSoLargeBodiesDoNotWait() throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", base.getPort())) {
+            socket.setSoTimeout(2000);
+            socket.getOutputStream().write(("POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\n"
+                    + "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                    + "Ocp-Apim-Subscription-Key: " + CloudDoubles.key + "\r\nExpect: 100-continue\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            byte[] buf = new byte[64];
+            int n = socket.getInputStream().read(buf);
+            assertTrue(new String(buf, 0, n, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 100 Continue"));
+            socket.getOutputStream().write("{}".getBytes(StandardCharsets.ISO_8859_1));
+            n = socket.getInputStream().read(buf);
+            assertTrue(new String(buf, 0, n, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 200"));
+        }
+    }
+
+    @Test
     void theHostHeaderNeverSteersTheRequest() throws Exception {
         String response = RawHttp.exchange(base.getPort(), "GET /openai/deployments/gpt-4o/models HTTP/1.1\r\n"
                 + "Host: evil.example:443\r\nOcp-Apim-Subscription-Key: " + CloudDoubles.key
