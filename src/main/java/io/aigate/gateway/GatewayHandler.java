@@ -14,6 +14,7 @@ import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -46,8 +47,10 @@ public class GatewayHandler {
         this.forwarder = forwarder;
         this.metrics = metrics;
         this.maxBodyBytes = config.request().maxBodySize().asLongValue();
-        this.droppedHeaders = Set.of("authorization", "api-key",
-                config.subscriptionKey().headerName().toLowerCase(Locale.ROOT));
+        // every header a caller credential can arrive in; Set.copyOf folds the names configured to the defaults
+        this.droppedHeaders = Set.copyOf(List.of("authorization", "api-key",
+                config.subscriptionKey().headerName().toLowerCase(Locale.ROOT),
+                config.jwt().headerName().toLowerCase(Locale.ROOT)));
         this.droppedQueryParameters = Set.of(config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT));
     }
 

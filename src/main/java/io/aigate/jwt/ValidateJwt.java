@@ -103,11 +103,10 @@ public class ValidateJwt implements Step {
         if (!required) {
             return PROCEED;
         }
-        String header = ctx.inboundHeaders().get(headerName);
-        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
+        String token = extract(ctx);
+        if (token == null || token.isEmpty()) {
             return Future.succeededFuture(invalid(NOT_PRESENT, "jwt_missing"));
         }
-        String token = header.substring(7).trim();
         if (token.length() > MAX_TOKEN_LENGTH) {
             return Future.succeededFuture(invalid("The token is larger than 16 KB. Access denied.", "jwt_too_large"));
         }
@@ -129,6 +128,19 @@ public class ValidateJwt implements Step {
                     fetched ? verifier.verify(token, keys.current(), issuers()) : first, hash, rules, ctx));
         }
         return Future.succeededFuture(decide(first, hash, rules, ctx));
+    }
+
+    /** The Bearer scheme is required in Authorization (as APIM's require-scheme); another header carries the bare token. */
+    private String extract(RequestContext ctx) {
+        String header = ctx.inboundHeaders().get(headerName);
+        if (header == null) {
+            return null;
+        }
+        boolean bearer = header.regionMatches(true, 0, "Bearer ", 0, 7);
+        if (bearer) {
+            return header.substring(7).trim();
+        }
+        return headerName.equalsIgnoreCase("Authorization") ? null : header.trim();
     }
 
     private Outcome decide(TokenVerifier.Result result, String hash, RouteRules rules, RequestContext ctx) {
