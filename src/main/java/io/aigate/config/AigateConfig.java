@@ -30,6 +30,15 @@ public interface AigateConfig {
 
     Jwt jwt();
 
+    Tokens tokens();
+
+    /** Token accounting (APIM {@code llm-emit-token-metric}). */
+    interface Tokens {
+        /** Dimensions of {@code aigate_tokens_total}, from route, backend, deployment, subscription. */
+        @WithDefault("route,backend,deployment,subscription")
+        List<String> dimensions();
+    }
+
     interface Backend {
         /** Base URL; a path in it is prepended to the forwarded path. Checked at start-up for a clear message. */
         Optional<String> url();

@@ -53,6 +53,12 @@ public class ConfigCheck {
             }
         });
         checkJwt(config);
+        for (String dimension : config.tokens().dimensions()) {
+            if (!Set.of("route", "backend", "deployment", "subscription").contains(dimension)) {
+                fail("aigate.tokens.dimensions lists '" + dimension + "': use route, backend, deployment or "
+                        + "subscription (the set is bounded so metric cardinality cannot explode).");
+            }
+        }
         if (config.request().maxBodySize().asLongValue() < 1024
                 || config.request().maxBodySize().asLongValue() > Integer.MAX_VALUE) {
             fail("aigate.request.max-body-size must be between 1K and 2G: set a size such as 1M.");

@@ -2,9 +2,14 @@ package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.tokens.TokenMetrics;
+import io.aigate.tokens.Usage;
+import io.aigate.tokens.UsageReader;
 import io.netty.channel.ConnectTimeoutException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -66,9 +71,11 @@ public class Forwarder {
 
     private final Map<String, Backend> backends = new HashMap<>();
     private final GatewayMetrics metrics;
+    private final TokenMetrics tokens;
 
-    Forwarder(AigateConfig config, Vertx vertx, GatewayMetrics metrics) {
+    Forwarder(AigateConfig config, Vertx vertx, GatewayMetrics metrics, TokenMetrics tokens) {
         this.metrics = metrics;
+        this.tokens = tokens;
         config.backends().forEach((name, b) -> {
             URI url = URI.create(b.url().orElseThrow());
             boolean ssl = "https".equalsIgnoreCase(url.getScheme());
@@ -155,7 +162,23 @@ public class Forwarder {
             response.setChunked(true);
         }
         metrics.overhead(ctx.routeName(), addedBefore + (System.nanoTime() - headersAt));
-        answer.pipe().endOnFailure(false).to(response).onFailure(err -> {
+        // usage is read from successful answers only: that is what is billed, and it keeps dimensions real
+        UsageReader usage = answer.statusCode() / 100 == 2
+                ? UsageReader.forContentType(answer.getHeader(HttpHeaders.CONTENT_TYPE)) : null;
+        ReadStream<Buffer> body = usage == null ? answer : new ObservedStream(answer, usage::accept);
+        body.pipe().endOnFailure(false).to(response).onSuccess(done -> {
+            if (usage != null) {
+                Usage used = usage.finish();
+                if (used != null) {
+                    tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(), used);
+                } else {
+                    tokens.unmeasured(ctx.routeName(), ctx.backendName(), "no_usage_reported");
+                }
+            }
+        }).onFailure(err -> {
+            if (usage != null) {
+                tokens.unmeasured(ctx.routeName(), ctx.backendName(), "cut");
+            }
             // never end a cut stream cleanly: the caller must see it was cut, not a short but complete answer
             metrics.cut(ctx.routeName(), ctx.backendName(), response.closed() ? "caller" : "backend");
             if (!response.closed()) {

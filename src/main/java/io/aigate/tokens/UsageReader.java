@@ -1,0 +1,206 @@
+package io.aigate.tokens;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.vertx.core.buffer.Buffer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads token usage from an answer as it passes, without holding it back: a JSON body is copied aside (up to a bound)
+ * and read at its end; an SSE stream is read line by line, and only a {@code data:} line that carries a usage object
+ * is parsed. Understands chat completions and embeddings ({@code prompt_tokens}, {@code completion_tokens},
+ * {@code total_tokens} and their details) and the Responses API ({@code input_tokens}, {@code output_tokens}, also
+ * nested under {@code response} in its {@code response.completed} event). Unknown fields are ignored everywhere.
+ */
+public final class UsageReader {
+
+    private static final JsonFactory JSON = new JsonFactory();
+    private static final byte[] USAGE_OBJECT = "\"usage\":{".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] USAGE_OBJECT_SPACED = "\"usage\": {".getBytes(StandardCharsets.US_ASCII);
+    private static final int MAX_JSON_BODY = 4 * 1024 * 1024;
+    private static final int MAX_SSE_LINE = 1024 * 1024;
+
+    private final boolean stream;
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    private boolean overflow;
+    private Usage usage;
+
+    private UsageReader(boolean stream) {
+        this.stream = stream;
+    }
+
+    /** A reader for this content type, or null when the answer cannot carry usage (nothing to read). */
+    public static UsageReader forContentType(String contentType) {
+        if (contentType == null) {
+            return null;
+        }
+        String type = contentType.toLowerCase();
+        if (type.startsWith("text/event-stream")) {
+            return new UsageReader(true);
+        }
+        if (type.startsWith("application/json")) {
+            return new UsageReader(false);
+        }
+        return null;
+    }
+
+    public void accept(Buffer chunk) {
+        if (overflow) {
+            return;
+        }
+        byte[] bytes = chunk.getBytes();
+        if (!stream) {
+            if (pending.size() + bytes.length > MAX_JSON_BODY) {
+                overflow = true;
+                pending.reset();
+            } else {
+                pending.write(bytes, 0, bytes.length);
+            }
+            return;
+        }
+        int start = 0;
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == '\n') {
+                pending.write(bytes, start, i - start);
+                line(pending.toByteArray());
+                pending.reset();
+                start = i + 1;
+            }
+        }
+        if (start < bytes.length) {
+            if (pending.size() + bytes.length - start > MAX_SSE_LINE) {
+                pending.reset(); // a line this long carries no usage we could trust; skip to the next one
+            } else {
+                pending.write(bytes, start, bytes.length - start);
+            }
+        }
+    }
+
+    /** The usage the answer reported, or null if it reported none (a cut stream, a stream without usage). */
+    public Usage finish() {
+        if (!stream && !overflow && pending.size() > 0) {
+            usage = parse(pending.toByteArray(), 0);
+        }
+        return usage;
+    }
+
+    private void line(byte[] line) {
+        if (line.length < 6 || line[0] != 'd' || !startsWith(line, "data:")) {
+            return;
+        }
+        if (indexOf(line, USAGE_OBJECT) < 0 && indexOf(line, USAGE_OBJECT_SPACED) < 0) {
+            return;
+        }
+        Usage found = parse(line, 5);
+        if (found != null) {
+            usage = found;
+        }
+    }
+
+    /** Finds the first {@code usage} object at the top level or one level down, and reads its counts. */
+    static Usage parse(byte[] json, int offset) {
+        try (JsonParser parser = JSON.createParser(json, offset, json.length - offset)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            return findUsage(parser, 0);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static Usage findUsage(JsonParser parser, int depth) throws IOException {
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (value == JsonToken.START_OBJECT && field.equals("usage")) {
+                return readUsage(parser);
+            }
+            if (value == JsonToken.START_OBJECT && depth == 0 && field.equals("response")) {
+                Usage nested = findUsage(parser, 1);
+                if (nested != null) {
+                    return nested;
+                }
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return null;
+    }
+
+    private static Usage readUsage(JsonParser parser) throws IOException {
+        long prompt = -1;
+        long completion = -1;
+        long total = -1;
+        long cached = -1;
+        long reasoning = -1;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            switch (field) {
+                case "prompt_tokens", "input_tokens" -> prompt = number(parser, value);
+                case "completion_tokens", "output_tokens" -> completion = number(parser, value);
+                case "total_tokens" -> total = number(parser, value);
+                case "prompt_tokens_details", "input_tokens_details" -> cached = detail(parser, value, "cached_tokens");
+                case "completion_tokens_details", "output_tokens_details" ->
+                        reasoning = detail(parser, value, "reasoning_tokens");
+                default -> parser.skipChildren();
+            }
+        }
+        if (prompt < 0 && completion < 0 && total < 0) {
+            return null;
+        }
+        if (total < 0) {
+            total = Math.max(0, prompt) + Math.max(0, completion);
+        }
+        return new Usage(Math.max(0, prompt), Math.max(0, completion), total, cached, reasoning);
+    }
+
+    private static long number(JsonParser parser, JsonToken value) throws IOException {
+        return value == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : -1;
+    }
+
+    private static long detail(JsonParser parser, JsonToken value, String name) throws IOException {
+        long found = -1;
+        if (value != JsonToken.START_OBJECT) {
+            parser.skipChildren();
+            return found;
+        }
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken inner = parser.nextToken();
+            if (field.equals(name) && inner == JsonToken.VALUE_NUMBER_INT) {
+                found = parser.getLongValue();
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return found;
+    }
+
+    private static boolean startsWith(byte[] bytes, String prefix) {
+        for (int i = 0; i < prefix.length(); i++) {
+            if (bytes[i] != prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}

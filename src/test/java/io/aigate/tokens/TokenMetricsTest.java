@@ -1,0 +1,68 @@
+package io.aigate.tokens;
+
+import io.aigate.testing.CloudDoubles;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@QuarkusTest
+@QuarkusTestResource(CloudDoubles.class)
+class TokenMetricsTest {
+
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @TestHTTPResource("/openai/deployments/gpt-4o-mini/chat/completions")
+    URL chat;
+
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
+
+    void call(String body) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(chat.toString()))
+                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+    }
+
+    double metric(String name, String labels) throws Exception {
+        String text = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        Matcher m = Pattern.compile("^" + Pattern.quote(name + "{" + labels + "}") + " (\\S+)$", Pattern.MULTILINE)
+                .matcher(text);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    static String tokens(String type) {
+        return "backend=\"aoai\",deployment=\"gpt-4o-mini\",route=\"default\",subscription=\"test-suite\",type=\""
+                + type + "\"";
+    }
+
+    @Test
+    void exactUsageIsCountedForJsonAndForStreamsThatCarryIt() throws Exception {
+        double prompt = metric("aigate_tokens_total", tokens("prompt"));
+        double completion = metric("aigate_tokens_total", tokens("completion"));
+        double total = metric("aigate_tokens_total", tokens("total"));
+        call("{\"messages\":[]}");
+        call("{\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[]}");
+        assertEquals(prompt + 24, metric("aigate_tokens_total", tokens("prompt")));
+        assertEquals(completion + 14, metric("aigate_tokens_total", tokens("completion")));
+        assertEquals(total + 38, metric("aigate_tokens_total", tokens("total")));
+
+        String unmeasured = "backend=\"aoai\",route=\"default\",why=\"no_usage_reported\"";
+        double before = metric("aigate_tokens_unmeasured_total", unmeasured);
+        call("{\"stream\":true,\"messages\":[]}");
+        assertEquals(before + 1, metric("aigate_tokens_unmeasured_total", unmeasured));
+        assertEquals(total + 38, metric("aigate_tokens_total", tokens("total")), "nothing invented for it");
+    }
+}

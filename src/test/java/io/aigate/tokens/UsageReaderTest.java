@@ -1,0 +1,71 @@
+package io.aigate.tokens;
+
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+class UsageReaderTest {
+
+    static Usage read(String contentType, String body, long seed) {
+        UsageReader reader = UsageReader.forContentType(contentType);
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        Random random = new Random(seed);
+        int at = 0;
+        while (at < bytes.length) { // chunks split anywhere, as TCP delivers them
+            int n = Math.min(bytes.length - at, 1 + random.nextInt(40));
+            reader.accept(Buffer.buffer().appendBytes(bytes, at, n));
+            at += n;
+        }
+        return reader.finish();
+    }
+
+    @Test
+    void chatCompletionsWithDetails() {
+        String body = "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"{\\\"usage\\\":{}}\"}}],"
+                + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,"
+                + "\"prompt_tokens_details\":{\"cached_tokens\":4},\"completion_tokens_details\":{\"reasoning_tokens\":2}},"
+                + "\"prompt_filter_results\":[]}";
+        assertEquals(new Usage(12, 7, 19, 4, 2), read("application/json; charset=utf-8", body, 1));
+    }
+
+    @Test
+    void embeddingsAndTheResponsesApi() {
+        assertEquals(new Usage(8, 0, 8, -1, -1), read("application/json",
+                "{\"data\":[{\"embedding\":[0.1,0.2]}],\"usage\":{\"prompt_tokens\":8,\"total_tokens\":8}}", 2));
+        assertEquals(new Usage(30, 11, 41, 10, 5), read("application/json",
+                "{\"object\":\"response\",\"output\":[],\"usage\":{\"input_tokens\":30,\"input_tokens_details\":"
+                        + "{\"cached_tokens\":10},\"output_tokens\":11,\"output_tokens_details\":{\"reasoning_tokens\":5},"
+                        + "\"total_tokens\":41}}", 3));
+    }
+
+    @Test
+    void streamsAreReadEventByEventHoweverTheyAreChunked() {
+        String stream = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\r\n\r\n"
+                + "data: {\"choices\":[{\"delta\":{}}],\"usage\":null}\n\n"
+                + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19}}\n\n"
+                + "data: [DONE]\n\n";
+        for (long seed = 0; seed < 20; seed++) {
+            assertEquals(new Usage(12, 7, 19, -1, -1), read("text/event-stream; charset=utf-8", stream, seed));
+        }
+        assertEquals(new Usage(5, 3, 8, -1, -1), read("text/event-stream",
+                "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"x\"}\n\n"
+                        + "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\","
+                        + "\"usage\":{\"input_tokens\":5,\"output_tokens\":3,\"total_tokens\":8}}}\n\n", 4));
+    }
+
+    @Test
+    void noUsageMeansNullNotZero() {
+        assertNull(read("text/event-stream", "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n"
+                + "data: [DONE]\n\n", 5), "a stream without include_usage");
+        assertNull(read("text/event-stream", "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n",
+                6), "a stream cut before its usage chunk");
+        assertNull(read("application/json", "{\"usage\":{\"prompt_tokens\":", 7), "truncated JSON");
+        assertNull(read("application/json", "not json", 8));
+        assertNull(UsageReader.forContentType("audio/mpeg"));
+    }
+}
