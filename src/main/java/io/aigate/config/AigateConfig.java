@@ -37,6 +37,13 @@ public interface AigateConfig {
         /** Dimensions of {@code aigate_tokens_total}, from route, backend, deployment, subscription. */
         @WithDefault("route,backend,deployment,subscription")
         List<String> dimensions();
+
+        /**
+         * Ask for usage on streams whose caller did not ({@code stream_options.include_usage}), and hide it again on
+         * the way back: the caller gets the stream it asked for, byte for byte, and the count is exact.
+         */
+        @WithDefault("true")
+        boolean addStreamUsage();
     }
 
     interface Backend {

@@ -2,6 +2,7 @@ package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.tokens.SseRestorer;
 import io.aigate.tokens.TokenMetrics;
 import io.aigate.tokens.Usage;
 import io.aigate.tokens.UsageReader;
@@ -165,7 +166,20 @@ public class Forwarder {
         // usage is read from successful answers only: that is what is billed, and it keeps dimensions real
         UsageReader usage = answer.statusCode() / 100 == 2
                 ? UsageReader.forContentType(answer.getHeader(HttpHeaders.CONTENT_TYPE)) : null;
-        ReadStream<Buffer> body = usage == null ? answer : new ObservedStream(answer, usage::accept);
+        ReadStream<Buffer> body = answer;
+        if (usage != null && ctx.streamUsageAdded() && usage.isStream()) {
+            // the caller did not ask for usage: read it, then hide it again (the stream stays theirs, byte for byte)
+            SseRestorer restorer = new SseRestorer();
+            body = new ObservedStream(answer, chunk -> {
+                usage.accept(chunk);
+                return restorer.accept(chunk);
+            }, restorer::finish);
+        } else if (usage != null) {
+            body = new ObservedStream(answer, chunk -> {
+                usage.accept(chunk);
+                return chunk;
+            }, Buffer::buffer);
+        }
         body.pipe().endOnFailure(false).to(response).onSuccess(done -> {
             if (usage != null) {
                 Usage used = usage.finish();

@@ -4,17 +4,24 @@ import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 
-import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
-/** A read stream that shows each chunk to an observer on its way through, keeping the source's back-pressure. */
+/**
+ * A read stream that passes each chunk through a function on its way (to observe it, or to rewrite it), and may add a
+ * tail at the end; the source's back-pressure is kept, so it can stand in a pipe.
+ */
 final class ObservedStream implements ReadStream<Buffer> {
 
     private final ReadStream<Buffer> source;
-    private final Consumer<Buffer> observer;
+    private final Function<Buffer, Buffer> through;
+    private final Supplier<Buffer> tail;
+    private Handler<Buffer> handler;
 
-    ObservedStream(ReadStream<Buffer> source, Consumer<Buffer> observer) {
+    ObservedStream(ReadStream<Buffer> source, Function<Buffer, Buffer> through, Supplier<Buffer> tail) {
         this.source = source;
-        this.observer = observer;
+        this.through = through;
+        this.tail = tail;
     }
 
     @Override
@@ -25,9 +32,12 @@ final class ObservedStream implements ReadStream<Buffer> {
 
     @Override
     public ReadStream<Buffer> handler(Handler<Buffer> handler) {
+        this.handler = handler;
         source.handler(handler == null ? null : chunk -> {
-            observer.accept(chunk);
-            handler.handle(chunk);
+            Buffer out = through.apply(chunk);
+            if (out.length() > 0) {
+                handler.handle(out);
+            }
         });
         return this;
     }
@@ -52,7 +62,13 @@ final class ObservedStream implements ReadStream<Buffer> {
 
     @Override
     public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
-        source.endHandler(endHandler);
+        source.endHandler(endHandler == null ? null : v -> {
+            Buffer rest = tail.get();
+            if (rest.length() > 0 && handler != null) {
+                handler.handle(rest);
+            }
+            endHandler.handle(v);
+        });
         return this;
     }
 }

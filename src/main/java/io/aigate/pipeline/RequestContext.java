@@ -16,7 +16,7 @@ public final class RequestContext {
     private final MultiMap inboundHeaders;
     private final String rawQuery;
     private final String outboundQuery;
-    private final Buffer body;
+    private Buffer body;
     private final String routeName;
     private final String backendName;
     private final String deployment;
@@ -26,6 +26,7 @@ public final class RequestContext {
     private String subscriptionId;
     private Set<String> allowedClientApps = Set.of();
     private String clientAppId;
+    private boolean streamUsageAdded;
 
     public RequestContext(String method, String path, MultiMap inboundHeaders, String rawQuery, String outboundQuery, Buffer body,
                           String routeName, String backendName, String deployment, MultiMap outboundHeaders,
@@ -69,6 +70,20 @@ public final class RequestContext {
 
     public Buffer body() {
         return body;
+    }
+
+    /** A step that must change what the backend receives (e.g. to ask for usage) replaces the whole body. */
+    public void replaceBody(Buffer newBody) {
+        this.body = newBody;
+    }
+
+    /** Whether aigate asked the backend for stream usage the caller did not ask for (and must hide it again). */
+    public boolean streamUsageAdded() {
+        return streamUsageAdded;
+    }
+
+    public void streamUsageAdded(boolean added) {
+        this.streamUsageAdded = added;
     }
 
     public String routeName() {

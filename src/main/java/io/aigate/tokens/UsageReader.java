@@ -48,6 +48,10 @@ public final class UsageReader {
         return null;
     }
 
+    public boolean isStream() {
+        return stream;
+    }
+
     public void accept(Buffer chunk) {
         if (overflow) {
             return;

@@ -28,11 +28,12 @@ class TokenMetricsTest {
     @TestHTTPResource(value = "/", management = true)
     URL management;
 
-    void call(String body) throws Exception {
+    String call(String body) throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(chat.toString()))
                 .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), response.body());
+        return response.body();
     }
 
     double metric(String name, String labels) throws Exception {
@@ -61,8 +62,24 @@ class TokenMetricsTest {
 
         String unmeasured = "backend=\"aoai\",route=\"default\",why=\"no_usage_reported\"";
         double before = metric("aigate_tokens_unmeasured_total", unmeasured);
-        call("{\"stream\":true,\"messages\":[]}");
-        assertEquals(before + 1, metric("aigate_tokens_unmeasured_total", unmeasured));
+        call("{\"stream\":true,\"stream_options\":{\"include_usage\":false},\"messages\":[]}");
+        assertEquals(before + 1, metric("aigate_tokens_unmeasured_total", unmeasured), "an explicit no is respected");
         assertEquals(total + 38, metric("aigate_tokens_total", tokens("total")), "nothing invented for it");
+    }
+
+    @Test
+    void aStreamThatDidNotAskForUsageIsCountedAndArrivesExactlyAsADirectCallWouldSendIt() throws Exception {
+        String request = "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        String direct = HTTP.send(HttpRequest.newBuilder(URI.create(CloudDoubles.openAi.url()
+                        + "/openai/deployments/gpt-4o-mini/chat/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString(request)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        double total = metric("aigate_tokens_total", tokens("total"));
+        CloudDoubles.openAi.clear();
+        String through = call(request);
+        assertEquals(direct, through, "byte for byte what the backend sends a caller that did not ask for usage");
+        assertEquals(total + 19, metric("aigate_tokens_total", tokens("total")), "and still counted exactly");
+        var forwarded = CloudDoubles.openAi.next(5);
+        org.junit.jupiter.api.Assertions.assertTrue(forwarded.body().contains("\"include_usage\":true"),
+                forwarded.body());
     }
 }
