@@ -3,6 +3,7 @@ package io.aigate.gateway;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.tokens.SseRestorer;
+import io.aigate.tokens.TokenEstimator;
 import io.aigate.tokens.TokenMetrics;
 import io.aigate.tokens.Usage;
 import io.aigate.tokens.UsageReader;
@@ -184,14 +185,15 @@ public class Forwarder {
             if (usage != null) {
                 Usage used = usage.finish();
                 if (used != null) {
-                    tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(), used);
+                    tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(), used,
+                            false);
                 } else {
                     tokens.unmeasured(ctx.routeName(), ctx.backendName(), "no_usage_reported");
                 }
             }
         }).onFailure(err -> {
-            if (usage != null) {
-                tokens.unmeasured(ctx.routeName(), ctx.backendName(), "cut");
+            if (usage != null && usage.isStream()) {
+                countCutStream(ctx, usage);
             }
             // never end a cut stream cleanly: the caller must see it was cut, not a short but complete answer
             metrics.cut(ctx.routeName(), ctx.backendName(), response.closed() ? "caller" : "backend");
@@ -201,6 +203,21 @@ public class Forwarder {
             }
             answer.request().reset();
         });
+    }
+
+    /** A stream cut before its usage event is counted from what passed, and marked as estimated. */
+    private void countCutStream(RequestContext ctx, UsageReader usage) {
+        Usage reported = usage.finish();
+        if (reported != null) {
+            tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(), reported, false);
+            return;
+        }
+        String model = usage.model() != null ? usage.model() : ctx.deployment();
+        long prompt = TokenEstimator.prompt(ctx.body(), model);
+        long completion = TokenEstimator.count(usage.streamedText(), model);
+        tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(),
+                new Usage(prompt, completion, prompt + completion, -1, -1), true);
+        tokens.unmeasured(ctx.routeName(), ctx.backendName(), "cut");
     }
 
     private void backendFailed(RequestContext ctx, HttpServerResponse response, Throwable err) {

@@ -31,8 +31,12 @@ public class TokenMetrics {
         this.dimensions = config.tokens().dimensions();
     }
 
-    public void record(String route, String backend, String deployment, String subscription, Usage usage) {
-        Tags tags = Tags.empty();
+    /**
+     * @param estimated true when the backend never reported usage (a cut stream) and it was counted from what passed
+     */
+    public void record(String route, String backend, String deployment, String subscription, Usage usage,
+                       boolean estimated) {
+        Tags tags = Tags.of("source", estimated ? "estimated" : "reported");
         for (String dimension : dimensions) {
             tags = tags.and(dimension, switch (dimension) {
                 case "route" -> route;

@@ -24,8 +24,13 @@ public final class UsageReader {
     private static final int MAX_JSON_BODY = 4 * 1024 * 1024;
     private static final int MAX_SSE_LINE = 1024 * 1024;
 
+    private static final int MAX_STREAMED_TEXT = 1024 * 1024;
+
     private final boolean stream;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    /** The text a stream delivered so far, for an estimate when it is cut before its usage event. */
+    private final StringBuilder streamed = new StringBuilder();
+    private String model;
     private boolean overflow;
     private Usage usage;
 
@@ -92,16 +97,71 @@ public final class UsageReader {
         return usage;
     }
 
+    /** What passed of a stream that never reported usage: its text and model, for {@link TokenEstimator}. */
+    public String streamedText() {
+        return streamed.toString();
+    }
+
+    public String model() {
+        return model;
+    }
+
     private void line(byte[] line) {
         if (line.length < 6 || line[0] != 'd' || !startsWith(line, "data:")) {
             return;
         }
         if (indexOf(line, USAGE_OBJECT) < 0 && indexOf(line, USAGE_OBJECT_SPACED) < 0) {
+            collectText(line);
             return;
         }
         Usage found = parse(line, 5);
         if (found != null) {
             usage = found;
+        }
+    }
+
+    /** Appends choices[].delta.content (chat) or delta (Responses API) of one event, and notes the model. */
+    private void collectText(byte[] line) {
+        if (streamed.length() > MAX_STREAMED_TEXT) {
+            return;
+        }
+        try (JsonParser parser = JSON.createParser(line, 5, line.length - 5)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return;
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (field.equals("model") && value == JsonToken.VALUE_STRING) {
+                    model = parser.getText();
+                } else if (field.equals("delta") && value == JsonToken.VALUE_STRING) {
+                    streamed.append(parser.getText());
+                } else if (field.equals("choices") && value == JsonToken.START_ARRAY) {
+                    while (parser.nextToken() == JsonToken.START_OBJECT) {
+                        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                            String choiceField = parser.currentName();
+                            JsonToken choiceValue = parser.nextToken();
+                            if (choiceField.equals("delta") && choiceValue == JsonToken.START_OBJECT) {
+                                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                                    String deltaField = parser.currentName();
+                                    JsonToken deltaValue = parser.nextToken();
+                                    if (deltaField.equals("content") && deltaValue == JsonToken.VALUE_STRING) {
+                                        streamed.append(parser.getText());
+                                    } else {
+                                        parser.skipChildren();
+                                    }
+                                }
+                            } else {
+                                parser.skipChildren();
+                            }
+                        }
+                    }
+                } else {
+                    parser.skipChildren();
+                }
+            }
+        } catch (IOException e) {
+            // not JSON ([DONE], comments): nothing to collect
         }
     }
 

@@ -45,8 +45,8 @@ class TokenMetricsTest {
     }
 
     static String tokens(String type) {
-        return "backend=\"aoai\",deployment=\"gpt-4o-mini\",route=\"default\",subscription=\"test-suite\",type=\""
-                + type + "\"";
+        return "backend=\"aoai\",deployment=\"gpt-4o-mini\",route=\"default\",source=\"reported\","
+                + "subscription=\"test-suite\",type=\"" + type + "\"";
     }
 
     @Test
@@ -65,6 +65,29 @@ class TokenMetricsTest {
         call("{\"stream\":true,\"stream_options\":{\"include_usage\":false},\"messages\":[]}");
         assertEquals(before + 1, metric("aigate_tokens_unmeasured_total", unmeasured), "an explicit no is respected");
         assertEquals(total + 38, metric("aigate_tokens_total", tokens("total")), "nothing invented for it");
+    }
+
+    @Test
+    void aStreamCutBeforeItsUsageIsCountedFromWhatPassedAndMarkedEstimated() throws Exception {
+        String estimated = "backend=\"slow\",deployment=\"gpt-stall\",route=\"slow\",source=\"estimated\","
+                + "subscription=\"test-suite\",type=\"";
+        double completion = metric("aigate_tokens_total", estimated + "completion\"");
+        double prompt = metric("aigate_tokens_total", estimated + "prompt\"");
+        HttpResponse<java.io.InputStream> response = HTTP.send(HttpRequest.newBuilder(URI.create(chat.toString()
+                        .replace("gpt-4o-mini", "gpt-stall")))
+                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the world\"}]}"))
+                .build(), HttpResponse.BodyHandlers.ofInputStream());
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> response.body().readAllBytes());
+        long deadline = System.currentTimeMillis() + 5000;
+        while (metric("aigate_tokens_total", estimated + "completion\"") == completion) {
+            org.junit.jupiter.api.Assertions.assertTrue(System.currentTimeMillis() < deadline, "cut stream not counted");
+            Thread.sleep(100);
+        }
+        assertEquals(completion + 1, metric("aigate_tokens_total", estimated + "completion\""), "\"Hello\" passed");
+        assertEquals(prompt + 3 + 4 + 5, metric("aigate_tokens_total", estimated + "prompt\""),
+                "priming + one message + five o200k tokens");
     }
 
     @Test

@@ -67,5 +67,13 @@ class UsageReaderTest {
         assertNull(read("application/json", "{\"usage\":{\"prompt_tokens\":", 7), "truncated JSON");
         assertNull(read("application/json", "not json", 8));
         assertNull(UsageReader.forContentType("audio/mpeg"));
+        UsageReader cut = UsageReader.forContentType("text/event-stream");
+        cut.accept(Buffer.buffer("data: {\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"index\":0,\"delta\":"
+                + "{\"role\":\"assistant\",\"content\":\"Hello\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":"
+                + "\" world\"}}]}\n\n"));
+        assertNull(cut.finish());
+        assertEquals("Hello world", cut.streamedText());
+        assertEquals("gpt-4o-2024-08-06", cut.model());
+        assertEquals(2, TokenEstimator.count(cut.streamedText(), cut.model()));
     }
 }
