@@ -69,7 +69,7 @@ public final class StreamUsage {
      * {@code "usage":null} removed. Anything it does not recognise passes unchanged.
      */
     static byte[] restore(byte[] event) {
-        int data = indexOf(event, "data:".getBytes(StandardCharsets.US_ASCII));
+        int data = UsageReader.indexOf(event, "data:".getBytes(StandardCharsets.US_ASCII));
         if (data < 0) {
             return event;
         }
@@ -159,18 +159,4 @@ public final class StreamUsage {
         }
         return bytes.length;
     }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
-
 }
