@@ -31,7 +31,8 @@ public class LlmEmitTokenMetric implements Step {
 
     @Override
     public Future<Outcome> apply(RequestContext ctx) {
-        if (addStreamUsage && "POST".equals(ctx.method())) {
+        // only (chat) completions know stream_options; the Responses API reports usage in its completed event anyway
+        if (addStreamUsage && "POST".equals(ctx.method()) && ctx.path().endsWith("/completions")) {
             Buffer withUsage = StreamUsage.requestUsage(ctx.body());
             if (withUsage != null) {
                 ctx.replaceBody(withUsage);

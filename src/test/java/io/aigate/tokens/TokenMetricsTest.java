@@ -104,5 +104,14 @@ class TokenMetricsTest {
         var forwarded = CloudDoubles.openAi.next(5);
         org.junit.jupiter.api.Assertions.assertTrue(forwarded.body().contains("\"include_usage\":true"),
                 forwarded.body());
+
+        HTTP.send(HttpRequest.newBuilder(URI.create(chat.toString().replace("/deployments/gpt-4o-mini/chat/completions",
+                        "/v1/responses")))
+                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        var responses = CloudDoubles.openAi.next(5);
+        assertEquals("{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}", responses.body(),
+                "the Responses API knows no stream_options: its body is forwarded untouched");
     }
 }
