@@ -30,7 +30,8 @@ public final class StreamUsage {
      * the caller already asked for usage (or explicitly refused it).
      */
     public static Buffer requestUsage(Buffer body) {
-        if (body == null || body.length() == 0 || body.getByte(0) != '{' && !startsWithObject(body)) {
+        if (body == null || body.length() == 0 || body.getByte(0) != '{' && !startsWithObject(body)
+                || !streamsWithoutUsageChoice(body.getBytes())) {
             return null;
         }
         try {
@@ -47,6 +48,38 @@ public final class StreamUsage {
             return Buffer.buffer(MAPPER.writeValueAsBytes(request));
         } catch (IOException | ClassCastException e) {
             return null;
+        }
+    }
+
+    /**
+     * A streaming scan of the top level (no tree is built): {@code "stream": true} and no {@code stream_options} yet.
+     * Most requests are not streams; they cost one pass of the tokenizer and nothing more.
+     */
+    private static boolean streamsWithoutUsageChoice(byte[] body) {
+        boolean stream = false;
+        boolean usageChosen = false;
+        try (JsonParser parser = JSON.createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return false;
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (field.equals("stream")) {
+                    stream = value == JsonToken.VALUE_TRUE;
+                } else if (field.equals("stream_options") && value == JsonToken.START_OBJECT) {
+                    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                        usageChosen |= parser.currentName().equals("include_usage");
+                        parser.nextToken();
+                        parser.skipChildren();
+                    }
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            return stream && !usageChosen;
+        } catch (IOException e) {
+            return false;
         }
     }
 
