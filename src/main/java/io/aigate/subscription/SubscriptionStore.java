@@ -131,7 +131,7 @@ public final class SubscriptionStore {
         if (hash == null || hash.size() == 0) {
             return out;
         }
-        if (hash.type() == ResponseType.MULTI && isMap(hash)) {
+        if (hash.type() == ResponseType.MULTI && hash.isMap()) {
             for (String key : hash.getKeys()) {
                 out.put(key, hash.get(key).toString());
             }
@@ -141,14 +141,6 @@ public final class SubscriptionStore {
             out.put(hash.get(i).toString(), hash.get(i + 1).toString());
         }
         return out;
-    }
-
-    private static boolean isMap(Response response) {
-        try {
-            return !response.getKeys().isEmpty();
-        } catch (UnsupportedOperationException | IllegalStateException notAMap) {
-            return false;
-        }
     }
 
     /** A Redis that does not answer is as good as down: no request waits on it longer than the timeout. */

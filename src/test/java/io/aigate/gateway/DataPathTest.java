@@ -175,7 +175,7 @@ class DataPathTest {
                 "/openai/deployments/gpt-4o/./chat",
                 "/openai/deployments/gpt-4o//chat",
                 "/openai/deployments/gpt-4o/chat%00",
-                "http://169.254.169.254/openai/deployments/gpt-4o/chat/completions",
+                "http://evil.example/openai/deployments/gpt-4o/chat/completions",
                 "//evil.example/openai/v1/chat")) {
             String response = RawHttp.exchange(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                     + "Connection: close\r\n\r\n");
