@@ -84,6 +84,13 @@ public interface AigateConfig {
 
         @WithDefault("200")
         int maxConnections();
+
+        /**
+         * Whether this backend accepts {@code stream_options.include_usage} (Azure OpenAI from api-version 2024-09-01,
+         * OpenAI); set false for providers that refuse unknown parameters.
+         */
+        @WithDefault("true")
+        boolean streamUsage();
     }
 
     enum CredentialMode {

@@ -171,6 +171,8 @@ public class Forwarder {
         if (usage != null && ctx.streamUsageAdded() && usage.isStream()) {
             // the caller did not ask for usage: read it, then hide it again (the stream stays theirs, byte for byte)
             SseRestorer restorer = new SseRestorer();
+            response.headers().remove(HttpHeaders.CONTENT_LENGTH); // the restored stream is shorter than the sent one
+            response.setChunked(request.version() != HttpVersion.HTTP_1_0);
             body = new ObservedStream(answer, chunk -> {
                 usage.accept(chunk);
                 return restorer.accept(chunk);

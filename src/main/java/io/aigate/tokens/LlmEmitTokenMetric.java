@@ -8,6 +8,10 @@ import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import jakarta.inject.Singleton;
 
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
 /**
  * APIM's {@code llm-emit-token-metric}, inbound half: makes sure the answer will carry its usage. A streaming request
  * that did not ask for usage gets {@code stream_options.include_usage} added; the forwarder reads the usage and
@@ -18,10 +22,30 @@ public class LlmEmitTokenMetric implements Step {
 
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
+    /** Azure OpenAI accepts stream_options from this api-version on; older versions refuse the request. */
+    static final String FIRST_API_VERSION_WITH_STREAM_OPTIONS = "2024-09-01";
+
     private final boolean addStreamUsage;
+    private final Set<String> backendsWithStreamUsage;
 
     LlmEmitTokenMetric(AigateConfig config) {
         this.addStreamUsage = config.tokens().addStreamUsage();
+        this.backendsWithStreamUsage = config.backends().entrySet().stream()
+                .filter(e -> e.getValue().streamUsage()).map(Map.Entry::getKey).collect(Collectors.toSet());
+    }
+
+    static boolean apiVersionAccepts(String query) {
+        if (query == null) {
+            return true; // the v1 API has no api-version
+        }
+        for (String pair : query.split("&")) {
+            if (pair.startsWith("api-version=")) {
+                String version = pair.substring("api-version=".length());
+                return version.length() >= 10
+                        && version.substring(0, 10).compareTo(FIRST_API_VERSION_WITH_STREAM_OPTIONS) >= 0;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -31,8 +55,10 @@ public class LlmEmitTokenMetric implements Step {
 
     @Override
     public Future<Outcome> apply(RequestContext ctx) {
-        // only (chat) completions know stream_options; the Responses API reports usage in its completed event anyway
-        if (addStreamUsage && "POST".equals(ctx.method()) && ctx.path().endsWith("/completions")) {
+        // only (chat) completions know stream_options (the Responses API reports usage in its completed event anyway),
+        // and only where the backend and the api-version accept it: asking must never break a request
+        if (addStreamUsage && "POST".equals(ctx.method()) && ctx.path().endsWith("/completions")
+                && backendsWithStreamUsage.contains(ctx.backendName()) && apiVersionAccepts(ctx.rawQuery())) {
             Buffer withUsage = StreamUsage.requestUsage(ctx.body());
             if (withUsage != null) {
                 ctx.replaceBody(withUsage);

@@ -78,4 +78,14 @@ class StreamUsageTest {
         assertNull(StreamUsage.requestUsage(Buffer.buffer("[1,2]")));
         assertNull(StreamUsage.requestUsage(Buffer.buffer("not json")));
     }
+
+    @Test
+    void usageIsAskedForOnlyWhereTheApiVersionAcceptsIt() {
+        assertTrue(LlmEmitTokenMetric.apiVersionAccepts(null), "v1 API");
+        assertTrue(LlmEmitTokenMetric.apiVersionAccepts("api-version=2024-10-21"));
+        assertTrue(LlmEmitTokenMetric.apiVersionAccepts("x=1&api-version=2025-04-01-preview"));
+        assertTrue(!LlmEmitTokenMetric.apiVersionAccepts("api-version=2024-06-01"));
+        assertTrue(!LlmEmitTokenMetric.apiVersionAccepts("api-version=2024-08-01-preview"));
+        assertTrue(!LlmEmitTokenMetric.apiVersionAccepts("api-version=garbage"));
+    }
 }
