@@ -1,0 +1,85 @@
+package io.aigate.deploy;
+
+import io.aigate.testing.CloudDoubles;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The shipped dashboard and alert rules only query metrics aigate really exposes, under those names. */
+@QuarkusTest
+@QuarkusTestResource(CloudDoubles.class)
+class MonitoringTest {
+
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final Pattern METRIC = Pattern.compile("\\baigate_[a-z_]+");
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
+
+    HttpResponse<InputStream> call(String deployment, String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.toString())
+                        .resolve("/openai/deployments/" + deployment + "/chat/completions"))
+                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key).POST(HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    @Test
+    void everyMetricTheDashboardAndAlertsQueryIsExposed() throws Exception {
+        // traffic that makes every kind of meter exist: tokens, a refusal per layer, a cut stream
+        call("gpt-4o", "{\"messages\":[]}").body().readAllBytes();
+        call("gpt-jwt", "{}").body().readAllBytes();
+        call("gpt-4o", "{}", "Ocp-Apim-Subscription-Key", "nope").body().readAllBytes();
+        try {
+            call("gpt-stall", "{\"stream\":true}").body().readAllBytes();
+        } catch (java.io.IOException cut) {
+            // the stall is cut: that is the point
+        }
+        Thread.sleep(300);
+        String exposed = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+
+        Set<String> queried = new TreeSet<>();
+        JsonObject dashboard = new JsonObject(Files.readString(Path.of("deploy/monitoring/aigate-dashboard.json")));
+        assertEquals("aigate-overview", dashboard.getString("uid"));
+        collect(dashboard.encode(), queried);
+        collect(Files.readString(Path.of("deploy/monitoring/aigate-alerts.yaml")), queried);
+        assertTrue(queried.size() >= 8, queried.toString());
+        for (String name : queried) {
+            String family = name.replaceAll("_(bucket|count|sum)$", "");
+            assertTrue(exposed.contains("\n" + family + "{") || exposed.contains("\n" + family + " ")
+                    || exposed.contains("# TYPE " + family + " ") || exposed.contains("\n" + name + "{"),
+                    name + " is queried but not exposed");
+        }
+    }
+
+    private static void collect(String text, Set<String> into) {
+        Matcher m = METRIC.matcher(text);
+        while (m.find()) {
+            into.add(m.group());
+        }
+    }
+}
