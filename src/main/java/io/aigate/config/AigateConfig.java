@@ -220,6 +220,14 @@ public interface AigateConfig {
         /** A Redis that has not answered within this is treated as unreachable. */
         @WithDefault("1s")
         Duration redisTimeout();
+
+        /** Subscriptions expiring within this are counted in {@code aigate_subscriptions_expiring} (for alerts). */
+        @WithDefault("14d")
+        Duration expiryWarning();
+
+        /** How often that count is read from Redis (one ZCOUNT per instance). */
+        @WithDefault("5m")
+        Duration expiryCheckInterval();
     }
 
     /** Named groups of deployments, for subscriptions scoped to a product (APIM's products). */

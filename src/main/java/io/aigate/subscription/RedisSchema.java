@@ -8,6 +8,7 @@ package io.aigate.subscription;
  * aigate:v1:sub:{&lt;id&gt;}            HASH    the subscription (see {@link Subscription#toHash()})
  * aigate:v1:key:{&lt;sha256 of key&gt;}  STRING  "&lt;id&gt; primary|secondary": which subscription a key opens
  * aigate:v1:subs                  SET     every subscription id (for listing)
+ * aigate:v1:expiries              ZSET    active subscriptions with an expiry, scored by it (epoch seconds)
  * aigate:v1:invalidate            channel a subscription id whose cached keys every instance must drop
  * </pre>
  */
@@ -15,6 +16,7 @@ public final class RedisSchema {
 
     public static final String PREFIX = "aigate:v1:";
     public static final String SUBSCRIPTIONS = PREFIX + "subs";
+    public static final String EXPIRIES = PREFIX + "expiries";
     public static final String INVALIDATE_CHANNEL = PREFIX + "invalidate";
 
     private RedisSchema() {

@@ -137,6 +137,10 @@ public class SubscriptionLookup {
                 + (channelUp ? "subscribed" : "not subscribed") + ", " + cache.size() + " keys cached";
     }
 
+    SubscriptionStore store() {
+        return store;
+    }
+
     SubscriptionMetrics metrics() {
         return metrics;
     }

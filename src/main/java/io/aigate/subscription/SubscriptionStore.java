@@ -8,6 +8,7 @@ import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -94,7 +95,13 @@ public final class SubscriptionStore {
             args.add(k);
             args.add(v);
         });
+        // the expiry index holds active subscriptions only: "expiring soon" is about keys that still work
+        boolean indexed = subscription.state() == Subscription.State.ACTIVE && subscription.expiresAt() != null;
         return timed(api.hset(args).compose(r -> api.sadd(List.of(RedisSchema.SUBSCRIPTIONS, subscription.id())))
+                .compose(r -> indexed
+                        ? api.zadd(List.of(RedisSchema.EXPIRIES,
+                        Long.toString(subscription.expiresAt().getEpochSecond()), subscription.id()))
+                        : api.zrem(List.of(RedisSchema.EXPIRIES, subscription.id())))
                 .mapEmpty());
     }
 
@@ -113,7 +120,14 @@ public final class SubscriptionStore {
                 .compose(v -> unlink(subscription.secondaryKeyHash()))
                 .compose(v -> timed(api.del(List.of(RedisSchema.subscription(subscription.id())))))
                 .compose(v -> timed(api.srem(List.of(RedisSchema.SUBSCRIPTIONS, subscription.id()))))
+                .compose(v -> timed(api.zrem(List.of(RedisSchema.EXPIRIES, subscription.id()))))
                 .mapEmpty();
+    }
+
+    /** How many active subscriptions expire between now and {@code until}: one O(log n) call, whatever the count. */
+    public Future<Long> countExpiringBefore(Instant until) {
+        return timed(api.zcount(RedisSchema.EXPIRIES, "-inf", Long.toString(until.getEpochSecond()))
+                .map(Response::toLong));
     }
 
     /** Tells every aigate instance to drop what it cached for this subscription. */

@@ -196,6 +196,43 @@ class SubscriptionKeyTest {
         assertTrue(listed.out().contains("expired"), listed.out());
     }
 
+    double expiringGauge() throws Exception {
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        var m = java.util.regex.Pattern.compile("^aigate_subscriptions_expiring\\{within=\"14d\"} (\\S+)$",
+                java.util.regex.Pattern.MULTILINE).matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
+    }
+
+    @Test
+    void subscriptionsExpiringWithinTwoWeeksAreCountedForAlertsAndLeaveTheCountWhenRevoked() throws Exception {
+        long deadline = System.currentTimeMillis() + 5000;
+        while (Double.isNaN(expiringGauge()) || expiringGauge() < 0) {
+            assertTrue(System.currentTimeMillis() < deadline, "gauge never set");
+            Thread.sleep(100);
+        }
+        double before;
+        do { // settle: other tests may have just created expiring subscriptions (the gauge is read every second)
+            before = expiringGauge();
+            Thread.sleep(1200);
+        } while (expiringGauge() != before);
+        Keys.Run soon = create("--name", "expires-soon", "--expires-in", "3d");
+        create("--name", "expires-later", "--expires-in", "60d");
+        deadline = System.currentTimeMillis() + 5000;
+        while (expiringGauge() < before + 1) {
+            assertTrue(System.currentTimeMillis() < deadline, "the soon-expiring subscription was not counted");
+            Thread.sleep(100);
+        }
+        Thread.sleep(1200);
+        assertEquals(before + 1, expiringGauge(), "the one expiring in 60 days is not");
+        Keys.ok(CloudDoubles.redis.url(), "revoke", soon.id());
+        deadline = System.currentTimeMillis() + 5000;
+        while (expiringGauge() > before) {
+            assertTrue(System.currentTimeMillis() < deadline, "a revoked subscription still counts as expiring");
+            Thread.sleep(100);
+        }
+    }
+
     @Test
     void noKeyEverAppearsInALogLineOrAnErrorBody() throws Exception {
         String unknown = SubscriptionKeys.generate();

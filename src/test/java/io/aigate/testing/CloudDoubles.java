@@ -108,6 +108,7 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.routes.mistral.backend", "mistral");
         config.put("aigate.identity.first-token-wait", "2s");
         config.put("aigate.products.chat.deployments", "gpt-4o");
+        config.put("aigate.subscription-key.expiry-check-interval", "1s");
         config.put("aigate.jwt.tenant-id", TENANT);
         config.put("aigate.jwt.openid-config", entra.openidConfig(TENANT));
         config.put("aigate.jwt.audiences", AUDIENCE);

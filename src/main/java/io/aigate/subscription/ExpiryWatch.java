@@ -1,0 +1,35 @@
+package io.aigate.subscription;
+
+import io.aigate.config.AigateConfig;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
+import io.vertx.core.Vertx;
+import jakarta.inject.Singleton;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Keys that will expire soon are the outage nobody sees coming: this keeps {@code aigate_subscriptions_expiring} (active
+ * subscriptions expiring within the warning window, or already past it) current for an alert, at the cost of one
+ * ZCOUNT per instance per interval, however many subscriptions there are.
+ */
+@Startup
+@Singleton
+public class ExpiryWatch {
+
+    private volatile double expiring = Double.NaN;
+
+    ExpiryWatch(AigateConfig config, SubscriptionLookup lookup, Vertx vertx, MeterRegistry registry) {
+        Duration window = config.subscriptionKey().expiryWarning();
+        Gauge.builder("aigate.subscriptions.expiring", this, w -> w.expiring)
+                .tag("within", window.toDays() + "d")
+                .description("Active subscriptions that expire within the warning window (or already have)")
+                .register(registry);
+        Runnable check = () -> lookup.store().countExpiringBefore(Instant.now().plus(window))
+                .onSuccess(count -> expiring = count);
+        vertx.setTimer(1, id -> check.run());
+        vertx.setPeriodic(config.subscriptionKey().expiryCheckInterval().toMillis(), id -> check.run());
+    }
+}
