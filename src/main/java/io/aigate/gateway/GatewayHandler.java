@@ -2,6 +2,7 @@ package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.AsyncResult;
@@ -124,7 +125,7 @@ public class GatewayHandler {
         exchange.route = route.name();
         exchange.backend = route.backend();
         RequestContext ctx = new RequestContext(request.method().name(), target.path(), request.headers(),
-                target.query(), HopByHop.filterQuery(target.query(), droppedQueryParameters), body, route.name(),
+                target.query(), QueryString.without(target.query(), droppedQueryParameters), body, route.name(),
                 route.backend(), deployment, HopByHop.requestHeaders(request.headers(), droppedHeaders),
                 exchange.receivedNanos);
         Context requestContext = Vertx.currentContext();

@@ -3,8 +3,6 @@ package io.aigate.gateway;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
@@ -12,7 +10,7 @@ import java.util.Set;
 
 /**
  * Copies headers from one hop to the next (RFC 9110 §7.6.1): hop-by-hop headers, and any header the sender named in
- * {@code Connection}, stay behind. Also the one place where the caller's credentials are dropped on the way in.
+ * {@code Connection}, stay behind. Also the one place where the caller's credential headers are dropped on the way in.
  */
 final class HopByHop {
 
@@ -63,43 +61,4 @@ final class HopByHop {
         return names;
     }
 
-    /**
-     * Removes every query parameter whose (decoded, case-insensitive) name is dropped; the rest stay byte for byte,
-     * {@code api-version} included.
-     */
-    static String filterQuery(String query, Set<String> dropped) {
-        if (query == null || query.isEmpty() || dropped.isEmpty()) {
-            return query;
-        }
-        StringBuilder out = new StringBuilder(query.length());
-        int start = 0;
-        while (start <= query.length()) {
-            int end = query.indexOf('&', start);
-            if (end < 0) {
-                end = query.length();
-            }
-            if (end > start) {
-                String pair = query.substring(start, end);
-                int eq = pair.indexOf('=');
-                String name = decodeName(eq < 0 ? pair : pair.substring(0, eq));
-                if (name != null && !dropped.contains(name.toLowerCase(Locale.ROOT))) {
-                    if (out.length() > 0) {
-                        out.append('&');
-                    }
-                    out.append(pair);
-                }
-            }
-            start = end + 1;
-        }
-        return out.toString();
-    }
-
-    private static String decodeName(String raw) {
-        try {
-            return URLDecoder.decode(raw, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            // an undecodable name cannot be told apart from a credential: drop it rather than forward it
-            return null;
-        }
-    }
 }

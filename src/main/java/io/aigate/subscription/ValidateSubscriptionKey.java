@@ -2,13 +2,12 @@ package io.aigate.subscription;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Step;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -130,26 +129,8 @@ public class ValidateSubscriptionKey implements Step {
             }
         }
         if (key == null) {
-            key = queryParameter(ctx.rawQuery(), queryParameterName);
+            key = QueryString.first(ctx.rawQuery(), queryParameterName);
         }
         return key == null ? null : key.trim();
-    }
-
-    static String queryParameter(String query, String name) {
-        if (query == null) {
-            return null;
-        }
-        for (String pair : query.split("&")) {
-            int eq = pair.indexOf('=');
-            String raw = eq < 0 ? pair : pair.substring(0, eq);
-            try {
-                if (URLDecoder.decode(raw, StandardCharsets.UTF_8).equalsIgnoreCase(name)) {
-                    return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-                }
-            } catch (IllegalArgumentException malformed) {
-                return null;
-            }
-        }
-        return null;
     }
 }

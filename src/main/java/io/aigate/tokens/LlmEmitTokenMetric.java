@@ -2,6 +2,7 @@ package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Step;
 import io.vertx.core.Future;
@@ -35,17 +36,11 @@ public class LlmEmitTokenMetric implements Step {
     }
 
     static boolean apiVersionAccepts(String query) {
-        if (query == null) {
+        String version = QueryString.first(query, "api-version");
+        if (version == null) {
             return true; // the v1 API has no api-version
         }
-        for (String pair : query.split("&")) {
-            if (pair.startsWith("api-version=")) {
-                String version = pair.substring("api-version=".length());
-                return version.length() >= 10
-                        && version.substring(0, 10).compareTo(FIRST_API_VERSION_WITH_STREAM_OPTIONS) >= 0;
-            }
-        }
-        return true;
+        return version.length() >= 10 && version.substring(0, 10).compareTo(FIRST_API_VERSION_WITH_STREAM_OPTIONS) >= 0;
     }
 
     @Override

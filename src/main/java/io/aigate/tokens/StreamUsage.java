@@ -30,8 +30,7 @@ public final class StreamUsage {
      * the caller already asked for usage (or explicitly refused it).
      */
     public static Buffer requestUsage(Buffer body) {
-        if (body == null || body.length() == 0 || body.getByte(0) != '{' && !startsWithObject(body)
-                || !streamsWithoutUsageChoice(body.getBytes())) {
+        if (body == null || body.length() == 0 || !streamsWithoutUsageChoice(body.getBytes())) {
             return null;
         }
         try {
@@ -81,19 +80,6 @@ public final class StreamUsage {
         } catch (IOException e) {
             return false;
         }
-    }
-
-    private static boolean startsWithObject(Buffer body) {
-        for (int i = 0; i < body.length(); i++) {
-            byte b = body.getByte(i);
-            if (b == '{') {
-                return true;
-            }
-            if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
-                return false;
-            }
-        }
-        return false;
     }
 
     /**

@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 
 /**
  * Reads token usage from an answer as it passes, without holding it back: a JSON body is copied aside (up to a bound)
@@ -43,7 +44,7 @@ public final class UsageReader {
         if (contentType == null) {
             return null;
         }
-        String type = contentType.toLowerCase();
+        String type = contentType.toLowerCase(Locale.ROOT);
         if (type.startsWith("text/event-stream")) {
             return new UsageReader(true);
         }
