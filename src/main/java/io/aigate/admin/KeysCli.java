@@ -1,5 +1,8 @@
 package io.aigate.admin;
 
+import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.pipeline.TokenLimits;
+
 import io.aigate.subscription.Subscription;
 import io.aigate.subscription.SubscriptionKeys;
 import io.aigate.subscription.SubscriptionStore;
@@ -9,6 +12,7 @@ import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,7 +48,8 @@ import java.util.stream.Collectors;
 @Command(name = "aigate keys", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Administer aigate subscription keys in Redis.",
         subcommands = {KeysCli.Create.class, KeysCli.ListCmd.class, KeysCli.Show.class, KeysCli.Rotate.class,
-                KeysCli.Suspend.class, KeysCli.Activate.class, KeysCli.Revoke.class, KeysCli.Delete.class})
+                KeysCli.Limits.class, KeysCli.Suspend.class, KeysCli.Activate.class, KeysCli.Revoke.class,
+                KeysCli.Delete.class})
 public class KeysCli {
 
     static final int UNREACHABLE = 1;
@@ -60,6 +65,10 @@ public class KeysCli {
     @Option(names = "--redis-password-env", paramLabel = "VAR",
             description = "Environment variable holding the Redis password (default: quarkus.redis.password).")
     String passwordEnv;
+
+    @Option(names = "--redis-client-type", paramLabel = "TYPE",
+            description = "standalone or cluster (default: quarkus.redis.client-type, else standalone).")
+    String clientType;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10", description = "Per-operation timeout.")
     long timeoutSeconds;
@@ -108,6 +117,14 @@ public class KeysCli {
         String url = redisUrl != null ? redisUrl
                 : config.getOptionalValue("quarkus.redis.hosts", String.class).orElse("redis://localhost:6379");
         RedisOptions options = new RedisOptions().setConnectionString(url).setMaxPoolSize(4).setMaxWaitingHandlers(64);
+        String type = clientType != null ? clientType
+                : config.getOptionalValue("quarkus.redis.client-type", String.class).orElse("standalone");
+        switch (type.toLowerCase(java.util.Locale.ROOT)) {
+            case "standalone" -> options.setType(RedisClientType.STANDALONE);
+            case "cluster" -> options.setType(RedisClientType.CLUSTER);
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--redis-client-type must be standalone or cluster");
+        }
         String password = passwordEnv != null ? System.getenv(passwordEnv)
                 : config.getOptionalValue("quarkus.redis.password", String.class).orElse(null);
         if (password != null && !password.isEmpty()) {
@@ -245,9 +262,12 @@ public class KeysCli {
         String expiresIn;
         @Option(names = "--expires-at", paramLabel = "INSTANT", description = "e.g. 2027-01-31T00:00:00Z.")
         String expiresAt;
+        @CommandLine.Mixin
+        LimitOptions limitOptions;
 
         @Override
         public Integer call() throws Exception {
+            TokenLimits limits = limitOptions.limits(spec, TokenLimits.NONE);
             String subscriptionId = id == null ? newId() : id;
             if (!ID.matcher(subscriptionId).matches()) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
@@ -281,13 +301,13 @@ public class KeysCli {
                 // the subscription first, then its keys: a half-done create never leaves an open key
                 Subscription draft = new Subscription(subscriptionId, name, Subscription.State.ACTIVE, parsedScope,
                         clientApps == null ? Set.of() : Set.copyOf(clientApps), expires, now, now, null, null, now,
-                        now);
+                        now, limits);
                 parent.await(store.save(draft));
                 String primaryHash = parent.linkNewKey(store, subscriptionId, Subscription.KeySlot.PRIMARY, primary);
                 String secondaryHash = parent.linkNewKey(store, subscriptionId, Subscription.KeySlot.SECONDARY,
                         secondary);
                 Subscription created = new Subscription(subscriptionId, name, Subscription.State.ACTIVE, parsedScope,
-                        draft.allowedClientApps(), expires, now, now, primaryHash, secondaryHash, now, now);
+                        draft.allowedClientApps(), expires, now, now, primaryHash, secondaryHash, now, now, limits);
                 parent.await(store.save(created));
                 out.println("Created subscription " + subscriptionId + " (" + name + "): active, scope "
                         + parsedScope.wire() + (expires == null ? "" : ", expires " + expires) + ".");
@@ -365,6 +385,7 @@ public class KeysCli {
                 out.println("updated:             " + s.updatedAt());
                 out.println("primary rotated:     " + s.primaryRotatedAt());
                 out.println("secondary rotated:   " + s.secondaryRotatedAt());
+                out.println("token limits:        " + describeLimits(s.limits()));
                 return 0;
             });
         }
@@ -397,6 +418,76 @@ public class KeysCli {
                 out.println("Rotated the " + slot.wire() + " key of " + id + "; the old one no longer works.");
                 out.println("New " + slot.wire() + " key: " + key[0]);
                 printKeysOnce(out);
+                return 0;
+            });
+        }
+    }
+
+    /** APIM's {@code llm-token-limit} attributes, per subscription; unset ones fall back to the sidecar's defaults. */
+    static class LimitOptions {
+        @Option(names = "--tokens-per-minute", paramLabel = "N",
+                description = "Token rate (leaky bucket) shared by every aigate instance.")
+        Long tokensPerMinute;
+        @Option(names = "--token-quota", paramLabel = "N", description = "Tokens per --token-quota-period.")
+        Long tokenQuota;
+        @Option(names = "--token-quota-period", paramLabel = "PERIOD",
+                description = "Hourly | Daily | Weekly | Monthly | Yearly (UTC windows).")
+        String tokenQuotaPeriod;
+
+        TokenLimits limits(CommandLine.Model.CommandSpec spec, TokenLimits current) {
+            if ((tokensPerMinute != null && tokensPerMinute <= 0) || (tokenQuota != null && tokenQuota <= 0)) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--tokens-per-minute and --token-quota must be positive");
+            }
+            QuotaPeriod period;
+            try {
+                period = tokenQuotaPeriod == null ? current.tokenQuotaPeriod() : QuotaPeriod.parse(tokenQuotaPeriod);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--" + e.getMessage());
+            }
+            TokenLimits limits = new TokenLimits(tokensPerMinute != null ? tokensPerMinute : current.tokensPerMinute(),
+                    tokenQuota != null ? tokenQuota : current.tokenQuota(), period);
+            if (limits.tokenQuota() != null && limits.tokenQuotaPeriod() == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--token-quota needs --token-quota-period (Hourly, Daily, Weekly, Monthly or Yearly)");
+            }
+            return limits;
+        }
+
+        boolean any() {
+            return tokensPerMinute != null || tokenQuota != null || tokenQuotaPeriod != null;
+        }
+    }
+
+    static String describeLimits(TokenLimits limits) {
+        if (limits.isEmpty()) {
+            return "defaults";
+        }
+        return (limits.tokensPerMinute() == null ? "default rate" : limits.tokensPerMinute() + " tokens/minute") + ", "
+                + (limits.tokenQuota() == null ? "default quota"
+                : limits.tokenQuota() + " tokens " + limits.tokenQuotaPeriod().wire().toLowerCase(java.util.Locale.ROOT));
+    }
+
+    @Command(name = "limits", description = "Set or clear a subscription's token limits; every instance applies them "
+            + "within moments.")
+    static class Limits extends OnSubscription {
+        @CommandLine.Mixin
+        LimitOptions limitOptions;
+        @Option(names = "--clear", description = "Remove the subscription's own limits (the defaults apply again).")
+        boolean clear;
+
+        @Override
+        public Integer call() throws Exception {
+            if (clear == limitOptions.any()) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "give --clear, or at least one of --tokens-per-minute, --token-quota, --token-quota-period");
+            }
+            return parent.withStore(spec, (store, out) -> {
+                Subscription s = parent.existing(store, id);
+                TokenLimits limits = clear ? TokenLimits.NONE : limitOptions.limits(spec, s.limits());
+                parent.await(store.save(s.withLimits(limits, Instant.now())));
+                parent.await(store.invalidate(id));
+                out.println("Token limits of " + id + ": " + describeLimits(limits) + ".");
                 return 0;
             });
         }

@@ -1,5 +1,6 @@
 package io.aigate.config;
 
+import io.aigate.pipeline.QuotaPeriod;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -8,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Everything aigate reads from configuration, under one prefix. Names follow APIM's policy attributes where one exists
@@ -31,6 +33,72 @@ public interface AigateConfig {
     Jwt jwt();
 
     Tokens tokens();
+
+    TokenLimit tokenLimit();
+
+    /**
+     * APIM's {@code llm-token-limit}, enforced across every aigate instance through Redis. These are the defaults; a
+     * subscription's own limits (set with {@code aigate keys limits}) take precedence. No limit is enforced unless
+     * {@code tokens-per-minute} or {@code token-quota} is set here or on the subscription.
+     */
+    interface TokenLimit {
+        /** Whose budget a request spends: {@code subscription}, {@code client-app} or {@code header:<name>}. */
+        @WithDefault("subscription")
+        String counterKey();
+
+        /** Token rate as a leaky bucket that drains continuously (never a counter reset each minute). */
+        OptionalLong tokensPerMinute();
+
+        OptionalLong tokenQuota();
+
+        /** Hourly, Daily, Weekly, Monthly or Yearly: fixed windows aligned to UTC. */
+        Optional<QuotaPeriod> tokenQuotaPeriod();
+
+        /** Count the prompt with the model's tokenizer before forwarding, so a request over the limit never costs. */
+        @WithDefault("true")
+        boolean estimatePromptTokens();
+
+        /** Completion tokens reserved when a request sets no {@code max_tokens}; reconciled with the real usage. */
+        @WithDefault("1000")
+        long defaultCompletionTokens();
+
+        @WithDefault("Retry-After")
+        String retryAfterHeaderName();
+
+        /** Response header with the tokens left in the rate bucket; empty for none. */
+        @WithDefault("x-aigate-remaining-tokens")
+        Optional<String> remainingTokensHeaderName();
+
+        /** Response header with the tokens left in the quota window; empty for none. */
+        @WithDefault("x-aigate-remaining-quota-tokens")
+        Optional<String> remainingQuotaTokensHeaderName();
+
+        /**
+         * Response header with the tokens a non-streamed answer used; such answers (up to 4 MB) are then held until
+         * complete. Unset by default: aigate relays every answer as it arrives.
+         */
+        Optional<String> tokensConsumedHeaderName();
+
+        /** When Redis cannot be reached: {@code local} (a limiter in this instance), {@code allow} or {@code deny}. */
+        @WithDefault("local")
+        RedisUnavailable onRedisUnavailable();
+
+        /** The share of each limit one instance enforces on its own while Redis is unreachable. */
+        @WithDefault("0.25")
+        double localShare();
+
+        /** After a Redis failure, how long the local limiter is used before Redis is tried again. */
+        @WithDefault("2s")
+        Duration redisRetryInterval();
+
+        /** Counters tracked in the headroom gauge (the most recent ones); bounds its cardinality. */
+        @WithDefault("1000")
+        int headroomGaugeMaxCounters();
+    }
+
+    enum RedisUnavailable {
+        LOCAL, ALLOW, DENY
+    }
 
     /** Token accounting (APIM {@code llm-emit-token-metric}). */
     interface Tokens {

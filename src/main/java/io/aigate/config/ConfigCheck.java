@@ -53,6 +53,8 @@ public class ConfigCheck {
             }
         });
         checkJwt(config);
+        checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwt().enabled()
+                || config.routes().values().stream().anyMatch(r -> r.validateJwt().orElse(false)));
         for (String dimension : config.tokens().dimensions()) {
             if (!Set.of("route", "backend", "deployment", "subscription").contains(dimension)) {
                 fail("aigate.tokens.dimensions lists '" + dimension + "': use route, backend, deployment or "
@@ -62,6 +64,42 @@ public class ConfigCheck {
         if (config.request().maxBodySize().asLongValue() < 1024
                 || config.request().maxBodySize().asLongValue() > Integer.MAX_VALUE) {
             fail("aigate.request.max-body-size must be between 1K and 2G: set a size such as 1M.");
+        }
+    }
+
+    private static void checkTokenLimit(AigateConfig.TokenLimit limit, boolean subscriptions, boolean tokens) {
+        String key = limit.counterKey().trim();
+        String prefix = "aigate.token-limit.";
+        if (key.regionMatches(true, 0, "header:", 0, 7)) {
+            if (key.substring(7).isBlank()) {
+                fail(prefix + "counter-key=header: names no header: write it as header:<name>, e.g. header:x-team.");
+            }
+        } else if (key.equals("client-app")) {
+            if (!tokens) {
+                fail(prefix + "counter-key=client-app needs caller tokens: set aigate.jwt.enabled=true, or use "
+                        + "counter-key=subscription.");
+            }
+        } else if (!key.equals("subscription")) {
+            fail(prefix + "counter-key is '" + key + "': use subscription, client-app or header:<name>.");
+        } else if (!subscriptions && (limit.tokensPerMinute().isPresent() || limit.tokenQuota().isPresent())) {
+            fail(prefix + "counter-key=subscription needs subscription keys: set "
+                    + "aigate.subscription-key.required=true, or use counter-key=client-app or header:<name>.");
+        }
+        if (limit.tokensPerMinute().isPresent() && limit.tokensPerMinute().getAsLong() <= 0) {
+            fail(prefix + "tokens-per-minute must be positive: remove it for no rate limit.");
+        }
+        if (limit.tokenQuota().isPresent() && limit.tokenQuota().getAsLong() <= 0) {
+            fail(prefix + "token-quota must be positive: remove it for no quota.");
+        }
+        if (limit.tokenQuota().isPresent() && limit.tokenQuotaPeriod().isEmpty()) {
+            fail(prefix + "token-quota needs a period: set " + prefix
+                    + "token-quota-period to Hourly, Daily, Weekly, Monthly or Yearly.");
+        }
+        if (!(limit.localShare() > 0 && limit.localShare() <= 1)) {
+            fail(prefix + "local-share must be above 0 and at most 1: e.g. 0.25 for a fleet of four replicas.");
+        }
+        if (limit.defaultCompletionTokens() < 0) {
+            fail(prefix + "default-completion-tokens must be 0 or more: e.g. 1000.");
         }
     }
 

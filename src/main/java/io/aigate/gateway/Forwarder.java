@@ -44,6 +44,8 @@ import java.util.concurrent.TimeoutException;
 public class Forwarder {
 
     private static final Logger LOG = Logger.getLogger(Forwarder.class);
+    /** Answers up to this size may be held for the tokens-consumed header; larger ones always flow through. */
+    private static final long TOKENS_CONSUMED_MAX_BODY = 4L << 20;
     private static final Set<HttpMethod> BODILESS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.DELETE,
             HttpMethod.OPTIONS);
 
@@ -116,7 +118,8 @@ public class Forwarder {
     void forward(RequestContext ctx, HttpServerRequest request, long received) {
         HttpServerResponse response = request.response();
         if (response.closed()) {
-            return; // the caller left while the pipeline ran
+            ctx.settle(0); // the caller left while the pipeline ran
+            return;
         }
         Backend backend = backends.get(ctx.backendName());
         RequestOptions options = new RequestOptions()
@@ -152,6 +155,7 @@ public class Forwarder {
         long headersAt = System.nanoTime();
         HttpServerResponse response = request.response();
         if (response.closed()) {
+            ctx.settle(0);
             answer.request().reset();
             return;
         }
@@ -160,6 +164,9 @@ public class Forwarder {
             response.setStatusMessage(answer.statusMessage());
         }
         HopByHop.copyResponseHeaders(answer.headers(), response.headers());
+        if (ctx.responseHeaders() != null) {
+            response.headers().setAll(ctx.responseHeaders());
+        }
         if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && request.version() != HttpVersion.HTTP_1_0) {
             response.setChunked(true);
         }
@@ -167,6 +174,11 @@ public class Forwarder {
         // usage is read from successful answers only: that is what is billed, and it keeps dimensions real
         UsageReader usage = answer.statusCode() / 100 == 2
                 ? UsageReader.forContentType(answer.getHeader(HttpHeaders.CONTENT_TYPE)) : null;
+        if (usage != null && !usage.isStream() && ctx.tokensConsumedHeader() != null
+                && contentLength(answer) <= TOKENS_CONSUMED_MAX_BODY) {
+            relayWhole(ctx, response, answer, usage);
+            return;
+        }
         ReadStream<Buffer> body = answer;
         if (usage != null && ctx.streamUsageAdded() && usage.isStream()) {
             // the caller did not ask for usage: read it, then hide it again (the stream stays theirs, byte for byte)
@@ -183,35 +195,70 @@ public class Forwarder {
                 return chunk;
             }, Buffer::buffer);
         }
-        body.pipe().endOnFailure(false).to(response).onSuccess(done -> {
-            if (usage != null) {
-                Usage used = usage.finish();
-                if (used != null) {
-                    tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(), used,
-                            false);
-                } else {
-                    tokens.unmeasured(ctx.routeName(), ctx.backendName(), "no_usage_reported");
-                }
-            }
-        }).onFailure(err -> {
-            if (usage != null && usage.isStream()) {
-                countCutStream(ctx, usage);
-            }
-            // never end a cut stream cleanly: the caller must see it was cut, not a short but complete answer
-            metrics.cut(ctx.routeName(), ctx.backendName(), response.closed() ? "caller" : "backend");
-            if (!response.closed()) {
-                LOG.warnf("backend %s: response cut after headers (%s)", ctx.backendName(), describe(err));
-                response.reset();
-            }
-            answer.request().reset();
+        body.pipe().endOnFailure(false).to(response).onSuccess(done -> account(ctx, usage, false)).onFailure(err -> {
+            account(ctx, usage, true);
+            cut(ctx, response, answer, err);
         });
     }
 
-    /** A stream cut before its usage event is counted from what passed, and marked as estimated. */
-    private void countCutStream(RequestContext ctx, UsageReader usage) {
+    /**
+     * A small JSON answer held until complete, so a header can carry the tokens it used (APIM's
+     * {@code tokens-consumed-header-name}); only when that header is configured, never for streams.
+     */
+    private void relayWhole(RequestContext ctx, HttpServerResponse response, HttpClientResponse answer,
+                            UsageReader usage) {
+        answer.body().onSuccess(whole -> {
+            usage.accept(whole);
+            Usage used = usage.finish();
+            if (used != null && !response.headWritten()) {
+                response.putHeader(ctx.tokensConsumedHeader(), Long.toString(used.totalTokens()));
+            }
+            account(ctx, usage, false);
+            response.end(whole);
+        }).onFailure(err -> {
+            account(ctx, usage, true);
+            cut(ctx, response, answer, err);
+        });
+    }
+
+    private void cut(RequestContext ctx, HttpServerResponse response, HttpClientResponse answer, Throwable err) {
+        // never end a cut stream cleanly: the caller must see it was cut, not a short but complete answer
+        metrics.cut(ctx.routeName(), ctx.backendName(), response.closed() ? "caller" : "backend");
+        if (!response.closed()) {
+            LOG.warnf("backend %s: response cut after headers (%s)", ctx.backendName(), describe(err));
+            response.reset();
+        }
+        answer.request().reset();
+    }
+
+    private static long contentLength(HttpClientResponse answer) {
+        try {
+            String value = answer.getHeader(HttpHeaders.CONTENT_LENGTH);
+            return value == null ? Long.MAX_VALUE : Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /**
+     * Counts what an answer used (metrics) and tells the token limit (which reserved tokens before forwarding).
+     * An error answer used nothing; a stream without a usage event, or cut short, is counted from what passed and
+     * marked as estimated; a JSON answer without usage leaves the reservation as it stands.
+     */
+    private void account(RequestContext ctx, UsageReader usage, boolean cut) {
+        if (usage == null) {
+            ctx.settle(0);
+            return;
+        }
         Usage reported = usage.finish();
         if (reported != null) {
             tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(), reported, false);
+            ctx.settle(reported.totalTokens());
+            return;
+        }
+        tokens.unmeasured(ctx.routeName(), ctx.backendName(), cut ? "cut" : "no_usage_reported");
+        if (!usage.isStream()) {
+            ctx.settle(-1);
             return;
         }
         String model = usage.model() != null ? usage.model() : ctx.deployment();
@@ -219,13 +266,14 @@ public class Forwarder {
         long completion = TokenEstimator.count(usage.streamedText(), model);
         tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(),
                 new Usage(prompt, completion, prompt + completion, -1, -1), true);
-        tokens.unmeasured(ctx.routeName(), ctx.backendName(), "cut");
+        ctx.settle(prompt + completion);
     }
 
     private void backendFailed(RequestContext ctx, HttpServerResponse response, Throwable err) {
         boolean timeout = err instanceof TimeoutException || err instanceof ConnectTimeoutException
                 || err.getClass().getSimpleName().contains("Timeout");
         LOG.warnf("backend %s: %s (%s)", ctx.backendName(), timeout ? "timed out" : "unreachable", describe(err));
+        ctx.settle(0);
         if (response.headWritten()) {
             response.reset();
             return;

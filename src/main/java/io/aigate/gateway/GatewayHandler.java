@@ -141,6 +141,9 @@ public class GatewayHandler {
 
     private void decided(HttpServerRequest request, Exchange exchange, RequestContext ctx,
                          AsyncResult<Outcome> decided, long bodyDone) {
+        if (decided.failed() || !decided.result().proceeds()) {
+            ctx.settle(0); // a step after the token limit refused: the backend did no work
+        }
         if (decided.failed()) {
             LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", ctx.routeName());
             refuse(request, exchange, 500, "Internal error.", "pipeline_error", Map.of());

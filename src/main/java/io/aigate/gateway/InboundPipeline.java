@@ -7,6 +7,7 @@ import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Step;
 import io.aigate.subscription.ValidateSubscriptionKey;
 import io.aigate.tokens.LlmEmitTokenMetric;
+import io.aigate.tokens.LlmTokenLimit;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 
@@ -20,6 +21,7 @@ import java.util.List;
  * &lt;inbound&gt;
  *   &lt;validate-subscription-key /&gt;                      layer 1: who is calling (Redis, cached)
  *   &lt;validate-jwt /&gt;                                   layer 2: what they may do (Entra ID token, claims)
+ *   &lt;llm-token-limit counter-key="…" /&gt;                 can their budget take it (Redis, fleet-wide)
  *   &lt;authentication-managed-identity resource="…" /&gt;   layer 3: aigate's own credential for the backend
  *   &lt;llm-emit-token-metric /&gt;                          make sure the answer carries its usage
  * &lt;/inbound&gt;
@@ -31,9 +33,10 @@ public class InboundPipeline {
     private final List<Step> steps;
 
     InboundPipeline(ValidateSubscriptionKey validateSubscriptionKey, ValidateJwt validateJwt,
-                    AuthenticationManagedIdentity authenticationManagedIdentity,
+                    LlmTokenLimit llmTokenLimit, AuthenticationManagedIdentity authenticationManagedIdentity,
                     LlmEmitTokenMetric llmEmitTokenMetric) {
-        this.steps = List.of(validateSubscriptionKey, validateJwt, authenticationManagedIdentity, llmEmitTokenMetric);
+        this.steps = List.of(validateSubscriptionKey, validateJwt, llmTokenLimit, authenticationManagedIdentity,
+                llmEmitTokenMetric);
     }
 
     Future<Outcome> run(RequestContext ctx) {

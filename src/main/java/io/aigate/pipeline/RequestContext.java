@@ -4,6 +4,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.Set;
+import java.util.function.LongConsumer;
 
 /**
  * The one object passed along the pipeline. Steps read the caller's request from it and write what the backend must
@@ -27,6 +28,10 @@ public final class RequestContext {
     private Set<String> allowedClientApps = Set.of();
     private String clientAppId;
     private boolean streamUsageAdded;
+    private TokenLimits tokenLimits = TokenLimits.NONE;
+    private MultiMap responseHeaders;
+    private LongConsumer settlement;
+    private String tokensConsumedHeader;
 
     public RequestContext(String method, String path, MultiMap inboundHeaders, String rawQuery, String outboundQuery, Buffer body,
                           String routeName, String backendName, String deployment, MultiMap outboundHeaders,
@@ -131,5 +136,56 @@ public final class RequestContext {
 
     public void clientAppId(String id) {
         this.clientAppId = id;
+    }
+
+    /** The token limits of the caller's subscription (empty when it sets none, or there is no subscription). */
+    public TokenLimits tokenLimits() {
+        return tokenLimits;
+    }
+
+    public void tokenLimits(TokenLimits limits) {
+        this.tokenLimits = limits == null ? TokenLimits.NONE : limits;
+    }
+
+    /** Headers a step adds to the answer the caller receives (e.g. the tokens left); null until one is added. */
+    public MultiMap responseHeaders() {
+        return responseHeaders;
+    }
+
+    public void addResponseHeader(String name, String value) {
+        if (responseHeaders == null) {
+            responseHeaders = MultiMap.caseInsensitiveMultiMap();
+        }
+        responseHeaders.set(name, value);
+    }
+
+    /**
+     * Registers what must happen once the request's token use is known — a reservation made before forwarding is
+     * reconciled with the real usage. One settlement per request.
+     */
+    public void onSettle(LongConsumer settlement) {
+        this.settlement = settlement;
+    }
+
+    /**
+     * Tells the step that reserved tokens what the request really used: the tokens, 0 when the backend did no work
+     * (refused, unreachable, caller gone before forwarding), or -1 when unknown (keep the reservation). Only the
+     * first call counts, so every way out of a request may call it.
+     */
+    public void settle(long tokens) {
+        LongConsumer s = settlement;
+        settlement = null;
+        if (s != null) {
+            s.accept(tokens);
+        }
+    }
+
+    /** The header that should carry the tokens an answer used, when the answer is small enough to wait for; or null. */
+    public String tokensConsumedHeader() {
+        return tokensConsumedHeader;
+    }
+
+    public void tokensConsumedHeader(String name) {
+        this.tokensConsumedHeader = name;
     }
 }

@@ -1,5 +1,8 @@
 package io.aigate.subscription;
 
+import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.pipeline.TokenLimits;
+
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -14,7 +17,12 @@ import java.util.stream.Collectors;
  */
 public record Subscription(String id, String name, State state, Scope scope, Set<String> allowedClientApps,
                            Instant expiresAt, Instant createdAt, Instant updatedAt, String primaryKeyHash,
-                           String secondaryKeyHash, Instant primaryRotatedAt, Instant secondaryRotatedAt) {
+                           String secondaryKeyHash, Instant primaryRotatedAt, Instant secondaryRotatedAt,
+                           TokenLimits limits) {
+
+    public Subscription {
+        limits = limits == null ? TokenLimits.NONE : limits;
+    }
 
     /** APIM's subscription states. */
     public enum State {
@@ -91,6 +99,9 @@ public record Subscription(String id, String name, State state, Scope scope, Set
         hash.put("secondary_key_sha256", secondaryKeyHash == null ? "" : secondaryKeyHash);
         hash.put("primary_rotated_at", primaryRotatedAt.toString());
         hash.put("secondary_rotated_at", secondaryRotatedAt.toString());
+        hash.put("tokens_per_minute", limits.tokensPerMinute() == null ? "" : limits.tokensPerMinute().toString());
+        hash.put("token_quota", limits.tokenQuota() == null ? "" : limits.tokenQuota().toString());
+        hash.put("token_quota_period", limits.tokenQuotaPeriod() == null ? "" : limits.tokenQuotaPeriod().wire());
         return hash;
     }
 
@@ -99,7 +110,18 @@ public record Subscription(String id, String name, State state, Scope scope, Set
                 Scope.parse(hash.get("scope")), csv(hash.get("allowed_client_apps")), instant(hash.get("expires_at")),
                 instant(hash.get("created_at")), instant(hash.get("updated_at")), blankToNull(hash.get("primary_key_sha256")),
                 blankToNull(hash.get("secondary_key_sha256")), instant(hash.get("primary_rotated_at")),
-                instant(hash.get("secondary_rotated_at")));
+                instant(hash.get("secondary_rotated_at")), limits(hash));
+    }
+
+    /** Hashes written before limits existed simply have none. */
+    private static TokenLimits limits(Map<String, String> hash) {
+        String period = blankToNull(hash.get("token_quota_period"));
+        return new TokenLimits(number(hash.get("tokens_per_minute")), number(hash.get("token_quota")),
+                period == null ? null : QuotaPeriod.parse(period));
+    }
+
+    private static Long number(String value) {
+        return value == null || value.isBlank() ? null : Long.valueOf(value.trim());
     }
 
     private static Set<String> csv(String value) {
@@ -120,15 +142,20 @@ public record Subscription(String id, String name, State state, Scope scope, Set
 
     public Subscription with(State newState, Instant now) {
         return new Subscription(id, name, newState, scope, allowedClientApps, expiresAt, createdAt, now,
-                primaryKeyHash, secondaryKeyHash, primaryRotatedAt, secondaryRotatedAt);
+                primaryKeyHash, secondaryKeyHash, primaryRotatedAt, secondaryRotatedAt, limits);
+    }
+
+    public Subscription withLimits(TokenLimits newLimits, Instant now) {
+        return new Subscription(id, name, state, scope, allowedClientApps, expiresAt, createdAt, now,
+                primaryKeyHash, secondaryKeyHash, primaryRotatedAt, secondaryRotatedAt, newLimits);
     }
 
     public Subscription withKey(KeySlot slot, String keyHash, Instant now) {
         return slot == KeySlot.PRIMARY
                 ? new Subscription(id, name, state, scope, allowedClientApps, expiresAt, createdAt, now, keyHash,
-                secondaryKeyHash, now, secondaryRotatedAt)
+                secondaryKeyHash, now, secondaryRotatedAt, limits)
                 : new Subscription(id, name, state, scope, allowedClientApps, expiresAt, createdAt, now,
-                primaryKeyHash, keyHash, primaryRotatedAt, now);
+                primaryKeyHash, keyHash, primaryRotatedAt, now, limits);
     }
 
     /** Which of the two keys. */

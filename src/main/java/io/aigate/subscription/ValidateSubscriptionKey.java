@@ -95,6 +95,7 @@ public class ValidateSubscriptionKey implements Step {
         }
         metrics.decision(SubscriptionMetrics.Decision.ALLOWED);
         ctx.allowedClientApps(subscription.allowedClientApps());
+        ctx.tokenLimits(subscription.limits());
         return Outcome.proceed();
     }
 

@@ -11,8 +11,9 @@ import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 
 /**
- * Token counts from text with the model's own tokenizer (jtokkit), for what the backend did not report: a stream cut
- * before its usage event. Unknown models (Azure deployments have their own names) use o200k_base, the GPT-4o family's.
+ * Token counts from text with the model's own tokenizer (jtokkit): for what the backend did not report (a stream cut
+ * before its usage event), and for what a request will cost before it is sent (the token limit's reservation).
+ * Unknown models (Azure deployments have their own names) use o200k_base, the GPT-4o family's.
  */
 public final class TokenEstimator {
 
@@ -39,34 +40,91 @@ public final class TokenEstimator {
         return text == null || text.isEmpty() ? 0 : encodingFor(model).countTokens(text);
     }
 
-    /** The prompt of a chat request: every message's text, plus the chat format's overhead; 0 if unreadable. */
+    /**
+     * What a request asks of the model before it is sent: its prompt (counted with the tokenizer when asked to) and
+     * the completion it allows ({@code max_tokens}, {@code max_completion_tokens} or {@code max_output_tokens}; -1 when
+     * it sets none).
+     */
+    public record Demand(long promptTokens, long maxCompletionTokens) {
+        static final Demand NONE = new Demand(0, -1);
+    }
+
+    /** The prompt of a request: chat messages, a Responses or embeddings input, or a completions prompt; 0 if unreadable. */
     public static long prompt(Buffer body, String model) {
+        return demand(body, model, true).promptTokens();
+    }
+
+    public static Demand demand(Buffer body, String model, boolean countPrompt) {
         if (body == null || body.length() == 0) {
-            return 0;
+            return Demand.NONE;
         }
         try {
-            JsonNode messages = MAPPER.readTree(body.getBytes()).path("messages");
-            if (!messages.isArray()) {
-                return 0;
+            JsonNode request = MAPPER.readTree(body.getBytes());
+            if (request == null || !request.isObject()) {
+                return Demand.NONE;
             }
-            Encoding encoding = encodingFor(model);
-            long tokens = PRIMING;
-            for (JsonNode message : messages) {
-                tokens += PER_MESSAGE;
-                JsonNode content = message.path("content");
-                if (content.isTextual()) {
-                    tokens += encoding.countTokens(content.asText());
-                } else if (content.isArray()) {
-                    for (JsonNode part : content) {
-                        if (part.path("text").isTextual()) {
-                            tokens += encoding.countTokens(part.path("text").asText());
-                        }
-                    }
+            long max = -1;
+            for (String field : new String[]{"max_completion_tokens", "max_tokens", "max_output_tokens"}) {
+                if (request.path(field).canConvertToLong() && request.path(field).asLong() > 0) {
+                    max = request.path(field).asLong();
+                    break;
                 }
             }
-            return tokens;
+            return new Demand(countPrompt ? promptOf(request, model) : 0, max);
         } catch (IOException e) {
-            return 0;
+            return Demand.NONE;
         }
+    }
+
+    private static long promptOf(JsonNode request, String model) {
+        Encoding encoding = encodingFor(model);
+        long tokens = 0;
+        JsonNode messages = request.path("messages");
+        if (messages.isArray()) {
+            tokens += PRIMING;
+            for (JsonNode message : messages) {
+                tokens += PER_MESSAGE + text(message.path("content"), encoding);
+            }
+        }
+        // the Responses API (a string or a list of message items), embeddings (a string or a list), completions
+        tokens += text(request.path("instructions"), encoding);
+        tokens += items(request.path("input"), encoding);
+        tokens += items(request.path("prompt"), encoding);
+        return tokens;
+    }
+
+    private static long items(JsonNode input, Encoding encoding) {
+        if (!input.isArray()) {
+            return text(input, encoding);
+        }
+        long tokens = 0;
+        for (JsonNode item : input) {
+            if (item.isNumber()) {
+                tokens++; // embeddings accept the tokens themselves
+            } else if (item.isArray() && item.size() > 0 && item.get(0).isNumber()) {
+                tokens += item.size();
+            } else {
+                tokens += item.isObject() ? PER_MESSAGE + text(item.path("content"), encoding) : text(item, encoding);
+            }
+        }
+        return tokens;
+    }
+
+    /** A string, or a list of content parts with {@code text}; images and audio are not estimated. */
+    private static long text(JsonNode content, Encoding encoding) {
+        if (content.isTextual()) {
+            return encoding.countTokens(content.asText());
+        }
+        long tokens = 0;
+        if (content.isArray()) {
+            for (JsonNode part : content) {
+                if (part.isTextual()) {
+                    tokens += encoding.countTokens(part.asText());
+                } else if (part.path("text").isTextual()) {
+                    tokens += encoding.countTokens(part.path("text").asText());
+                }
+            }
+        }
+        return tokens;
     }
 }

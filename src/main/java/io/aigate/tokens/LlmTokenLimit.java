@@ -1,0 +1,143 @@
+package io.aigate.tokens;
+
+import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.pipeline.RequestContext;
+import io.aigate.pipeline.Sha256;
+import io.aigate.pipeline.Step;
+import io.aigate.pipeline.TokenLimits;
+import io.vertx.core.Future;
+import jakarta.inject.Singleton;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * APIM's {@code llm-token-limit}: a request goes on only if its counter's budget can take it. Admission reserves the
+ * prompt (counted with the model's tokenizer) plus the completion the request allows ({@code max_tokens}, or
+ * {@code default-completion-tokens}); the answer's real usage then replaces the reservation. With every reservation
+ * taken atomically in Redis, concurrent requests cannot overshoot a limit by more than one request's reservation.
+ */
+@Singleton
+public class LlmTokenLimit implements Step {
+
+    static final String RATE_EXCEEDED = "Token limit is exceeded. Try again in %d seconds.";
+    static final String QUOTA_EXCEEDED = "Token quota is exceeded. The quota renews in %d seconds.";
+    static final String UNAVAILABLE = "Token limits cannot be checked right now. Try again in %d seconds.";
+    /** Tells the caller (and whoever reads its logs) that the fleet-wide budget was not consulted. */
+    public static final String FALLBACK_HEADER = "x-aigate-token-limit";
+
+    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
+    private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+    private enum CounterKey { SUBSCRIPTION, CLIENT_APP, HEADER }
+
+    private final AigateConfig.TokenLimit config;
+    private final CounterKey counterKey;
+    private final String counterHeader;
+    private final TokenBudget budget;
+
+    LlmTokenLimit(AigateConfig config, TokenBudget budget) {
+        this.config = config.tokenLimit();
+        String key = this.config.counterKey().trim();
+        if (key.regionMatches(true, 0, "header:", 0, 7)) {
+            this.counterKey = CounterKey.HEADER;
+            this.counterHeader = key.substring(7).trim();
+        } else {
+            this.counterKey = "client-app".equals(key) ? CounterKey.CLIENT_APP : CounterKey.SUBSCRIPTION;
+            this.counterHeader = null;
+        }
+        this.budget = budget;
+    }
+
+    @Override
+    public String name() {
+        return "llm-token-limit";
+    }
+
+    @Override
+    public Future<Outcome> apply(RequestContext ctx) {
+        TokenCounter counter = counterFor(ctx);
+        if (!counter.limited()) {
+            return PROCEED;
+        }
+        TokenEstimator.Demand demand = TokenEstimator.demand(ctx.body(), ctx.deployment(),
+                config.estimatePromptTokens());
+        long completion = demand.maxCompletionTokens() >= 0 ? demand.maxCompletionTokens()
+                : ctx.path().endsWith("/embeddings") ? 0 : config.defaultCompletionTokens();
+        long reserve = demand.promptTokens() + completion;
+        return budget.admit(counter, reserve).map(verdict -> decide(ctx, counter, reserve, verdict));
+    }
+
+    private Outcome decide(RequestContext ctx, TokenCounter counter, long reserve, Verdict verdict) {
+        Map<String, String> headers = new HashMap<>();
+        config.remainingTokensHeaderName().filter(h -> verdict.remainingTokens() >= 0)
+                .ifPresent(h -> headers.put(h, Long.toString(verdict.remainingTokens())));
+        config.remainingQuotaTokensHeaderName().filter(h -> verdict.remainingQuotaTokens() >= 0)
+                .ifPresent(h -> headers.put(h, Long.toString(verdict.remainingQuotaTokens())));
+        if (!"redis".equals(verdict.store())) {
+            headers.put(FALLBACK_HEADER, "local".equals(verdict.store()) ? "local-fallback" : "unenforced");
+        }
+        switch (verdict.result()) {
+            case RATE_LIMITED -> {
+                long wait = Math.max(1, verdict.retryAfterSeconds());
+                headers.put(config.retryAfterHeaderName(), Long.toString(wait));
+                return Outcome.respond(429, RATE_EXCEEDED.formatted(wait), "token_limit", headers);
+            }
+            case QUOTA_EXCEEDED -> {
+                Instant now = budget.now();
+                long wait = Math.max(1, Duration.between(now, counter.period().windowEnd(now)).toSeconds());
+                headers.put(config.retryAfterHeaderName(), Long.toString(wait));
+                return Outcome.respond(403, QUOTA_EXCEEDED.formatted(wait), "token_quota", headers);
+            }
+            case UNAVAILABLE -> {
+                long wait = Math.max(1, verdict.retryAfterSeconds());
+                headers.put(config.retryAfterHeaderName(), Long.toString(wait));
+                return Outcome.respond(503, UNAVAILABLE.formatted(wait), "token_limit_unavailable", headers);
+            }
+            default -> {
+                headers.forEach(ctx::addResponseHeader);
+                TokenBudget.Reservation reservation = new TokenBudget.Reservation(counter, budget.now(), reserve,
+                        verdict.store());
+                ctx.onSettle(used -> budget.settle(reservation, used));
+                config.tokensConsumedHeaderName().ifPresent(ctx::tokensConsumedHeader);
+                return Outcome.proceed();
+            }
+        }
+    }
+
+    /** The subscription's own limits over the configured defaults, and whose budget this request spends. */
+    TokenCounter counterFor(RequestContext ctx) {
+        TokenLimits own = ctx.tokenLimits();
+        long tpm = own.tokensPerMinute() != null ? own.tokensPerMinute() : config.tokensPerMinute().orElse(0);
+        long quota = own.tokenQuota() != null ? own.tokenQuota() : config.tokenQuota().orElse(0);
+        // a quota without a period (a hand-edited record) takes the configured period, else the month
+        QuotaPeriod period = own.tokenQuotaPeriod() != null ? own.tokenQuotaPeriod()
+                : config.tokenQuotaPeriod().orElse(QuotaPeriod.MONTHLY);
+        String who = switch (counterKey) {
+            case SUBSCRIPTION -> ctx.subscriptionId();
+            case CLIENT_APP -> ctx.clientAppId();
+            case HEADER -> ctx.inboundHeaders().get(counterHeader);
+        };
+        String label;
+        String tag;
+        if (who == null || who.isEmpty()) {
+            // callers the counter key cannot tell apart share one budget: none of them escapes the limit
+            label = "anonymous";
+            tag = "anonymous";
+        } else if (counterKey != CounterKey.HEADER && PLAIN.matcher(who).matches()) {
+            label = who;
+            tag = (counterKey == CounterKey.SUBSCRIPTION ? "s:" : "a:") + who;
+        } else {
+            // header values are the caller's: only a digest reaches Redis keys and metric labels
+            String digest = Sha256.hex(who).substring(0, 16);
+            label = "h:" + digest;
+            tag = (counterKey == CounterKey.HEADER ? "h:" : "x:") + digest;
+        }
+        return new TokenCounter(label, tag, Math.max(0, tpm), Math.max(0, quota), period);
+    }
+}

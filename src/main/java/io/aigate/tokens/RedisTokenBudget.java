@@ -1,0 +1,93 @@
+package io.aigate.tokens;
+
+import io.vertx.core.Future;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.Response;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The fleet-wide budget: one Lua script ({@code aigate/token-limit.lua}) checks and moves a counter's rate bucket and
+ * quota window atomically, so every aigate instance spends from the same tokens and concurrent requests cannot slip
+ * through between a read and a write. One EVALSHA to admit, one to settle; the script is sent in full only to a
+ * Redis node that does not know it yet (after a restart or on a new cluster node).
+ */
+public final class RedisTokenBudget {
+
+    static final String SCRIPT = load();
+    static final String SHA = sha1(SCRIPT);
+    /** A quota window's key outlives its window by this much, so a late settlement still finds it. */
+    private static final long WINDOW_GRACE_SECONDS = 3600;
+
+    private final RedisAPI api;
+    private final long timeoutMillis;
+
+    public RedisTokenBudget(Redis redis, long timeoutMillis) {
+        this.api = RedisAPI.api(redis);
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    public Future<Verdict> admit(TokenCounter counter, long tokens, Instant now) {
+        return run("admit", counter, now, tokens, now).map(r -> new Verdict(switch (r.get(0).toInteger()) {
+            case 0 -> Verdict.Result.ADMITTED;
+            case 1 -> Verdict.Result.RATE_LIMITED;
+            default -> Verdict.Result.QUOTA_EXCEEDED;
+        }, r.get(1).toLong(), counter.tokensPerMinute() > 0 ? r.get(2).toLong() : -1,
+                counter.tokenQuota() > 0 ? r.get(3).toLong() : -1, "redis"));
+    }
+
+    /** Moves the counter by {@code correction} (negative gives tokens back) in the window the request was admitted in. */
+    public Future<Void> settle(TokenCounter counter, Instant admittedAt, long correction, Instant now) {
+        return run("settle", counter, admittedAt, correction, now).mapEmpty();
+    }
+
+    private Future<Response> run(String op, TokenCounter counter, Instant window, long tokens, Instant now) {
+        long ttl = counter.tokenQuota() > 0
+                ? counter.period().windowEnd(window).getEpochSecond() - now.getEpochSecond() + WINDOW_GRACE_SECONDS
+                : WINDOW_GRACE_SECONDS;
+        List<String> keysAndArgs = List.of("2", counter.rateKey(), counter.quotaKey(window), op,
+                Long.toString(now.toEpochMilli()), Long.toString(counter.tokensPerMinute()), Long.toString(tokens),
+                Long.toString(counter.tokenQuota()), Long.toString(Math.max(1, ttl)));
+        List<String> evalsha = new java.util.ArrayList<>(keysAndArgs.size() + 1);
+        evalsha.add(SHA);
+        evalsha.addAll(keysAndArgs);
+        return api.evalsha(evalsha).recover(err -> {
+            if (err.getMessage() == null || !err.getMessage().startsWith("NOSCRIPT")) {
+                return Future.failedFuture(err);
+            }
+            List<String> eval = new java.util.ArrayList<>(evalsha);
+            eval.set(0, SCRIPT);
+            return api.eval(eval);
+        }).timeout(timeoutMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private static String load() {
+        try (InputStream in = RedisTokenBudget.class.getResourceAsStream("/aigate/token-limit.lua")) {
+            if (in == null) {
+                throw new IllegalStateException("aigate/token-limit.lua is missing from the build");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

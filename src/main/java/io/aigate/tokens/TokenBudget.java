@@ -1,0 +1,137 @@
+package io.aigate.tokens;
+
+import io.aigate.config.AigateConfig;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Redis;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
+
+import java.time.Clock;
+import java.time.Instant;
+
+/**
+ * Where token budgets are kept: in Redis, shared by the fleet; while Redis cannot be reached, the configured fallback
+ * decides (a local limiter at a share of each limit by default) — never silently: the verdict names its store (the
+ * step puts it in a response header), the store-up gauge drops to 0, and one log line marks the change each way.
+ * After a failure Redis is left alone for {@code redis-retry-interval}, so an outage does not add its timeout to
+ * every request.
+ */
+@Singleton
+public class TokenBudget {
+
+    private static final Logger LOG = Logger.getLogger(TokenBudget.class);
+
+    /** A reservation made at admission, to be reconciled once the real usage is known. */
+    public record Reservation(TokenCounter counter, Instant admittedAt, long tokens, String store) {
+    }
+
+    private final RedisTokenBudget redis;
+    private final LocalTokenBudget local;
+    private final AigateConfig.RedisUnavailable fallback;
+    private final long retryIntervalNanos;
+    private final TokenLimitMetrics metrics;
+    private final Clock clock;
+    private volatile long redisRetryAt;
+    private volatile boolean redisDown;
+
+    @Inject
+    TokenBudget(AigateConfig config, Redis redis, TokenLimitMetrics metrics) {
+        this(config, redis, metrics, Clock.systemUTC());
+    }
+
+    /** With a clock of the caller's choosing: quota windows roll on it. */
+    public TokenBudget(AigateConfig config, Redis redis, TokenLimitMetrics metrics, Clock clock) {
+        AigateConfig.TokenLimit limit = config.tokenLimit();
+        this.redis = new RedisTokenBudget(redis, config.subscriptionKey().redisTimeout().toMillis());
+        this.local = new LocalTokenBudget(limit.localShare());
+        this.fallback = limit.onRedisUnavailable();
+        this.retryIntervalNanos = limit.redisRetryInterval().toNanos();
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    public Instant now() {
+        return clock.instant();
+    }
+
+    public Future<Verdict> admit(TokenCounter counter, long tokens) {
+        Instant now = clock.instant();
+        if (redisDown && System.nanoTime() - redisRetryAt < 0) {
+            return Future.succeededFuture(decided(counter, fallback(counter, tokens, now)));
+        }
+        return redis.admit(counter, tokens, now)
+                .map(verdict -> {
+                    reachable();
+                    return decided(counter, verdict);
+                })
+                .recover(err -> {
+                    unreachable(err);
+                    return Future.succeededFuture(decided(counter, fallback(counter, tokens, now)));
+                });
+    }
+
+    /**
+     * Corrects a reservation with what the request used: {@code used} tokens, or -1 when unknown (the reservation
+     * stands). Settlements never hold a request up; one Redis cannot take is counted and logged, and the bucket
+     * drains it anyway within a minute.
+     */
+    public void settle(Reservation reservation, long used) {
+        long correction = used < 0 ? 0 : used - reservation.tokens();
+        if (correction == 0) {
+            return;
+        }
+        Instant now = clock.instant();
+        switch (reservation.store()) {
+            case "redis" -> redis.settle(reservation.counter(), reservation.admittedAt(), correction, now)
+                    .onFailure(err -> {
+                        metrics.settleFailed();
+                        LOG.debugf("token reservation of %s not settled: %s", reservation.counter().label(),
+                                err.getClass().getSimpleName());
+                    });
+            case "local" -> local.settle(reservation.counter(), reservation.admittedAt(), correction, now);
+            default -> {
+                // admitted without any budget (allow): nothing to correct
+            }
+        }
+    }
+
+    private Verdict decided(TokenCounter counter, Verdict verdict) {
+        metrics.decision(verdict);
+        if (verdict.admitted()) {
+            metrics.headroom(counter, verdict);
+        }
+        return verdict;
+    }
+
+    private Verdict fallback(TokenCounter counter, long tokens, Instant now) {
+        return switch (fallback) {
+            case LOCAL -> local.admit(counter, tokens, now);
+            case ALLOW -> new Verdict(Verdict.Result.ADMITTED, 0, -1, -1, "none");
+            case DENY -> new Verdict(Verdict.Result.UNAVAILABLE,
+                    Math.max(1, retryIntervalNanos / 1_000_000_000L), -1, -1, "none");
+        };
+    }
+
+    private void reachable() {
+        if (redisDown) {
+            redisDown = false;
+            metrics.storeUp(true);
+            LOG.info("token limits: Redis reachable again; budgets are fleet-wide again");
+        }
+    }
+
+    private void unreachable(Throwable err) {
+        redisRetryAt = System.nanoTime() + retryIntervalNanos;
+        if (!redisDown) {
+            redisDown = true;
+            metrics.storeUp(false);
+            LOG.warnf("token limits: Redis unreachable (%s); %s until it answers again",
+                    err.getClass().getSimpleName(), switch (fallback) {
+                        case LOCAL -> "each instance enforces its local share of every limit";
+                        case ALLOW -> "requests pass without a token limit";
+                        case DENY -> "requests that need a token limit are refused";
+                    });
+        }
+    }
+}

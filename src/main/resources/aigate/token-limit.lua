@@ -1,0 +1,59 @@
+-- aigate llm-token-limit: one atomic step on one counter's rate bucket and quota window.
+-- Both keys carry the counter's {hash tag}, so on a clustered Redis they live in one slot.
+--
+-- KEYS[1]  rate bucket, HASH l = tokens in the bucket, t = when it was last drained (ms)
+-- KEYS[2]  quota window, STRING tokens used in the current UTC window
+-- ARGV[1]  'admit' (refuse or reserve) | 'settle' (correct a reservation with the real usage)
+-- ARGV[2]  now, epoch ms (the instance's clock; a clock that runs back is treated as standing still)
+-- ARGV[3]  tokens per minute, 0 when there is no rate limit
+-- ARGV[4]  tokens: the reservation to admit, or the correction to settle (negative returns tokens)
+-- ARGV[5]  token quota of the window, 0 when there is no quota
+-- ARGV[6]  seconds the window key must outlive the window's end
+--
+-- Returns {verdict, retry-after seconds, tokens left in the bucket, tokens left in the quota}
+-- verdict: 0 admitted / settled, 1 over the rate, 2 over the quota
+local now = tonumber(ARGV[2])
+local tpm = tonumber(ARGV[3])
+local amount = tonumber(ARGV[4])
+local quota = tonumber(ARGV[5])
+
+-- the bucket leaks continuously at tpm/60000 tokens per ms: there is no minute that resets
+local level = 0
+local last = now
+if tpm > 0 then
+  local bucket = redis.call('HMGET', KEYS[1], 'l', 't')
+  level = tonumber(bucket[1]) or 0
+  last = tonumber(bucket[2]) or now
+  if now > last then
+    level = math.max(0, level - (now - last) * tpm / 60000)
+    last = now
+  end
+end
+local used = 0
+if quota > 0 then
+  used = tonumber(redis.call('GET', KEYS[2]) or '0')
+end
+
+if ARGV[1] == 'admit' then
+  -- a spent quota refuses until its window ends; a reservation may overshoot it once, never twice
+  if quota > 0 and used >= quota then
+    return {2, 0, math.floor(math.max(0, tpm - level)), 0}
+  end
+  -- the reservation must fit in the bucket; one larger than the whole bucket waits for an empty one
+  if tpm > 0 and level > 0 and level + amount > tpm then
+    local wait = (level - math.max(0, tpm - amount)) * 60000 / tpm
+    return {1, math.ceil(wait / 1000), math.floor(math.max(0, tpm - level)), math.max(0, quota - used)}
+  end
+end
+
+if tpm > 0 then
+  level = math.max(0, level + amount)
+  redis.call('HSET', KEYS[1], 'l', tostring(level), 't', tostring(last))
+  -- an idle bucket empties itself: the key goes when it would have drained
+  redis.call('PEXPIRE', KEYS[1], math.ceil(level * 60000 / tpm) + 1000)
+end
+if quota > 0 and amount ~= 0 then
+  used = math.max(0, used + amount)
+  redis.call('SET', KEYS[2], tostring(used), 'EX', tonumber(ARGV[6]))
+end
+return {0, 0, math.floor(math.max(0, tpm - level)), math.max(0, quota - used)}

@@ -1,0 +1,115 @@
+package io.aigate.testing;
+
+import io.aigate.sandbox.LocalRedis;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Redis Cluster of three masters on loopback: three {@code redis-server --cluster-enabled yes} on free ports,
+ * joined by {@code redis-cli --cluster create}, as a platform team would run one (Azure Cache for Redis clustered tiers
+ * behave the same for a client: MOVED redirections, one hash slot per multi-key script).
+ */
+public final class LocalRedisCluster implements AutoCloseable {
+
+    private final List<Process> nodes = new ArrayList<>();
+    private final List<Integer> ports = new ArrayList<>();
+    private final Path dir;
+
+    public LocalRedisCluster() throws IOException {
+        this.dir = Files.createTempDirectory("aigate-redis-cluster");
+    }
+
+    public LocalRedisCluster start() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            int port = LocalRedis.freePort();
+            Path nodeDir = Files.createDirectories(dir.resolve("node-" + port));
+            Process p = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                    "--cluster-enabled", "yes", "--cluster-config-file", nodeDir.resolve("nodes.conf").toString(),
+                    "--dir", nodeDir.toString(), "--save", "", "--appendonly", "no", "--protected-mode", "yes")
+                    .redirectErrorStream(true).redirectOutput(nodeDir.resolve("log.txt").toFile()).start();
+            Runtime.getRuntime().addShutdownHook(new Thread(p.toHandle()::destroy));
+            nodes.add(p);
+            ports.add(port);
+        }
+        for (int port : ports) {
+            awaitPort(port);
+        }
+        List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+        ports.forEach(p -> create.add("127.0.0.1:" + p));
+        create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+        Process join = new ProcessBuilder(create).redirectErrorStream(true).start();
+        String output = new String(join.getInputStream().readAllBytes());
+        if (!join.waitFor(60, TimeUnit.SECONDS) || join.exitValue() != 0) {
+            throw new IllegalStateException("redis-cli --cluster create failed: " + output);
+        }
+        // the cluster is usable once every node agrees all 16384 slots are served
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!clusterOk()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("cluster did not reach cluster_state:ok");
+            }
+            Thread.sleep(100);
+        }
+        return this;
+    }
+
+    private boolean clusterOk() throws Exception {
+        for (int port : ports) {
+            Process info = new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "cluster", "info")
+                    .redirectErrorStream(true).start();
+            String out = new String(info.getInputStream().readAllBytes());
+            info.waitFor();
+            if (!out.contains("cluster_state:ok")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A connection string naming one node; the client discovers the others from it. */
+    public String url() {
+        return "redis://127.0.0.1:" + ports.get(0);
+    }
+
+    public List<Integer> ports() {
+        return List.copyOf(ports);
+    }
+
+    /** Keys held by one node (DBSIZE), to show that data spreads over the masters. */
+    public long keysOn(int port) throws Exception {
+        Process p = new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "dbsize").start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        p.waitFor();
+        return Long.parseLong(out);
+    }
+
+    private static void awaitPort(int port) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            try (Socket ignored = new Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(20);
+            }
+        }
+        throw new IllegalStateException("redis-server did not listen on " + port);
+    }
+
+    @Override
+    public void close() {
+        for (Process p : nodes) {
+            p.destroy();
+            try {
+                p.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
