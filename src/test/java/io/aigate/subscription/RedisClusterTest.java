@@ -1,0 +1,118 @@
+package io.aigate.subscription;
+
+import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.testing.Keys;
+import io.aigate.testing.LocalRedisCluster;
+import io.aigate.testing.MutableClock;
+import io.aigate.tokens.TokenBudget;
+import io.aigate.tokens.TokenCounter;
+import io.aigate.tokens.TokenLimitMetricsAccess;
+import io.aigate.tokens.Verdict;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisOptions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Everything aigate keeps in Redis, on a real Redis Cluster of three masters: subscriptions and keys written by the CLI
+ * in cluster mode, looked up and invalidated by the sidecar's cluster client, and the token-limit script — whose two
+ * keys share a hash slot — on counters spread over every master.
+ */
+class RedisClusterTest {
+
+    static LocalRedisCluster cluster;
+    static Vertx vertx;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = new LocalRedisCluster().start();
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void stop() {
+        vertx.close();
+        cluster.close();
+    }
+
+    static Redis clusterClient() {
+        return Redis.createClient(vertx, new RedisOptions().setType(RedisClientType.CLUSTER)
+                .setConnectionString(cluster.url()));
+    }
+
+    static AigateConfig config() {
+        return new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
+                .withDefaultValues(Map.of("aigate.subscription-key.cache-ttl", "10m",
+                        "aigate.token-limit.on-redis-unavailable", "deny"))
+                .build().getConfigMapping(AigateConfig.class);
+    }
+
+    @Test
+    void tokenBudgetsWorkOnEveryMaster() throws Exception {
+        AigateConfig config = config();
+        TokenBudget budget = new TokenBudget(config, clusterClient(), TokenLimitMetricsAccess.create(
+                new SimpleMeterRegistry(), config), new MutableClock(Instant.parse("2026-11-28T12:00:00Z")));
+        // fallback is deny: an admission that did not run in the cluster would be refused, not quietly local
+        for (int i = 0; i < 30; i++) {
+            TokenCounter counter = new TokenCounter("c" + i, "s:cluster-" + i, 100, 1000, QuotaPeriod.DAILY);
+            for (int j = 0; j < 4; j++) {
+                Verdict v = budget.admit(counter, 25).toCompletionStage().toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
+                assertTrue(v.admitted(), "counter " + i + " reservation " + j + ": " + v);
+                assertEquals("redis", v.store());
+            }
+            Verdict over = budget.admit(counter, 25).toCompletionStage().toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
+            assertEquals(Verdict.Result.RATE_LIMITED, over.result(), "counter " + i);
+        }
+        int mastersUsed = 0;
+        for (int port : cluster.ports()) {
+            mastersUsed += cluster.keysOn(port) > 0 ? 1 : 0;
+        }
+        assertEquals(3, mastersUsed, "30 counters spread over all three masters");
+    }
+
+    @Test
+    void subscriptionsKeysAndInvalidationWorkInClusterMode() throws Exception {
+        Keys.Run created = Keys.ok(cluster.url(), "--redis-client-type", "cluster", "create", "--name", "clustered",
+                "--tokens-per-minute", "5000", "--token-quota", "100000", "--token-quota-period", "Monthly");
+        String key = created.key("Primary");
+        Redis client = clusterClient();
+        SubscriptionLookup lookup = new SubscriptionLookup(config(), vertx, client, new SimpleMeterRegistry());
+        new InvalidationChannel(vertx, client, lookup);
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!lookup.storeUp()) {
+            assertTrue(System.currentTimeMillis() < deadline, "invalidation channel subscribed on the cluster");
+            Thread.sleep(20);
+        }
+        SubscriptionLookup.Answer found = InvalidationTest.find(lookup, key);
+        assertInstanceOf(SubscriptionLookup.Known.class, found);
+        Subscription subscription = ((SubscriptionLookup.Known) found).found().subscription();
+        assertEquals(5000L, subscription.limits().tokensPerMinute());
+        assertEquals(QuotaPeriod.MONTHLY, subscription.limits().tokenQuotaPeriod());
+
+        // the suspension is published on whichever node the CLI reaches; the sidecar listens on another one
+        Keys.ok(cluster.url(), "--redis-client-type", "cluster", "suspend", created.id());
+        deadline = System.currentTimeMillis() + 2000;
+        while (InvalidationTest.state(lookup, key) != Subscription.State.SUSPENDED) {
+            assertTrue(System.currentTimeMillis() < deadline, "suspension reached the cluster client within 2 s");
+            Thread.sleep(20);
+        }
+        Keys.Run listed = Keys.ok(cluster.url(), "--redis-client-type", "cluster", "list");
+        assertTrue(listed.out().contains(created.id()), listed.out());
+    }
+}
