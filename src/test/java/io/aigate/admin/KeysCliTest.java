@@ -94,6 +94,28 @@ class KeysCliTest {
     }
 
     @Test
+    void tokenLimitsAreSetShownAndClearedPerSubscription() {
+        Keys.Run created = Keys.ok(redis.url(), "create", "--name", "metered", "--tokens-per-minute", "20000");
+        String id = created.id();
+        assertTrue(Keys.ok(redis.url(), "show", id).out().contains("token limits:        20000 tokens/minute, "
+                + "default quota"));
+        Keys.Run set = Keys.ok(redis.url(), "limits", id, "--token-quota", "5000000", "--token-quota-period",
+                "monthly");
+        assertTrue(set.out().contains("20000 tokens/minute, 5000000 tokens monthly"), set.out());
+        assertTrue(Keys.ok(redis.url(), "show", id).out().contains("5000000 tokens monthly"));
+        assertTrue(Keys.ok(redis.url(), "limits", id, "--clear").out().contains("defaults"));
+        assertTrue(Keys.ok(redis.url(), "show", id).out().contains("token limits:        defaults"));
+
+        Keys.Run noPeriod = Keys.cli(redis.url(), "limits", id, "--token-quota", "10");
+        assertEquals(2, noPeriod.exit());
+        assertTrue(noPeriod.err().contains("--token-quota needs --token-quota-period"), noPeriod.err());
+        assertEquals(2, Keys.cli(redis.url(), "limits", id, "--token-quota-period", "Fortnightly").exit());
+        assertEquals(2, Keys.cli(redis.url(), "limits", id, "--tokens-per-minute", "-5").exit());
+        assertEquals(2, Keys.cli(redis.url(), "limits", id).exit());
+        assertEquals(3, Keys.cli(redis.url(), "limits", "no-such-id", "--tokens-per-minute", "5").exit());
+    }
+
+    @Test
     void anUnreachableRedisExitsWith1WithoutEchoingThePassword() {
         int closed = LocalRedis.freePort();
         Keys.Run run = Keys.cli("redis://:hunter2-secret@127.0.0.1:" + closed, "--timeout", "2", "list");

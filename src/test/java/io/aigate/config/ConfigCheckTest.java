@@ -64,4 +64,26 @@ class ConfigCheckTest {
         assertEquals("aigate.routes.all.required-claims needs a validated token: set aigate.routes.all.validate-jwt=true "
                 + "or aigate.jwt.enabled=true.", refusal(Map.of("aigate.routes.all.required-claims.roles.values", "A")));
     }
+
+    @Test
+    void tokenLimitMistakesAreRefusedTheSameWay() {
+        assertEquals("aigate.token-limit.token-quota needs a period: set aigate.token-limit.token-quota-period to "
+                + "Hourly, Daily, Weekly, Monthly or Yearly.", refusal(Map.of("aigate.token-limit.token-quota", "1000")));
+        assertEquals("aigate.token-limit.counter-key is 'ip': use subscription, client-app or header:<name>.",
+                refusal(Map.of("aigate.token-limit.counter-key", "ip")));
+        assertEquals("aigate.token-limit.counter-key=client-app needs caller tokens: set aigate.jwt.enabled=true, or "
+                + "use counter-key=subscription.", refusal(Map.of("aigate.token-limit.counter-key", "client-app")));
+        assertEquals("aigate.token-limit.counter-key=header: names no header: write it as header:<name>, e.g. "
+                + "header:x-team.", refusal(Map.of("aigate.token-limit.counter-key", "header:")));
+        assertEquals("aigate.token-limit.tokens-per-minute must be positive: remove it for no rate limit.",
+                refusal(Map.of("aigate.token-limit.tokens-per-minute", "0")));
+        assertEquals("aigate.token-limit.local-share must be above 0 and at most 1: e.g. 0.25 for a fleet of four "
+                + "replicas.", refusal(Map.of("aigate.token-limit.local-share", "1.5")));
+        assertEquals("aigate.token-limit.counter-key=subscription needs subscription keys: set "
+                        + "aigate.subscription-key.required=true, or use counter-key=client-app or header:<name>.",
+                refusal(Map.of("aigate.subscription-key.required", "false", "aigate.token-limit.tokens-per-minute",
+                        "1000")));
+        assertDoesNotThrow(() -> ConfigCheck.check(config(Map.of("aigate.token-limit.counter-key", "header:x-team",
+                "aigate.token-limit.token-quota", "1000", "aigate.token-limit.token-quota-period", "monthly"))));
+    }
 }

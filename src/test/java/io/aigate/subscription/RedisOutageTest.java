@@ -58,16 +58,24 @@ class RedisOutageTest {
 
     @Test
     void cachedKeysKeepWorkingUnknownOnesGet503AndRecoveryNeedsNoRestart() throws Exception {
-        String warm = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "warm").key("Primary");
+        String warm = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "warm", "--tokens-per-minute",
+                "100000").key("Primary");
         String cold = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "cold").key("Primary");
-        assertEquals(200, call(warm).statusCode());
+        HttpResponse<String> fleetWide = call(warm);
+        assertEquals(200, fleetWide.statusCode());
+        assertTrue(fleetWide.headers().firstValue("x-aigate-token-limit").isEmpty(), "budgets in Redis");
 
         CloudDoubles.stopRedis();
         try {
             await(() -> metric("aigate_subscription_store_up 0.0"), 10_000, "the store is reported degraded");
             for (int i = 0; i < 5; i++) {
-                assertEquals(200, call(warm).statusCode(), "a key confirmed within the grace keeps working");
+                HttpResponse<String> local = call(warm);
+                assertEquals(200, local.statusCode(), "a key confirmed within the grace keeps working");
+                // the token limit fell back to this instance's share, and says so on every answer
+                assertEquals("local-fallback", local.headers().firstValue("x-aigate-token-limit").orElse(null));
             }
+            assertTrue(metric("aigate_token_limit_store_up 0.0"));
+            assertTrue(metric("aigate_token_limit_requests_total{result=\"admitted\",store=\"local\"}"));
             HttpResponse<String> unknown = call(cold);
             assertEquals(503, unknown.statusCode(), unknown.body());
             assertEquals("5", unknown.headers().firstValue("Retry-After").orElse(null));
@@ -89,6 +97,13 @@ class RedisOutageTest {
             }
         }, 15_000, "the key unknown to the cache works once Redis is back, without a restart");
         await(() -> metric("aigate_subscription_store_up 1.0"), 15_000, "the store is reported up again");
-        assertEquals(200, call(warm).statusCode());
+        await(() -> {
+            try {
+                return call(warm).headers().firstValue("x-aigate-token-limit").isEmpty();
+            } catch (Exception e) {
+                return false;
+            }
+        }, 15_000, "token budgets are fleet-wide again once Redis is back");
+        assertTrue(metric("aigate_token_limit_store_up 1.0"));
     }
 }

@@ -126,6 +126,9 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.routes.scp.validate-jwt", "true");
         config.put("aigate.routes.scp.required-claims.scp.values", "chat.read,chat.write");
         config.put("aigate.identity.retry-initial-delay", "2s");
+        // limits themselves come from the subscriptions a test creates; the header is off unless configured
+        config.put("aigate.token-limit.tokens-consumed-header-name", "x-tokens-consumed");
+        config.put("aigate.token-limit.redis-retry-interval", "500ms");
         return config;
     }
 

@@ -1,0 +1,224 @@
+package io.aigate.tokens;
+
+import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.testing.CloudDoubles;
+import io.aigate.testing.Keys;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.Response;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code llm-token-limit} through the running sidecar: APIM's 429 and 403 answers with their headers, no backend call
+ * for a refused request, reservations settled with the exact usage of JSON and streamed answers (read back from the
+ * counters in Redis), and 20 concurrent requests held to the limit plus one reservation.
+ */
+@QuarkusTest
+@QuarkusTestResource(CloudDoubles.class)
+class TokenLimitTest {
+
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final Vertx VERTX = Vertx.vertx();
+    /** "hi" as one user message with max_tokens 10: 3 (priming) + 4 (message) + 1 (hi) + 10 = 18 reserved. */
+    static final String SMALL = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":10}";
+    static final long SMALL_RESERVATION = 18;
+    /** What the fake reports for a JSON answer, and for a stream. */
+    static final long JSON_USAGE = 19;
+    static final long STREAM_USAGE = 12 + FakeAzureOpenAi.WORDS.length;
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @AfterAll
+    static void close() {
+        VERTX.close();
+    }
+
+    @BeforeEach
+    void clear() {
+        CloudDoubles.openAi.clear();
+    }
+
+    HttpRequest request(String key, String deployment, String body) {
+        return HttpRequest.newBuilder(URI.create(base.toString())
+                        .resolve("/openai/deployments/" + deployment + "/chat/completions?api-version=2024-10-21"))
+                .header("Ocp-Apim-Subscription-Key", key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    HttpResponse<String> call(String key, String body) throws Exception {
+        return HTTP.send(request(key, "gpt-4o", body), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static Keys.Run create(String... limits) {
+        List<String> args = new ArrayList<>(List.of("create", "--name", "limited"));
+        args.addAll(List.of(limits));
+        return Keys.ok(CloudDoubles.redis.url(), args.toArray(String[]::new));
+    }
+
+    static String redisGet(String key) throws Exception {
+        Response r = RedisAPI.api(Redis.createClient(VERTX, CloudDoubles.redis.url())).get(key)
+                .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        return r == null ? null : r.toString();
+    }
+
+    static String quotaKey(String subscription, QuotaPeriod period) {
+        return new TokenCounter(subscription, "s:" + subscription, 0, 1, period).quotaKey(Instant.now());
+    }
+
+    /** Settlements run after the answer is sent: wait for the counter to show one. */
+    static void awaitQuotaUsed(String key, long expected) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!Long.toString(expected).equals(redisGet(key)) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(Long.toString(expected), redisGet(key));
+    }
+
+    @Test
+    void overTheRateIs429WithRetryAfterAndTheBackendIsNeverCalled() throws Exception {
+        String key = create("--tokens-per-minute", "100").key("Primary");
+        long remainingBefore = Long.MAX_VALUE;
+        HttpResponse<String> refused = null;
+        int admitted = 0;
+        for (int i = 0; i < 10 && refused == null; i++) {
+            HttpResponse<String> r = call(key, SMALL);
+            if (r.statusCode() == 429) {
+                refused = r;
+                break;
+            }
+            assertEquals(200, r.statusCode(), r.body());
+            admitted++;
+            long remaining = Long.parseLong(r.headers().firstValue("x-aigate-remaining-tokens").orElseThrow());
+            assertTrue(remaining < remainingBefore, "the bucket fills: " + remaining);
+            remainingBefore = remaining;
+            // a JSON answer with a limit in force is held just long enough to say what it cost
+            assertEquals(Long.toString(JSON_USAGE), r.headers().firstValue("x-tokens-consumed").orElse(null));
+        }
+        assertNotNull(refused, "the limit of 100 tokens a minute was never reached");
+        assertTrue(admitted >= 4 && admitted <= 5, admitted + " requests of 19 tokens fit in a bucket of 100");
+        String retryAfter = refused.headers().firstValue("Retry-After").orElseThrow();
+        long seconds = Long.parseLong(retryAfter);
+        assertTrue(seconds >= 1 && seconds <= 60, retryAfter);
+        assertEquals(new JsonObject().put("statusCode", 429)
+                .put("message", "Token limit is exceeded. Try again in " + seconds + " seconds.").encode(),
+                refused.body());
+        assertEquals("application/json", refused.headers().firstValue("Content-Type").orElse("").split(";")[0]);
+        for (int i = 0; i < admitted; i++) {
+            assertNotNull(CloudDoubles.openAi.next(1));
+        }
+        assertNull(CloudDoubles.openAi.next(1), "the refused request never reached the backend");
+    }
+
+    @Test
+    void aSpentQuotaIs403UntilTheUtcWindowEnds() throws Exception {
+        Keys.Run created = create("--token-quota", "50", "--token-quota-period", "Daily");
+        String key = created.key("Primary");
+        assertEquals(200, call(key, SMALL).statusCode());
+        assertEquals(200, call(key, SMALL).statusCode());
+        awaitQuotaUsed(quotaKey(created.id(), QuotaPeriod.DAILY), 2 * JSON_USAGE);
+        HttpResponse<String> last = call(key, SMALL); // 38 used: not spent yet, and this one may overshoot it once
+        assertEquals(200, last.statusCode());
+        assertEquals("0", last.headers().firstValue("x-aigate-remaining-quota-tokens").orElse(null));
+        awaitQuotaUsed(quotaKey(created.id(), QuotaPeriod.DAILY), 3 * JSON_USAGE);
+
+        HttpResponse<String> spent = call(key, SMALL);
+        assertEquals(403, spent.statusCode(), spent.body());
+        long untilMidnight = Duration.between(Instant.now(),
+                LocalDate.now(ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant()).toSeconds();
+        long seconds = Long.parseLong(spent.headers().firstValue("Retry-After").orElseThrow());
+        assertTrue(Math.abs(seconds - untilMidnight) <= 5, seconds + " vs " + untilMidnight);
+        assertEquals(new JsonObject().put("statusCode", 403)
+                .put("message", "Token quota is exceeded. The quota renews in " + seconds + " seconds.").encode(),
+                spent.body());
+        assertEquals("0", spent.headers().firstValue("x-aigate-remaining-quota-tokens").orElse(null));
+    }
+
+    @Test
+    void reservationsAreSettledWithTheExactUsageOfJsonAndStreams() throws Exception {
+        Keys.Run created = create("--token-quota", "1000000", "--token-quota-period", "Monthly");
+        String key = created.key("Primary");
+        String counter = quotaKey(created.id(), QuotaPeriod.MONTHLY);
+
+        // no max_tokens: 1000 completion tokens are reserved, and given back once the answer says 19 were used
+        assertEquals(200, call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").statusCode());
+        awaitQuotaUsed(counter, JSON_USAGE);
+
+        // a stream whose caller did not ask for usage: aigate asks, reads it, hides it — and settles exactly
+        HttpResponse<String> streamed = call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"stream\":true}");
+        assertEquals(200, streamed.statusCode());
+        assertTrue(!streamed.body().contains("\"usage\""), "the caller's stream carries no usage it did not ask for");
+        assertNull(streamed.headers().firstValue("x-tokens-consumed").orElse(null), "a stream is never held");
+        awaitQuotaUsed(counter, JSON_USAGE + STREAM_USAGE);
+
+        // a backend error costs nothing: the whole reservation comes back
+        HttpResponse<String> throttled = HTTP.send(request(key, "throttled", SMALL),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(429, throttled.statusCode());
+        assertTrue(throttled.body().contains("ChatCompletions_Create"), "the backend's own 429 is relayed");
+        Thread.sleep(300);
+        assertEquals(Long.toString(JSON_USAGE + STREAM_USAGE), redisGet(counter));
+
+        // a stream cut after its first event is charged what passed, estimated, not the 1000 reserved
+        HttpResponse<String> cut = null;
+        try {
+            cut = HTTP.send(request(key, "gpt-stall", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                    + "\"stream\":true}"), HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException expected) {
+            // the caller sees the cut as a broken stream, never as a clean end
+        }
+        assertTrue(cut == null || cut.statusCode() == 200);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        long used;
+        do {
+            Thread.sleep(50);
+            used = Long.parseLong(redisGet(counter));
+        } while (used == JSON_USAGE + STREAM_USAGE && System.nanoTime() < deadline);
+        long charged = used - JSON_USAGE - STREAM_USAGE;
+        // prompt 3 + 4 + 1 and the first word ("Hello"): 9 tokens
+        assertEquals(9, charged);
+    }
+
+    @Test
+    void twentyConcurrentRequestsAdmitNoMoreThanTheLimitPlusOneReservation() throws Exception {
+        String key = create("--tokens-per-minute", "100").key("Primary");
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            all.add(HTTP.sendAsync(request(key, "gpt-4o", SMALL), HttpResponse.BodyHandlers.ofString()));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        long ok = all.stream().filter(f -> f.join().statusCode() == 200).count();
+        long limited = all.stream().filter(f -> f.join().statusCode() == 429).count();
+        assertEquals(20, ok + limited);
+        assertTrue(ok * SMALL_RESERVATION <= 100 + SMALL_RESERVATION, ok + " admitted");
+        assertTrue(ok >= 1, "some were admitted");
+    }
+}
