@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Data-path benchmark: the same request, in one run, three ways —
+# Data-path benchmark: the same request, in one run, four ways —
 #   direct    wrk -> nginx (a fast fake backend returning a fixed chat completion)
 #   nginx     wrk -> nginx plain reverse proxy -> backend        (the peer: what any proxy costs)
-#   aigate    wrk -> aigate (JVM, the flags we ship) -> backend  (subscription key checked, managed-identity token set)
-# and prints throughput, p50/p99 latency, the ratios, aigate's resident memory under load and its start-to-ready time.
+#   aigate    wrk -> aigate (JVM, the flags we ship) -> backend  (subscription key checked, managed-identity token set,
+#                                                                  usage read and counted)
+#   limits    the same, with a subscription under a token limit (one Redis script call to admit, one to settle)
+# and prints throughput, p50/p99 latency, the ratios, time to first byte of a stream, aigate's resident memory under
+# load and its start-to-ready time.
 # Loopback only. Usage: bench/run.sh [seconds-per-measurement] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +35,9 @@ cleanup() {
 trap cleanup EXIT
 
 COMPLETION='{"id":"chatcmpl-bench","object":"chat.completion","created":1764000000,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the benchmark backend."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}'
+CHUNK='{"id":"chatcmpl-bench","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null}],"usage":null}'
+USAGE='{"id":"chatcmpl-bench","object":"chat.completion.chunk","model":"gpt-4o","choices":[],"usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}'
+STREAM="data: $CHUNK\n\ndata: $CHUNK\n\ndata: $CHUNK\n\ndata: $USAGE\n\ndata: [DONE]\n\n"
 cat > "$OUT/nginx.conf" <<NGINX
 worker_processes 1;
 pid $OUT/nginx.pid;
@@ -46,6 +52,7 @@ http {
       default_type application/json;
       return 200 '{"access_token":"bench-token","expires_on":"4102444800","resource":"https://cognitiveservices.azure.com","token_type":"Bearer"}';
     }
+    location /openai/deployments/gpt-stream/ { default_type text/event-stream; return 200 '$STREAM'; }
     location / { default_type application/json; return 200 '$COMPLETION'; }
   }
   server {
@@ -71,6 +78,11 @@ until redis-cli -p $REDIS_PORT ping >/dev/null 2>&1; do sleep 0.05; done
 export AIGATE_KEY=$(java -jar target/quarkus-app/quarkus-run.jar keys --redis redis://127.0.0.1:$REDIS_PORT \
   create --name bench | awk '/Primary key/ {print $3}')
 [ -n "$AIGATE_KEY" ] || { echo "could not create a subscription key"; exit 1; }
+# one under a token limit too large to refuse anything: every request is admitted and settled in Redis
+export AIGATE_LIMITED_KEY=$(java -jar target/quarkus-app/quarkus-run.jar keys --redis redis://127.0.0.1:$REDIS_PORT \
+  create --name bench-limited --tokens-per-minute 1000000000000 --token-quota 1000000000000000 \
+  --token-quota-period Monthly | awk '/Primary key/ {print $3}')
+[ -n "$AIGATE_LIMITED_KEY" ] || { echo "could not create a limited subscription key"; exit 1; }
 
 START_NS=$(date +%s%N)
 AZURE_OPENAI_BACKEND_URL=http://127.0.0.1:$BACKEND_PORT IDENTITY_ENDPOINT=http://127.0.0.1:$BACKEND_PORT/msi/token \
@@ -90,6 +102,7 @@ wrk.body = '{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":16}
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Ocp-Apim-Subscription-Key"] = os.getenv("AIGATE_KEY")
 LUA
+sed 's/AIGATE_KEY/AIGATE_LIMITED_KEY/' "$OUT/post.lua" > "$OUT/post-limited.lua"
 TARGET=/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21
 
 for port in $BACKEND_PORT $PROXY_PORT $AIGATE_PORT; do
@@ -104,8 +117,8 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s "$OUT/post.lua" "http://127.0.0.1:$PRO
 
 # wrk's latency lines read like "50%  210.00us"; print it in milliseconds
 ms() { awk -v p="$1" '$1==p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
-measure() { # name port threads connections results-file
-  wrk -t"$3" -c"$4" -d"${DURATION}s" --latency -s "$OUT/post.lua" "http://127.0.0.1:$2$TARGET" > "$OUT/$1.txt"
+measure() { # name port threads connections results-file [script]
+  wrk -t"$3" -c"$4" -d"${DURATION}s" --latency -s "$OUT/${6:-post}.lua" "http://127.0.0.1:$2$TARGET" > "$OUT/$1.txt"
   rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$OUT/$1.txt")
   p50=$(ms 50% < "$OUT/$1.txt"); p99=$(ms 99% < "$OUT/$1.txt")
   errors=$(grep -E "Non-2xx|Socket errors" "$OUT/$1.txt" | tr '\n' ' ' || true)
@@ -115,11 +128,26 @@ measure() { # name port threads connections results-file
 measure direct $BACKEND_PORT "$THREADS" "$CONNECTIONS" results
 measure nginx $PROXY_PORT "$THREADS" "$CONNECTIONS" results
 measure aigate $AIGATE_PORT "$THREADS" "$CONNECTIONS" results
+measure limits $AIGATE_PORT "$THREADS" "$CONNECTIONS" results post-limited
 # added latency: one connection, so no request queues behind another and the difference is the hop itself
 measure direct $BACKEND_PORT 1 1 latency
 measure nginx $PROXY_PORT 1 1 latency
 measure aigate $AIGATE_PORT 1 1 latency
+measure limits $AIGATE_PORT 1 1 latency post-limited
 RSS_LOAD=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$AIGATE_PID/status)
+
+# time to first byte of a stream (the caller did not ask for usage: aigate asks, reads and hides it), 400 requests each
+STREAM_TARGET=/openai/deployments/gpt-stream/chat/completions?api-version=2024-10-21
+STREAM_BODY='{"messages":[{"role":"user","content":"Say hello"}],"stream":true,"max_tokens":16}'
+ttfb() { # port key -> p50 of time_starttransfer in ms
+  for _ in $(seq 400); do
+    curl -s -o /dev/null -w '%{time_starttransfer}\n' -X POST -H 'Content-Type: application/json' \
+      -H "Ocp-Apim-Subscription-Key: $2" -d "$STREAM_BODY" "http://127.0.0.1:$1$STREAM_TARGET"
+  done | sort -n | awk '{v[NR]=$1} END {printf "%.3f", v[int(NR/2)]*1000}'
+}
+ttfb $AIGATE_PORT "$AIGATE_LIMITED_KEY" >/dev/null # warm the stream path
+T_DIRECT=$(ttfb $BACKEND_PORT "$AIGATE_KEY"); T_NGINX=$(ttfb $PROXY_PORT "$AIGATE_KEY")
+T_AIGATE=$(ttfb $AIGATE_PORT "$AIGATE_KEY"); T_LIMITS=$(ttfb $AIGATE_PORT "$AIGATE_LIMITED_KEY")
 
 table() {
   printf '%-8s %12s %10s %10s\n' target req/s p50_ms p99_ms
@@ -133,11 +161,16 @@ read -r _ a_rps _ < <(grep '^aigate ' "$OUT/results")
 read -r _ _ d_p50 d_p99 _ < <(grep '^direct ' "$OUT/latency")
 read -r _ _ n_p50 n_p99 _ < <(grep '^nginx ' "$OUT/latency")
 read -r _ _ a_p50 a_p99 _ < <(grep '^aigate ' "$OUT/latency")
+read -r _ l_rps _ < <(grep '^limits ' "$OUT/results")
+read -r _ _ l_p50 _ < <(grep '^limits ' "$OUT/latency")
 echo
 awk -v a="$a_rps" -v n="$n_rps" -v d="$d_rps" -v ap="$a_p50" -v np="$n_p50" -v dp="$d_p50" -v a9="$a_p99" -v d9="$d_p99" -v n9="$n_p99" 'BEGIN {
   printf "throughput  aigate/nginx = %.2f   aigate/direct = %.2f   (target >= 0.6 x nginx)\n", a/n, a/d
   printf "added p50   aigate = %.3f ms   nginx = %.3f ms   (target <= 0.3 ms)\n", ap-dp, np-dp
   printf "added p99   aigate = %.3f ms   nginx = %.3f ms\n", a9-d9, n9-d9 }'
+awk -v l="$l_rps" -v a="$a_rps" -v n="$n_rps" -v lp="$l_p50" -v ap="$a_p50" 'BEGIN {
+  printf "token limit adds p50 %.3f ms (admission in Redis; settlement is off the answer path); throughput limits/nginx = %.2f\n", lp-ap, l/n }'
+echo "stream time to first byte p50: direct ${T_DIRECT} ms, nginx ${T_NGINX} ms, aigate ${T_AIGATE} ms, aigate with a limit ${T_LIMITS} ms"
 echo "aigate RSS  idle ${RSS_IDLE} MB, peak under load ${RSS_LOAD} MB   (target <= 128 MB)"
 echo "aigate start to ready: ${READY_MS} ms (JVM, java ${AIGATE_JAVA_OPTS})"
 echo "${DURATION}s per measurement after ${WARMUP}s warm-up; $(nproc) cores shared by wrk, nginx and aigate; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX"

@@ -40,6 +40,7 @@ public class LlmTokenLimit implements Step {
     private final CounterKey counterKey;
     private final String counterHeader;
     private final TokenBudget budget;
+    private final boolean anyDefault;
 
     LlmTokenLimit(AigateConfig config, TokenBudget budget) {
         this.config = config.tokenLimit();
@@ -52,6 +53,7 @@ public class LlmTokenLimit implements Step {
             this.counterHeader = null;
         }
         this.budget = budget;
+        this.anyDefault = this.config.tokensPerMinute().isPresent() || this.config.tokenQuota().isPresent();
     }
 
     @Override
@@ -61,6 +63,9 @@ public class LlmTokenLimit implements Step {
 
     @Override
     public Future<Outcome> apply(RequestContext ctx) {
+        if (!anyDefault && ctx.tokenLimits().isEmpty()) {
+            return PROCEED; // the common case without limits costs nothing more
+        }
         TokenCounter counter = counterFor(ctx);
         if (!counter.limited()) {
             return PROCEED;

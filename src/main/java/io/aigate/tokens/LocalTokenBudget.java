@@ -47,7 +47,9 @@ final class LocalTokenBudget {
         synchronized (state) {
             long nowMillis = now.toEpochMilli();
             if (tpm > 0 && nowMillis > state.lastMillis) {
-                state.level = Math.max(0, state.level - (nowMillis - state.lastMillis) * tpm / 60_000.0);
+                // in doubles: milliseconds since the epoch times a large limit would overflow a long
+                double drained = (nowMillis - state.lastMillis) / 60_000.0 * tpm;
+                state.level = state.lastMillis == 0 ? 0 : Math.max(0, state.level - drained);
                 state.lastMillis = nowMillis;
             }
             String windowKey = counter.quotaKey(window);

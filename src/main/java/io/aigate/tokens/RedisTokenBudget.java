@@ -2,7 +2,6 @@ package io.aigate.tokens;
 
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 
 import java.io.IOException;
@@ -14,7 +13,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The fleet-wide budget: one Lua script ({@code aigate/token-limit.lua}) checks and moves a counter's rate bucket and
@@ -29,12 +27,10 @@ public final class RedisTokenBudget {
     /** A quota window's key outlives its window by this much, so a late settlement still finds it. */
     private static final long WINDOW_GRACE_SECONDS = 3600;
 
-    private final RedisAPI api;
-    private final long timeoutMillis;
+    private final EventLoopRedis redis;
 
     public RedisTokenBudget(Redis redis, long timeoutMillis) {
-        this.api = RedisAPI.api(redis);
-        this.timeoutMillis = timeoutMillis;
+        this.redis = new EventLoopRedis(redis, timeoutMillis);
     }
 
     public Future<Verdict> admit(TokenCounter counter, long tokens, Instant now) {
@@ -61,14 +57,14 @@ public final class RedisTokenBudget {
         List<String> evalsha = new java.util.ArrayList<>(keysAndArgs.size() + 1);
         evalsha.add(SHA);
         evalsha.addAll(keysAndArgs);
-        return api.evalsha(evalsha).recover(err -> {
+        return redis.send(api -> api.evalsha(evalsha).recover(err -> {
             if (err.getMessage() == null || !err.getMessage().startsWith("NOSCRIPT")) {
                 return Future.failedFuture(err);
             }
             List<String> eval = new java.util.ArrayList<>(evalsha);
             eval.set(0, SCRIPT);
             return api.eval(eval);
-        }).timeout(timeoutMillis, TimeUnit.MILLISECONDS);
+        }));
     }
 
     private static String load() {

@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Where token budgets are kept: in Redis, shared by the fleet; while Redis cannot be reached, the configured fallback
@@ -33,7 +34,8 @@ public class TokenBudget {
     private final TokenLimitMetrics metrics;
     private final Clock clock;
     private volatile long redisRetryAt;
-    private volatile boolean redisDown;
+    /** Flipped by compare-and-set, so an outage seen by many event loops at once is logged once. */
+    private final AtomicBoolean redisDown = new AtomicBoolean();
 
     @Inject
     TokenBudget(AigateConfig config, Redis redis, TokenLimitMetrics metrics) {
@@ -57,7 +59,7 @@ public class TokenBudget {
 
     public Future<Verdict> admit(TokenCounter counter, long tokens) {
         Instant now = clock.instant();
-        if (redisDown && System.nanoTime() - redisRetryAt < 0) {
+        if (redisDown.get() && System.nanoTime() - redisRetryAt < 0) {
             return Future.succeededFuture(decided(counter, fallback(counter, tokens, now)));
         }
         return redis.admit(counter, tokens, now)
@@ -114,8 +116,7 @@ public class TokenBudget {
     }
 
     private void reachable() {
-        if (redisDown) {
-            redisDown = false;
+        if (redisDown.get() && redisDown.compareAndSet(true, false)) {
             metrics.storeUp(true);
             LOG.info("token limits: Redis reachable again; budgets are fleet-wide again");
         }
@@ -123,8 +124,7 @@ public class TokenBudget {
 
     private void unreachable(Throwable err) {
         redisRetryAt = System.nanoTime() + retryIntervalNanos;
-        if (!redisDown) {
-            redisDown = true;
+        if (redisDown.compareAndSet(false, true)) {
             metrics.storeUp(false);
             LOG.warnf("token limits: Redis unreachable (%s); %s until it answers again",
                     err.getClass().getSimpleName(), switch (fallback) {

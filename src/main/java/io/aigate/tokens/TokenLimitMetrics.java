@@ -11,6 +11,7 @@ import jakarta.inject.Singleton;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,12 +27,20 @@ public class TokenLimitMetrics {
     private final AtomicInteger storeUp = new AtomicInteger(1);
     private final Cache<String, Headroom> headroom;
 
+    /** A view older than this is not reported: another instance may have spent (or a window renewed) since. */
+    private static final long STALE_NANOS = TimeUnit.MINUTES.toNanos(5);
+
     /** The latest remaining fractions of one counter, read by its two gauges. */
     private static final class Headroom {
         volatile double rate = Double.NaN;
         volatile double quota = Double.NaN;
+        volatile long seenAt;
         Gauge rateGauge;
         Gauge quotaGauge;
+
+        double fresh(double value) {
+            return System.nanoTime() - seenAt > STALE_NANOS ? Double.NaN : value;
+        }
     }
 
     TokenLimitMetrics(MeterRegistry registry, AigateConfig config) {
@@ -61,13 +70,14 @@ public class TokenLimitMetrics {
     void headroom(TokenCounter counter, Verdict verdict) {
         Headroom h = headroom.get(counter.label(), label -> {
             Headroom created = new Headroom();
-            created.rateGauge = Gauge.builder("aigate.token.limit.remaining.ratio", created, x -> x.rate)
+            created.rateGauge = Gauge.builder("aigate.token.limit.remaining.ratio", created, x -> x.fresh(x.rate))
                     .description("Share of the token limit left after the latest request (1 = untouched)")
                     .tags("counter", label, "limit", "rate").register(registry);
-            created.quotaGauge = Gauge.builder("aigate.token.limit.remaining.ratio", created, x -> x.quota)
+            created.quotaGauge = Gauge.builder("aigate.token.limit.remaining.ratio", created, x -> x.fresh(x.quota))
                     .tags("counter", label, "limit", "quota").register(registry);
             return created;
         });
+        h.seenAt = System.nanoTime();
         if (verdict.remainingTokens() >= 0 && counter.tokensPerMinute() > 0) {
             h.rate = Math.min(1.0, verdict.remainingTokens() / (double) counter.tokensPerMinute());
         }

@@ -51,6 +51,13 @@ class MonitoringTest {
     void everyMetricTheDashboardAndAlertsQueryIsExposed() throws Exception {
         // traffic that makes every kind of meter exist: tokens, a refusal per layer, a cut stream
         call("gpt-4o", "{\"messages\":[]}").body().readAllBytes();
+        String limited = io.aigate.testing.Keys.ok(CloudDoubles.redis.url(), "create", "--name", "dashboard",
+                "--tokens-per-minute", "1000", "--token-quota", "100000", "--token-quota-period", "Daily").key("Primary");
+        HttpResponse<String> metered = HTTP.send(HttpRequest.newBuilder(URI.create(base.toString())
+                        .resolve("/openai/deployments/gpt-4o/chat/completions"))
+                .header("Ocp-Apim-Subscription-Key", limited).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metered.statusCode(), metered.body());
         call("gpt-jwt", "{}").body().readAllBytes();
         call("gpt-4o", "{}", "Ocp-Apim-Subscription-Key", "nope").body().readAllBytes();
         try {
