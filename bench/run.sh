@@ -5,7 +5,7 @@
 #   aigate    wrk -> aigate (JVM, the flags we ship) -> backend  (subscription key checked, managed-identity token set,
 #                                                                  usage read and counted)
 #   limits    the same, with a subscription under a token limit (one Redis script call to admit, one to settle)
-# and prints throughput, p50/p99 latency, the ratios, time to first byte of a stream, aigate's resident memory under
+# and prints throughput, p50/p99 latency, the ratios, the latency of a stream, aigate's resident memory under
 # load and its start-to-ready time.
 # Loopback only. Usage: bench/run.sh [seconds-per-measurement] [connections]
 set -euo pipefail
@@ -118,10 +118,10 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s "$OUT/post.lua" "http://127.0.0.1:$PRO
 # wrk's latency lines read like "50%  210.00us"; print it in milliseconds
 ms() { awk -v p="$1" '$1==p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
 measure() { # name port threads connections results-file [script]
-  wrk -t"$3" -c"$4" -d"${DURATION}s" --latency -s "$OUT/${6:-post}.lua" "http://127.0.0.1:$2$TARGET" > "$OUT/$1.txt"
-  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$OUT/$1.txt")
-  p50=$(ms 50% < "$OUT/$1.txt"); p99=$(ms 99% < "$OUT/$1.txt")
-  errors=$(grep -E "Non-2xx|Socket errors" "$OUT/$1.txt" | tr '\n' ' ' || true)
+  wrk -t"$3" -c"$4" -d"${DURATION}s" --latency -s "$OUT/${6:-post}.lua" "http://127.0.0.1:$2$TARGET" > "$OUT/$1-$5.txt"
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$OUT/$1-$5.txt")
+  p50=$(ms 50% < "$OUT/$1-$5.txt"); p99=$(ms 99% < "$OUT/$1-$5.txt")
+  errors=$(grep -E "Non-2xx|Socket errors" "$OUT/$1-$5.txt" | tr '\n' ' ' || true)
   echo "$1 $rps $p50 $p99 $errors" >> "$OUT/$5"
 }
 # throughput: enough connections to saturate the machine
@@ -136,18 +136,18 @@ measure aigate $AIGATE_PORT 1 1 latency
 measure limits $AIGATE_PORT 1 1 latency post-limited
 RSS_LOAD=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$AIGATE_PID/status)
 
-# time to first byte of a stream (the caller did not ask for usage: aigate asks, reads and hides it), 400 requests each
+# streams: the caller did not ask for usage, so aigate asks for it, reads it and hides it again. The backend sends
+# the whole stream at once, so a request's latency is its time to first byte plus a few microseconds.
+sed 's/"max_tokens":16}/"max_tokens":16,"stream":true}/' "$OUT/post.lua" > "$OUT/stream.lua"
+sed 's/"max_tokens":16}/"max_tokens":16,"stream":true}/' "$OUT/post-limited.lua" > "$OUT/stream-limited.lua"
 STREAM_TARGET=/openai/deployments/gpt-stream/chat/completions?api-version=2024-10-21
-STREAM_BODY='{"messages":[{"role":"user","content":"Say hello"}],"stream":true,"max_tokens":16}'
-ttfb() { # port key -> p50 of time_starttransfer in ms
-  for _ in $(seq 400); do
-    curl -s -o /dev/null -w '%{time_starttransfer}\n' -X POST -H 'Content-Type: application/json' \
-      -H "Ocp-Apim-Subscription-Key: $2" -d "$STREAM_BODY" "http://127.0.0.1:$1$STREAM_TARGET"
-  done | sort -n | awk '{v[NR]=$1} END {printf "%.3f", v[int(NR/2)]*1000}'
-}
-ttfb $AIGATE_PORT "$AIGATE_LIMITED_KEY" >/dev/null # warm the stream path
-T_DIRECT=$(ttfb $BACKEND_PORT "$AIGATE_KEY"); T_NGINX=$(ttfb $PROXY_PORT "$AIGATE_KEY")
-T_AIGATE=$(ttfb $AIGATE_PORT "$AIGATE_KEY"); T_LIMITS=$(ttfb $AIGATE_PORT "$AIGATE_LIMITED_KEY")
+wrk -t"$THREADS" -c"$CONNECTIONS" -d10s -s "$OUT/stream-limited.lua" "http://127.0.0.1:$AIGATE_PORT$STREAM_TARGET" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d10s -s "$OUT/stream.lua" "http://127.0.0.1:$AIGATE_PORT$STREAM_TARGET" >/dev/null
+TARGET=$STREAM_TARGET
+measure direct $BACKEND_PORT 1 1 stream stream
+measure nginx $PROXY_PORT 1 1 stream stream
+measure aigate $AIGATE_PORT 1 1 stream stream
+measure limits $AIGATE_PORT 1 1 stream stream-limited
 
 table() {
   printf '%-8s %12s %10s %10s\n' target req/s p50_ms p99_ms
@@ -170,7 +170,7 @@ awk -v a="$a_rps" -v n="$n_rps" -v d="$d_rps" -v ap="$a_p50" -v np="$n_p50" -v d
   printf "added p99   aigate = %.3f ms   nginx = %.3f ms\n", a9-d9, n9-d9 }'
 awk -v l="$l_rps" -v a="$a_rps" -v n="$n_rps" -v lp="$l_p50" -v ap="$a_p50" 'BEGIN {
   printf "token limit adds p50 %.3f ms (admission in Redis; settlement is off the answer path); throughput limits/nginx = %.2f\n", lp-ap, l/n }'
-echo "stream time to first byte p50: direct ${T_DIRECT} ms, nginx ${T_NGINX} ms, aigate ${T_AIGATE} ms, aigate with a limit ${T_LIMITS} ms"
+echo; echo "streams, time to first byte (wrk -t1 -c1):"; table "$OUT/stream"
 echo "aigate RSS  idle ${RSS_IDLE} MB, peak under load ${RSS_LOAD} MB   (target <= 128 MB)"
 echo "aigate start to ready: ${READY_MS} ms (JVM, java ${AIGATE_JAVA_OPTS})"
 echo "${DURATION}s per measurement after ${WARMUP}s warm-up; $(nproc) cores shared by wrk, nginx and aigate; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX"
