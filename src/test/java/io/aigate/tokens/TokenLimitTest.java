@@ -1,6 +1,9 @@
 package io.aigate.tokens;
 
+import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.QuotaPeriod;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Keys;
@@ -21,6 +24,7 @@ import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -205,6 +209,25 @@ class TokenLimitTest {
         long charged = used - JSON_USAGE - STREAM_USAGE;
         // prompt 3 + 4 + 1 and the first word ("Hello"): 9 tokens
         assertEquals(9, charged);
+    }
+
+    @Test
+    void anotherInstanceSpendsFromTheSameBudget() throws Exception {
+        Keys.Run created = create("--tokens-per-minute", "100");
+        String key = created.key("Primary");
+        // a second aigate instance (its own Redis client, its own fallback) spends 90 of the subscription's 100 tokens
+        AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
+                .build().getConfigMapping(AigateConfig.class);
+        TokenBudget other = new TokenBudget(config, Redis.createClient(VERTX, CloudDoubles.redis.url()),
+                new TokenLimitMetrics(new SimpleMeterRegistry(), config), Clock.systemUTC());
+        TokenCounter counter = new TokenCounter(created.id(), "s:" + created.id(), 100, 0, QuotaPeriod.MONTHLY);
+        Verdict spent = other.admit(counter, 90).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        assertTrue(spent.admitted() && "redis".equals(spent.store()), spent.toString());
+
+        // so this instance has 10 left: the request's 18 do not fit
+        HttpResponse<String> refused = call(key, SMALL);
+        assertEquals(429, refused.statusCode(), refused.body());
+        assertNull(CloudDoubles.openAi.next(1), "the backend was not called");
     }
 
     @Test
