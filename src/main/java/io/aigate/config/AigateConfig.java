@@ -24,6 +24,12 @@ public interface AigateConfig {
     /** Which deployments go to which backend; matched exactly first, then the {@code *} route. */
     Map<String, Route> routes();
 
+    /**
+     * The routes this instance serves, when not all (the injector sets it from a pod's {@code aigate.io/routes}
+     * annotation); requests for the others get 404 as if they had no route.
+     */
+    Optional<List<String>> enabledRoutes();
+
     Request request();
 
     SubscriptionKey subscriptionKey();

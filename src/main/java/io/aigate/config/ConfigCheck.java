@@ -52,6 +52,9 @@ public class ConfigCheck {
                 }
             }
         });
+        config.enabledRoutes().ifPresent(enabled -> enabled.stream().filter(r -> !config.routes().containsKey(r))
+                .findFirst().ifPresent(r -> fail("aigate.enabled-routes names '" + r + "', which is not a route: use "
+                        + "some of " + config.routes().keySet() + " (or fix the pod's aigate.io/routes annotation).")));
         checkJwt(config);
         checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwt().enabled()
                 || config.routes().values().stream().anyMatch(r -> r.validateJwt().orElse(false)));

@@ -43,7 +43,7 @@ public class GatewayHandler {
     private final Set<String> droppedQueryParameters;
 
     GatewayHandler(AigateConfig config, InboundPipeline pipeline, Forwarder forwarder, GatewayMetrics metrics) {
-        this.routes = new RouteTable(config.routes());
+        this.routes = new RouteTable(config.routes(), config.enabledRoutes().orElse(null));
         this.pipeline = pipeline;
         this.forwarder = forwarder;
         this.metrics = metrics;

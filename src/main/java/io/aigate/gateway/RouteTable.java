@@ -2,6 +2,7 @@ package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
 
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -19,9 +20,13 @@ final class RouteTable {
     private final Map<String, Route> exact = new HashMap<>();
     private final Route fallback;
 
-    RouteTable(Map<String, AigateConfig.Route> routes) {
+    /** @param enabled the routes to serve, or null for all */
+    RouteTable(Map<String, AigateConfig.Route> routes, Collection<String> enabled) {
         Route any = null;
         for (var entry : routes.entrySet()) {
+            if (enabled != null && !enabled.contains(entry.getKey())) {
+                continue;
+            }
             Route route = new Route(entry.getKey(), entry.getValue().backend());
             for (String deployment : entry.getValue().deployments()) {
                 if (ANY.equals(deployment)) {

@@ -1,0 +1,27 @@
+package io.aigate.inject;
+
+import java.util.Set;
+
+/**
+ * What the injector puts into a pod unless the pod's annotations say otherwise.
+ *
+ * @param image              the aigate image for the sidecar ({@code aigate.io/image} overrides)
+ * @param configMap          the ConfigMap mounted at /deployments/config, in the pod's namespace
+ *                           ({@code aigate.io/config-map} overrides)
+ * @param envConfigMap       an optional ConfigMap of environment overrides (e.g. AIGATE_REDIS_URL), per namespace
+ * @param envSecret          an optional Secret of environment overrides (e.g. QUARKUS_REDIS_PASSWORD), per namespace
+ * @param excludedNamespaces namespaces whose pods are never touched
+ */
+public record InjectorSettings(String image, String configMap, String envConfigMap, String envSecret,
+                               String cpuRequest, String memoryRequest, String cpuLimit, String memoryLimit,
+                               Set<String> excludedNamespaces, String endpoint) {
+
+    public static final int DATA_PORT = 8080;
+    public static final int MANAGEMENT_PORT = 9000;
+
+    public static InjectorSettings defaults(String image) {
+        return new InjectorSettings(image, "aigate-config", "aigate-env", "aigate-secrets", "50m", "64Mi", "1",
+                "128Mi", Set.of("kube-system", "kube-public", "kube-node-lease"),
+                "http://localhost:" + DATA_PORT);
+    }
+}
