@@ -43,7 +43,7 @@ public final class InjectorServer {
     public Future<Integer> start(String host, int port) {
         loaded = modified();
         HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port).setSsl(true)
-                .setKeyCertOptions(pem()).setMaxFormAttributeSize(MAX_REVIEW_BYTES);
+                .setKeyCertOptions(pem());
         server = vertx.createHttpServer(options).requestHandler(this::handle);
         vertx.setPeriodic(30_000, id -> reloadIfChanged());
         return server.listen().map(HttpServer::actualPort);
