@@ -55,6 +55,18 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The settings these arguments give, as the webhook will use them (the deploy/ test reads the manifests' args). */
+    public static InjectorSettings settings(String... args) {
+        InjectCommand command = new InjectCommand();
+        new CommandLine(command).parseArgs(args);
+        return command.settings();
+    }
+
+    InjectorSettings settings() {
+        return new InjectorSettings(image, configMap, envConfigMap, envSecret, cpuRequest, memoryRequest, cpuLimit,
+                memoryLimit, Set.copyOf(new HashSet<>(excluded)), endpoint);
+    }
+
     public static int execute(String... args) {
         return new CommandLine(new InjectCommand()).execute(args);
     }
@@ -68,9 +80,7 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
                         + "and --tls-key.");
             }
         }
-        Set<String> namespaces = new HashSet<>(excluded);
-        InjectorSettings settings = new InjectorSettings(image, configMap, envConfigMap, envSecret, cpuRequest,
-                memoryRequest, cpuLimit, memoryLimit, Set.copyOf(namespaces), endpoint);
+        InjectorSettings settings = settings();
         Vertx vertx = Vertx.vertx();
         InjectorServer server = new InjectorServer(vertx, new PodMutator(settings), tlsCert, tlsKey);
         int actual = server.start("0.0.0.0", port).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
