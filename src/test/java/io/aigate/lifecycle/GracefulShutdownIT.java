@@ -1,0 +1,139 @@
+package io.aigate.lifecycle;
+
+import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.sandbox.LocalRedis;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packaged sidecar as its own process, stopped the way the kubelet stops it: SIGTERM while a stream is in flight.
+ * Readiness must turn false at once, new requests must be turned away, the stream must finish whole, and the process
+ * must then exit by itself within the grace period.
+ */
+class GracefulShutdownIT {
+
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    LocalRedis redis;
+    FakeAzureOpenAi openAi;
+    Process aigate;
+
+    @AfterEach
+    void stop() {
+        if (aigate != null) {
+            aigate.destroyForcibly();
+        }
+        if (openAi != null) {
+            openAi.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    int status(String url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(java.time.Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (ConnectException e) {
+            return -1; // nobody listens any more
+        } catch (Exception e) {
+            return -2;
+        }
+    }
+
+    @Test
+    void aStreamInFlightAtSigtermCompletesAndReadinessDropsAtOnce() throws Exception {
+        redis = new LocalRedis(LocalRedis.freePort()).start();
+        openAi = FakeAzureOpenAi.start(0);
+        int port = LocalRedis.freePort();
+        int management = LocalRedis.freePort();
+        Path log = Files.createTempFile("aigate-it", ".log");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", System.getProperty("aigate.test.jar")));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
+        builder.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
+        builder.environment().put("AIGATE_REDIS_URL", redis.url());
+        builder.environment().put("AZURE_OPENAI_BACKEND_URL", openAi.url());
+        builder.environment().put("AIGATE_BACKENDS_AOAI_CREDENTIAL", "none");
+        builder.environment().put("AIGATE_SUBSCRIPTION_KEY_REQUIRED", "false");
+        builder.environment().put("AIGATE_IDENTITY_ALLOW_IMDS", "false");
+        builder.environment().put("QUARKUS_SHUTDOWN_TIMEOUT", "20s");
+        aigate = builder.start();
+        String ready = "http://127.0.0.1:" + management + "/q/health/ready";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (status(ready) != 200) {
+            assertTrue(aigate.isAlive(), "aigate died at start: " + Files.readString(log));
+            assertTrue(System.nanoTime() < deadline, "aigate not ready: " + Files.readString(log));
+            Thread.sleep(100);
+        }
+
+        CountDownLatch release = new CountDownLatch(1);
+        openAi.holdStreamAfterFirstEvent(release);
+        String chat = "http://127.0.0.1:" + port + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
+        HttpResponse<InputStream> stream = HTTP.send(HttpRequest.newBuilder(URI.create(chat))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[],\"stream\":true}")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, stream.statusCode());
+        BufferedReader events = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8));
+        String first = events.readLine();
+        assertTrue(first.startsWith("data: ") && first.contains("Hello"), first);
+
+        aigate.toHandle().destroy(); // SIGTERM, as the kubelet sends it
+        long sigterm = System.nanoTime();
+        int readiness;
+        do {
+            readiness = status(ready);
+            Thread.sleep(50);
+        } while (readiness == 200 && System.nanoTime() - sigterm < TimeUnit.SECONDS.toNanos(2));
+        assertTrue(readiness != 200, "readiness still true after SIGTERM");
+        int fresh;
+        do {
+            fresh = status(chat.replace("/chat/completions", "/embeddings"));
+            Thread.sleep(50);
+        } while (fresh == 200 && System.nanoTime() - sigterm < TimeUnit.SECONDS.toNanos(2));
+        assertTrue(fresh == 503 || fresh < 0, "new requests are still served during shutdown: " + fresh);
+        assertTrue(aigate.isAlive(), "aigate must wait for the stream in flight");
+
+        release.countDown(); // the backend sends the rest
+        StringBuilder rest = new StringBuilder();
+        String line;
+        while ((line = events.readLine()) != null) {
+            rest.append(line).append('\n');
+        }
+        String whole = first + "\n" + rest;
+        for (String word : FakeAzureOpenAi.WORDS) {
+            assertTrue(whole.contains("\"" + word + "\""), "missing " + word + " in " + whole);
+        }
+        assertTrue(rest.toString().contains("data: [DONE]"), "the stream ended cleanly: " + rest);
+        assertTrue(aigate.waitFor(20, TimeUnit.SECONDS), "aigate did not exit after the stream finished");
+        // a JVM stopped by SIGTERM reports 143 (128 + 15) after its shutdown ran; anything else is a crash
+        assertTrue(aigate.exitValue() == 0 || aigate.exitValue() == 143, "exit " + aigate.exitValue() + ": "
+                + Files.readString(log));
+        String output = Files.readString(log);
+        assertTrue(output.contains("shutting down: new requests get 503"), output);
+        assertTrue(!output.contains("Exception"), "a clean shutdown logs no exception: " + output);
+    }
+}
