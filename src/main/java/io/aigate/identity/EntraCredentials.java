@@ -2,10 +2,14 @@ package io.aigate.identity;
 
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.HttpClient;
+import com.azure.core.util.Configuration;
+import com.azure.core.util.ConfigurationBuilder;
+import com.azure.core.util.ConfigurationSource;
 import com.azure.identity.ManagedIdentityCredentialBuilder;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
 
 import java.net.URI;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -34,6 +38,7 @@ final class EntraCredentials {
                     .tokenFilePath(federatedTokenFile.get())
                     .tenantId(env.apply(TENANT_ID).orElseThrow())
                     .clientId(clientId.or(() -> env.apply(CLIENT_ID)).orElseThrow())
+                    .configuration(processEnvironment())
                     .httpClient(http);
             Optional<String> authority = env.apply(AUTHORITY_HOST);
             if (authority.isPresent()) {
@@ -46,9 +51,21 @@ final class EntraCredentials {
             }
             return builder.build();
         }
-        ManagedIdentityCredentialBuilder builder = new ManagedIdentityCredentialBuilder().httpClient(http);
+        ManagedIdentityCredentialBuilder builder = new ManagedIdentityCredentialBuilder().httpClient(http)
+                .configuration(processEnvironment());
         clientId.ifPresent(builder::clientId);
         return builder.build();
+    }
+
+    /**
+     * The process environment as it is now. azure-core's own native-image configuration initialises its global
+     * {@code Configuration} at image build time, where it would keep the build machine's environment; every credential
+     * aigate builds is given one read at run time instead, so the pod's variables (IDENTITY_ENDPOINT, AZURE_*) count.
+     */
+    static Configuration processEnvironment() {
+        Map<String, String> variables = Map.copyOf(System.getenv());
+        ConfigurationSource none = source -> Map.of();
+        return new ConfigurationBuilder(none, none, source -> variables).build();
     }
 
     /** Literal check only: resolving a name here could itself reach the network. */

@@ -83,6 +83,8 @@ class ConfigCheckTest {
                         + "aigate.subscription-key.required=true, or use counter-key=client-app or header:<name>.",
                 refusal(Map.of("aigate.subscription-key.required", "false", "aigate.token-limit.tokens-per-minute",
                         "1000")));
+        assertEquals("aigate.enabled-routes names 'gpt5', which is not a route: use some of [all] (or fix the pod's "
+                + "aigate.io/routes annotation).", refusal(Map.of("aigate.enabled-routes", "all,gpt5")));
         assertDoesNotThrow(() -> ConfigCheck.check(config(Map.of("aigate.token-limit.counter-key", "header:x-team",
                 "aigate.token-limit.token-quota", "1000", "aigate.token-limit.token-quota-period", "monthly"))));
     }
