@@ -68,6 +68,13 @@ public interface AigateConfig {
         @WithDefault("1000")
         long defaultCompletionTokens();
 
+        /**
+         * The most completion tokens one request may reserve, whatever its {@code max_tokens} says (no model writes
+         * more): a caller cannot hold a shared budget hostage with an absurd maximum while its request is in flight.
+         */
+        @WithDefault("128000")
+        long maxCompletionReservation();
+
         @WithDefault("Retry-After")
         String retryAfterHeaderName();
 

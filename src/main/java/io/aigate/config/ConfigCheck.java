@@ -104,6 +104,9 @@ public class ConfigCheck {
         if (limit.defaultCompletionTokens() < 0) {
             fail(prefix + "default-completion-tokens must be 0 or more: e.g. 1000.");
         }
+        if (limit.maxCompletionReservation() < 1) {
+            fail(prefix + "max-completion-reservation must be positive: e.g. 128000.");
+        }
     }
 
     private static final Set<String> ASYMMETRIC = Set.of("RS256", "RS384", "RS512", "PS256",

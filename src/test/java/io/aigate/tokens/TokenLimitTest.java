@@ -212,6 +212,17 @@ class TokenLimitTest {
     }
 
     @Test
+    void anAbsurdMaxTokensReservesNoMoreThanAnyModelWrites() throws Exception {
+        String key = create("--tokens-per-minute", "200000").key("Primary");
+        HttpResponse<String> r = call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"max_tokens\":1000000000000000}");
+        assertEquals(200, r.statusCode(), r.body());
+        // 8 prompt tokens + the 128000 cap, not 10^15: the budget is not held hostage while the request runs
+        assertEquals(Long.toString(200000 - 8 - 128000), r.headers().firstValue("x-aigate-remaining-tokens")
+                .orElse(null));
+    }
+
+    @Test
     void anotherInstanceSpendsFromTheSameBudget() throws Exception {
         Keys.Run created = create("--tokens-per-minute", "100");
         String key = created.key("Primary");
