@@ -89,6 +89,10 @@ class GracefulShutdownIT {
             Thread.sleep(100);
         }
 
+        // the probe the injector gives every sidecar (startupProbe) is served by the artifact
+        assertEquals(200, status("http://127.0.0.1:" + management + "/q/health/started"));
+        assertEquals(200, status("http://127.0.0.1:" + management + "/q/health/live"));
+
         CountDownLatch release = new CountDownLatch(1);
         openAi.holdStreamAfterFirstEvent(release);
         String chat = "http://127.0.0.1:" + port + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
