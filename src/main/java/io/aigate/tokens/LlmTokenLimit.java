@@ -72,8 +72,9 @@ public class LlmTokenLimit implements Step {
         }
         TokenEstimator.Demand demand = TokenEstimator.demand(ctx.body(), ctx.deployment(),
                 config.estimatePromptTokens());
-        long completion = Math.min(config.maxCompletionReservation(), demand.maxCompletionTokens() >= 0
-                ? demand.maxCompletionTokens() : ctx.path().endsWith("/embeddings") ? 0 : config.defaultCompletionTokens());
+        long perChoice = demand.maxCompletionTokens() >= 0 ? demand.maxCompletionTokens()
+                : ctx.path().endsWith("/embeddings") ? 0 : config.defaultCompletionTokens();
+        long completion = Math.min(config.maxCompletionReservation(), perChoice * demand.choices());
         long reserve = demand.promptTokens() + completion;
         return budget.admit(counter, reserve).map(verdict -> decide(ctx, counter, reserve, verdict));
     }

@@ -45,8 +45,8 @@ public final class TokenEstimator {
      * the completion it allows ({@code max_tokens}, {@code max_completion_tokens} or {@code max_output_tokens}; -1 when
      * it sets none).
      */
-    public record Demand(long promptTokens, long maxCompletionTokens) {
-        static final Demand NONE = new Demand(0, -1);
+    public record Demand(long promptTokens, long maxCompletionTokens, int choices) {
+        static final Demand NONE = new Demand(0, -1, 1);
     }
 
     /** The prompt of a request: chat messages, a Responses or embeddings input, or a completions prompt; 0 if unreadable. */
@@ -70,7 +70,10 @@ public final class TokenEstimator {
                     break;
                 }
             }
-            return new Demand(countPrompt ? promptOf(request, model) : 0, max);
+            // n choices each write up to the maximum (the backend refuses more than 128)
+            int choices = request.path("n").canConvertToInt() ? Math.max(1, Math.min(128, request.path("n").asInt()))
+                    : 1;
+            return new Demand(countPrompt ? promptOf(request, model) : 0, max, choices);
         } catch (IOException e) {
             return Demand.NONE;
         }

@@ -212,7 +212,7 @@ class TokenLimitTest {
     }
 
     @Test
-    void anAbsurdMaxTokensReservesNoMoreThanAnyModelWrites() throws Exception {
+    void theReservationCoversEveryChoiceButNoMoreThanAnyModelWrites() throws Exception {
         String key = create("--tokens-per-minute", "200000").key("Primary");
         HttpResponse<String> r = call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
                 + "\"max_tokens\":1000000000000000}");
@@ -220,6 +220,13 @@ class TokenLimitTest {
         // 8 prompt tokens + the 128000 cap, not 10^15: the budget is not held hostage while the request runs
         assertEquals(Long.toString(200000 - 8 - 128000), r.headers().firstValue("x-aigate-remaining-tokens")
                 .orElse(null));
+
+        // n choices each write up to max_tokens: 8 + 3 x 10 reserved
+        String other = create("--tokens-per-minute", "1000").key("Primary");
+        HttpResponse<String> three = call(other, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"max_tokens\":10,\"n\":3}");
+        assertEquals(200, three.statusCode(), three.body());
+        assertEquals(Long.toString(1000 - 8 - 30), three.headers().firstValue("x-aigate-remaining-tokens").orElse(null));
     }
 
     @Test
