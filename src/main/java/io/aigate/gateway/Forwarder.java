@@ -195,10 +195,13 @@ public class Forwarder {
                 return chunk;
             }, Buffer::buffer);
         }
-        body.pipe().endOnFailure(false).to(response).onSuccess(done -> account(ctx, usage, false)).onFailure(err -> {
-            account(ctx, usage, true);
-            cut(ctx, response, answer, err);
-        });
+        boolean succeeded = answer.statusCode() / 100 == 2;
+        body.pipe().endOnFailure(false).to(response)
+                .onSuccess(done -> account(ctx, succeeded, usage, false))
+                .onFailure(err -> {
+                    account(ctx, succeeded, usage, true);
+                    cut(ctx, response, answer, err);
+                });
     }
 
     /**
@@ -213,10 +216,10 @@ public class Forwarder {
             if (used != null && !response.headWritten()) {
                 response.putHeader(ctx.tokensConsumedHeader(), Long.toString(used.totalTokens()));
             }
-            account(ctx, usage, false);
+            account(ctx, true, usage, false);
             response.end(whole);
         }).onFailure(err -> {
-            account(ctx, usage, true);
+            account(ctx, true, usage, true);
             cut(ctx, response, answer, err);
         });
     }
@@ -243,11 +246,12 @@ public class Forwarder {
     /**
      * Counts what an answer used (metrics) and tells the token limit (which reserved tokens before forwarding).
      * An error answer used nothing; a stream without a usage event, or cut short, is counted from what passed and
-     * marked as estimated; a JSON answer without usage leaves the reservation as it stands.
+     * marked as estimated; a successful answer whose usage cannot be read (no usage field, or not JSON or SSE, such
+     * as audio) leaves the reservation as it stands.
      */
-    private void account(RequestContext ctx, UsageReader usage, boolean cut) {
+    private void account(RequestContext ctx, boolean succeeded, UsageReader usage, boolean cut) {
         if (usage == null) {
-            ctx.settle(0);
+            ctx.settle(succeeded ? -1 : 0);
             return;
         }
         Usage reported = usage.finish();
