@@ -7,7 +7,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -64,7 +63,7 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
 
     InjectorSettings settings() {
         return new InjectorSettings(image, configMap, envConfigMap, envSecret, cpuRequest, memoryRequest, cpuLimit,
-                memoryLimit, Set.copyOf(new HashSet<>(excluded)), endpoint);
+                memoryLimit, Set.copyOf(excluded), endpoint);
     }
 
     public static int execute(String... args) {

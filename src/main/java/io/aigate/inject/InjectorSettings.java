@@ -16,12 +16,10 @@ public record InjectorSettings(String image, String configMap, String envConfigM
                                String cpuRequest, String memoryRequest, String cpuLimit, String memoryLimit,
                                Set<String> excludedNamespaces, String endpoint) {
 
-    public static final int DATA_PORT = 8080;
     public static final int MANAGEMENT_PORT = 9000;
 
+    /** The defaults are the injector's command-line defaults: one place says what they are. */
     public static InjectorSettings defaults(String image) {
-        return new InjectorSettings(image, "aigate-config", "aigate-env", "aigate-secrets", "50m", "64Mi", "1",
-                "128Mi", Set.of("kube-system", "kube-public", "kube-node-lease"),
-                "http://localhost:" + DATA_PORT);
+        return InjectCommand.settings("--image", image);
     }
 }

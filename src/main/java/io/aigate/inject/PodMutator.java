@@ -147,7 +147,7 @@ public final class PodMutator {
     }
 
     /** The sidecar container: the same spec for every pod but for what its annotations override. */
-    public ObjectNode sidecar(JsonNode pod) {
+    private ObjectNode sidecar(JsonNode pod) {
         ObjectNode c = NODES.objectNode();
         c.put("name", CONTAINER);
         c.put("image", annotation(pod, IMAGE, settings.image(), IMAGE_REF));

@@ -95,8 +95,8 @@ public class LlmTokenLimit implements Step {
                 return Outcome.respond(429, RATE_EXCEEDED.formatted(wait), "token_limit", headers);
             }
             case QUOTA_EXCEEDED -> {
-                Instant now = budget.now();
-                long wait = Math.max(1, Duration.between(now, counter.period().windowEnd(now)).toSeconds());
+                Instant at = verdict.decidedAt();
+                long wait = Math.max(1, Duration.between(at, counter.period().windowEnd(at)).toSeconds());
                 headers.put(config.retryAfterHeaderName(), Long.toString(wait));
                 return Outcome.respond(403, QUOTA_EXCEEDED.formatted(wait), "token_quota", headers);
             }
@@ -107,8 +107,9 @@ public class LlmTokenLimit implements Step {
             }
             default -> {
                 headers.forEach(ctx::addResponseHeader);
-                TokenBudget.Reservation reservation = new TokenBudget.Reservation(counter, budget.now(), reserve,
-                        verdict.store());
+                // settled into the window it was judged in, even if the answer ends in the next one
+                TokenBudget.Reservation reservation = new TokenBudget.Reservation(counter, verdict.decidedAt(),
+                        reserve, verdict.store());
                 ctx.onSettle(used -> budget.settle(reservation, used));
                 config.tokensConsumedHeaderName().ifPresent(ctx::tokensConsumedHeader);
                 return Outcome.proceed();
@@ -140,9 +141,8 @@ public class LlmTokenLimit implements Step {
             tag = (counterKey == CounterKey.SUBSCRIPTION ? "s:" : "a:") + who;
         } else {
             // header values are the caller's: only a digest reaches Redis keys and metric labels
-            String digest = Sha256.hex(who).substring(0, 16);
-            label = "h:" + digest;
-            tag = (counterKey == CounterKey.HEADER ? "h:" : "x:") + digest;
+            tag = (counterKey == CounterKey.HEADER ? "h:" : "x:") + Sha256.hex(who).substring(0, 16);
+            label = tag;
         }
         return new TokenCounter(label, tag, Math.max(0, tpm), Math.max(0, quota), period);
     }

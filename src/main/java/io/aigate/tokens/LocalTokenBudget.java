@@ -62,12 +62,12 @@ final class LocalTokenBudget {
             }
             long remainingTokens = tpm > 0 ? (long) Math.max(0, tpm - state.level) : -1;
             if (admit && quota > 0 && state.used >= quota) {
-                return new Verdict(Verdict.Result.QUOTA_EXCEEDED, 0, remainingTokens, 0, "local");
+                return new Verdict(Verdict.Result.QUOTA_EXCEEDED, 0, remainingTokens, 0, "local", now);
             }
             if (admit && tpm > 0 && state.level > 0 && state.level + tokens > tpm) {
                 double waitMillis = (state.level - Math.max(0, tpm - tokens)) * 60_000.0 / tpm;
                 return new Verdict(Verdict.Result.RATE_LIMITED, (long) Math.ceil(waitMillis / 1000), remainingTokens,
-                        quota > 0 ? Math.max(0, quota - state.used) : -1, "local");
+                        quota > 0 ? Math.max(0, quota - state.used) : -1, "local", now);
             }
             if (tpm > 0) {
                 state.level = Math.max(0, state.level + tokens);
@@ -76,7 +76,7 @@ final class LocalTokenBudget {
                 state.used = Math.max(0, state.used + tokens);
             }
             return new Verdict(Verdict.Result.ADMITTED, 0, tpm > 0 ? (long) Math.max(0, tpm - state.level) : -1,
-                    quota > 0 ? Math.max(0, quota - state.used) : -1, "local");
+                    quota > 0 ? Math.max(0, quota - state.used) : -1, "local", now);
         }
     }
 }

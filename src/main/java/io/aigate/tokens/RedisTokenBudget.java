@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -39,7 +40,7 @@ public final class RedisTokenBudget {
             case 1 -> Verdict.Result.RATE_LIMITED;
             default -> Verdict.Result.QUOTA_EXCEEDED;
         }, r.get(1).toLong(), counter.tokensPerMinute() > 0 ? r.get(2).toLong() : -1,
-                counter.tokenQuota() > 0 ? r.get(3).toLong() : -1, "redis"));
+                counter.tokenQuota() > 0 ? r.get(3).toLong() : -1, "redis", now));
     }
 
     /** Moves the counter by {@code correction} (negative gives tokens back) in the window the request was admitted in. */
@@ -51,17 +52,14 @@ public final class RedisTokenBudget {
         long ttl = counter.tokenQuota() > 0
                 ? counter.period().windowEnd(window).getEpochSecond() - now.getEpochSecond() + WINDOW_GRACE_SECONDS
                 : WINDOW_GRACE_SECONDS;
-        List<String> keysAndArgs = List.of("2", counter.rateKey(), counter.quotaKey(window), op,
+        List<String> evalsha = List.of(SHA, "2", counter.rateKey(), counter.quotaKey(window), op,
                 Long.toString(now.toEpochMilli()), Long.toString(counter.tokensPerMinute()), Long.toString(tokens),
                 Long.toString(counter.tokenQuota()), Long.toString(Math.max(1, ttl)));
-        List<String> evalsha = new java.util.ArrayList<>(keysAndArgs.size() + 1);
-        evalsha.add(SHA);
-        evalsha.addAll(keysAndArgs);
         return redis.send(api -> api.evalsha(evalsha).recover(err -> {
             if (err.getMessage() == null || !err.getMessage().startsWith("NOSCRIPT")) {
                 return Future.failedFuture(err);
             }
-            List<String> eval = new java.util.ArrayList<>(evalsha);
+            List<String> eval = new ArrayList<>(evalsha);
             eval.set(0, SCRIPT);
             return api.eval(eval);
         }));

@@ -53,10 +53,6 @@ public class TokenBudget {
         this.clock = clock;
     }
 
-    public Instant now() {
-        return clock.instant();
-    }
-
     public Future<Verdict> admit(TokenCounter counter, long tokens) {
         Instant now = clock.instant();
         if (redisDown.get() && System.nanoTime() - redisRetryAt < 0) {
@@ -109,9 +105,9 @@ public class TokenBudget {
     private Verdict fallback(TokenCounter counter, long tokens, Instant now) {
         return switch (fallback) {
             case LOCAL -> local.admit(counter, tokens, now);
-            case ALLOW -> new Verdict(Verdict.Result.ADMITTED, 0, -1, -1, "none");
+            case ALLOW -> new Verdict(Verdict.Result.ADMITTED, 0, -1, -1, "none", now);
             case DENY -> new Verdict(Verdict.Result.UNAVAILABLE,
-                    Math.max(1, retryIntervalNanos / 1_000_000_000L), -1, -1, "none");
+                    Math.max(1, retryIntervalNanos / 1_000_000_000L), -1, -1, "none", now);
         };
     }
 
