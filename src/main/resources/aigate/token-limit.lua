@@ -9,6 +9,8 @@
 -- ARGV[4]  tokens: the reservation to admit, or the correction to settle (negative returns tokens)
 -- ARGV[5]  token quota of the window, 0 when there is no quota
 -- ARGV[6]  seconds the window key must outlive the window's end
+-- ARGV[7]  settle: when the hold was taken, epoch ms
+-- ARGV[8]  settle: the tokens held
 --
 -- Returns {verdict, retry-after seconds, tokens left in the bucket, tokens left in the quota}
 -- verdict: 0 admitted / settled, 1 over the rate, 2 over the quota
@@ -16,6 +18,20 @@ local now = tonumber(ARGV[2])
 local tpm = tonumber(ARGV[3])
 local amount = tonumber(ARGV[4])
 local quota = tonumber(ARGV[5])
+local held = tonumber(ARGV[8]) or 0
+-- an admission never takes tokens out; a settlement never gives back more than its own hold
+if ARGV[1] == 'admit' then
+  amount = math.max(0, amount)
+else
+  amount = math.max(amount, -math.max(0, held))
+end
+-- in the bucket, a refund is bounded by what is left of the hold: it has drained since it was taken, and
+-- whatever is above that belongs to other requests
+local rateAmount = amount
+if amount < 0 and tpm > 0 then
+  local drained = math.max(0, now - (tonumber(ARGV[7]) or now)) * tpm / 60000
+  rateAmount = math.max(amount, -math.max(0, held - drained))
+end
 
 -- the bucket leaks continuously at tpm/60000 tokens per ms: there is no minute that resets
 local level = 0
@@ -47,7 +63,7 @@ if ARGV[1] == 'admit' then
 end
 
 if tpm > 0 then
-  level = math.max(0, level + amount)
+  level = math.max(0, level + rateAmount)
   redis.call('HSET', KEYS[1], 'l', tostring(level), 't', tostring(last))
   -- an idle bucket empties itself: the key goes when it would have drained
   redis.call('PEXPIRE', KEYS[1], math.ceil(level * 60000 / tpm) + 1000)

@@ -189,6 +189,32 @@ public interface AigateConfig {
 
         /** APIM's {@code required-claims}: claim name to the values it must carry. */
         Map<String, RequiredClaim> requiredClaims();
+
+        /**
+         * The operations callers may use on this route, as {@code METHOD path} relative to the API root
+         * ({@code GET files/{file-id}/content}); anything else is 404. By default the inference operations only:
+         * listing files, batches or stored completions reaches every team's data on a shared backend identity, so it
+         * must be granted by name. Requests that name no deployment (v1 {@code files}, {@code models}) use the
+         * {@code *} route.
+         */
+        @WithDefault(DEFAULT_OPERATIONS)
+        List<String> operations();
+
+        /**
+         * A deployment name: letters, digits, {@code . _ -}, at most 64, starting and ending with a letter or digit.
+         * Stricter than it need be on purpose: servers that trim a trailing dot or space would read
+         * {@code gpt-4o.} as {@code gpt-4o}, which must never meet a different route.
+         */
+        java.util.regex.Pattern DEPLOYMENT_NAME = java.util.regex.Pattern.compile(
+                "[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?");
+
+        /** {@code METHOD path}: a method (or {@code *}) and segments, each plain or one {@code {parameter}}. */
+        java.util.regex.Pattern OPERATION = java.util.regex.Pattern.compile(
+                "(\\*|[A-Z]+)\\s+([A-Za-z0-9._~-]+|\\{[A-Za-z0-9_-]+})(/([A-Za-z0-9._~-]+|\\{[A-Za-z0-9_-]+}))*");
+
+        String DEFAULT_OPERATIONS = "POST chat/completions,POST completions,POST embeddings,POST responses,"
+                + "POST images/generations,POST images/edits,POST audio/speech,POST audio/transcriptions,"
+                + "POST audio/translations";
     }
 
     /** One {@code <claim name="…" match="all|any" separator="…">} with its {@code <value>}s. */
@@ -261,6 +287,17 @@ public interface AigateConfig {
         /** Request bodies are buffered up to this size (later layers need {@code model} and token estimates). */
         @WithDefault("1M")
         MemorySize maxBodySize();
+
+        /**
+         * Request body bytes held across all requests in flight; beyond it a request gets 503 with Retry-After. Keeps
+         * many slow or partial uploads from filling the heap (the JVM image runs with a 64 MB heap).
+         */
+        @WithDefault("16M")
+        MemorySize maxBufferedSize();
+
+        /** How long a caller may take to send its body once its headers passed; then 408 and the connection closes. */
+        @WithDefault("30s")
+        Duration receiveTimeout();
     }
 
     /** Layer 1. APIM's subscription-key parameter names; whatever carries the key is never forwarded. */

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -35,6 +36,7 @@ public class ConfigCheck {
         }
         config.backends().forEach((name, backend) -> checkBackend(name, backend, config.identity().allowImds()));
         Map<String, String> owner = new HashMap<>();
+        Map<String, String> spelled = new HashMap<>();
         config.routes().forEach((name, route) -> {
             String key = "aigate.routes." + name;
             if (!config.backends().containsKey(route.backend())) {
@@ -45,10 +47,25 @@ public class ConfigCheck {
                 if (deployment.isBlank()) {
                     fail(key + ".deployments has an empty entry: list deployment names separated by commas, or *.");
                 }
-                String previous = owner.putIfAbsent(deployment, name);
+                if (!deployment.equals("*") && !AigateConfig.Route.DEPLOYMENT_NAME.matcher(deployment).matches()) {
+                    fail(key + ".deployments lists '" + deployment + "', which cannot name an Azure deployment: use "
+                            + "letters, digits, '.', '_' and '-' (at most 64, starting and ending with a letter or digit), or *.");
+                }
+                // Azure matches deployment names without regard to case, so routes do too
+                String folded = deployment.toLowerCase(Locale.ROOT);
+                String previous = owner.putIfAbsent(folded, name);
                 if (previous != null && !previous.equals(name)) {
                     fail(key + ".deployments repeats '" + deployment + "', already in aigate.routes." + previous
-                            + ".deployments: keep each deployment (and *) in one route only.");
+                            + ".deployments" + (spelled.get(folded).equals(deployment) ? ""
+                            : " as '" + spelled.get(folded) + "' (names match without regard to case)")
+                            + ": keep each deployment (and *) in one route only.");
+                }
+                spelled.putIfAbsent(folded, deployment);
+            }
+            for (String operation : route.operations()) {
+                if (!AigateConfig.Route.OPERATION.matcher(operation.trim()).matches()) {
+                    fail(key + ".operations lists '" + operation + "', which is not an operation: write METHOD path "
+                            + "below the API root, e.g. POST chat/completions or GET files/{file-id}/content.");
                 }
             }
         });

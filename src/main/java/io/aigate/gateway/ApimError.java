@@ -16,6 +16,11 @@ final class ApimError {
     static final String INVALID_TARGET = "Invalid request target.";
     static final String METHOD_NOT_ALLOWED = "Method not allowed.";
     static final String TOO_LARGE = "Request body is larger than the limit of %d bytes.";
+    static final String BODY_TIMEOUT = "The request body was not received in time.";
+    static final String BODY_INCOMPLETE = "The request body was not received completely.";
+    static final String BUSY = "Too many request bodies are being received right now. Retry shortly.";
+    static final String MODEL_UNREADABLE = "The request body's model must name a deployment: letters, digits, "
+            + "'.', '_' or '-', at most 64, starting and ending with a letter or digit.";
     static final String BAD_GATEWAY = "The backend could not be reached.";
     static final String GATEWAY_TIMEOUT = "The backend did not answer in time.";
 

@@ -118,7 +118,7 @@ public class Forwarder {
     void forward(RequestContext ctx, HttpServerRequest request, long received) {
         HttpServerResponse response = request.response();
         if (response.closed()) {
-            ctx.settle(0); // the caller left while the pipeline ran
+            ctx.reservation().release(); // the caller left while the pipeline ran: nothing was sent
             return;
         }
         Backend backend = backends.get(ctx.backendName());
@@ -133,6 +133,8 @@ public class Forwarder {
                 .setIdleTimeout(backend.timeoutMillis());
         backend.client().request(options).onComplete(connected -> {
             if (connected.failed()) {
+                // no connection, so the backend never saw the request: its reservation goes back
+                ctx.reservation().release();
                 backendFailed(ctx, response, connected.cause());
                 return;
             }
@@ -143,6 +145,8 @@ public class Forwarder {
             (ctx.body().length() == 0 && BODILESS.contains(request.method()) ? outbound.send()
                     : outbound.send(ctx.body())).onComplete(answered -> {
                 if (answered.failed()) {
+                    // sent, then no answer (a timeout, a reset): the backend may have served and billed it
+                    ctx.reservation().unknown();
                     backendFailed(ctx, response, answered.cause());
                 } else {
                     relay(ctx, request, answered.result(), sentAt - received);
@@ -155,7 +159,7 @@ public class Forwarder {
         long headersAt = System.nanoTime();
         HttpServerResponse response = request.response();
         if (response.closed()) {
-            ctx.settle(0);
+            ctx.reservation().unknown(); // the caller left after the backend had the request: it may have served it
             answer.request().reset();
             return;
         }
@@ -172,7 +176,9 @@ public class Forwarder {
         }
         metrics.overhead(ctx.routeName(), addedBefore + (System.nanoTime() - headersAt));
         // usage is read from successful answers only: that is what is billed, and it keeps dimensions real
-        UsageReader usage = answer.statusCode() / 100 == 2
+        // (aigate asks for identity encoding; a backend that compresses anyway leaves its usage unreadable, counted as such)
+        String encoding = answer.getHeader(HttpHeaders.CONTENT_ENCODING);
+        UsageReader usage = answer.statusCode() / 100 == 2 && (encoding == null || encoding.equalsIgnoreCase("identity"))
                 ? UsageReader.forContentType(answer.getHeader(HttpHeaders.CONTENT_TYPE)) : null;
         if (usage != null && !usage.isStream() && ctx.tokensConsumedHeader() != null
                 && contentLength(answer) <= TOKENS_CONSUMED_MAX_BODY) {
@@ -195,11 +201,11 @@ public class Forwarder {
                 return chunk;
             }, Buffer::buffer);
         }
-        boolean succeeded = answer.statusCode() / 100 == 2;
+        int status = answer.statusCode();
         body.pipe().endOnFailure(false).to(response)
-                .onSuccess(done -> account(ctx, succeeded, usage, false))
+                .onSuccess(done -> account(ctx, status, usage, false))
                 .onFailure(err -> {
-                    account(ctx, succeeded, usage, true);
+                    account(ctx, status, usage, true);
                     cut(ctx, response, answer, err);
                 });
     }
@@ -216,10 +222,10 @@ public class Forwarder {
             if (used != null && !response.headWritten()) {
                 response.putHeader(ctx.tokensConsumedHeader(), Long.toString(used.totalTokens()));
             }
-            account(ctx, true, usage, false);
+            account(ctx, answer.statusCode(), usage, false);
             response.end(whole);
         }).onFailure(err -> {
-            account(ctx, true, usage, true);
+            account(ctx, answer.statusCode(), usage, true);
             cut(ctx, response, answer, err);
         });
     }
@@ -244,40 +250,49 @@ public class Forwarder {
     }
 
     /**
-     * Counts what an answer used (metrics) and tells the token limit (which reserved tokens before forwarding).
-     * An error answer used nothing; a stream without a usage event, or cut short, is counted from what passed and
-     * marked as estimated; a successful answer whose usage cannot be read (no usage field, or not JSON or SSE, such
-     * as audio) leaves the reservation as it stands.
+     * Counts what an answer used (metrics) and settles the token limit's reservation. Nothing is given back unless the
+     * backend refused the request (4xx): a 5xx, an answer whose usage cannot be read (compressed, no usage field,
+     * audio) or a cut stream keep at least the reservation, since the backend may have generated and billed it.
      */
-    private void account(RequestContext ctx, boolean succeeded, UsageReader usage, boolean cut) {
+    private void account(RequestContext ctx, int status, UsageReader usage, boolean cut) {
         if (usage == null) {
-            ctx.settle(succeeded ? -1 : 0);
+            if (status / 100 == 4) {
+                ctx.reservation().release();
+            } else {
+                if (status / 100 == 2) {
+                    tokens.unmeasured(ctx.routeName(), ctx.backendName(), "unreadable");
+                }
+                ctx.reservation().unknown();
+            }
             return;
         }
         Usage reported = usage.finish();
-        if (reported != null) {
+        if (reported != null && !cut) {
             tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(), reported, false);
-            ctx.settle(reported.totalTokens());
+            ctx.reservation().used(reported.totalTokens());
             return;
         }
         tokens.unmeasured(ctx.routeName(), ctx.backendName(), cut ? "cut" : "no_usage_reported");
         if (!usage.isStream()) {
-            ctx.settle(-1);
+            ctx.reservation().unknown();
             return;
         }
         String model = usage.model() != null ? usage.model() : ctx.deployment();
-        long prompt = TokenEstimator.prompt(ctx.body(), model);
-        long completion = TokenEstimator.count(usage.streamedText(), model);
+        long prompt = TokenEstimator.prompt(ctx.json(), model);
+        long completion = usage.streamedTokens(model);
         tokens.record(ctx.routeName(), ctx.backendName(), ctx.deployment(), ctx.subscriptionId(),
                 new Usage(prompt, completion, prompt + completion, -1, -1), true);
-        ctx.settle(prompt + completion);
+        if (cut) {
+            ctx.reservation().atLeast(prompt + completion); // what passed is a floor, not the whole
+        } else {
+            ctx.reservation().used(prompt + completion);
+        }
     }
 
     private void backendFailed(RequestContext ctx, HttpServerResponse response, Throwable err) {
         boolean timeout = err instanceof TimeoutException || err instanceof ConnectTimeoutException
                 || err.getClass().getSimpleName().contains("Timeout");
         LOG.warnf("backend %s: %s (%s)", ctx.backendName(), timeout ? "timed out" : "unreachable", describe(err));
-        ctx.settle(0);
         if (response.headWritten()) {
             response.reset();
             return;

@@ -1,12 +1,18 @@
 package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.AsyncResult;
+import io.aigate.tokens.TokenEstimator;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -19,10 +25,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
- * The data path, top to bottom: check the request target, read the body (bounded), match a route, run the inbound
- * pipeline, forward. Every refusal is an APIM-style JSON answer, and none of them reaches a backend.
+ * The data path, top to bottom: check the request target and method, match a route and operation, run the inbound
+ * pipeline (which receives the body, bounded, once the header checks let it in), forward. A v1 request names its
+ * deployment in the body, so there the body comes first. Every refusal is an APIM-style JSON answer, and none of them
+ * reaches a backend.
  */
 @Startup
 @ApplicationScoped
@@ -33,16 +42,22 @@ public class GatewayHandler {
     private static final Set<HttpMethod> ALLOWED_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT,
             HttpMethod.PATCH, HttpMethod.DELETE, HttpMethod.HEAD, HttpMethod.OPTIONS);
     private static final Logger LOG = Logger.getLogger(GatewayHandler.class);
+    private static final String V1_PREFIX = "/openai/v1/";
 
     private final RouteTable routes;
     private final InboundPipeline pipeline;
     private final Forwarder forwarder;
     private final GatewayMetrics metrics;
     private final long maxBodyBytes;
+    private final long receiveTimeoutMillis;
+    private final BufferedBodies buffered;
     private final Set<String> droppedHeaders;
     private final Set<String> droppedQueryParameters;
 
-    GatewayHandler(AigateConfig config, InboundPipeline pipeline, Forwarder forwarder, GatewayMetrics metrics) {
+    GatewayHandler(AigateConfig config, InboundPipeline pipeline, Forwarder forwarder, GatewayMetrics metrics,
+                   BufferedBodies buffered) {
+        this.buffered = buffered;
+        this.receiveTimeoutMillis = config.request().receiveTimeout().toMillis();
         this.routes = new RouteTable(config.routes(), config.enabledRoutes().orElse(null));
         this.pipeline = pipeline;
         this.forwarder = forwarder;
@@ -63,6 +78,8 @@ public class GatewayHandler {
         String deployment;
         String reason = "forwarded";
         String subscription;
+        long bufferedBytes;
+        long bodyDone;
     }
 
     void handle(HttpServerRequest request) {
@@ -81,71 +98,143 @@ public class GatewayHandler {
             refuse(request, exchange, 405, ApimError.METHOD_NOT_ALLOWED, "method_not_allowed", Map.of());
             return;
         }
-        long declared = contentLength(request);
-        if (declared > maxBodyBytes) {
+        if (contentLength(request) > maxBodyBytes) {
             refuse(request, exchange, 413, ApimError.TOO_LARGE.formatted(maxBodyBytes), "body_too_large", Map.of());
             return;
         }
-        if ("100-continue".equalsIgnoreCase(request.headers().get(HttpHeaders.EXPECT))) {
-            // curl and others wait for this before sending a body; without it every large request waits a second
-            request.response().writeContinue();
+        String method = request.method().name();
+        String operation = target.operation();
+        RequestContext ctx = new RequestContext(method, target.path(), operation,
+                Operations.generatesTokens(method, operation), request.headers(), target.query(),
+                QueryString.without(target.query(), droppedQueryParameters),
+                outboundHeaders(request), exchange.receivedNanos);
+        if (target.kind() == RequestTarget.Kind.V1 && Operations.modelAddressed(method, operation)) {
+            // the deployment is in the body: it is received first (within the shared bound and the deadline)
+            receive(request, exchange, ctx).onComplete(received -> {
+                if (received.failed() || !received.result().proceeds()) {
+                    decided(request, exchange, ctx, received, false);
+                } else {
+                    routeAndRun(request, exchange, ctx, ctx.json().get("model").textValue(), null);
+                }
+            });
+            return;
         }
-        Buffer body = Buffer.buffer(declared > 0 ? (int) declared : 0);
-        boolean[] tooLarge = {false};
-        request.handler(chunk -> {
-            if (tooLarge[0]) {
-                return;
-            }
-            if (body.length() + chunk.length() > maxBodyBytes) {
-                tooLarge[0] = true;
-                refuse(request, exchange, 413, ApimError.TOO_LARGE.formatted(maxBodyBytes), "body_too_large",
-                        Map.of());
-                return;
-            }
-            body.appendBuffer(chunk);
-        });
-        request.exceptionHandler(err -> LOG.debugf("request body not received: %s", err.getMessage()));
-        request.endHandler(v -> {
-            if (!tooLarge[0]) {
-                routeAndRun(request, exchange, target, body);
-            }
-        });
-        request.resume();
+        String deployment = target.kind() == RequestTarget.Kind.CLASSIC ? target.deployment() : null;
+        routeAndRun(request, exchange, ctx, deployment, () -> receive(request, exchange, ctx));
     }
 
-    private void routeAndRun(HttpServerRequest request, Exchange exchange, RequestTarget target, Buffer body) {
-        long bodyDone = System.nanoTime();
-        String deployment = target.kind() == RequestTarget.Kind.CLASSIC ? target.deployment() : ModelField.of(body);
+    /**
+     * @param receiveBody reads the body when the pipeline first needs it, or null when it has been read already
+     */
+    private void routeAndRun(HttpServerRequest request, Exchange exchange, RequestContext ctx, String named,
+                             Supplier<Future<Outcome>> receiveBody) {
+        String deployment = named == null ? null : RouteTable.fold(named);
         exchange.deployment = deployment;
         RouteTable.Route route = routes.match(deployment);
-        if (route == null) {
+        if (route == null || !route.operations().allows(ctx.method(), ctx.operation())) {
+            // an operation the route does not name is as absent as a deployment it does not serve
             refuse(request, exchange, 404, ApimError.NOT_FOUND, "no_route", Map.of());
             return;
         }
         exchange.route = route.name();
         exchange.backend = route.backend();
-        RequestContext ctx = new RequestContext(request.method().name(), target.path(), request.headers(),
-                target.query(), QueryString.without(target.query(), droppedQueryParameters), body, route.name(),
-                route.backend(), deployment, HopByHop.requestHeaders(request.headers(), droppedHeaders),
-                exchange.receivedNanos);
+        ctx.route(route.name(), route.backend(), deployment);
         Context requestContext = Vertx.currentContext();
-        pipeline.run(ctx).onComplete(decided -> {
+        pipeline.run(ctx, receiveBody).onComplete(decided -> {
             if (Vertx.currentContext() != requestContext) {
                 // a step finished on another thread (a Redis or Entra callback): continue on the caller's event loop
-                requestContext.runOnContext(v -> decided(request, exchange, ctx, decided, bodyDone));
+                requestContext.runOnContext(v -> decided(request, exchange, ctx, decided, true));
             } else {
-                decided(request, exchange, ctx, decided, bodyDone);
+                decided(request, exchange, ctx, decided, true);
             }
         });
     }
 
+    /**
+     * Receives the body: never sized by what the caller declares, within the request's own limit, the bytes all
+     * requests may hold together, and a deadline; then reads it once, strictly, for every step to judge.
+     */
+    private Future<Outcome> receive(HttpServerRequest request, Exchange exchange, RequestContext ctx) {
+        Promise<Outcome> received = Promise.promise();
+        if ("100-continue".equalsIgnoreCase(request.headers().get(HttpHeaders.EXPECT))) {
+            // curl and others wait for this before sending a body; without it every large request waits a second
+            request.response().writeContinue();
+        }
+        Buffer body = Buffer.buffer();
+        Vertx vertx = Vertx.currentContext().owner();
+        long deadline = vertx.setTimer(receiveTimeoutMillis, t -> received.tryComplete(
+                Outcome.respond(408, ApimError.BODY_TIMEOUT, "body_timeout")));
+        request.handler(chunk -> {
+            if (received.future().isComplete()) {
+                return;
+            }
+            if (body.length() + chunk.length() > maxBodyBytes) {
+                received.tryComplete(Outcome.respond(413, ApimError.TOO_LARGE.formatted(maxBodyBytes),
+                        "body_too_large"));
+            } else if (!buffered.take(chunk.length())) {
+                received.tryComplete(Outcome.respond(503, ApimError.BUSY, "bodies_over_bound",
+                        Map.of("Retry-After", "1")));
+            } else {
+                exchange.bufferedBytes += chunk.length();
+                body.appendBuffer(chunk);
+            }
+        });
+        request.exceptionHandler(err -> {
+            LOG.debugf("request body not received: %s", err.getMessage());
+            received.tryComplete(Outcome.respond(400, ApimError.BODY_INCOMPLETE, "body_incomplete"));
+        });
+        request.endHandler(v -> {
+            exchange.bodyDone = System.nanoTime();
+            received.tryComplete(read(ctx, body));
+        });
+        request.resume();
+        return received.future().onComplete(done -> vertx.cancelTimer(deadline));
+    }
+
+    /** The one reading of the body: JSON where the operation is JSON or the caller says so, strictly. */
+    private static Outcome read(RequestContext ctx, Buffer body) {
+        boolean jsonOperation = Operations.JSON_INFERENCE.contains(ctx.operation()) && "POST".equals(ctx.method());
+        if (!jsonOperation && (body.length() == 0 || !declaresJson(ctx.inboundHeaders().get(HttpHeaders.CONTENT_TYPE)))) {
+            ctx.body(body, null);
+            return Outcome.proceed();
+        }
+        JsonBody.Parsed parsed = JsonBody.parse(body);
+        if (!parsed.ok()) {
+            return Outcome.respond(400, parsed.problem().message(), "body_unreadable");
+        }
+        String numbers = TokenEstimator.invalidNumbers(parsed.object());
+        if (numbers != null) {
+            return Outcome.respond(400, numbers, "body_unreadable");
+        }
+        if (ctx.path().startsWith(V1_PREFIX) && jsonOperation) {
+            JsonNode model = parsed.object().get("model");
+            if (model == null || !model.isTextual() || !RequestTarget.validDeploymentName(model.textValue())) {
+                return Outcome.respond(400, ApimError.MODEL_UNREADABLE, "body_unreadable");
+            }
+        }
+        ctx.body(body, parsed.object());
+        return Outcome.proceed();
+    }
+
+    /** JSON by its media type, or a body that says nothing about itself (read as JSON, as a backend would try). */
+    private static boolean declaresJson(String contentType) {
+        if (contentType == null) {
+            return true;
+        }
+        String type = contentType.toLowerCase(Locale.ROOT);
+        int end = type.indexOf(';');
+        type = (end < 0 ? type : type.substring(0, end)).trim();
+        return type.equals("application/json") || type.endsWith("+json") || type.equals("text/plain");
+    }
+
     private void decided(HttpServerRequest request, Exchange exchange, RequestContext ctx,
-                         AsyncResult<Outcome> decided, long bodyDone) {
+                         AsyncResult<Outcome> decided, boolean routed) {
         if (decided.failed() || !decided.result().proceeds()) {
-            ctx.settle(0); // a step after the token limit refused: the backend did no work
+            ctx.reservation().release(); // a step after the token limit refused: the backend did no work
         }
         if (decided.failed()) {
-            LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", ctx.routeName());
+            LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused",
+                    routed ? ctx.routeName() : "none");
             refuse(request, exchange, 500, "Internal error.", "pipeline_error", Map.of());
             return;
         }
@@ -155,7 +244,7 @@ public class GatewayHandler {
             refuse(request, exchange, outcome.status(), outcome.message(), outcome.reason(), outcome.headers());
             return;
         }
-        forwarder.forward(ctx, request, bodyDone);
+        forwarder.forward(ctx, request, exchange.bodyDone);
     }
 
     private void refuse(HttpServerRequest request, Exchange exchange, int status, String message, String reason,
@@ -166,6 +255,8 @@ public class GatewayHandler {
     }
 
     private void finished(HttpServerRequest request, Exchange exchange) {
+        buffered.give(exchange.bufferedBytes);
+        exchange.bufferedBytes = 0;
         int status = request.response().getStatusCode();
         long elapsed = System.nanoTime() - exchange.receivedNanos;
         metrics.request(exchange.route, exchange.backend, status, elapsed);
@@ -184,6 +275,16 @@ public class GatewayHandler {
         }
         String plain = deployment.replaceAll("[^A-Za-z0-9._-]", "?");
         return plain.length() > 64 ? plain.substring(0, 64) + "…" : plain;
+    }
+
+    /**
+     * The caller's headers minus credentials and hop-by-hop ones; answers are asked for without compression, so
+     * aigate can read the usage of every answer it relays (on loopback, compression saves the caller nothing).
+     */
+    private MultiMap outboundHeaders(HttpServerRequest request) {
+        MultiMap headers = HopByHop.requestHeaders(request.headers(), droppedHeaders);
+        headers.set(HttpHeaders.ACCEPT_ENCODING, HttpHeaders.IDENTITY);
+        return headers;
     }
 
     private static long contentLength(HttpServerRequest request) {

@@ -12,6 +12,7 @@ import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The {@code <inbound>} section: the steps every request passes, in order, before it is forwarded. The first step that
@@ -21,6 +22,7 @@ import java.util.List;
  * &lt;inbound&gt;
  *   &lt;validate-subscription-key /&gt;                      layer 1: who is calling (Redis, cached)
  *   &lt;validate-jwt /&gt;                                   layer 2: what they may do (Entra ID token, claims)
+ *   -- the body is received here, once the route is known and the steps above let it in --
  *   &lt;llm-token-limit counter-key="…" /&gt;                 can their budget take it (Redis, fleet-wide)
  *   &lt;authentication-managed-identity resource="…" /&gt;   layer 3: aigate's own credential for the backend
  *   &lt;llm-emit-token-metric /&gt;                          make sure the answer carries its usage
@@ -39,21 +41,29 @@ public class InboundPipeline {
                 llmEmitTokenMetric);
     }
 
-    Future<Outcome> run(RequestContext ctx) {
-        return run(ctx, 0);
+    /**
+     * @param receiveBody reads the body into the context (or refuses it) before the first step that needs it; for a
+     *                    request whose route is in its body it has already run and answers continue
+     */
+    Future<Outcome> run(RequestContext ctx, Supplier<Future<Outcome>> receiveBody) {
+        return run(ctx, 0, receiveBody);
     }
 
-    private Future<Outcome> run(RequestContext ctx, int index) {
+    private Future<Outcome> run(RequestContext ctx, int index, Supplier<Future<Outcome>> receiveBody) {
         if (index == steps.size()) {
-            return Future.succeededFuture(Outcome.proceed());
+            return receiveBody == null ? Future.succeededFuture(Outcome.proceed()) : receiveBody.get();
+        }
+        Step step = steps.get(index);
+        if (step.needsBody() && receiveBody != null) {
+            return receiveBody.get().compose(o -> o.proceeds() ? run(ctx, index, null) : Future.succeededFuture(o));
         }
         Future<Outcome> outcome;
         try {
-            outcome = steps.get(index).apply(ctx);
+            outcome = step.apply(ctx);
         } catch (RuntimeException e) {
             // fail closed: a step that breaks refuses the request rather than letting it through
             return Future.failedFuture(e);
         }
-        return outcome.compose(o -> o.proceeds() ? run(ctx, index + 1) : Future.succeededFuture(o));
+        return outcome.compose(o -> o.proceeds() ? run(ctx, index + 1, receiveBody) : Future.succeededFuture(o));
     }
 }

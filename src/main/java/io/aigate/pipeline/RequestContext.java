@@ -1,10 +1,10 @@
 package io.aigate.pipeline;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.Set;
-import java.util.function.LongConsumer;
 
 /**
  * The one object passed along the pipeline. Steps read the caller's request from it and write what the backend must
@@ -17,12 +17,15 @@ public final class RequestContext {
     private final MultiMap inboundHeaders;
     private final String rawQuery;
     private final String outboundQuery;
-    private Buffer body;
-    private final String routeName;
-    private final String backendName;
-    private final String deployment;
+    private final String operation;
+    private final boolean generatesTokens;
     private final MultiMap outboundHeaders;
     private final long receivedNanos;
+    private Buffer body = EMPTY;
+    private ObjectNode json;
+    private String routeName;
+    private String backendName;
+    private String deployment;
 
     private String subscriptionId;
     private Set<String> allowedClientApps = Set.of();
@@ -30,23 +33,56 @@ public final class RequestContext {
     private boolean streamUsageAdded;
     private TokenLimits tokenLimits = TokenLimits.NONE;
     private MultiMap responseHeaders;
-    private LongConsumer settlement;
+    private Reservation reservation = Reservation.NONE;
     private String tokensConsumedHeader;
 
-    public RequestContext(String method, String path, MultiMap inboundHeaders, String rawQuery, String outboundQuery, Buffer body,
-                          String routeName, String backendName, String deployment, MultiMap outboundHeaders,
+    private static final Buffer EMPTY = Buffer.buffer(0);
+
+    /**
+     * @param operation       the path below the API root ({@code chat/completions}), as the route's operations name it
+     * @param generatesTokens whether the operation makes the model work (inference), so a token budget applies
+     */
+    public RequestContext(String method, String path, String operation, boolean generatesTokens,
+                          MultiMap inboundHeaders, String rawQuery, String outboundQuery, MultiMap outboundHeaders,
                           long receivedNanos) {
         this.method = method;
         this.path = path;
+        this.operation = operation;
+        this.generatesTokens = generatesTokens;
         this.inboundHeaders = inboundHeaders;
         this.rawQuery = rawQuery;
         this.outboundQuery = outboundQuery;
-        this.body = body;
+        this.outboundHeaders = outboundHeaders;
+        this.receivedNanos = receivedNanos;
+    }
+
+    /** Written by the gateway once the route is known (for v1 requests, after the body named the deployment). */
+    public void route(String routeName, String backendName, String deployment) {
         this.routeName = routeName;
         this.backendName = backendName;
         this.deployment = deployment;
-        this.outboundHeaders = outboundHeaders;
-        this.receivedNanos = receivedNanos;
+    }
+
+    /**
+     * Written by the gateway once the body is read: the bytes, and the one strict reading of them that every step
+     * judges (null when the body is not JSON, e.g. multipart audio).
+     */
+    public void body(Buffer bytes, ObjectNode parsed) {
+        this.body = bytes;
+        this.json = parsed;
+    }
+
+    /** The request body as one strict JSON reading (duplicate fields refused); null when the body is not JSON. */
+    public ObjectNode json() {
+        return json;
+    }
+
+    public String operation() {
+        return operation;
+    }
+
+    public boolean generatesTokens() {
+        return generatesTokens;
     }
 
     public String method() {
@@ -99,7 +135,10 @@ public final class RequestContext {
         return backendName;
     }
 
-    /** The Azure OpenAI deployment (classic path) or the v1 body's {@code model}; null when the request names none. */
+    /**
+     * The Azure OpenAI deployment (classic path) or the v1 body's {@code model}, in lower case (Azure matches names
+     * without regard to case); null when the request names none.
+     */
     public String deployment() {
         return deployment;
     }
@@ -159,25 +198,41 @@ public final class RequestContext {
         responseHeaders.set(name, value);
     }
 
-    /**
-     * Registers what must happen once the request's token use is known — a reservation made before forwarding is
-     * reconciled with the real usage. One settlement per request.
-     */
-    public void onSettle(LongConsumer settlement) {
-        this.settlement = settlement;
+    /** The reservation a step made, settled once by whichever way the request ends ({@link Reservation#NONE} if none). */
+    public Reservation reservation() {
+        return reservation;
     }
 
-    /**
-     * Tells the step that reserved tokens what the request really used: the tokens, 0 when the backend did no work
-     * (refused, unreachable, caller gone before forwarding), or -1 when unknown (keep the reservation). Only the
-     * first call counts, so every way out of a request may call it.
-     */
-    public void settle(long tokens) {
-        LongConsumer s = settlement;
-        settlement = null;
-        if (s != null) {
-            s.accept(tokens);
-        }
+    /** One reservation per request; its settlement happens once, whatever calls it. */
+    public void reserve(Reservation made) {
+        Reservation[] once = {made};
+        this.reservation = new Reservation() {
+            private Reservation take() {
+                Reservation r = once[0];
+                once[0] = Reservation.NONE;
+                return r;
+            }
+
+            @Override
+            public void used(long tokens) {
+                take().used(tokens);
+            }
+
+            @Override
+            public void atLeast(long tokens) {
+                take().atLeast(tokens);
+            }
+
+            @Override
+            public void unknown() {
+                take().unknown();
+            }
+
+            @Override
+            public void release() {
+                take().release();
+            }
+        };
     }
 
     /** The header that should carry the tokens an answer used, when the answer is small enough to wait for; or null. */

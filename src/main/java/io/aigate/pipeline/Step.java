@@ -13,4 +13,12 @@ public interface Step {
     String name();
 
     Future<Outcome> apply(RequestContext ctx);
+
+    /**
+     * Whether the step reads the request body. Steps that judge only headers run before a single body byte is
+     * buffered, so a caller without a valid key or token never gets to make aigate hold its upload.
+     */
+    default boolean needsBody() {
+        return false;
+    }
 }

@@ -107,15 +107,20 @@ public class ValidateSubscriptionKey implements Step {
     private boolean inScope(Subscription.Scope scope, RequestContext ctx) {
         return switch (scope.kind()) {
             case ALL -> true;
-            case DEPLOYMENTS -> ctx.deployment() != null && scope.names().contains(ctx.deployment());
+            case DEPLOYMENTS -> named(scope.names(), ctx.deployment());
             case ROUTES -> scope.names().contains(ctx.routeName());
             case PRODUCT -> {
                 AigateConfig.Product product = products.get(scope.names().iterator().next());
                 // a product this instance does not know opens nothing: fail closed
                 List<String> deployments = product == null ? List.of() : product.deployments();
-                yield deployments.contains("*") || (ctx.deployment() != null && deployments.contains(ctx.deployment()));
+                yield deployments.contains("*") || named(deployments, ctx.deployment());
             }
         };
+    }
+
+    /** Deployment names compare without regard to case, as Azure and the route table compare them. */
+    private static boolean named(java.util.Collection<String> names, String deployment) {
+        return deployment != null && names.stream().anyMatch(deployment::equalsIgnoreCase);
     }
 
     private String extract(RequestContext ctx) {

@@ -49,12 +49,17 @@ public class LlmEmitTokenMetric implements Step {
     }
 
     @Override
+    public boolean needsBody() {
+        return true;
+    }
+
+    @Override
     public Future<Outcome> apply(RequestContext ctx) {
         // only (chat) completions know stream_options (the Responses API reports usage in its completed event anyway),
         // and only where the backend and the api-version accept it: asking must never break a request
-        if (addStreamUsage && "POST".equals(ctx.method()) && ctx.path().endsWith("/completions")
+        if (addStreamUsage && ctx.json() != null && ctx.operation().endsWith("completions")
                 && backendsWithStreamUsage.contains(ctx.backendName()) && apiVersionAccepts(ctx.rawQuery())) {
-            Buffer withUsage = StreamUsage.requestUsage(ctx.body());
+            Buffer withUsage = StreamUsage.requestUsage(ctx.json());
             if (withUsage != null) {
                 ctx.replaceBody(withUsage);
                 ctx.streamUsageAdded(true);

@@ -62,21 +62,35 @@ public class LlmTokenLimit implements Step {
     }
 
     @Override
+    public boolean needsBody() {
+        return true;
+    }
+
+    @Override
     public Future<Outcome> apply(RequestContext ctx) {
-        if (!anyDefault && ctx.tokenLimits().isEmpty()) {
-            return PROCEED; // the common case without limits costs nothing more
+        if ((!anyDefault && ctx.tokenLimits().isEmpty()) || !ctx.generatesTokens()) {
+            return PROCEED; // the common case without limits costs nothing more; listing models spends nothing
         }
         TokenCounter counter = counterFor(ctx);
         if (!counter.limited()) {
             return PROCEED;
         }
-        TokenEstimator.Demand demand = TokenEstimator.demand(ctx.body(), ctx.deployment(),
+        long reserve = reservation(ctx);
+        return budget.admit(counter, reserve).map(verdict -> decide(ctx, counter, reserve, verdict));
+    }
+
+    /**
+     * The prompt plus what the request allows the model to write, bounded: every number in it was checked when the
+     * body was read (whole, within range), each factor is capped, so no body can make it negative or overflow.
+     */
+    long reservation(RequestContext ctx) {
+        TokenEstimator.Demand demand = TokenEstimator.demand(ctx.json(), ctx.deployment(),
                 config.estimatePromptTokens());
         long perChoice = demand.maxCompletionTokens() >= 0 ? demand.maxCompletionTokens()
-                : ctx.path().endsWith("/embeddings") ? 0 : config.defaultCompletionTokens();
-        long completion = Math.min(config.maxCompletionReservation(), perChoice * demand.choices());
-        long reserve = demand.promptTokens() + completion;
-        return budget.admit(counter, reserve).map(verdict -> decide(ctx, counter, reserve, verdict));
+                : ctx.operation().endsWith("embeddings") ? 0 : config.defaultCompletionTokens();
+        long completion = Math.min(Math.max(0, config.maxCompletionReservation()),
+                perChoice > Long.MAX_VALUE / demand.choices() ? Long.MAX_VALUE : perChoice * demand.choices());
+        return Math.max(0, demand.promptTokens()) + Math.max(0, completion);
     }
 
     private Outcome decide(RequestContext ctx, TokenCounter counter, long reserve, Verdict verdict) {
@@ -108,9 +122,8 @@ public class LlmTokenLimit implements Step {
             default -> {
                 headers.forEach(ctx::addResponseHeader);
                 // settled into the window it was judged in, even if the answer ends in the next one
-                TokenBudget.Reservation reservation = new TokenBudget.Reservation(counter, verdict.decidedAt(),
-                        reserve, verdict.store());
-                ctx.onSettle(used -> budget.settle(reservation, used));
+                ctx.reserve(budget.reservation(new TokenBudget.Hold(counter, verdict.decidedAt(), reserve,
+                        verdict.store())));
                 config.tokensConsumedHeaderName().ifPresent(ctx::tokensConsumedHeader);
                 return Outcome.proceed();
             }

@@ -28,19 +28,28 @@ final class LocalTokenBudget {
         this.share = share;
     }
 
+    /** What a settlement may take out of the bucket: never more than is left of its own hold (see the script). */
+    static double rateCorrection(long correction, long held, Instant admittedAt, Instant now, long tpm) {
+        if (correction >= 0) {
+            return correction;
+        }
+        double drained = Math.max(0, now.toEpochMilli() - admittedAt.toEpochMilli()) / 60_000.0 * tpm;
+        return Math.max(correction, -Math.max(0, held - drained));
+    }
+
     long scaled(long limit) {
         return limit <= 0 ? 0 : Math.max(1, (long) Math.floor(limit * share));
     }
 
     Verdict admit(TokenCounter counter, long tokens, Instant now) {
-        return apply(counter, now, tokens, now, true);
+        return apply(counter, now, Math.max(0, tokens), now, true, 0);
     }
 
-    void settle(TokenCounter counter, Instant admittedAt, long correction, Instant now) {
-        apply(counter, admittedAt, correction, now, false);
+    void settle(TokenBudget.Hold hold, long correction, Instant now) {
+        apply(hold.counter(), hold.admittedAt(), correction, now, false, hold.tokens());
     }
 
-    private Verdict apply(TokenCounter counter, Instant window, long tokens, Instant now, boolean admit) {
+    private Verdict apply(TokenCounter counter, Instant window, long tokens, Instant now, boolean admit, long held) {
         long tpm = scaled(counter.tokensPerMinute());
         long quota = scaled(counter.tokenQuota());
         State state = states.get(counter.tag(), k -> new State());
@@ -70,10 +79,10 @@ final class LocalTokenBudget {
                         quota > 0 ? Math.max(0, quota - state.used) : -1, "local", now);
             }
             if (tpm > 0) {
-                state.level = Math.max(0, state.level + tokens);
+                state.level = Math.max(0, state.level + rateCorrection(tokens, held, window, now, tpm));
             }
             if (quota > 0) {
-                state.used = Math.max(0, state.used + tokens);
+                state.used = Math.max(0, state.used + Math.max(tokens, -held));
             }
             return new Verdict(Verdict.Result.ADMITTED, 0, tpm > 0 ? (long) Math.max(0, tpm - state.level) : -1,
                     quota > 0 ? Math.max(0, quota - state.used) : -1, "local", now);

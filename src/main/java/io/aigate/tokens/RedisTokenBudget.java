@@ -35,7 +35,7 @@ public final class RedisTokenBudget {
     }
 
     public Future<Verdict> admit(TokenCounter counter, long tokens, Instant now) {
-        return run("admit", counter, now, tokens, now).map(r -> new Verdict(switch (r.get(0).toInteger()) {
+        return run("admit", counter, now, tokens, now, 0).map(r -> new Verdict(switch (r.get(0).toInteger()) {
             case 0 -> Verdict.Result.ADMITTED;
             case 1 -> Verdict.Result.RATE_LIMITED;
             default -> Verdict.Result.QUOTA_EXCEEDED;
@@ -43,18 +43,23 @@ public final class RedisTokenBudget {
                 counter.tokenQuota() > 0 ? r.get(3).toLong() : -1, "redis", now));
     }
 
-    /** Moves the counter by {@code correction} (negative gives tokens back) in the window the request was admitted in. */
-    public Future<Void> settle(TokenCounter counter, Instant admittedAt, long correction, Instant now) {
-        return run("settle", counter, admittedAt, correction, now).mapEmpty();
+    /**
+     * Moves the counter by {@code correction} (negative gives tokens back, never more than is left of the hold) in the
+     * window the request was admitted in.
+     */
+    public Future<Void> settle(TokenBudget.Hold hold, long correction, Instant now) {
+        return run("settle", hold.counter(), hold.admittedAt(), correction, now, hold.tokens()).mapEmpty();
     }
 
-    private Future<Response> run(String op, TokenCounter counter, Instant window, long tokens, Instant now) {
+    private Future<Response> run(String op, TokenCounter counter, Instant window, long tokens, Instant now,
+                                 long held) {
         long ttl = counter.tokenQuota() > 0
                 ? counter.period().windowEnd(window).getEpochSecond() - now.getEpochSecond() + WINDOW_GRACE_SECONDS
                 : WINDOW_GRACE_SECONDS;
         List<String> evalsha = List.of(SHA, "2", counter.rateKey(), counter.quotaKey(window), op,
                 Long.toString(now.toEpochMilli()), Long.toString(counter.tokensPerMinute()), Long.toString(tokens),
-                Long.toString(counter.tokenQuota()), Long.toString(Math.max(1, ttl)));
+                Long.toString(counter.tokenQuota()), Long.toString(Math.max(1, ttl)),
+                Long.toString(window.toEpochMilli()), Long.toString(held));
         return redis.send(api -> api.evalsha(evalsha).recover(err -> {
             if (err.getMessage() == null || !err.getMessage().startsWith("NOSCRIPT")) {
                 return Future.failedFuture(err);

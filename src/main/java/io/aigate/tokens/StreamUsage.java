@@ -3,7 +3,8 @@ package io.aigate.tokens;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.aigate.pipeline.JsonBody;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.buffer.Buffer;
 
@@ -20,66 +21,26 @@ import java.nio.charset.StandardCharsets;
 public final class StreamUsage {
 
     private static final JsonFactory JSON = new JsonFactory();
-    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private StreamUsage() {
     }
 
     /**
-     * The request body with usage requested, or null when nothing is to be done: not a JSON object, not a stream, or
-     * the caller already asked for usage (or explicitly refused it).
+     * The request body with usage requested, written from the tree every step judged; or null when nothing is to be
+     * done: not a stream, or the caller already asked for usage (or explicitly refused it).
      */
-    public static Buffer requestUsage(Buffer body) {
-        if (body == null || body.length() == 0 || !streamsWithoutUsageChoice(body.getBytes())) {
+    public static Buffer requestUsage(ObjectNode request) {
+        if (request == null || !request.path("stream").isBoolean() || !request.path("stream").booleanValue()) {
             return null;
         }
-        try {
-            if (!(MAPPER.readTree(body.getBytes()) instanceof ObjectNode request)
-                    || !request.path("stream").asBoolean(false)) {
-                return null;
-            }
-            if (request.has("stream_options") && request.get("stream_options").has("include_usage")) {
-                return null;
-            }
-            ObjectNode options = request.has("stream_options") && request.get("stream_options").isObject()
-                    ? (ObjectNode) request.get("stream_options") : request.putObject("stream_options");
-            options.put("include_usage", true);
-            return Buffer.buffer(MAPPER.writeValueAsBytes(request));
-        } catch (IOException | ClassCastException e) {
-            return null;
+        JsonNode options = request.get("stream_options");
+        if (options != null && (!options.isObject() || options.has("include_usage"))) {
+            return null; // whatever the caller chose (or sent malformed) is theirs to keep
         }
-    }
-
-    /**
-     * A streaming scan of the top level (no tree is built): {@code "stream": true} and no {@code stream_options} yet.
-     * Most requests are not streams; they cost one pass of the tokenizer and nothing more.
-     */
-    private static boolean streamsWithoutUsageChoice(byte[] body) {
-        boolean stream = false;
-        boolean usageChosen = false;
-        try (JsonParser parser = JSON.createParser(body)) {
-            if (parser.nextToken() != JsonToken.START_OBJECT) {
-                return false;
-            }
-            while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                String field = parser.currentName();
-                JsonToken value = parser.nextToken();
-                if (field.equals("stream")) {
-                    stream = value == JsonToken.VALUE_TRUE;
-                } else if (field.equals("stream_options") && value == JsonToken.START_OBJECT) {
-                    while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                        usageChosen |= parser.currentName().equals("include_usage");
-                        parser.nextToken();
-                        parser.skipChildren();
-                    }
-                } else {
-                    parser.skipChildren();
-                }
-            }
-            return stream && !usageChosen;
-        } catch (IOException e) {
-            return false;
-        }
+        ObjectNode withUsage = request.deepCopy();
+        (options == null ? withUsage.putObject("stream_options") : (ObjectNode) withUsage.get("stream_options"))
+                .put("include_usage", true);
+        return JsonBody.write(withUsage);
     }
 
     /**

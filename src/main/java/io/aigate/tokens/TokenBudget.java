@@ -23,9 +23,12 @@ public class TokenBudget {
 
     private static final Logger LOG = Logger.getLogger(TokenBudget.class);
 
-    /** A reservation made at admission, to be reconciled once the real usage is known. */
-    public record Reservation(TokenCounter counter, Instant admittedAt, long tokens, String store) {
+    /** Tokens held at admission, to be reconciled once the request's fate is known. */
+    public record Hold(TokenCounter counter, Instant admittedAt, long tokens, String store) {
     }
+
+    /** The most tokens one answer is believed to have used: no Azure answer reports more, whatever it says. */
+    static final long MAX_USAGE = Integer.MAX_VALUE;
 
     private final RedisTokenBudget redis;
     private final LocalTokenBudget local;
@@ -53,7 +56,8 @@ public class TokenBudget {
         this.clock = clock;
     }
 
-    public Future<Verdict> admit(TokenCounter counter, long tokens) {
+    public Future<Verdict> admit(TokenCounter counter, long requested) {
+        long tokens = Math.max(0, requested);
         Instant now = clock.instant();
         if (redisDown.get() && System.nanoTime() - redisRetryAt < 0) {
             return Future.succeededFuture(decided(counter, fallback(counter, tokens, now)));
@@ -69,25 +73,53 @@ public class TokenBudget {
                 });
     }
 
+    /** The hold as the request sees it: settled once, by the rule "never refund what the backend may have served". */
+    public io.aigate.pipeline.Reservation reservation(Hold hold) {
+        return new io.aigate.pipeline.Reservation() {
+            @Override
+            public void used(long tokens) {
+                settle(hold, Math.min(MAX_USAGE, Math.max(0, tokens)));
+            }
+
+            @Override
+            public void atLeast(long tokens) {
+                if (tokens > hold.tokens()) {
+                    used(tokens);
+                }
+            }
+
+            @Override
+            public void unknown() {
+                // the reservation stands
+            }
+
+            @Override
+            public void release() {
+                settle(hold, 0);
+            }
+        };
+    }
+
     /**
-     * Corrects a reservation with what the request used: {@code used} tokens, or -1 when unknown (the reservation
-     * stands). Settlements never hold a request up; one Redis cannot take is counted and logged, and the bucket
-     * drains it anyway within a minute.
+     * Corrects a hold with what the request used. A correction downwards gives back at most what is left of this
+     * hold in the rate bucket (it drains from the moment it was taken), so a late refund never takes back tokens
+     * that other requests put in. Settlements never hold a request up; one Redis cannot take is counted and logged,
+     * and the bucket drains it anyway within a minute.
      */
-    public void settle(Reservation reservation, long used) {
-        long correction = used < 0 ? 0 : used - reservation.tokens();
+    void settle(Hold hold, long used) {
+        long correction = used - hold.tokens();
         if (correction == 0) {
             return;
         }
         Instant now = clock.instant();
-        switch (reservation.store()) {
-            case "redis" -> redis.settle(reservation.counter(), reservation.admittedAt(), correction, now)
+        switch (hold.store()) {
+            case "redis" -> redis.settle(hold, correction, now)
                     .onFailure(err -> {
                         metrics.settleFailed();
-                        LOG.debugf("token reservation of %s not settled: %s", reservation.counter().label(),
+                        LOG.debugf("token reservation of %s not settled: %s", hold.counter().label(),
                                 err.getClass().getSimpleName());
                     });
-            case "local" -> local.settle(reservation.counter(), reservation.admittedAt(), correction, now);
+            case "local" -> local.settle(hold, correction, now);
             default -> {
                 // admitted without any budget (allow): nothing to correct
             }

@@ -1,14 +1,12 @@
 package io.aigate.tokens;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
-import io.vertx.core.buffer.Buffer;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import java.io.IOException;
 
 /**
  * Token counts from text with the model's own tokenizer (jtokkit): for what the backend did not report (a stream cut
@@ -18,7 +16,6 @@ import java.io.IOException;
 public final class TokenEstimator {
 
     private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
-    private static final ObjectMapper MAPPER = new ObjectMapper();
     /** OpenAI's chat format adds about this many tokens per message, and this many to prime the answer. */
     private static final int PER_MESSAGE = 4;
     private static final int PRIMING = 3;
@@ -41,42 +38,76 @@ public final class TokenEstimator {
     }
 
     /**
-     * What a request asks of the model before it is sent: its prompt (counted with the tokenizer when asked to) and
-     * the completion it allows ({@code max_tokens}, {@code max_completion_tokens} or {@code max_output_tokens}; -1 when
-     * it sets none).
+     * What a request asks of the model before it is sent: its prompt (counted with the tokenizer when asked to), the
+     * completion each choice may write (-1 when the request sets no maximum) and how many choices are generated.
      */
     public record Demand(long promptTokens, long maxCompletionTokens, int choices) {
         static final Demand NONE = new Demand(0, -1, 1);
     }
 
-    /** The prompt of a request: chat messages, a Responses or embeddings input, or a completions prompt; 0 if unreadable. */
-    public static long prompt(Buffer body, String model) {
-        return demand(body, model, true).promptTokens();
+    /** The fields that bound a completion, and the most each may say (beyond it a request is not one aigate judges). */
+    private static final String[] MAXIMA = {"max_completion_tokens", "max_tokens", "max_output_tokens"};
+    private static final String[] CHOICES = {"n", "best_of"};
+    static final long MAX_FIELD_VALUE = Integer.MAX_VALUE;
+    static final int MAX_CHOICES = 128;
+
+    /**
+     * Why a body's numbers cannot be judged, or null. A maximum must be a whole number from 0 to 2^31-1, {@code n}
+     * and {@code best_of} from 1 to 128 (null means unset): a negative, fractional, quoted or absurd value is refused
+     * rather than read one way here and another at the backend.
+     */
+    public static String invalidNumbers(ObjectNode request) {
+        for (String field : MAXIMA) {
+            if (!wholeIn(request.get(field), 0, MAX_FIELD_VALUE)) {
+                return field + " must be a whole number from 0 to " + MAX_FIELD_VALUE + ".";
+            }
+        }
+        for (String field : CHOICES) {
+            if (!wholeIn(request.get(field), 1, MAX_CHOICES)) {
+                return field + " must be a whole number from 1 to " + MAX_CHOICES + ".";
+            }
+        }
+        return null;
     }
 
-    public static Demand demand(Buffer body, String model, boolean countPrompt) {
-        if (body == null || body.length() == 0) {
+    private static boolean wholeIn(JsonNode value, long min, long max) {
+        if (value == null || value.isNull()) {
+            return true;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            return false;
+        }
+        long v = value.longValue();
+        return v >= min && v <= max;
+    }
+
+    /** The prompt of a request: chat messages, a Responses or embeddings input, or a completions prompt; 0 if none. */
+    public static long prompt(ObjectNode request, String model) {
+        return request == null ? 0 : promptOf(request, model);
+    }
+
+    /** @param request a body {@link #invalidNumbers} accepted, or null when the request has no JSON body */
+    public static Demand demand(ObjectNode request, String model, boolean countPrompt) {
+        if (request == null) {
             return Demand.NONE;
         }
-        try {
-            JsonNode request = MAPPER.readTree(body.getBytes());
-            if (request == null || !request.isObject()) {
-                return Demand.NONE;
+        // the largest maximum counts: which one a backend honours when several are set is the backend's business
+        long max = -1;
+        for (String field : MAXIMA) {
+            JsonNode value = request.get(field);
+            if (value != null && value.isIntegralNumber()) {
+                max = Math.max(max, Math.min(MAX_FIELD_VALUE, Math.max(0, value.longValue())));
             }
-            long max = -1;
-            for (String field : new String[]{"max_completion_tokens", "max_tokens", "max_output_tokens"}) {
-                if (request.path(field).canConvertToLong() && request.path(field).asLong() > 0) {
-                    max = request.path(field).asLong();
-                    break;
-                }
-            }
-            // n choices each write up to the maximum (the backend refuses more than 128)
-            int choices = request.path("n").canConvertToInt() ? Math.max(1, Math.min(128, request.path("n").asInt()))
-                    : 1;
-            return new Demand(countPrompt ? promptOf(request, model) : 0, max, choices);
-        } catch (IOException e) {
-            return Demand.NONE;
         }
+        // n choices (or best_of candidates, generated and billed though only the best is returned) each write up to it
+        int choices = 1;
+        for (String field : CHOICES) {
+            JsonNode value = request.get(field);
+            if (value != null && value.isIntegralNumber()) {
+                choices = (int) Math.max(choices, Math.min(MAX_CHOICES, Math.max(1, value.longValue())));
+            }
+        }
+        return new Demand(countPrompt ? promptOf(request, model) : 0, max, choices);
     }
 
     private static long promptOf(JsonNode request, String model) {

@@ -22,21 +22,23 @@ public final class UsageReader {
     private static final JsonFactory JSON = new JsonFactory();
     private static final byte[] USAGE_OBJECT = "\"usage\":{".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE_OBJECT_SPACED = "\"usage\": {".getBytes(StandardCharsets.US_ASCII);
-    private static final int MAX_JSON_BODY = 4 * 1024 * 1024;
     private static final int MAX_SSE_LINE = 1024 * 1024;
-
-    private static final int MAX_STREAMED_TEXT = 1024 * 1024;
+    /** Streamed text is counted in pieces of about this many characters, so no stream is too long to count. */
+    private static final int COUNT_EVERY = 16 * 1024;
 
     private final boolean stream;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
-    /** The text a stream delivered so far, for an estimate when it is cut before its usage event. */
+    /** A JSON answer is read as it passes, whatever its size: nothing of it is held. */
+    private final JsonUsageScanner json;
+    /** The generated text a stream delivered and not yet counted, for an estimate when it reports no usage. */
     private final StringBuilder streamed = new StringBuilder();
+    private long streamedTokens;
     private String model;
-    private boolean overflow;
     private Usage usage;
 
     private UsageReader(boolean stream) {
         this.stream = stream;
+        this.json = stream ? null : new JsonUsageScanner();
     }
 
     /** A reader for this content type, or null when the answer cannot carry usage (nothing to read). */
@@ -59,17 +61,9 @@ public final class UsageReader {
     }
 
     public void accept(Buffer chunk) {
-        if (overflow) {
-            return;
-        }
         byte[] bytes = chunk.getBytes();
         if (!stream) {
-            if (pending.size() + bytes.length > MAX_JSON_BODY) {
-                overflow = true;
-                pending.reset();
-            } else {
-                pending.write(bytes, 0, bytes.length);
-            }
+            json.feed(bytes);
             return;
         }
         int start = 0;
@@ -92,15 +86,24 @@ public final class UsageReader {
 
     /** The usage the answer reported, or null if it reported none (a cut stream, a stream without usage). */
     public Usage finish() {
-        if (!stream && !overflow && pending.size() > 0) {
-            usage = parse(pending.toByteArray(), 0);
+        if (!stream) {
+            usage = json.finish();
         }
         return usage;
     }
 
-    /** What passed of a stream that never reported usage: its text and model, for {@link TokenEstimator}. */
-    public String streamedText() {
-        return streamed.toString();
+    /** The tokens of everything a stream generated so far (text, tool-call arguments, refusals, reasoning). */
+    public long streamedTokens(String fallbackModel) {
+        String m = model != null ? model : fallbackModel;
+        return streamedTokens + TokenEstimator.count(streamed.toString(), m);
+    }
+
+    private void generated(String text) {
+        streamed.append(text);
+        if (streamed.length() >= COUNT_EVERY) {
+            streamedTokens += TokenEstimator.count(streamed.toString(), model);
+            streamed.setLength(0);
+        }
     }
 
     public String model() {
@@ -121,11 +124,13 @@ public final class UsageReader {
         }
     }
 
-    /** Appends choices[].delta.content (chat) or delta (Responses API) of one event, and notes the model. */
+    /**
+     * Collects what one event generated: for chat, every text a {@code choices[].delta} carries ({@code content},
+     * {@code refusal}, {@code reasoning_content}, {@code tool_calls[].function.arguments},
+     * {@code function_call.arguments}); for the Responses API, the {@code delta} string of its delta events (output
+     * text, function-call arguments, refusals, reasoning summaries). Notes the model.
+     */
     private void collectText(byte[] line) {
-        if (streamed.length() > MAX_STREAMED_TEXT) {
-            return;
-        }
         try (JsonParser parser = JSON.createParser(line, 5, line.length - 5)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return;
@@ -136,22 +141,13 @@ public final class UsageReader {
                 if (field.equals("model") && value == JsonToken.VALUE_STRING) {
                     model = parser.getText();
                 } else if (field.equals("delta") && value == JsonToken.VALUE_STRING) {
-                    streamed.append(parser.getText());
+                    generated(parser.getText());
                 } else if (field.equals("choices") && value == JsonToken.START_ARRAY) {
                     while (parser.nextToken() == JsonToken.START_OBJECT) {
                         while (parser.nextToken() == JsonToken.FIELD_NAME) {
                             String choiceField = parser.currentName();
-                            JsonToken choiceValue = parser.nextToken();
-                            if (choiceField.equals("delta") && choiceValue == JsonToken.START_OBJECT) {
-                                while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                                    String deltaField = parser.currentName();
-                                    JsonToken deltaValue = parser.nextToken();
-                                    if (deltaField.equals("content") && deltaValue == JsonToken.VALUE_STRING) {
-                                        streamed.append(parser.getText());
-                                    } else {
-                                        parser.skipChildren();
-                                    }
-                                }
+                            if (parser.nextToken() == JsonToken.START_OBJECT && choiceField.equals("delta")) {
+                                collectStrings(parser, 0);
                             } else {
                                 parser.skipChildren();
                             }
@@ -165,6 +161,35 @@ public final class UsageReader {
             // not JSON ([DONE], comments): nothing to collect
         }
     }
+
+    /** Every string in a delta that the model wrote; the role and ids and types are the protocol's, not generated. */
+    private void collectStrings(JsonParser parser, int depth) throws IOException {
+        JsonToken token;
+        while ((token = parser.nextToken()) != JsonToken.END_OBJECT && token != null) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if (value == JsonToken.VALUE_STRING) {
+                if (GENERATED.contains(field)) {
+                    generated(parser.getText());
+                }
+            } else if (value == JsonToken.START_OBJECT && depth < 3) {
+                collectStrings(parser, depth + 1);
+            } else if (value == JsonToken.START_ARRAY && depth < 3) {
+                while ((value = parser.nextToken()) != JsonToken.END_ARRAY && value != null) {
+                    if (value == JsonToken.START_OBJECT) {
+                        collectStrings(parser, depth + 1);
+                    } else {
+                        parser.skipChildren();
+                    }
+                }
+            } else {
+                parser.skipChildren();
+            }
+        }
+    }
+
+    private static final java.util.Set<String> GENERATED = java.util.Set.of("content", "refusal", "reasoning_content",
+            "arguments", "text", "reasoning");
 
     /** Finds the first {@code usage} object at the top level or one level down, and reads its counts. */
     static Usage parse(byte[] json, int offset) {

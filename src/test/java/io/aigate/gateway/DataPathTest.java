@@ -155,7 +155,7 @@ class DataPathTest {
     void unmatchedPathsAre404WithoutBackendContact() throws Exception {
         assertApimError(post("/openai/deployments/no-such/chat/completions", CHAT), 404);
         assertApimError(post("/openai/v1/chat/completions", "{\"model\":\"no-such\"}"), 404);
-        assertApimError(post("/openai/v1/chat/completions", "not json"), 404);
+        assertApimError(post("/openai/v1/chat/completions", "not json"), 400);
         assertApimError(post("/admin/keys", CHAT), 404);
         assertApimError(post("/openai/deployments/gpt-4o", CHAT), 404);
         assertApimError(post("/openai/other", CHAT), 404);
@@ -217,9 +217,9 @@ class DataPathTest {
 
     @Test
     void theHostHeaderNeverSteersTheRequest() throws Exception {
-        String response = RawHttp.exchange(base.getPort(), "GET /openai/deployments/gpt-4o/models HTTP/1.1\r\n"
-                + "Host: evil.example:443\r\nOcp-Apim-Subscription-Key: " + CloudDoubles.key
-                + "\r\nConnection: close\r\n\r\n");
+        String response = RawHttp.exchange(base.getPort(), "POST /openai/deployments/gpt-4o/chat/completions "
+                + "HTTP/1.1\r\nHost: evil.example:443\r\nOcp-Apim-Subscription-Key: " + CloudDoubles.key
+                + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
         assertEquals(200, RawHttp.status(response), response);
         FakeAzureOpenAi.Received got = CloudDoubles.openAi.next(5);
         assertEquals("127.0.0.1:" + CloudDoubles.openAi.port(), got.header("Host"));

@@ -30,10 +30,10 @@ class RequestTargetTest {
     }
 
     @Test
-    void harmlessEscapesAreDecodedForMatchingButForwardedAsSent() {
-        RequestTarget t = RequestTarget.parse("/openai/deployments/gpt%2D4o/chat/completions");
-        assertEquals("gpt-4o", t.deployment());
-        assertEquals("/openai/deployments/gpt%2D4o/chat/completions", t.path());
+    void theOperationIsThePathBelowTheApiRoot() {
+        assertEquals("chat/completions",
+                RequestTarget.parse("/openai/deployments/gpt-4o/chat/completions").operation());
+        assertEquals("files/file-1/content", RequestTarget.parse("/openai/v1/files/file-1/content").operation());
     }
 
     @ParameterizedTest
@@ -42,7 +42,11 @@ class RequestTargetTest {
             "/openai/deployments/a/./b", "/openai/deployments/a//b", "/openai/deployments/a/b%00",
             "/openai/deployments/a/b%", "/openai/deployments/a/b%zz", "/openai/deployments/a/b\\c",
             "/openai/deployments/a/b c", "/openai/deployments/a/b#frag", "/openai/v1/%252e%252e/x",
-            "/openai/deployments/a/\u00e9"})
+            "/openai/deployments/a/\u00e9", "/openai/deployments/gpt%2D4o/chat/completions",
+            "/openai/deployments/a/..;/x", "/openai/deployments/gpt-4o;v=1/chat/completions",
+            "/openai/deployments/gpt-4o%20/chat/completions", "/openai/deployments/gpt-4o%3B/chat",
+            "/openai/deployments/gpt~4o/chat/completions", "/openai/v1/chat/completions;x",
+            "/openai/deployments/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/chat"})
     void targetsThatCouldEscapeOrConfuseAreInvalid(String uri) {
         assertEquals(RequestTarget.Kind.INVALID, RequestTarget.parse(uri).kind(), uri);
     }

@@ -33,8 +33,9 @@ class KeysNotYetLoadedTest {
             SigningKeys keys = new SigningKeys(config, vertx);
             ValidateJwt step = new ValidateJwt(config, keys, new SimpleMeterRegistry());
             RequestContext ctx = new RequestContext("POST", "/openai/deployments/x/chat/completions",
-                    HttpHeaders.headers().add("Authorization", "Bearer a.b.c"), null, null, Buffer.buffer(), "all",
-                    "aoai", "x", HttpHeaders.headers(), 0);
+                    "chat/completions", true, HttpHeaders.headers().add("Authorization", "Bearer a.b.c"), null, null,
+                    HttpHeaders.headers(), 0);
+            ctx.route("all", "aoai", "x");
             Outcome outcome = step.apply(ctx).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
             assertFalse(keys.ready());
             assertEquals(503, outcome.status());

@@ -58,7 +58,8 @@ public final class AccountingBench {
 
             t = System.nanoTime();
             for (int i = 0; i < iterations; i++) {
-                sink += TokenEstimator.demand(request, "gpt-4o", true).promptTokens();
+                sink += TokenEstimator.demand(io.aigate.pipeline.JsonBody.parse(request).object(), "gpt-4o", true)
+                        .promptTokens();
             }
             estimateNs = (System.nanoTime() - t) / (double) iterations;
 

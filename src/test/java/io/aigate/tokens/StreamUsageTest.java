@@ -65,18 +65,22 @@ class StreamUsageTest {
         }
     }
 
+    static com.fasterxml.jackson.databind.node.ObjectNode json(String body) {
+        return io.aigate.pipeline.JsonBody.parse(Buffer.buffer(body)).object();
+    }
+
     @Test
     void usageIsRequestedOnlyForStreamsThatDidNotSayAnything() {
-        JsonObject added = new JsonObject(StreamUsage.requestUsage(Buffer.buffer(
+        JsonObject added = new JsonObject(StreamUsage.requestUsage(json(
                 "{\"stream\":true,\"messages\":[],\"stream_options\":{\"other\":1}}")));
         assertTrue(added.getJsonObject("stream_options").getBoolean("include_usage"));
         assertEquals(1, added.getJsonObject("stream_options").getInteger("other"));
-        assertNull(StreamUsage.requestUsage(Buffer.buffer("{\"stream\":false}")));
-        assertNull(StreamUsage.requestUsage(Buffer.buffer("{\"messages\":[]}")));
-        assertNull(StreamUsage.requestUsage(Buffer.buffer(
+        assertNull(StreamUsage.requestUsage(json("{\"stream\":false}")));
+        assertNull(StreamUsage.requestUsage(json("{\"messages\":[]}")));
+        assertNull(StreamUsage.requestUsage(json(
                 "{\"stream\":true,\"stream_options\":{\"include_usage\":false}}")), "an explicit no is respected");
-        assertNull(StreamUsage.requestUsage(Buffer.buffer("[1,2]")));
-        assertNull(StreamUsage.requestUsage(Buffer.buffer("not json")));
+        assertNull(StreamUsage.requestUsage(json("[1,2]")));
+        assertNull(StreamUsage.requestUsage(json("not json")));
     }
 
     @Test

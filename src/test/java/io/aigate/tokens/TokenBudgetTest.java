@@ -165,15 +165,41 @@ class TokenBudgetTest {
         assertEquals(200, admitted.remainingTokens());
         assertEquals(9200, admitted.remainingQuotaTokens());
         // the answer used 50 of the 800 reserved: 750 come back
-        a.budget().settle(new TokenBudget.Reservation(counter, clock.instant(), 800, "redis"), 50);
+        a.budget().reservation(new TokenBudget.Hold(counter, clock.instant(), 800, "redis")).used(50);
         Verdict next = awaitSettled(a, counter, 10, 940);
         assertEquals(9940, next.remainingQuotaTokens());
         // an answer that used more than reserved is charged the difference
-        a.budget().settle(new TokenBudget.Reservation(counter, clock.instant(), 10, "redis"), 500);
+        a.budget().reservation(new TokenBudget.Hold(counter, clock.instant(), 10, "redis")).used(500);
         awaitSettled(a, counter, 0, 450);
-        // unknown usage (-1) keeps the reservation
-        a.budget().settle(new TokenBudget.Reservation(counter, clock.instant(), 10, "redis"), -1);
+        // unknown usage keeps the reservation
+        a.budget().reservation(new TokenBudget.Hold(counter, clock.instant(), 10, "redis")).unknown();
         assertEquals(450, a.admit(counter, 0).remainingTokens());
+    }
+
+    @Test
+    void aLateRefundNeverTakesBackTokensOtherRequestsPutIn() throws Exception {
+        MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
+        for (Instance a : List.of(instance(clock),
+                instance("redis://127.0.0.1:" + LocalRedis.freePort(), clock,
+                        Map.of("aigate.token-limit.local-share", "1")))) { // Redis, then the local fallback
+            TokenCounter counter = rate(1000);
+            Instant t0 = clock.instant();
+            Verdict first = a.admit(counter, 800);
+            String store = first.store();
+            assertTrue(first.admitted() && a.admit(counter, 100).admitted(), first.toString());
+            clock.advance(Duration.ofSeconds(30)); // 500 drained: of the 900, 400 are left
+            // the 800 request comes back unserved; at most the 300 left of its own hold may go, not B's 100
+            a.budget().reservation(new TokenBudget.Hold(counter, t0, 800, store)).release();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            Verdict v;
+            do {
+                v = a.admit(counter, 0);
+            } while (v.remainingTokens() != 900 && System.nanoTime() < deadline);
+            assertEquals(900, v.remainingTokens(), store + ": the other request's 100 stay in the bucket");
+            // and an admission cannot take tokens out with a negative amount
+            assertEquals(900, a.admit(counter, -500).remainingTokens(), store);
+            clock.advance(Duration.ofMinutes(5));
+        }
     }
 
     /** Settlements are fire-and-forget: wait until the counter shows one. */

@@ -191,7 +191,8 @@ class TokenLimitTest {
         Thread.sleep(300);
         assertEquals(Long.toString(JSON_USAGE + STREAM_USAGE), redisGet(counter));
 
-        // a stream cut after its first event is charged what passed, estimated, not the 1000 reserved
+        // a stream cut after its first event keeps its reservation: what passed (9 tokens) is a floor, and the backend
+        // may have generated more than reached the caller
         HttpResponse<String> cut = null;
         try {
             cut = HTTP.send(request(key, "gpt-stall", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
@@ -207,17 +208,34 @@ class TokenLimitTest {
             used = Long.parseLong(redisGet(counter));
         } while (used == JSON_USAGE + STREAM_USAGE && System.nanoTime() < deadline);
         long charged = used - JSON_USAGE - STREAM_USAGE;
-        // prompt 3 + 4 + 1 and the first word ("Hello"): 9 tokens
-        assertEquals(9, charged);
+        // prompt 3 + 4 + 1 and the 1000 default completion tokens reserved
+        assertEquals(1008, charged);
+    }
+
+    @Test
+    void aRequestTheBackendMayHaveServedIsNeverRefunded() throws Exception {
+        Keys.Run created = create("--token-quota", "1000000", "--token-quota-period", "Monthly");
+        String key = created.key("Primary");
+        String counter = quotaKey(created.id(), QuotaPeriod.MONTHLY);
+        // sent, then no answer in time: 504, but the backend had the request and may bill it
+        CloudDoubles.openAi.slowMillis(3000);
+        HttpResponse<String> late = HTTP.send(request(key, "gpt-slow", SMALL), HttpResponse.BodyHandlers.ofString());
+        assertEquals(504, late.statusCode(), late.body());
+        awaitQuotaUsed(counter, SMALL_RESERVATION);
+        // never connected: the backend cannot have served it, so it costs nothing
+        HttpResponse<String> dead = HTTP.send(request(key, "gpt-dead", SMALL), HttpResponse.BodyHandlers.ofString());
+        assertEquals(502, dead.statusCode(), dead.body());
+        Thread.sleep(300);
+        assertEquals(Long.toString(SMALL_RESERVATION), redisGet(counter));
     }
 
     @Test
     void theReservationCoversEveryChoiceButNoMoreThanAnyModelWrites() throws Exception {
         String key = create("--tokens-per-minute", "200000").key("Primary");
         HttpResponse<String> r = call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
-                + "\"max_tokens\":1000000000000000}");
+                + "\"max_tokens\":2000000000,\"n\":128}");
         assertEquals(200, r.statusCode(), r.body());
-        // 8 prompt tokens + the 128000 cap, not 10^15: the budget is not held hostage while the request runs
+        // 8 prompt tokens + the 128000 cap, not 2.56 x 10^11: the budget is not held hostage while the request runs
         assertEquals(Long.toString(200000 - 8 - 128000), r.headers().firstValue("x-aigate-remaining-tokens")
                 .orElse(null));
 

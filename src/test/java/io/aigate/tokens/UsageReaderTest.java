@@ -8,6 +8,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class UsageReaderTest {
 
@@ -72,8 +73,38 @@ class UsageReaderTest {
                 + "{\"role\":\"assistant\",\"content\":\"Hello\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":"
                 + "\" world\"}}]}\n\n"));
         assertNull(cut.finish());
-        assertEquals("Hello world", cut.streamedText());
         assertEquals("gpt-4o-2024-08-06", cut.model());
-        assertEquals(2, TokenEstimator.count(cut.streamedText(), cut.model()));
+        assertEquals(2, cut.streamedTokens("gpt-4o"), "Hello world");
+    }
+
+    @Test
+    void aJsonAnswerOfAnySizeIsCountedWithoutBeingHeld() {
+        String body = "{\"id\":\"x\",\"choices\":[{\"message\":{\"content\":\"" + "word ".repeat(1_200_000)
+                + "\"}}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":1200000,\"total_tokens\":1200005,"
+                + "\"completion_tokens_details\":{\"reasoning_tokens\":3}}}";
+        assertTrue(body.length() > 5_000_000);
+        assertEquals(new Usage(5, 1_200_000, 1_200_005, -1, 3), read("application/json", body, 42));
+        // nested under response (Responses API), and a usage deeper down is not the answer's
+        assertEquals(new Usage(2, 3, 5, -1, -1), read("application/json",
+                "{\"data\":[{\"usage\":{\"total_tokens\":99}}],\"response\":{\"usage\":{\"input_tokens\":2,"
+                        + "\"output_tokens\":3,\"total_tokens\":5}}}", 43));
+    }
+
+    @Test
+    void aStreamWithoutUsageIsEstimatedFromEverythingTheModelGenerated() {
+        UsageReader reader = UsageReader.forContentType("text/event-stream");
+        String args = "{\\\"city\\\":\\\"Stockholm and the whole archipelago\\\"}";
+        reader.accept(Buffer.buffer("data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,"
+                + "\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"weather\",\"arguments\":\""
+                + args + "\"}}]}}]}\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"refusal\":\"I cannot help with that request today\"}}]}\n\n"
+                + "data: {\"type\":\"response.reasoning_summary_text.delta\",\"delta\":\"thinking it over\"}\n\n"));
+        assertNull(reader.finish());
+        long tokens = reader.streamedTokens("gpt-4o");
+        long expected = TokenEstimator.count("{\"city\":\"Stockholm and the whole archipelago\"}", "gpt-4o")
+                + TokenEstimator.count("I cannot help with that request today", "gpt-4o")
+                + TokenEstimator.count("thinking it over", "gpt-4o");
+        assertEquals(expected, tokens);
+        assertTrue(tokens > 15, "tool-call arguments, refusals and reasoning all count: " + tokens);
     }
 }

@@ -1,0 +1,98 @@
+package io.aigate.pipeline;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.buffer.Buffer;
+
+import java.io.IOException;
+
+/**
+ * The one reading of a JSON request body that every step judges, parsed once per request. Strict, so that aigate and
+ * the backend cannot read one body two ways: a duplicate field name at any depth (first wins here, last wins there),
+ * anything after the top-level value, or malformed UTF-8 makes the body unreadable and the request is refused. Numbers
+ * are kept exactly as written (no double rounding, no overflow to infinity), so a body aigate re-serialises carries
+ * the values it judged.
+ */
+public final class JsonBody {
+
+    /** Why a body could not be read; each a fixed text (nothing the caller sent is echoed). */
+    public enum Problem {
+        NOT_JSON("The request body is not valid JSON."),
+        NOT_AN_OBJECT("The request body must be a JSON object."),
+        DUPLICATE_FIELD("The request body names a field more than once.");
+
+        private final String message;
+
+        Problem(String message) {
+            this.message = message;
+        }
+
+        public String message() {
+            return message;
+        }
+    }
+
+    /** A body read as a JSON object, or the problem that stopped it. */
+    public record Parsed(ObjectNode object, Problem problem) {
+        public boolean ok() {
+            return problem == null;
+        }
+    }
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .disable(JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS,
+                    JsonReadFeature.ALLOW_LEADING_ZEROS_FOR_NUMBERS, JsonReadFeature.ALLOW_TRAILING_COMMA)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
+            .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
+            .build();
+
+    static {
+        // a caller's nesting or number length must not cost stack or CPU beyond what a chat request needs
+        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                .maxNestingDepth(64).maxNumberLength(64).build());
+    }
+
+    private JsonBody() {
+    }
+
+    public static Parsed parse(Buffer body) {
+        if (body == null || body.length() == 0) {
+            return new Parsed(null, Problem.NOT_JSON);
+        }
+        try (JsonParser parser = MAPPER.createParser(body.getBytes())) {
+            JsonNode tree = MAPPER.readTree(parser);
+            if (tree == null) {
+                return new Parsed(null, Problem.NOT_JSON);
+            }
+            if (!(tree instanceof ObjectNode object)) {
+                return new Parsed(null, Problem.NOT_AN_OBJECT);
+            }
+            return new Parsed(object, null);
+        } catch (com.fasterxml.jackson.core.exc.StreamReadException e) {
+            return new Parsed(null, e.getMessage() != null && e.getMessage().startsWith("Duplicate field")
+                    ? Problem.DUPLICATE_FIELD : Problem.NOT_JSON);
+        } catch (IOException | RuntimeException e) {
+            return new Parsed(null, Problem.NOT_JSON);
+        }
+    }
+
+    /** The bytes of a body aigate changed, written from the tree it judged; null if it cannot be written. */
+    public static Buffer write(ObjectNode object) {
+        try {
+            return Buffer.buffer(MAPPER.writeValueAsBytes(object));
+        } catch (IOException | RuntimeException e) {
+            return null; // e.g. a lone surrogate the caller escaped: leave the body as it was sent
+        }
+    }
+}

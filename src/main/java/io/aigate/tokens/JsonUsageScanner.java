@@ -1,0 +1,143 @@
+package io.aigate.tokens;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.async.ByteArrayFeeder;
+
+import java.io.IOException;
+
+/**
+ * Reads the usage of a JSON answer as its bytes pass, with Jackson's non-blocking parser: no answer is held, so an
+ * answer of any size is counted (a size cap would be a way around the budget). The usage object is the top-level
+ * {@code usage} (chat, completions, embeddings) or {@code response.usage} (Responses API); the last one wins.
+ */
+final class JsonUsageScanner {
+
+    private static final JsonFactory JSON = new JsonFactory();
+
+    private final JsonParser parser;
+    private final ByteArrayFeeder feeder;
+    private boolean broken;
+    /** Depth of the object being read: 1 is the answer itself. */
+    private int depth;
+    /** The depth of the usage object while inside it, else 0; and of a details object inside it. */
+    private int usageDepth;
+    private String detailsOf;
+    private boolean inResponse;
+    private long prompt = -1;
+    private long completion = -1;
+    private long total = -1;
+    private long cached = -1;
+    private long reasoning = -1;
+    private Usage found;
+
+    JsonUsageScanner() {
+        try {
+            this.parser = JSON.createNonBlockingByteArrayParser();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        this.feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
+    }
+
+    void feed(byte[] bytes) {
+        if (broken || bytes.length == 0) {
+            return;
+        }
+        try {
+            feeder.feedInput(bytes, 0, bytes.length);
+            drain();
+        } catch (IOException | RuntimeException e) {
+            broken = true; // not JSON after all: its usage cannot be read
+        }
+    }
+
+    Usage finish() {
+        if (!broken) {
+            feeder.endOfInput();
+            try {
+                drain();
+            } catch (IOException | RuntimeException e) {
+                broken = true;
+            }
+        }
+        return found;
+    }
+
+    private void drain() throws IOException {
+        JsonToken token;
+        while ((token = parser.nextToken()) != null && token != JsonToken.NOT_AVAILABLE) {
+            switch (token) {
+                case START_OBJECT, START_ARRAY -> {
+                    depth++;
+                    if (token == JsonToken.START_OBJECT) {
+                        enteredObject(parser.currentName());
+                    }
+                }
+                case END_OBJECT, END_ARRAY -> {
+                    if (usageDepth > 0 && depth == usageDepth + 1) {
+                        detailsOf = null;
+                    }
+                    if (depth == usageDepth) {
+                        usageEnded();
+                    }
+                    if (inResponse && depth == 2) {
+                        inResponse = false;
+                    }
+                    depth--;
+                }
+                case VALUE_NUMBER_INT -> number(parser.currentName(), parser.getLongValue());
+                default -> {
+                    // strings, names, other numbers: nothing to count
+                }
+            }
+        }
+    }
+
+    private void enteredObject(String field) {
+        if (field == null) {
+            return;
+        }
+        if (usageDepth == 0 && field.equals("usage") && (depth == 2 || (depth == 3 && inResponse))) {
+            usageDepth = depth;
+            prompt = completion = total = cached = reasoning = -1;
+        } else if (usageDepth == 0 && depth == 2 && field.equals("response")) {
+            inResponse = true;
+        } else if (usageDepth > 0 && depth == usageDepth + 1) {
+            detailsOf = field;
+        }
+    }
+
+    private void number(String field, long value) {
+        if (usageDepth == 0 || field == null) {
+            return;
+        }
+        if (depth == usageDepth) {
+            switch (field) {
+                case "prompt_tokens", "input_tokens" -> prompt = value;
+                case "completion_tokens", "output_tokens" -> completion = value;
+                case "total_tokens" -> total = value;
+                default -> {
+                }
+            }
+        } else if (depth == usageDepth + 1 && detailsOf != null) {
+            if (field.equals("cached_tokens") && (detailsOf.startsWith("prompt") || detailsOf.startsWith("input"))) {
+                cached = value;
+            } else if (field.equals("reasoning_tokens")
+                    && (detailsOf.startsWith("completion") || detailsOf.startsWith("output"))) {
+                reasoning = value;
+            }
+        }
+    }
+
+    private void usageEnded() {
+        usageDepth = 0;
+        detailsOf = null;
+        if (prompt < 0 && completion < 0 && total < 0) {
+            return;
+        }
+        long t = total >= 0 ? total : Math.max(0, prompt) + Math.max(0, completion);
+        found = new Usage(Math.max(0, prompt), Math.max(0, completion), t, cached, reasoning);
+    }
+}

@@ -1,0 +1,259 @@
+package io.aigate.gateway;
+
+import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.testing.CloudDoubles;
+import io.aigate.testing.RawHttp;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A hostile caller against the real HTTP path, with a permissive {@code *} route beside a protected one: whatever aigate
+ * judges is what the backend gets, or nothing reaches the backend at all.
+ */
+@QuarkusTest
+@QuarkusTestResource(CloudDoubles.class)
+@TestProfile(NoWayAroundTest.StarRoute.class)
+class NoWayAroundTest {
+
+    /** The suite's routes plus a {@code *} route that is open (no JWT) and lists models. */
+    public static class StarRoute implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("aigate.routes.rest.deployments", "*", "aigate.routes.rest.backend", "aoai",
+                    "aigate.routes.rest.operations", "POST chat/completions,GET models",
+                    "aigate.request.receive-timeout", "2s", "aigate.request.max-buffered-size", "2M");
+        }
+    }
+
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+
+    @TestHTTPResource("/")
+    URL base;
+
+    @TestHTTPResource(value = "/", management = true)
+    URL management;
+
+    @BeforeEach
+    void clear() {
+        CloudDoubles.openAi.clear();
+    }
+
+    HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
+                .timeout(Duration.ofSeconds(20))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", "application/json")
+                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key);
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static void refused(HttpResponse<String> response, int status) {
+        assertEquals(status, response.statusCode(), response.body());
+        assertEquals(status, new JsonObject(response.body()).getInteger("statusCode"), response.body());
+    }
+
+    void backendUntouched(String what) throws InterruptedException {
+        assertNull(CloudDoubles.openAi.next(1), what + " must not reach the backend");
+    }
+
+    @Test
+    void aV1BodyIsJudgedAsTheBackendReadsItOrNotAtAll() throws Exception {
+        // first model for aigate, last for the backend: the classic route-confusion bypass
+        for (String body : List.of(
+                "{\"model\":\"gpt-4o-mini\",\"messages\":[],\"model\":\"gpt-roles\"}",
+                "{\"model\":\"gpt-4o-mini\",\"messages\":[],\"stream\":true,"
+                        + "\"stream_options\":{\"include_usage\":false,\"include_usage\":true}}",
+                "{\"model\":\"gpt-4o-mini\"} {\"model\":\"gpt-roles\"}",
+                "{\"model\":[\"gpt-roles\"]}", "{\"model\":null}", "{\"messages\":[]}", "[{\"model\":\"gpt-4o\"}]",
+                "{\"model\":\"gpt-4o\",", "{\"model\":\"gpt-roles \"}", "{\"model\":\"gpt-roles\\u0000\"}",
+                "{\"model\":\"gpt-4o\"/*c*/}", "")) {
+            refused(send("POST", "/openai/v1/chat/completions", body), 400);
+        }
+        backendUntouched("an ambiguous body");
+        // and what passes arrives as sent
+        String ok = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        assertEquals(200, send("POST", "/openai/v1/chat/completions", ok).statusCode());
+        assertEquals(ok, CloudDoubles.openAi.next(5).body());
+    }
+
+    @Test
+    void deploymentNamesMatchWithoutCaseAndNothingElseIsANameAtAll() throws Exception {
+        // gpt-roles demands a token with a role; the * route demands nothing. Case must not pick the * route.
+        refused(send("POST", "/openai/deployments/GPT-ROLES/chat/completions", "{\"messages\":[]}"), 401);
+        refused(send("POST", "/openai/v1/chat/completions", "{\"model\":\"GPT-Roles\",\"messages\":[]}"), 401);
+        for (String target : List.of("/openai/deployments/gpt-roles%20/chat/completions",
+                "/openai/deployments/gpt-roles;v=1/chat/completions", "/openai/deployments/a/..;/gpt-roles",
+                "/openai/deployments/gpt%2Droles/chat/completions", "/openai/deployments/gpt-roles./chat/completions",
+                "/openai/deployments/-gpt-roles/chat/completions", "/openai/deployments/gpt-roles_/chat/completions")) {
+            String response = RawHttp.exchange(base.getPort(), "POST " + target + " HTTP/1.1\r\nHost: x\r\n"
+                    + "Ocp-Apim-Subscription-Key: " + CloudDoubles.key + "\r\nContent-Length: 2\r\n"
+                    + "Connection: close\r\n\r\n{}");
+            int status = RawHttp.status(response);
+            assertTrue(status == 400 || status == 401, target + " -> " + response);
+        }
+        backendUntouched("a name in another case or with parameters");
+        // an open deployment in upper case is the same open deployment
+        assertEquals(200, send("POST", "/openai/deployments/GPT-4O-MINI/chat/completions", "{\"messages\":[]}")
+                .statusCode());
+        assertNotNull(CloudDoubles.openAi.next(5));
+    }
+
+    @Test
+    void operationsARouteDoesNotNameAre404WithoutBackendContact() throws Exception {
+        for (String[] call : List.of(new String[]{"GET", "/openai/v1/files"},
+                new String[]{"GET", "/openai/v1/files/file-1/content"},
+                new String[]{"GET", "/openai/v1/chat/completions"},
+                new String[]{"GET", "/openai/v1/chat/completions/chatcmpl-1"},
+                new String[]{"GET", "/openai/v1/responses/resp_1"},
+                new String[]{"GET", "/openai/v1/batches"},
+                new String[]{"GET", "/openai/v1/vector_stores"},
+                new String[]{"DELETE", "/openai/v1/files/file-1"},
+                new String[]{"GET", "/openai/deployments/gpt-4o/models"},
+                new String[]{"POST", "/openai/deployments/gpt-4o/extensions/chat/completions"})) {
+            refused(send(call[0], call[1], null), 404);
+        }
+        refused(send("POST", "/openai/v1/batches", "{\"input_file_id\":\"file-1\"}"), 404);
+        backendUntouched("an operation no route names");
+        // the * route names the model list: that one passes
+        HttpResponse<String> models = send("GET", "/openai/v1/models", null);
+        assertEquals(200, models.statusCode(), models.body());
+        assertEquals("/openai/v1/models", CloudDoubles.openAi.next(5).path());
+    }
+
+    @Test
+    void numbersThatCannotBeJudgedAreRefused() throws Exception {
+        for (String numbers : List.of("\"max_completion_tokens\":6917529027641081856,\"n\":2",
+                "\"max_tokens\":-1", "\"max_tokens\":1.5", "\"max_tokens\":\"100\"", "\"max_tokens\":1e3",
+                "\"max_output_tokens\":2147483648", "\"n\":0", "\"n\":129", "\"n\":true", "\"best_of\":1000",
+                "\"max_tokens\":100000000000000000000000000000000")) {
+            refused(send("POST", "/openai/deployments/gpt-4o/chat/completions",
+                    "{\"messages\":[]," + numbers + "}"), 400);
+            refused(send("POST", "/openai/v1/chat/completions",
+                    "{\"model\":\"gpt-4o\",\"messages\":[]," + numbers + "}"), 400);
+        }
+        backendUntouched("a body with absurd numbers");
+        assertEquals(200, send("POST", "/openai/deployments/gpt-4o/chat/completions",
+                "{\"messages\":[],\"max_tokens\":null,\"n\":1,\"max_completion_tokens\":2147483647}").statusCode());
+        assertNotNull(CloudDoubles.openAi.next(5));
+    }
+
+    @Test
+    void answersAreAskedForUncompressedSoTheirUsageCanBeRead() throws Exception {
+        assertEquals(200, send("POST", "/openai/deployments/gpt-4o/chat/completions", "{\"messages\":[]}",
+                "Accept-Encoding", "gzip, deflate, br").statusCode());
+        FakeAzureOpenAi.Received got = CloudDoubles.openAi.next(5);
+        assertEquals("identity", got.header("Accept-Encoding"));
+    }
+
+    /**
+     * Hundreds of slow uploads without a key, each declaring a megabyte: on a classic path they are refused on their
+     * headers without a body byte buffered; on v1 (whose route is in the body) they are held within the shared bound
+     * (503 beyond it) and cut at the receive deadline (408). A real caller is served throughout.
+     */
+    @Test
+    void slowUnauthenticatedUploadsCannotExhaustMemory() throws Exception {
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 300; i++) {
+                Socket socket = new Socket("127.0.0.1", base.getPort());
+                socket.setSoTimeout(10_000);
+                String path = i % 2 == 0 ? "/openai/deployments/gpt-4o/chat/completions" : "/openai/v1/chat/completions";
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: 1048576\r\n\r\n{\"model\":\"gpt-4o\",\"messages\":\"")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                out.write(new byte[i % 2 == 0 ? 10 : 16 * 1024]); // the v1 ones hold 300 x 8 KB... over the 2 MB bound
+                out.flush();
+                sockets.add(socket);
+            }
+            HttpResponse<String> real = send("POST", "/openai/deployments/gpt-4o/chat/completions",
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+            assertEquals(200, real.statusCode(), real.body());
+            assertEquals(FakeAzureOpenAi.completion("gpt-4o"), real.body());
+            assertEquals("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+                    CloudDoubles.openAi.next(5).body());
+
+            int unauthorized = 0;
+            int busy = 0;
+            int timedOut = 0;
+            for (int i = 0; i < sockets.size(); i++) {
+                String answer = readAnswer(sockets.get(i).getInputStream());
+                int status = RawHttp.status(answer);
+                if (i % 2 == 0) {
+                    assertEquals(401, status, answer);
+                    unauthorized++;
+                } else {
+                    assertTrue(status == 503 || status == 408, answer);
+                    if (status == 503) {
+                        busy++;
+                        assertTrue(answer.toLowerCase().contains("retry-after: 1"), answer);
+                    } else {
+                        timedOut++;
+                    }
+                }
+            }
+            assertEquals(150, unauthorized);
+            assertTrue(busy > 0, "the shared bound was reached: " + busy + " busy, " + timedOut + " timed out");
+            assertTrue(timedOut > 0, "the held ones were cut at the deadline");
+        } finally {
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
+        backendUntouched("an upload without a key");
+        // every byte held was given back
+        long deadline = System.currentTimeMillis() + 5000;
+        String gauge;
+        do {
+            Thread.sleep(100);
+            gauge = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body().lines()
+                    .filter(l -> l.startsWith("aigate_request_buffered_bytes ")).findFirst().orElse("");
+        } while (!gauge.endsWith(" 0.0") && System.currentTimeMillis() < deadline);
+        assertEquals("aigate_request_buffered_bytes 0.0", gauge);
+    }
+
+    private static String readAnswer(InputStream in) throws Exception {
+        byte[] buf = new byte[4096];
+        StringBuilder answer = new StringBuilder();
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            answer.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+            if (answer.indexOf("\r\n\r\n") > 0 && answer.indexOf("\"statusCode\"") > 0
+                    && answer.lastIndexOf("}") > answer.indexOf("\"statusCode\"")) {
+                break;
+            }
+        }
+        return answer.toString();
+    }
+}
