@@ -42,7 +42,6 @@ public class GatewayHandler {
     private static final Set<HttpMethod> ALLOWED_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT,
             HttpMethod.PATCH, HttpMethod.DELETE, HttpMethod.HEAD, HttpMethod.OPTIONS);
     private static final Logger LOG = Logger.getLogger(GatewayHandler.class);
-    private static final String V1_PREFIX = "/openai/v1/";
 
     private final RouteTable routes;
     private final InboundPipeline pipeline;
@@ -108,11 +107,12 @@ public class GatewayHandler {
                 Operations.generatesTokens(method, operation), request.headers(), target.query(),
                 QueryString.without(target.query(), droppedQueryParameters),
                 outboundHeaders(request), exchange.receivedNanos);
-        if (target.kind() == RequestTarget.Kind.V1 && Operations.modelAddressed(method, operation)) {
+        boolean jsonBody = Operations.jsonInference(method, operation);
+        if (target.kind() == RequestTarget.Kind.V1 && jsonBody) {
             // the deployment is in the body: it is received first (within the shared bound and the deadline)
-            receive(request, exchange, ctx).onComplete(received -> {
+            receive(request, exchange, ctx, true, true).onComplete(received -> {
                 if (received.failed() || !received.result().proceeds()) {
-                    decided(request, exchange, ctx, received, false);
+                    decided(request, exchange, ctx, received);
                 } else {
                     routeAndRun(request, exchange, ctx, ctx.json().get("model").textValue(), null);
                 }
@@ -120,7 +120,7 @@ public class GatewayHandler {
             return;
         }
         String deployment = target.kind() == RequestTarget.Kind.CLASSIC ? target.deployment() : null;
-        routeAndRun(request, exchange, ctx, deployment, () -> receive(request, exchange, ctx));
+        routeAndRun(request, exchange, ctx, deployment, () -> receive(request, exchange, ctx, jsonBody, false));
     }
 
     /**
@@ -143,9 +143,9 @@ public class GatewayHandler {
         pipeline.run(ctx, receiveBody).onComplete(decided -> {
             if (Vertx.currentContext() != requestContext) {
                 // a step finished on another thread (a Redis or Entra callback): continue on the caller's event loop
-                requestContext.runOnContext(v -> decided(request, exchange, ctx, decided, true));
+                requestContext.runOnContext(v -> decided(request, exchange, ctx, decided));
             } else {
-                decided(request, exchange, ctx, decided, true);
+                decided(request, exchange, ctx, decided);
             }
         });
     }
@@ -153,8 +153,12 @@ public class GatewayHandler {
     /**
      * Receives the body: never sized by what the caller declares, within the request's own limit, the bytes all
      * requests may hold together, and a deadline; then reads it once, strictly, for every step to judge.
+     *
+     * @param jsonBody    the operation's body must be a JSON object
+     * @param modelInBody the body's {@code model} names the deployment (v1)
      */
-    private Future<Outcome> receive(HttpServerRequest request, Exchange exchange, RequestContext ctx) {
+    private Future<Outcome> receive(HttpServerRequest request, Exchange exchange, RequestContext ctx,
+                                    boolean jsonBody, boolean modelInBody) {
         Promise<Outcome> received = Promise.promise();
         if ("100-continue".equalsIgnoreCase(request.headers().get(HttpHeaders.EXPECT))) {
             // curl and others wait for this before sending a body; without it every large request waits a second
@@ -185,16 +189,15 @@ public class GatewayHandler {
         });
         request.endHandler(v -> {
             exchange.bodyDone = System.nanoTime();
-            received.tryComplete(read(ctx, body));
+            received.tryComplete(read(ctx, body, jsonBody, modelInBody));
         });
         request.resume();
         return received.future().onComplete(done -> vertx.cancelTimer(deadline));
     }
 
     /** The one reading of the body: JSON where the operation is JSON or the caller says so, strictly. */
-    private static Outcome read(RequestContext ctx, Buffer body) {
-        boolean jsonOperation = Operations.JSON_INFERENCE.contains(ctx.operation()) && "POST".equals(ctx.method());
-        if (!jsonOperation && (body.length() == 0 || !declaresJson(ctx.inboundHeaders().get(HttpHeaders.CONTENT_TYPE)))) {
+    private static Outcome read(RequestContext ctx, Buffer body, boolean jsonBody, boolean modelInBody) {
+        if (!jsonBody && (body.length() == 0 || !declaresJson(ctx.inboundHeaders().get(HttpHeaders.CONTENT_TYPE)))) {
             ctx.body(body, null);
             return Outcome.proceed();
         }
@@ -206,7 +209,7 @@ public class GatewayHandler {
         if (numbers != null) {
             return Outcome.respond(400, numbers, "body_unreadable");
         }
-        if (ctx.path().startsWith(V1_PREFIX) && jsonOperation) {
+        if (modelInBody) {
             JsonNode model = parsed.object().get("model");
             if (model == null || !model.isTextual() || !RequestTarget.validDeploymentName(model.textValue())) {
                 return Outcome.respond(400, ApimError.MODEL_UNREADABLE, "body_unreadable");
@@ -228,13 +231,12 @@ public class GatewayHandler {
     }
 
     private void decided(HttpServerRequest request, Exchange exchange, RequestContext ctx,
-                         AsyncResult<Outcome> decided, boolean routed) {
+                         AsyncResult<Outcome> decided) {
         if (decided.failed() || !decided.result().proceeds()) {
             ctx.reservation().release(); // a step after the token limit refused: the backend did no work
         }
         if (decided.failed()) {
-            LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused",
-                    routed ? ctx.routeName() : "none");
+            LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", exchange.route);
             refuse(request, exchange, 500, "Internal error.", "pipeline_error", Map.of());
             return;
         }

@@ -15,16 +15,15 @@ import java.util.Set;
 final class Operations {
 
     /** Inference operations whose body is a JSON object; on the v1 API its {@code model} names the deployment. */
-    static final Set<String> JSON_INFERENCE = Set.of("chat/completions", "completions", "embeddings", "responses",
+    private static final Set<String> JSON_INFERENCE = Set.of("chat/completions", "completions", "embeddings", "responses",
             "images/generations", "audio/speech");
 
     private record Template(String method, String[] segments) {
 
-        boolean matches(String requestMethod, String path) {
+        boolean matches(String requestMethod, String[] parts) {
             if (!method.equals("*") && !method.equals(requestMethod)) {
                 return false;
             }
-            String[] parts = path.split("/", -1);
             if (parts.length != segments.length) {
                 return false;
             }
@@ -59,8 +58,9 @@ final class Operations {
     }
 
     boolean allows(String method, String operation) {
+        String[] parts = operation.split("/", -1);
         for (Template t : templates) {
-            if (t.matches(method, operation)) {
+            if (t.matches(method, parts)) {
                 return true;
             }
         }
@@ -72,11 +72,11 @@ final class Operations {
 
     /** Whether the operation makes a model work, so a token budget applies (listing or reading data spends nothing). */
     static boolean generatesTokens(String method, String operation) {
-        return "POST".equals(method) && (JSON_INFERENCE.contains(operation) || MULTIPART_INFERENCE.contains(operation));
+        return jsonInference(method, operation) || ("POST".equals(method) && MULTIPART_INFERENCE.contains(operation));
     }
 
-    /** Whether a v1 request carries its deployment in the body's {@code model}. */
-    static boolean modelAddressed(String method, String operation) {
+    /** Whether the body must be a JSON object; on the v1 API its {@code model} then names the deployment. */
+    static boolean jsonInference(String method, String operation) {
         return "POST".equals(method) && JSON_INFERENCE.contains(operation);
     }
 }

@@ -17,7 +17,8 @@ import java.io.IOException;
 /**
  * The one reading of a JSON request body that every step judges, parsed once per request. Strict, so that aigate and
  * the backend cannot read one body two ways: a duplicate field name at any depth (first wins here, last wins there),
- * anything after the top-level value, or malformed UTF-8 makes the body unreadable and the request is refused. Numbers
+ * anything after the top-level value, or malformed UTF-8 makes the body
+ * unreadable and the request is refused. Numbers
  * are kept exactly as written (no double rounding, no overflow to infinity), so a body aigate re-serialises carries
  * the values it judged.
  */
@@ -42,6 +43,7 @@ public final class JsonBody {
 
     /** A body read as a JSON object, or the problem that stopped it. */
     public record Parsed(ObjectNode object, Problem problem) {
+
         public boolean ok() {
             return problem == null;
         }
@@ -53,7 +55,6 @@ public final class JsonBody {
                     JsonReadFeature.ALLOW_LEADING_ZEROS_FOR_NUMBERS, JsonReadFeature.ALLOW_TRAILING_COMMA)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)
             .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
             .build();
 

@@ -198,41 +198,13 @@ public final class RequestContext {
         responseHeaders.set(name, value);
     }
 
-    /** The reservation a step made, settled once by whichever way the request ends ({@link Reservation#NONE} if none). */
+    /** The reservation a step made ({@link Reservation#NONE} if none), settled by whichever way the request ends. */
     public Reservation reservation() {
         return reservation;
     }
 
-    /** One reservation per request; its settlement happens once, whatever calls it. */
     public void reserve(Reservation made) {
-        Reservation[] once = {made};
-        this.reservation = new Reservation() {
-            private Reservation take() {
-                Reservation r = once[0];
-                once[0] = Reservation.NONE;
-                return r;
-            }
-
-            @Override
-            public void used(long tokens) {
-                take().used(tokens);
-            }
-
-            @Override
-            public void atLeast(long tokens) {
-                take().atLeast(tokens);
-            }
-
-            @Override
-            public void unknown() {
-                take().unknown();
-            }
-
-            @Override
-            public void release() {
-                take().release();
-            }
-        };
+        this.reservation = made;
     }
 
     /** The header that should carry the tokens an answer used, when the answer is small enough to wait for; or null. */

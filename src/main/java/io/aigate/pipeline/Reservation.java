@@ -2,7 +2,7 @@ package io.aigate.pipeline;
 
 /**
  * Tokens a step set aside before forwarding, settled once the request's fate is known. Every way out of a request
- * settles; only the first settlement counts. The rule is "never refund what the backend may have served": only a
+ * settles; an implementation counts only the first settlement. The rule is "never refund what the backend may have served": only a
  * request the backend provably never received gives its reservation back.
  */
 public interface Reservation {

@@ -41,12 +41,23 @@ final class JsonUsageScanner {
         this.feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
     }
 
+    /** The usage of one complete JSON text (an SSE event's data) from {@code offset} on, or null. */
+    static Usage read(byte[] bytes, int offset) {
+        JsonUsageScanner scanner = new JsonUsageScanner();
+        scanner.feed(bytes, offset);
+        return scanner.finish();
+    }
+
     void feed(byte[] bytes) {
-        if (broken || bytes.length == 0) {
+        feed(bytes, 0);
+    }
+
+    private void feed(byte[] bytes, int offset) {
+        if (broken || bytes.length <= offset) {
             return;
         }
         try {
-            feeder.feedInput(bytes, 0, bytes.length);
+            feeder.feedInput(bytes, offset, bytes.length);
             drain();
         } catch (IOException | RuntimeException e) {
             broken = true; // not JSON after all: its usage cannot be read

@@ -73,29 +73,44 @@ public class TokenBudget {
                 });
     }
 
-    /** The hold as the request sees it: settled once, by the rule "never refund what the backend may have served". */
+    /**
+     * The hold as the request sees it, by the rule "never refund what the backend may have served". Every way out of
+     * a request may settle it; only the first settlement counts (all run on the request's event loop).
+     */
     public io.aigate.pipeline.Reservation reservation(Hold hold) {
         return new io.aigate.pipeline.Reservation() {
+            private boolean settled;
+
+            private boolean first() {
+                boolean was = settled;
+                settled = true;
+                return !was;
+            }
+
             @Override
             public void used(long tokens) {
-                settle(hold, Math.min(MAX_USAGE, Math.max(0, tokens)));
+                if (first()) {
+                    settle(hold, Math.min(MAX_USAGE, Math.max(0, tokens)));
+                }
             }
 
             @Override
             public void atLeast(long tokens) {
-                if (tokens > hold.tokens()) {
-                    used(tokens);
+                if (first() && tokens > hold.tokens()) {
+                    settle(hold, Math.min(MAX_USAGE, tokens));
                 }
             }
 
             @Override
             public void unknown() {
-                // the reservation stands
+                first(); // the reservation stands
             }
 
             @Override
             public void release() {
-                settle(hold, 0);
+                if (first()) {
+                    settle(hold, 0);
+                }
             }
         };
     }

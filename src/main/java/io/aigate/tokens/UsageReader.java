@@ -9,17 +9,21 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Set;
 
 /**
- * Reads token usage from an answer as it passes, without holding it back: a JSON body is copied aside (up to a bound)
- * and read at its end; an SSE stream is read line by line, and only a {@code data:} line that carries a usage object
- * is parsed. Understands chat completions and embeddings ({@code prompt_tokens}, {@code completion_tokens},
+ * Reads token usage from an answer as it passes, without holding it back: a JSON body is read as its bytes pass
+ * ({@link JsonUsageScanner}); an SSE stream is read line by line, and only a {@code data:} line that carries a usage
+ * object is parsed (by the same scanner). Understands chat completions and embeddings ({@code prompt_tokens}, {@code completion_tokens},
  * {@code total_tokens} and their details) and the Responses API ({@code input_tokens}, {@code output_tokens}, also
  * nested under {@code response} in its {@code response.completed} event). Unknown fields are ignored everywhere.
  */
 public final class UsageReader {
 
     private static final JsonFactory JSON = new JsonFactory();
+    /** The fields of a streamed choice whose strings the model generated. */
+    private static final Set<String> GENERATED = Set.of("content", "refusal", "reasoning_content", "arguments",
+            "text", "reasoning");
     private static final byte[] USAGE_OBJECT = "\"usage\":{".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE_OBJECT_SPACED = "\"usage\": {".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_SSE_LINE = 1024 * 1024;
@@ -118,17 +122,17 @@ public final class UsageReader {
             collectText(line);
             return;
         }
-        Usage found = parse(line, 5);
+        Usage found = JsonUsageScanner.read(line, 5);
         if (found != null) {
             usage = found;
         }
     }
 
     /**
-     * Collects what one event generated: for chat, every text a {@code choices[].delta} carries ({@code content},
+     * Collects what one event generated: every text a choice carries — chat's {@code delta} ({@code content},
      * {@code refusal}, {@code reasoning_content}, {@code tool_calls[].function.arguments},
-     * {@code function_call.arguments}); for the Responses API, the {@code delta} string of its delta events (output
-     * text, function-call arguments, refusals, reasoning summaries). Notes the model.
+     * {@code function_call.arguments}), the completions API's {@code text}; for the Responses API, the {@code delta}
+     * string of its delta events (output text, function-call arguments, refusals, reasoning summaries). Notes the model.
      */
     private void collectText(byte[] line) {
         try (JsonParser parser = JSON.createParser(line, 5, line.length - 5)) {
@@ -162,7 +166,7 @@ public final class UsageReader {
         }
     }
 
-    /** Every string in a delta that the model wrote; the role and ids and types are the protocol's, not generated. */
+    /** Every string in a choice that the model wrote; roles, ids, types and logprob tokens are the protocol's. */
     private void collectStrings(JsonParser parser, int depth) throws IOException {
         JsonToken token;
         while ((token = parser.nextToken()) != JsonToken.END_OBJECT && token != null) {
@@ -188,89 +192,6 @@ public final class UsageReader {
         }
     }
 
-    private static final java.util.Set<String> GENERATED = java.util.Set.of("content", "refusal", "reasoning_content",
-            "arguments", "text", "reasoning");
-
-    /** Finds the first {@code usage} object at the top level or one level down, and reads its counts. */
-    static Usage parse(byte[] json, int offset) {
-        try (JsonParser parser = JSON.createParser(json, offset, json.length - offset)) {
-            if (parser.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            return findUsage(parser, 0);
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    private static Usage findUsage(JsonParser parser, int depth) throws IOException {
-        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String field = parser.currentName();
-            JsonToken value = parser.nextToken();
-            if (value == JsonToken.START_OBJECT && field.equals("usage")) {
-                return readUsage(parser);
-            }
-            if (value == JsonToken.START_OBJECT && depth == 0 && field.equals("response")) {
-                Usage nested = findUsage(parser, 1);
-                if (nested != null) {
-                    return nested;
-                }
-            } else {
-                parser.skipChildren();
-            }
-        }
-        return null;
-    }
-
-    private static Usage readUsage(JsonParser parser) throws IOException {
-        long prompt = -1;
-        long completion = -1;
-        long total = -1;
-        long cached = -1;
-        long reasoning = -1;
-        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String field = parser.currentName();
-            JsonToken value = parser.nextToken();
-            switch (field) {
-                case "prompt_tokens", "input_tokens" -> prompt = number(parser, value);
-                case "completion_tokens", "output_tokens" -> completion = number(parser, value);
-                case "total_tokens" -> total = number(parser, value);
-                case "prompt_tokens_details", "input_tokens_details" -> cached = detail(parser, value, "cached_tokens");
-                case "completion_tokens_details", "output_tokens_details" ->
-                        reasoning = detail(parser, value, "reasoning_tokens");
-                default -> parser.skipChildren();
-            }
-        }
-        if (prompt < 0 && completion < 0 && total < 0) {
-            return null;
-        }
-        if (total < 0) {
-            total = Math.max(0, prompt) + Math.max(0, completion);
-        }
-        return new Usage(Math.max(0, prompt), Math.max(0, completion), total, cached, reasoning);
-    }
-
-    private static long number(JsonParser parser, JsonToken value) throws IOException {
-        return value == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : -1;
-    }
-
-    private static long detail(JsonParser parser, JsonToken value, String name) throws IOException {
-        long found = -1;
-        if (value != JsonToken.START_OBJECT) {
-            parser.skipChildren();
-            return found;
-        }
-        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String field = parser.currentName();
-            JsonToken inner = parser.nextToken();
-            if (field.equals(name) && inner == JsonToken.VALUE_NUMBER_INT) {
-                found = parser.getLongValue();
-            } else {
-                parser.skipChildren();
-            }
-        }
-        return found;
-    }
 
     private static boolean startsWith(byte[] bytes, String prefix) {
         for (int i = 0; i < prefix.length(); i++) {
