@@ -17,7 +17,7 @@ import java.io.IOException;
 /**
  * The one reading of a JSON request body that every step judges, parsed once per request. Strict, so that aigate and
  * the backend cannot read one body two ways: a duplicate field name at any depth (first wins here, last wins there),
- * anything after the top-level value, or malformed UTF-8 makes the body
+ * top-level names that differ only in case, anything after the top-level value, or malformed UTF-8 makes the body
  * unreadable and the request is refused. Numbers
  * are kept exactly as written (no double rounding, no overflow to infinity), so a body aigate re-serialises carries
  * the values it judged.
@@ -29,6 +29,8 @@ public final class JsonBody {
         NOT_JSON("The request body is not valid JSON."),
         NOT_AN_OBJECT("The request body must be a JSON object."),
         DUPLICATE_FIELD("The request body names a field more than once.");
+        // (top-level names that differ only in case count as one: a backend that binds fields without regard to case
+        // would read {"model":"a","Model":"b"} as b)
 
         private final String message;
 
@@ -43,6 +45,9 @@ public final class JsonBody {
 
     /** A body read as a JSON object, or the problem that stopped it. */
     public record Parsed(ObjectNode object, Problem problem) {
+        public Parsed {
+            object = problem == null ? object : null;
+        }
 
         public boolean ok() {
             return problem == null;
@@ -79,13 +84,30 @@ public final class JsonBody {
             if (!(tree instanceof ObjectNode object)) {
                 return new Parsed(null, Problem.NOT_AN_OBJECT);
             }
-            return new Parsed(object, null);
+            return new Parsed(object, namesDifferOnlyInCase(object) ? Problem.DUPLICATE_FIELD : null);
         } catch (com.fasterxml.jackson.core.exc.StreamReadException e) {
             return new Parsed(null, e.getMessage() != null && e.getMessage().startsWith("Duplicate field")
                     ? Problem.DUPLICATE_FIELD : Problem.NOT_JSON);
         } catch (IOException | RuntimeException e) {
             return new Parsed(null, Problem.NOT_JSON);
         }
+    }
+
+    /**
+     * Whether two top-level names are equal without regard to case. Only the top level: that is where the fields
+     * aigate judges live, while a tool's JSON schema may rightly name properties {@code id} and {@code ID}.
+     */
+    private static boolean namesDifferOnlyInCase(ObjectNode object) {
+        if (object.size() < 2) {
+            return false;
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>(object.size() * 2);
+        for (java.util.Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
+            if (!seen.add(names.next().toLowerCase(java.util.Locale.ROOT))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The bytes of a body aigate changed, written from the tree it judged; null if it cannot be written. */

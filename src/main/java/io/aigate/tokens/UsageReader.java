@@ -148,14 +148,7 @@ public final class UsageReader {
                     generated(parser.getText());
                 } else if (field.equals("choices") && value == JsonToken.START_ARRAY) {
                     while (parser.nextToken() == JsonToken.START_OBJECT) {
-                        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                            String choiceField = parser.currentName();
-                            if (parser.nextToken() == JsonToken.START_OBJECT && choiceField.equals("delta")) {
-                                collectStrings(parser, 0);
-                            } else {
-                                parser.skipChildren();
-                            }
-                        }
+                        collectStrings(parser, 0);
                     }
                 } else {
                     parser.skipChildren();

@@ -107,4 +107,13 @@ class UsageReaderTest {
         assertEquals(expected, tokens);
         assertTrue(tokens > 15, "tool-call arguments, refusals and reasoning all count: " + tokens);
     }
+
+    @Test
+    void aCompletionsStreamIsEstimatedFromTheTextOfItsChoices() {
+        UsageReader reader = UsageReader.forContentType("text/event-stream");
+        reader.accept(Buffer.buffer("data: {\"choices\":[{\"index\":0,\"text\":\"Once upon a time\","
+                + "\"finish_reason\":null,\"logprobs\":null}]}\n\ndata: [DONE]\n\n"));
+        assertNull(reader.finish());
+        assertEquals(TokenEstimator.count("Once upon a time", "gpt-4o"), reader.streamedTokens("gpt-4o"));
+    }
 }
