@@ -82,6 +82,8 @@ public class GatewayHandler {
     }
 
     void handle(HttpServerRequest request) {
+        // held until a step needs the body, so nothing of it is read (or lost) while the header checks run
+        request.pause();
         Exchange exchange = new Exchange();
         request.response().endHandler(v -> finished(request, exchange));
         RequestTarget target = RequestTarget.parse(request.uri());
@@ -120,7 +122,9 @@ public class GatewayHandler {
             return;
         }
         String deployment = target.kind() == RequestTarget.Kind.CLASSIC ? target.deployment() : null;
-        routeAndRun(request, exchange, ctx, deployment, () -> receive(request, exchange, ctx, jsonBody, false));
+        Context requestContext = Vertx.currentContext();
+        routeAndRun(request, exchange, ctx, deployment, () -> onContext(requestContext,
+                () -> receive(request, exchange, ctx, jsonBody, false)));
     }
 
     /**
@@ -148,6 +152,19 @@ public class GatewayHandler {
                 decided(request, exchange, ctx, decided);
             }
         });
+    }
+
+    /**
+     * Runs {@code work} on the request's event loop: a header step that waited on Redis or Entra ID completes on
+     * another thread, and the HTTP request may only be touched from its own.
+     */
+    private static Future<Outcome> onContext(Context context, Supplier<Future<Outcome>> work) {
+        if (Vertx.currentContext() == context) {
+            return work.get();
+        }
+        Promise<Outcome> done = Promise.promise();
+        context.runOnContext(v -> work.get().onComplete(done));
+        return done.future();
     }
 
     /**

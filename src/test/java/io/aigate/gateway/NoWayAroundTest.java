@@ -106,6 +106,45 @@ class NoWayAroundTest {
         assertEquals(ok, CloudDoubles.openAi.next(5).body());
     }
 
+    /**
+     * A key not yet cached is checked against Redis while the body is still on its way: the body waits for the
+     * pipeline and arrives whole, however it was split.
+     */
+    @Test
+    void aBodyArrivingWhileTheKeyIsLookedUpIsNotLost() throws Exception {
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        for (int i = 0; i < 20; i++) {
+            String key = io.aigate.testing.Keys.ok(CloudDoubles.redis.url(), "create", "--name", "split-" + i)
+                    .key("Primary");
+            try (Socket socket = new Socket("127.0.0.1", base.getPort())) {
+                socket.setTcpNoDelay(true);
+                socket.setSoTimeout(10_000);
+                OutputStream out = socket.getOutputStream();
+                out.write(("POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: application/json\r\nOcp-Apim-Subscription-Key: " + key + "\r\n"
+                        + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                out.write(body.getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertEquals(200, RawHttp.status(answer), answer);
+            }
+            assertEquals(body, CloudDoubles.openAi.next(5).body());
+        }
+    }
+
+    @Test
+    void fieldNamesThatCollideOnceDecodedOrFoldedAreRefused() throws Exception {
+        for (String body : List.of("{\"model\":\"gpt-4o-mini\",\"messages\":[],\"Model\":\"gpt-roles\"}",
+                "{\"model\":\"gpt-4o-mini\",\"messages\":[],\"mod\\u0065l\":\"gpt-roles\"}")) {
+            refused(send("POST", "/openai/v1/chat/completions", body), 400);
+        }
+        refused(send("POST", "/openai/deployments/gpt-4o/chat/completions",
+                "{\"messages\":[],\"max_tokens\":1,\"MAX_TOKENS\":100000}"), 400);
+        backendUntouched("a body whose names collide");
+    }
+
     @Test
     void deploymentNamesMatchWithoutCaseAndNothingElseIsANameAtAll() throws Exception {
         // gpt-roles demands a token with a role; the * route demands nothing. Case must not pick the * route.
