@@ -42,6 +42,35 @@ public interface AigateConfig {
 
     TokenLimit tokenLimit();
 
+    /** The routes this instance serves: {@link #enabledRoutes()} of {@link #routes()}, or all of them. */
+    default Map<String, Route> servedRoutes() {
+        Optional<List<String>> enabled = enabledRoutes();
+        if (enabled.isEmpty()) {
+            return routes();
+        }
+        Map<String, Route> served = new java.util.LinkedHashMap<>();
+        routes().forEach((name, route) -> {
+            if (enabled.get().contains(name)) {
+                served.put(name, route);
+            }
+        });
+        return served;
+    }
+
+    /** Whether callers on this route must present a token: its {@code validate-jwt}, else {@code aigate.jwt.enabled}. */
+    default boolean validatesJwt(Route route) {
+        return route.validateJwt().orElse(jwt().enabled());
+    }
+
+    /**
+     * Whether this instance verifies tokens at all, and so fetches signing keys: {@code aigate.jwt.enabled}, or a served
+     * route that sets {@code validate-jwt=true}. The one answer to "is JWT in use"; without it, a subscription bound to
+     * client applications cannot be honoured here.
+     */
+    default boolean jwtInUse() {
+        return jwt().enabled() || servedRoutes().values().stream().anyMatch(this::validatesJwt);
+    }
+
     /**
      * APIM's {@code llm-token-limit}, enforced across every aigate instance through Redis. These are the defaults; a
      * subscription's own limits (set with {@code aigate keys limits}) take precedence. No limit is enforced unless
@@ -338,6 +367,14 @@ public interface AigateConfig {
         /** A Redis that has not answered within this is treated as unreachable. */
         @WithDefault("1s")
         Duration redisTimeout();
+
+        /**
+         * The invalidation channel is PINGed this often. A load balancer may drop an idle connection without a word;
+         * a PING not answered within {@code redis-timeout} means the channel is reconnected and the key cache flushed,
+         * since revocations may have been missed.
+         */
+        @WithDefault("10s")
+        Duration invalidationKeepalive();
 
         /** Subscriptions expiring within this are counted in {@code aigate_subscriptions_expiring} (for alerts). */
         @WithDefault("14d")

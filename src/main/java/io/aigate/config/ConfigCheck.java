@@ -73,8 +73,7 @@ public class ConfigCheck {
                 .findFirst().ifPresent(r -> fail("aigate.enabled-routes names '" + r + "', which is not a route: use "
                         + "some of " + config.routes().keySet() + " (or fix the pod's aigate.io/routes annotation).")));
         checkJwt(config);
-        checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwt().enabled()
-                || config.routes().values().stream().anyMatch(r -> r.validateJwt().orElse(false)));
+        checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());
         for (String dimension : config.tokens().dimensions()) {
             if (!Set.of("route", "backend", "deployment", "subscription").contains(dimension)) {
                 fail("aigate.tokens.dimensions lists '" + dimension + "': use route, backend, deployment or "
@@ -132,7 +131,7 @@ public class ConfigCheck {
     private static void checkJwt(AigateConfig config) {
         AigateConfig.Jwt jwt = config.jwt();
         config.routes().forEach((name, route) -> {
-            if (!route.requiredClaims().isEmpty() && !route.validateJwt().orElse(jwt.enabled())) {
+            if (!route.requiredClaims().isEmpty() && !config.validatesJwt(route)) {
                 fail("aigate.routes." + name + ".required-claims needs a validated token: set aigate.routes." + name
                         + ".validate-jwt=true or aigate.jwt.enabled=true.");
             }
@@ -143,8 +142,7 @@ public class ConfigCheck {
                 }
             });
         });
-        boolean used = jwt.enabled() || config.routes().values().stream().anyMatch(r -> r.validateJwt().orElse(false));
-        if (!used) {
+        if (!config.jwtInUse()) {
             return;
         }
         if (jwt.tenantId().isEmpty() && jwt.openidConfig().isEmpty() && jwt.jwksUri().isEmpty()) {

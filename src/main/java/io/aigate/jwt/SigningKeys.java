@@ -56,9 +56,7 @@ public class SigningKeys {
         this.cooldownMillis = config.unknownKeyCooldown().toMillis();
         this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setIdleTimeout(10)
                 .setVerifyHost(true));
-        boolean used = config.enabled() || aigate.routes().values().stream()
-                .anyMatch(r -> r.validateJwt().orElse(false));
-        if (used) {
+        if (aigate.jwtInUse()) {
             fetch();
             vertx.setPeriodic(config.keysRefreshInterval().toMillis(), id -> fetch());
         }

@@ -20,9 +20,8 @@ public class SigningKeysHealth implements HealthCheck {
 
     SigningKeysHealth(SigningKeys keys, AigateConfig config) {
         this.keys = keys;
-        boolean enabled = config.jwt().enabled();
-        this.everyRouteNeedsToken = config.routes().values().stream().allMatch(r -> r.validateJwt().orElse(enabled));
-        this.anyRouteNeedsToken = config.routes().values().stream().anyMatch(r -> r.validateJwt().orElse(enabled));
+        this.everyRouteNeedsToken = config.servedRoutes().values().stream().allMatch(config::validatesJwt);
+        this.anyRouteNeedsToken = config.jwtInUse();
     }
 
     @Override

@@ -33,6 +33,9 @@ public class ValidateJwt implements Step {
 
     static final String NOT_PRESENT = "JWT not present.";
     static final int MAX_TOKEN_LENGTH = 16 * 1024;
+    static final String UNVERIFIABLE = "This subscription is bound to client applications, but this gateway does not "
+            + "validate tokens: set aigate.jwt.enabled=true (with its key source) or remove the subscription's client "
+            + "applications.";
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
     private record RouteRules(boolean required, List<ClaimRules.Rule> claims) {
@@ -49,15 +52,17 @@ public class ValidateJwt implements Step {
     private final Cache<String, TokenVerifier.Valid> verified;
     private final Map<String, Counter> decisions = new ConcurrentHashMap<>();
     private final MeterRegistry registry;
+    private final boolean inUse;
 
     ValidateJwt(AigateConfig config, SigningKeys keys, MeterRegistry registry) {
         AigateConfig.Jwt jwt = config.jwt();
         this.keys = keys;
         this.registry = registry;
+        this.inUse = config.jwtInUse();
         this.verifier = new TokenVerifier(jwt.algorithms(), (int) jwt.clockSkew().toSeconds(),
                 jwt.requireExpirationTime(), jwt.audiences().orElse(List.of()));
         config.routes().forEach((name, route) -> routes.put(name, new RouteRules(
-                route.validateJwt().orElse(jwt.enabled()),
+                config.validatesJwt(route),
                 route.requiredClaims().entrySet().stream().map(e -> ClaimRules.rule(e.getKey(), e.getValue())).toList())));
         jwt.tenantId().ifPresent(tid -> {
             configuredIssuers.add("https://sts.windows.net/" + tid + "/");
@@ -102,6 +107,12 @@ public class ValidateJwt implements Step {
         boolean required = (rules != null && rules.required()) || !ctx.allowedClientApps().isEmpty();
         if (!required) {
             return PROCEED;
+        }
+        if (!inUse) {
+            // only a subscription's binding can require a token here, and nothing on this instance could verify one:
+            // refuse for good (a 503 would have SDKs retry forever) and say what the platform team must change
+            count("unverifiable");
+            return Future.succeededFuture(Outcome.respond(403, UNVERIFIABLE, "jwt_unverifiable"));
         }
         String token = extract(ctx);
         if (token == null || token.isEmpty()) {

@@ -1,5 +1,6 @@
 package io.aigate.subscription;
 
+import io.aigate.config.AigateConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
@@ -12,10 +13,15 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
+import java.util.concurrent.TimeoutException;
+
 /**
  * Listens on {@link RedisSchema#INVALIDATE_CHANNEL}: when the CLI suspends, revokes, rotates or deletes, every instance
  * drops that subscription's cached keys at once. The connection is kept up with backoff; each (re)subscription clears
- * the cache, since an invalidation published while it was down would otherwise be missed.
+ * the cache, since an invalidation published while it was down would otherwise be missed. A subscribed connection
+ * is silent until something is published, so a connection dropped without a word (Azure load balancers drop idle TCP
+ * after minutes) would look healthy for ever: it is PINGed every {@code invalidation-keepalive}, and one PING left
+ * unanswered for {@code redis-timeout} counts as lost.
  */
 @Startup
 @Singleton
@@ -27,14 +33,18 @@ public class InvalidationChannel {
     private final Vertx vertx;
     private final Redis redis;
     private final SubscriptionLookup lookup;
+    private final long keepaliveMillis;
+    private final long timeoutMillis;
     private volatile RedisConnection connection;
     private volatile boolean stopped;
     private int failures;
 
-    InvalidationChannel(Vertx vertx, Redis redis, SubscriptionLookup lookup) {
+    InvalidationChannel(Vertx vertx, Redis redis, SubscriptionLookup lookup, AigateConfig config) {
         this.vertx = vertx;
         this.redis = redis;
         this.lookup = lookup;
+        this.keepaliveMillis = config.subscriptionKey().invalidationKeepalive().toMillis();
+        this.timeoutMillis = config.subscriptionKey().redisTimeout().toMillis();
         connect();
     }
 
@@ -45,16 +55,35 @@ public class InvalidationChannel {
         redis.connect().onSuccess(conn -> {
             connection = conn;
             conn.handler(this::onMessage);
-            conn.exceptionHandler(this::lost);
-            conn.endHandler(v -> lost(null));
+            conn.exceptionHandler(cause -> lost(conn, cause));
+            conn.endHandler(v -> lost(conn, null));
             conn.send(Request.cmd(Command.SUBSCRIBE).arg(RedisSchema.INVALIDATE_CHANNEL)).onSuccess(r -> {
                 if (failures > 0) {
                     LOG.infof("invalidation channel subscribed again after %d attempts; key cache cleared", failures);
                 }
                 failures = 0;
                 lookup.channelState(true);
-            }).onFailure(this::lost);
-        }).onFailure(this::lost);
+                vertx.setTimer(keepaliveMillis, id -> ping(conn));
+            }).onFailure(cause -> lost(conn, cause));
+        }).onFailure(cause -> lost(null, cause));
+    }
+
+    private void ping(RedisConnection conn) {
+        if (conn != connection) {
+            return; // that connection was given up; its successor runs its own keepalive
+        }
+        long deadline = vertx.setTimer(timeoutMillis, id -> lost(conn,
+                new TimeoutException("PING unanswered for " + timeoutMillis + " ms")));
+        conn.send(Request.cmd(Command.PING)).onComplete(answer -> {
+            if (!vertx.cancelTimer(deadline)) {
+                return; // too late: already counted as lost
+            }
+            if (answer.failed()) {
+                lost(conn, answer.cause());
+            } else {
+                vertx.setTimer(keepaliveMillis, id -> ping(conn));
+            }
+        });
     }
 
     private void onMessage(Response message) {
@@ -66,8 +95,9 @@ public class InvalidationChannel {
         }
     }
 
-    private synchronized void lost(Throwable cause) {
-        if (stopped) {
+    /** {@code which} is the connection that failed, or null when none was made; news of an older one is ignored. */
+    private synchronized void lost(RedisConnection which, Throwable cause) {
+        if (stopped || which != connection) {
             return;
         }
         RedisConnection current = connection;
@@ -78,7 +108,8 @@ public class InvalidationChannel {
         }
         if (failures++ == 0) {
             LOG.warnf("invalidation channel lost (%s); reconnecting, and clearing the key cache once back",
-                    cause == null ? "connection closed" : cause.getClass().getSimpleName());
+                    cause == null ? "connection closed" : cause.getClass().getSimpleName()
+                            + (cause instanceof TimeoutException ? ": " + cause.getMessage() : ""));
         }
         lookup.channelState(false);
         long delay = Math.min(MAX_BACKOFF_MILLIS, 250L << Math.min(6, failures - 1));

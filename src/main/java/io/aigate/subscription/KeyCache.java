@@ -2,14 +2,15 @@ package io.aigate.subscription;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 
 import java.time.Duration;
 
 /**
  * What Redis last said about a key hash, bounded in size. A known key is kept for the outage grace (beyond it the entry
  * is useless, Redis must confirm again); an unknown one for the negative TTL, so random keys cannot hammer Redis.
- * Maintenance runs on the calling thread: nothing is handed to a shared pool.
+ * The two live in separate caches of the same bound: key hashes anyone can invent must never evict the keys of real
+ * subscribers, whose entries are what carries them through a Redis outage. Maintenance runs on the calling thread:
+ * nothing is handed to a shared pool.
  */
 final class KeyCache {
 
@@ -23,51 +24,48 @@ final class KeyCache {
     record Unknown(long verifiedAtMillis) implements Entry {
     }
 
-    private final Cache<String, Entry> cache;
+    private final Cache<String, Known> known;
+    private final Cache<String, Unknown> unknown;
 
     KeyCache(long maxEntries, Duration knownFor, Duration unknownFor) {
-        long known = knownFor.toNanos();
-        long unknown = unknownFor.toNanos();
-        this.cache = Caffeine.newBuilder()
-                .maximumSize(maxEntries)
-                .executor(Runnable::run)
-                .expireAfter(new Expiry<String, Entry>() {
-                    @Override
-                    public long expireAfterCreate(String key, Entry value, long currentTime) {
-                        return value instanceof Known ? known : unknown;
-                    }
-
-                    @Override
-                    public long expireAfterUpdate(String key, Entry value, long currentTime, long currentDuration) {
-                        return value instanceof Known ? known : unknown;
-                    }
-
-                    @Override
-                    public long expireAfterRead(String key, Entry value, long currentTime, long currentDuration) {
-                        return currentDuration;
-                    }
-                })
-                .build();
+        this.known = Caffeine.newBuilder().maximumSize(maxEntries).executor(Runnable::run)
+                .expireAfterWrite(knownFor).build();
+        this.unknown = Caffeine.newBuilder().maximumSize(maxEntries).executor(Runnable::run)
+                .expireAfterWrite(unknownFor).build();
     }
 
     Entry get(String keyHash) {
-        return cache.getIfPresent(keyHash);
+        Known hit = known.getIfPresent(keyHash);
+        return hit != null ? hit : unknown.getIfPresent(keyHash);
     }
 
     void put(String keyHash, Entry entry) {
-        cache.put(keyHash, entry);
+        if (entry instanceof Known k) {
+            unknown.invalidate(keyHash);
+            known.put(keyHash, k);
+        } else {
+            known.invalidate(keyHash);
+            unknown.put(keyHash, (Unknown) entry);
+        }
+    }
+
+    void remove(String keyHash) {
+        known.invalidate(keyHash);
+        unknown.invalidate(keyHash);
     }
 
     /** Drops every key of one subscription (both of them, whichever were cached). */
     void invalidateSubscription(String id) {
-        cache.asMap().values().removeIf(e -> e instanceof Known k && k.found().subscription().id().equals(id));
+        known.asMap().values().removeIf(k -> k.found().subscription().id().equals(id));
     }
 
     void clear() {
-        cache.invalidateAll();
+        known.invalidateAll();
+        unknown.invalidateAll();
     }
 
+    /** Keys of real subscriptions held; unknown ones are not counted (they say nothing about who is served). */
     long size() {
-        return cache.estimatedSize();
+        return known.estimatedSize();
     }
 }

@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Answers "which subscription does this key hash open?" from the cache when it can and from Redis when it must. A
@@ -41,7 +42,15 @@ public class SubscriptionLookup {
     private final KeyCache cache;
     private final SubscriptionMetrics metrics;
     private final long ttlMillis;
-    private final Map<String, Future<SubscriptionStore.Found>> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, Pending> inFlight = new ConcurrentHashMap<>();
+    /**
+     * Moves on with every invalidation and every channel state change. A Redis answer is cached, or shared with a
+     * later request, only while the generation it started in is current: an answer read before a revocation and
+     * delivered after it must never put the revoked state back for a whole TTL. One counter for all subscriptions,
+     * since a lookup by key hash cannot know its subscription before Redis answers; invalidations are rare, so the
+     * cost is an occasional extra lookup.
+     */
+    private final AtomicLong generation = new AtomicLong();
     private volatile boolean redisUp = true;
     private volatile boolean channelUp;
 
@@ -73,24 +82,36 @@ public class SubscriptionLookup {
                 .otherwise(err -> new Unavailable(err.getClass().getSimpleName()));
     }
 
+    /** A Redis lookup under way, and the generation it started in. */
+    private record Pending(long generation, Future<SubscriptionStore.Found> answer) {
+    }
+
     private Future<SubscriptionStore.Found> fetch(String keyHash) {
-        Future<SubscriptionStore.Found> running = inFlight.get(keyHash);
-        if (running != null) {
-            return running;
+        long current = generation.get();
+        Pending running = inFlight.get(keyHash);
+        if (running != null && running.generation() == current) {
+            return running.answer();
         }
         Promise<SubscriptionStore.Found> promise = Promise.promise();
-        running = inFlight.putIfAbsent(keyHash, promise.future());
-        if (running != null) {
-            return running;
+        Pending pending = new Pending(current, promise.future());
+        // a lookup from an older generation is not joined: it may have read Redis before the last invalidation
+        if (running == null ? inFlight.putIfAbsent(keyHash, pending) != null
+                : !inFlight.replace(keyHash, running, pending)) {
+            return fetch(keyHash);
         }
         long start = System.nanoTime();
         long verifiedAt = System.currentTimeMillis();
         store.lookup(keyHash).onComplete(done -> {
-            inFlight.remove(keyHash, promise.future());
+            inFlight.remove(keyHash, pending);
             if (done.succeeded()) {
                 metrics.redis(System.nanoTime() - start);
-                cache.put(keyHash, done.result() == null ? new KeyCache.Unknown(verifiedAt)
-                        : new KeyCache.Known(done.result(), verifiedAt));
+                if (generation.get() == current) {
+                    cache.put(keyHash, done.result() == null ? new KeyCache.Unknown(verifiedAt)
+                            : new KeyCache.Known(done.result(), verifiedAt));
+                    if (generation.get() != current) {
+                        cache.remove(keyHash); // an invalidation ran on another thread between the check and the put
+                    }
+                }
                 redisReachable(true, null);
                 promise.complete(done.result());
             } else {
@@ -114,6 +135,7 @@ public class SubscriptionLookup {
     }
 
     void invalidate(String subscriptionId) {
+        generation.incrementAndGet();
         cache.invalidateSubscription(subscriptionId);
     }
 
@@ -122,6 +144,7 @@ public class SubscriptionLookup {
      * before may be trusted, since it may have missed a revocation.
      */
     void channelState(boolean up) {
+        generation.incrementAndGet();
         channelUp = up;
         if (up) {
             cache.clear();

@@ -36,7 +36,7 @@ final class SubscriptionMetrics {
         Gauge.builder("aigate.subscription.store.up", () -> storeUp.get() ? 1 : 0)
                 .description("1 while Redis answers key lookups and the invalidation channel is subscribed, else 0")
                 .register(registry);
-        Gauge.builder("aigate.subscription.cache.size", cachedKeys::get).description("Key hashes cached")
+        Gauge.builder("aigate.subscription.cache.size", cachedKeys::get).description("Keys of subscriptions cached (unknown keys are not counted)")
                 .register(registry);
     }
 

@@ -40,14 +40,31 @@ class InvalidationTest {
     }
 
     static SubscriptionLookup instance() {
+        return instance(vertx, redis.url(), Map.of());
+    }
+
+    /**
+     * Another aigate instance's key layer on {@code redisUrl}: its own cache (a TTL and an outage grace of ten minutes,
+     * so only an invalidation can change its mind quickly) and its own invalidation channel.
+     */
+    static SubscriptionLookup instance(Vertx vertx, String redisUrl, Map<String, String> settings) {
+        Map<String, String> all = new java.util.HashMap<>(Map.of("aigate.subscription-key.cache-ttl", "10m",
+                "aigate.subscription-key.outage-grace", "10m"));
+        all.putAll(settings);
         AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                .withDefaultValues(Map.of("aigate.subscription-key.cache-ttl", "10m",
-                        "aigate.subscription-key.outage-grace", "10m"))
-                .build().getConfigMapping(AigateConfig.class);
-        Redis client = Redis.createClient(vertx, redis.url());
+                .withDefaultValues(all).build().getConfigMapping(AigateConfig.class);
+        Redis client = Redis.createClient(vertx, redisUrl);
         SubscriptionLookup lookup = new SubscriptionLookup(config, vertx, client, new SimpleMeterRegistry());
-        new InvalidationChannel(vertx, client, lookup);
+        new InvalidationChannel(vertx, client, lookup, config);
         return lookup;
+    }
+
+    static void awaitSubscribed(SubscriptionLookup lookup) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 5000;
+        while (!lookup.storeUp()) {
+            assertTrue(System.currentTimeMillis() < deadline, "invalidation channel subscribed");
+            Thread.sleep(20);
+        }
     }
 
     static SubscriptionLookup.Answer find(SubscriptionLookup lookup, String key) throws Exception {
@@ -63,11 +80,8 @@ class InvalidationTest {
     @Test
     void aRevocationReachesAnotherInstancesCacheWithinTwoSeconds() throws Exception {
         SubscriptionLookup other = instance();
-        long deadline = System.currentTimeMillis() + 5000;
-        while (!other.storeUp()) {
-            assertTrue(System.currentTimeMillis() < deadline, "invalidation channel subscribed");
-            Thread.sleep(20);
-        }
+        awaitSubscribed(other);
+        long deadline;
         Keys.Run created = Keys.ok(redis.url(), "create", "--name", "fleet");
         String key = created.key("Primary");
         assertEquals(Subscription.State.ACTIVE, state(other, key));

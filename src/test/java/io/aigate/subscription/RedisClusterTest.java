@@ -109,7 +109,7 @@ class RedisClusterTest {
         String key = created.key("Primary");
         Redis client = clusterClient();
         SubscriptionLookup lookup = new SubscriptionLookup(config(), vertx, client, new SimpleMeterRegistry());
-        new InvalidationChannel(vertx, client, lookup);
+        new InvalidationChannel(vertx, client, lookup, config());
         long deadline = System.currentTimeMillis() + 10_000;
         while (!lookup.storeUp()) {
             assertTrue(System.currentTimeMillis() < deadline, "invalidation channel subscribed on the cluster");

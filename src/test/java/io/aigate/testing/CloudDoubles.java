@@ -25,6 +25,8 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
     public static final long SHORT_LIFETIME_SECONDS = 6;
 
     public static LocalRedis redis;
+    /** The wire between aigate and Redis, for faults; the CLI in tests talks to {@link #redis} directly. */
+    public static FaultyLink redisLink;
     /** An active subscription, scope all: its two keys. */
     public static String key;
     public static String secondaryKey;
@@ -77,7 +79,9 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         }
         String backend = openAi.url();
         Map<String, String> config = new HashMap<>();
-        config.put("quarkus.redis.hosts", redis.url());
+        redisLink = new FaultyLink(() -> redis.port());
+        config.put("quarkus.redis.hosts", redisLink.url());
+        config.put("aigate.subscription-key.invalidation-keepalive", "1s");
         config.put("aigate.backends.aoai.url", backend);
         config.put("aigate.backends.aoai-short.url", backend);
         config.put("aigate.backends.aoai-short.client-id", SHORT_LIVED);
@@ -134,6 +138,9 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
+        if (redisLink != null) {
+            redisLink.close();
+        }
         if (openAi != null) {
             openAi.close();
         }
