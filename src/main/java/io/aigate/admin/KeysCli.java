@@ -31,6 +31,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -41,9 +42,11 @@ import java.util.stream.Collectors;
 /**
  * {@code aigate keys …}: subscription keys in the same Redis, with the same connection settings, as the sidecar.
  * Keys are printed once, at creation or rotation, and never again: Redis holds only their SHA-256. Every change is
- * published on the invalidation channel, so every aigate instance drops its cached copy within moments.
+ * published on the invalidation channel, so every aigate instance drops its cached copy within moments. Every change
+ * is one guarded, field-level write in Redis: commands run at once by two admins never lose each other's change.
  *
- * <p>Exit codes: 0 done, 1 Redis unreachable or failed, 2 bad arguments, 3 no such subscription.
+ * <p>Exit codes: 0 done, 1 Redis unreachable or failed, 2 bad arguments, 3 no such subscription, 4 changed meanwhile
+ * by someone else (nothing was written; look, and run it again).
  */
 @Command(name = "aigate keys", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Administer aigate subscription keys in Redis.",
@@ -54,6 +57,7 @@ public class KeysCli {
 
     static final int UNREACHABLE = 1;
     static final int NOT_FOUND = 3;
+    static final int CONFLICT = 4;
     private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -236,6 +240,37 @@ public class KeysCli {
         throw new Failure(UNREACHABLE, "could not store a new key");
     }
 
+    /** Why a guarded change wrote nothing, in words for the person who ran the command. */
+    static Failure refused(String id, SubscriptionStore.Change change) {
+        String outcome = change.outcome();
+        if (outcome.equals("missing")) {
+            return new Failure(NOT_FOUND, "no subscription '" + id + "'");
+        }
+        if (outcome.equals("exists")) {
+            return new Failure(2, "subscription '" + id + "' already exists");
+        }
+        if (outcome.equals(Subscription.STATE)) {
+            return new Failure(2, "subscription '" + id + "' is cancelled: create a new one");
+        }
+        for (Subscription.KeySlot slot : Subscription.KeySlot.values()) {
+            if (outcome.equals(Subscription.keyField(slot))) {
+                return new Failure(CONFLICT, "the " + slot.wire() + " key of " + id + " was rotated meanwhile by "
+                        + "someone else, and nothing was changed: rotate again if you still need a new key");
+            }
+        }
+        return new Failure(CONFLICT, "subscription '" + id + "' changed meanwhile (" + outcome + "), and nothing was "
+                + "changed: show it, then run the command again");
+    }
+
+    /** Runs a guarded change; a refusal becomes the exit code and sentence that say why. */
+    SubscriptionStore.Change applied(String id, Future<SubscriptionStore.Change> change) throws Exception {
+        SubscriptionStore.Change done = await(change);
+        if (!done.done()) {
+            throw refused(id, done);
+        }
+        return done;
+    }
+
     static void printKeysOnce(PrintWriter out) {
         out.println("These keys are shown once and never again: store them in a secret now.");
     }
@@ -293,22 +328,24 @@ public class KeysCli {
             }
             Instant expires = expiry;
             return parent.withStore(spec, (store, out) -> {
-                if (parent.await(store.get(subscriptionId)) != null) {
-                    throw new Failure(2, "subscription '" + subscriptionId + "' already exists");
-                }
-                String[] primary = new String[1];
-                String[] secondary = new String[1];
-                // the subscription first, then its keys: a half-done create never leaves an open key
-                Subscription draft = new Subscription(subscriptionId, name, Subscription.State.ACTIVE, parsedScope,
-                        clientApps == null ? Set.of() : Set.copyOf(clientApps), expires, now, now, null, null, now,
-                        now, limits);
-                parent.await(store.save(draft));
-                String primaryHash = parent.linkNewKey(store, subscriptionId, Subscription.KeySlot.PRIMARY, primary);
-                String secondaryHash = parent.linkNewKey(store, subscriptionId, Subscription.KeySlot.SECONDARY,
-                        secondary);
+                String[] primary = {SubscriptionKeys.generate()};
+                String[] secondary = {SubscriptionKeys.generate()};
+                // the subscription names its keys' hashes first, then the keys are linked: a key opens only when both
+                // agree, so a half-done create never leaves an open key; the id is claimed in the same step
                 Subscription created = new Subscription(subscriptionId, name, Subscription.State.ACTIVE, parsedScope,
-                        draft.allowedClientApps(), expires, now, now, primaryHash, secondaryHash, now, now, limits);
-                parent.await(store.save(created));
+                        clientApps == null ? Set.of() : Set.copyOf(clientApps), expires, now, now,
+                        SubscriptionKeys.hash(primary[0]), SubscriptionKeys.hash(secondary[0]), now, now, limits);
+                parent.applied(subscriptionId, store.create(created));
+                for (Subscription.KeySlot slot : Subscription.KeySlot.values()) {
+                    if (!parent.await(store.link(created.keyHash(slot), subscriptionId, slot))) {
+                        // another subscription's key hash: 2^-256; a new key takes its place, guarded as a rotation
+                        String[] key = slot == Subscription.KeySlot.PRIMARY ? primary : secondary;
+                        String hash = parent.linkNewKey(store, subscriptionId, slot, key);
+                        parent.applied(subscriptionId, store.update(subscriptionId,
+                                Map.of(Subscription.keyField(slot), created.keyHash(slot)),
+                                Subscription.keyChange(slot, hash, now)));
+                    }
+                }
                 out.println("Created subscription " + subscriptionId + " (" + name + "): active, scope "
                         + parsedScope.wire() + (expires == null ? "" : ", expires " + expires) + ".");
                 out.println("Primary key:   " + primary[0]);
@@ -406,13 +443,17 @@ public class KeysCli {
             };
             return parent.withStore(spec, (store, out) -> {
                 Subscription s = parent.existing(store, id);
-                if (s.state() == Subscription.State.CANCELLED) {
-                    throw new Failure(2, "subscription '" + id + "' is cancelled: create a new one");
-                }
+                String oldHash = s.keyHash(slot);
                 String[] key = new String[1];
                 String newHash = parent.linkNewKey(store, id, slot, key);
-                String oldHash = slot == Subscription.KeySlot.PRIMARY ? s.primaryKeyHash() : s.secondaryKeyHash();
-                parent.await(store.save(s.withKey(slot, newHash, Instant.now())));
+                // only this key's fields, and only if nobody rotated it or revoked the subscription since we looked
+                SubscriptionStore.Change change = parent.await(store.update(id, Map.of(Subscription.STATE,
+                        Subscription.NOT_CANCELLED, Subscription.keyField(slot), oldHash == null ? "" : oldHash),
+                        Subscription.keyChange(slot, newHash, Instant.now())));
+                if (!change.done()) {
+                    parent.await(store.unlink(newHash));
+                    throw refused(id, change);
+                }
                 parent.await(store.unlink(oldHash));
                 parent.await(store.invalidate(id));
                 out.println("Rotated the " + slot.wire() + " key of " + id + "; the old one no longer works.");
@@ -485,9 +526,15 @@ public class KeysCli {
             return parent.withStore(spec, (store, out) -> {
                 Subscription s = parent.existing(store, id);
                 TokenLimits limits = clear ? TokenLimits.NONE : limitOptions.limits(spec, s.limits());
-                parent.await(store.save(s.withLimits(limits, Instant.now())));
+                // only the limits named; a quota that relies on the period already set insists it is still set
+                Map<String, String> guards = !clear && limitOptions.tokenQuota != null
+                        && limitOptions.tokenQuotaPeriod == null ? Map.of("token_quota_period", "!") : Map.of();
+                SubscriptionStore.Change change = parent.applied(id, store.update(id, guards,
+                        Subscription.limitsChange(limits, clear || limitOptions.tokensPerMinute != null,
+                                clear || limitOptions.tokenQuota != null, clear || limitOptions.tokenQuotaPeriod != null,
+                                Instant.now())));
                 parent.await(store.invalidate(id));
-                out.println("Token limits of " + id + ": " + describeLimits(limits) + ".");
+                out.println("Token limits of " + id + ": " + describeLimits(change.subscription().limits()) + ".");
                 return 0;
             });
         }
@@ -503,14 +550,15 @@ public class KeysCli {
         @Override
         public Integer call() throws Exception {
             return parent.withStore(spec, (store, out) -> {
-                Subscription s = parent.existing(store, id);
-                if (s.state() == Subscription.State.CANCELLED) {
-                    throw new Failure(2, "subscription '" + id + "' is cancelled: create a new one");
-                }
-                parent.await(store.save(s.with(target(), Instant.now())));
+                // the state alone, and never out of cancelled: limits or keys changed meanwhile stay as they are
+                SubscriptionStore.Change change = parent.applied(id, store.update(id,
+                        Map.of(Subscription.STATE, Subscription.NOT_CANCELLED),
+                        Subscription.stateChange(target(), Instant.now())));
                 if (target() == Subscription.State.CANCELLED) {
-                    parent.await(store.unlink(s.primaryKeyHash()));
-                    parent.await(store.unlink(s.secondaryKeyHash()));
+                    // the keys as they are now: a rotation that ran first is unlinked too, one that runs later fails
+                    for (Subscription.KeySlot slot : Subscription.KeySlot.values()) {
+                        parent.await(store.unlink(change.subscription().keyHash(slot)));
+                    }
                 }
                 parent.await(store.invalidate(id));
                 out.println("Subscription " + id + " " + done() + ".");
@@ -558,8 +606,10 @@ public class KeysCli {
         @Override
         public Integer call() throws Exception {
             return parent.withStore(spec, (store, out) -> {
-                Subscription s = parent.existing(store, id);
-                parent.await(store.delete(s));
+                SubscriptionStore.Change removed = parent.applied(id, store.remove(id, Map.of()));
+                for (Subscription.KeySlot slot : Subscription.KeySlot.values()) {
+                    parent.await(store.unlink(removed.subscription().keyHash(slot)));
+                }
                 parent.await(store.invalidate(id));
                 out.println("Deleted subscription " + id + ".");
                 return 0;

@@ -85,31 +85,75 @@ public record Subscription(String id, String name, State state, Scope scope, Set
         return state == State.ACTIVE && expiresAt != null && !now.isBefore(expiresAt) ? State.EXPIRED : state;
     }
 
-    public Map<String, String> toHash() {
+    /** The hash field of the state; a guard of {@code "!cancelled"} on it keeps a revoked subscription revoked. */
+    public static final String STATE = "state";
+    public static final String NOT_CANCELLED = "!" + "cancelled";
+
+    /** The hash field that holds the SHA-256 of one key. */
+    public static String keyField(KeySlot slot) {
+        return slot.wire() + "_key_sha256";
+    }
+
+    /** The fields a state change writes, and nothing else. */
+    public static Map<String, String> stateChange(State newState, Instant now) {
+        return Map.of(STATE, newState.wire(), "updated_at", now.toString());
+    }
+
+    /** The fields a rotation of one key writes; the other key's fields are not touched. */
+    public static Map<String, String> keyChange(KeySlot slot, String keyHash, Instant now) {
+        return Map.of(keyField(slot), keyHash, slot.wire() + "_rotated_at", now.toString(), "updated_at",
+                now.toString());
+    }
+
+    /** The limit fields to write: those given (null values of {@code limits} clear them), and the time. */
+    public static Map<String, String> limitsChange(TokenLimits limits, boolean rate, boolean quota, boolean period,
+                                                   Instant now) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        Map<String, String> all = limitFields(limits);
+        if (rate) {
+            fields.put("tokens_per_minute", all.get("tokens_per_minute"));
+        }
+        if (quota) {
+            fields.put("token_quota", all.get("token_quota"));
+        }
+        if (period) {
+            fields.put("token_quota_period", all.get("token_quota_period"));
+        }
+        fields.put("updated_at", now.toString());
+        return fields;
+    }
+
+    private static Map<String, String> limitFields(TokenLimits limits) {
         Map<String, String> hash = new LinkedHashMap<>();
-        hash.put("id", id);
-        hash.put("name", name);
-        hash.put("state", state.wire());
-        hash.put("scope", scope.wire());
-        hash.put("allowed_client_apps", String.join(",", allowedClientApps));
-        hash.put("expires_at", expiresAt == null ? "" : expiresAt.toString());
-        hash.put("created_at", createdAt.toString());
-        hash.put("updated_at", updatedAt.toString());
-        hash.put("primary_key_sha256", primaryKeyHash == null ? "" : primaryKeyHash);
-        hash.put("secondary_key_sha256", secondaryKeyHash == null ? "" : secondaryKeyHash);
-        hash.put("primary_rotated_at", primaryRotatedAt.toString());
-        hash.put("secondary_rotated_at", secondaryRotatedAt.toString());
         hash.put("tokens_per_minute", limits.tokensPerMinute() == null ? "" : limits.tokensPerMinute().toString());
         hash.put("token_quota", limits.tokenQuota() == null ? "" : limits.tokenQuota().toString());
         hash.put("token_quota_period", limits.tokenQuotaPeriod() == null ? "" : limits.tokenQuotaPeriod().wire());
         return hash;
     }
 
+    public Map<String, String> toHash() {
+        Map<String, String> hash = new LinkedHashMap<>();
+        hash.put("id", id);
+        hash.put("name", name);
+        hash.put(STATE, state.wire());
+        hash.put("scope", scope.wire());
+        hash.put("allowed_client_apps", String.join(",", allowedClientApps));
+        hash.put("expires_at", expiresAt == null ? "" : expiresAt.toString());
+        hash.put("created_at", createdAt.toString());
+        hash.put("updated_at", updatedAt.toString());
+        hash.put(keyField(KeySlot.PRIMARY), primaryKeyHash == null ? "" : primaryKeyHash);
+        hash.put(keyField(KeySlot.SECONDARY), secondaryKeyHash == null ? "" : secondaryKeyHash);
+        hash.put("primary_rotated_at", primaryRotatedAt.toString());
+        hash.put("secondary_rotated_at", secondaryRotatedAt.toString());
+        hash.putAll(limitFields(limits));
+        return hash;
+    }
+
     public static Subscription fromHash(Map<String, String> hash) {
-        return new Subscription(hash.get("id"), hash.getOrDefault("name", ""), State.parse(hash.get("state")),
+        return new Subscription(hash.get("id"), hash.getOrDefault("name", ""), State.parse(hash.get(STATE)),
                 Scope.parse(hash.get("scope")), csv(hash.get("allowed_client_apps")), instant(hash.get("expires_at")),
-                instant(hash.get("created_at")), instant(hash.get("updated_at")), blankToNull(hash.get("primary_key_sha256")),
-                blankToNull(hash.get("secondary_key_sha256")), instant(hash.get("primary_rotated_at")),
+                instant(hash.get("created_at")), instant(hash.get("updated_at")), blankToNull(hash.get(keyField(KeySlot.PRIMARY))),
+                blankToNull(hash.get(keyField(KeySlot.SECONDARY))), instant(hash.get("primary_rotated_at")),
                 instant(hash.get("secondary_rotated_at")), limits(hash));
     }
 
@@ -140,22 +184,9 @@ public record Subscription(String id, String name, State state, Scope scope, Set
         return value == null || value.isBlank() ? null : Instant.parse(value);
     }
 
-    public Subscription with(State newState, Instant now) {
-        return new Subscription(id, name, newState, scope, allowedClientApps, expiresAt, createdAt, now,
-                primaryKeyHash, secondaryKeyHash, primaryRotatedAt, secondaryRotatedAt, limits);
-    }
-
-    public Subscription withLimits(TokenLimits newLimits, Instant now) {
-        return new Subscription(id, name, state, scope, allowedClientApps, expiresAt, createdAt, now,
-                primaryKeyHash, secondaryKeyHash, primaryRotatedAt, secondaryRotatedAt, newLimits);
-    }
-
-    public Subscription withKey(KeySlot slot, String keyHash, Instant now) {
-        return slot == KeySlot.PRIMARY
-                ? new Subscription(id, name, state, scope, allowedClientApps, expiresAt, createdAt, now, keyHash,
-                secondaryKeyHash, now, secondaryRotatedAt, limits)
-                : new Subscription(id, name, state, scope, allowedClientApps, expiresAt, createdAt, now,
-                primaryKeyHash, keyHash, primaryRotatedAt, now, limits);
+    /** The SHA-256 of one key, or null. */
+    public String keyHash(KeySlot slot) {
+        return slot == KeySlot.PRIMARY ? primaryKeyHash : secondaryKeyHash;
     }
 
     /** Which of the two keys. */

@@ -1,5 +1,6 @@
 package io.aigate.subscription;
 
+import io.aigate.redis.RedisScript;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -13,18 +14,23 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeoutException;
 
 /**
  * Subscriptions in Redis, non-blocking (Vert.x futures), following {@link RedisSchema}. The gateway reads through it;
- * the key-admin CLI writes through it. Writes are ordered so that a failure half-way never opens a key that should be
- * closed: a key is linked only after its subscription exists, and unlinked before anything else on revocation.
+ * the key-admin CLI writes through it, one field-level, guarded change at a time ({@code aigate/subscription-change.lua}).
+ * Writes are ordered so that a failure half-way never opens a key that should be closed: a key opens only when its
+ * link and the subscription's field agree, a new key is linked before the field names it, and a revoked key's field
+ * changes before its link goes.
  */
 public final class SubscriptionStore {
 
     /** A key's subscription and which of its two keys it is. */
     public record Found(Subscription subscription, Subscription.KeySlot slot) {
     }
+
+    private static final RedisScript CHANGE = RedisScript.load("subscription-change.lua");
 
     private final Vertx vertx;
     private final RedisAPI api;
@@ -55,9 +61,7 @@ public final class SubscriptionStore {
                 }
                 Subscription subscription = Subscription.fromHash(fields);
                 // a link left behind by an interrupted rotation must not open anything
-                String current = slot == Subscription.KeySlot.PRIMARY ? subscription.primaryKeyHash()
-                        : subscription.secondaryKeyHash();
-                return keyHash.equals(current) ? new Found(subscription, slot) : null;
+                return keyHash.equals(subscription.keyHash(slot)) ? new Found(subscription, slot) : null;
             });
         }));
     }
@@ -88,21 +92,78 @@ public final class SubscriptionStore {
         }));
     }
 
-    public Future<Void> save(Subscription subscription) {
+    /**
+     * What a change did: {@code ok}, or why nothing was written ({@code exists}, {@code missing}, or the field whose
+     * guard failed); and the subscription after the change (before it, for {@link #remove}), null when there is none.
+     */
+    public record Change(String outcome, Subscription subscription) {
+        public boolean done() {
+            return "ok".equals(outcome);
+        }
+    }
+
+    /** Writes a new subscription; refused ({@code exists}) when the id is taken, whoever took it and whenever. */
+    public Future<Change> create(Subscription subscription) {
+        return change("create", subscription.id(), Map.of(), subscription.toHash());
+    }
+
+    /**
+     * Writes only {@code fields}, and only while every guard holds: field to the value it must hold now, or
+     * {@code "!value"} for one it must not.
+     */
+    public Future<Change> update(String id, Map<String, String> guards, Map<String, String> fields) {
+        return change("update", id, guards, fields);
+    }
+
+    /** Removes the subscription hash, while the guards hold; its keys are for the caller to unlink. */
+    public Future<Change> remove(String id, Map<String, String> guards) {
+        return change("delete", id, guards, Map.of());
+    }
+
+    private Future<Change> change(String mode, String id, Map<String, String> guards, Map<String, String> fields) {
         List<String> args = new ArrayList<>();
-        args.add(RedisSchema.subscription(subscription.id()));
-        subscription.toHash().forEach((k, v) -> {
-            args.add(k);
-            args.add(v);
+        args.add(mode);
+        args.add(Integer.toString(guards.size()));
+        guards.forEach((field, expected) -> {
+            args.add(field);
+            args.add(expected);
         });
-        // the expiry index holds active subscriptions only: "expiring soon" is about keys that still work
-        boolean indexed = subscription.state() == Subscription.State.ACTIVE && subscription.expiresAt() != null;
-        return timed(api.hset(args).compose(r -> api.sadd(List.of(RedisSchema.SUBSCRIPTIONS, subscription.id())))
-                .compose(r -> indexed
-                        ? api.zadd(List.of(RedisSchema.EXPIRIES,
-                        Long.toString(subscription.expiresAt().getEpochSecond()), subscription.id()))
-                        : api.zrem(List.of(RedisSchema.EXPIRIES, subscription.id())))
-                .mapEmpty());
+        fields.forEach((field, value) -> {
+            args.add(field);
+            args.add(value);
+        });
+        return timed(CHANGE.run(api, List.of(RedisSchema.subscription(id)), args)).compose(result -> {
+            Map<String, String> hash = toMap(result.get(1));
+            Change change = new Change(result.get(0).toString(), hash.isEmpty() ? null : Subscription.fromHash(hash));
+            return change.done() ? index(id, 5).map(change) : Future.succeededFuture(change);
+        });
+    }
+
+    /**
+     * Brings the listing set and the expiry index in line with the subscription hash. They live in other hash slots,
+     * so no script can change them together with it: the index is written from the hash as read, and read again
+     * after; if the hash moved meanwhile (another admin), it is done again. The last writer always ends with a read
+     * that follows every hash change, so the index settles on the final state.
+     */
+    private Future<Void> index(String id, int attempts) {
+        return get(id).compose(before -> {
+            Future<?> written;
+            if (before == null) {
+                written = api.srem(List.of(RedisSchema.SUBSCRIPTIONS, id))
+                        .compose(r -> api.zrem(List.of(RedisSchema.EXPIRIES, id)));
+            } else {
+                // the expiry index holds active subscriptions only: "expiring soon" is about keys that still work
+                boolean indexed = before.state() == Subscription.State.ACTIVE && before.expiresAt() != null;
+                written = api.sadd(List.of(RedisSchema.SUBSCRIPTIONS, id)).compose(r -> indexed
+                        ? api.zadd(List.of(RedisSchema.EXPIRIES, Long.toString(before.expiresAt().getEpochSecond()), id))
+                        : api.zrem(List.of(RedisSchema.EXPIRIES, id)));
+            }
+            return timed(written).compose(r -> get(id)).compose(after -> {
+                boolean settled = before == null ? after == null : after != null
+                        && after.state() == before.state() && Objects.equals(after.expiresAt(), before.expiresAt());
+                return settled || attempts <= 1 ? Future.succeededFuture() : index(id, attempts - 1);
+            });
+        });
     }
 
     /** Only succeeds for a key hash nobody holds yet, so two subscriptions can never share a key. */
@@ -113,15 +174,6 @@ public final class SubscriptionStore {
 
     public Future<Void> unlink(String keyHash) {
         return keyHash == null ? Future.succeededFuture() : timed(api.del(List.of(RedisSchema.key(keyHash))).mapEmpty());
-    }
-
-    public Future<Void> delete(Subscription subscription) {
-        return unlink(subscription.primaryKeyHash())
-                .compose(v -> unlink(subscription.secondaryKeyHash()))
-                .compose(v -> timed(api.del(List.of(RedisSchema.subscription(subscription.id())))))
-                .compose(v -> timed(api.srem(List.of(RedisSchema.SUBSCRIPTIONS, subscription.id()))))
-                .compose(v -> timed(api.zrem(List.of(RedisSchema.EXPIRIES, subscription.id()))))
-                .mapEmpty();
     }
 
     /** How many active subscriptions expire between now and {@code until}: one O(log n) call, whatever the count. */

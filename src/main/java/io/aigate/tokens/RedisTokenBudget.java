@@ -1,18 +1,11 @@
 package io.aigate.tokens;
 
+import io.aigate.redis.RedisScript;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Response;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -23,8 +16,7 @@ import java.util.List;
  */
 public final class RedisTokenBudget {
 
-    static final String SCRIPT = load();
-    static final String SHA = sha1(SCRIPT);
+    private static final RedisScript SCRIPT = RedisScript.load("token-limit.lua");
     /** A quota window's key outlives its window by this much, so a late settlement still finds it. */
     private static final long WINDOW_GRACE_SECONDS = 3600;
 
@@ -56,37 +48,9 @@ public final class RedisTokenBudget {
         long ttl = counter.tokenQuota() > 0
                 ? counter.period().windowEnd(window).getEpochSecond() - now.getEpochSecond() + WINDOW_GRACE_SECONDS
                 : WINDOW_GRACE_SECONDS;
-        List<String> evalsha = List.of(SHA, "2", counter.rateKey(), counter.quotaKey(window), op,
-                Long.toString(now.toEpochMilli()), Long.toString(counter.tokensPerMinute()), Long.toString(tokens),
-                Long.toString(counter.tokenQuota()), Long.toString(Math.max(1, ttl)),
+        List<String> args = List.of(op, Long.toString(now.toEpochMilli()), Long.toString(counter.tokensPerMinute()),
+                Long.toString(tokens), Long.toString(counter.tokenQuota()), Long.toString(Math.max(1, ttl)),
                 Long.toString(window.toEpochMilli()), Long.toString(held));
-        return redis.send(api -> api.evalsha(evalsha).recover(err -> {
-            if (err.getMessage() == null || !err.getMessage().startsWith("NOSCRIPT")) {
-                return Future.failedFuture(err);
-            }
-            List<String> eval = new ArrayList<>(evalsha);
-            eval.set(0, SCRIPT);
-            return api.eval(eval);
-        }));
-    }
-
-    private static String load() {
-        try (InputStream in = RedisTokenBudget.class.getResourceAsStream("/aigate/token-limit.lua")) {
-            if (in == null) {
-                throw new IllegalStateException("aigate/token-limit.lua is missing from the build");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static String sha1(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
-                    .digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return redis.send(api -> SCRIPT.run(api, List.of(counter.rateKey(), counter.quotaKey(window)), args));
     }
 }
