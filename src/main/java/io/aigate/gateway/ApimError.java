@@ -14,6 +14,8 @@ final class ApimError {
 
     static final String NOT_FOUND = "Resource not found";
     static final String INVALID_TARGET = "Invalid request target.";
+    static final String REPEATED_PARAMETER = "A query parameter that aigate reads (api-version or the subscription "
+            + "key) appears more than once.";
     static final String METHOD_NOT_ALLOWED = "Method not allowed.";
     static final String TOO_LARGE = "Request body is larger than the limit of %d bytes.";
     static final String BODY_TIMEOUT = "The request body was not received in time.";

@@ -52,6 +52,8 @@ public class GatewayHandler {
     private final BufferedBodies buffered;
     private final Set<String> droppedHeaders;
     private final Set<String> droppedQueryParameters;
+    /** Query parameters aigate decides on: each may appear once, else a backend could read another one. */
+    private final Set<String> decidingQueryParameters;
 
     GatewayHandler(AigateConfig config, InboundPipeline pipeline, Forwarder forwarder, GatewayMetrics metrics,
                    BufferedBodies buffered) {
@@ -67,6 +69,8 @@ public class GatewayHandler {
                 config.subscriptionKey().headerName().toLowerCase(Locale.ROOT),
                 config.jwt().headerName().toLowerCase(Locale.ROOT)));
         this.droppedQueryParameters = Set.of(config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT));
+        this.decidingQueryParameters = Set.copyOf(List.of("api-version",
+                config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT)));
     }
 
     /** What the access log and metrics need, filled in as the request goes along. */
@@ -89,6 +93,10 @@ public class GatewayHandler {
         RequestTarget target = RequestTarget.parse(request.uri());
         if (target.kind() == RequestTarget.Kind.INVALID) {
             refuse(request, exchange, 400, ApimError.INVALID_TARGET, "invalid_target", Map.of());
+            return;
+        }
+        if (QueryString.repeated(target.query(), decidingQueryParameters) != null) {
+            refuse(request, exchange, 400, ApimError.REPEATED_PARAMETER, "repeated_parameter", Map.of());
             return;
         }
         if (target.kind() == RequestTarget.Kind.NOT_FOUND) {

@@ -31,6 +31,27 @@ public final class QueryString {
     }
 
     /**
+     * The first of {@code names} (lower case) that the query carries more than once, counting names as aigate reads
+     * them (decoded, without case); null when none. A backend may take the last where aigate took the first, so a
+     * parameter aigate decides on must appear once or not at all.
+     */
+    public static String repeated(String query, Set<String> names) {
+        if (query == null || query.isEmpty()) {
+            return null;
+        }
+        Set<String> seen = new java.util.HashSet<>();
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            String decoded = decode(eq < 0 ? pair : pair.substring(0, eq));
+            String name = decoded == null ? null : decoded.toLowerCase(Locale.ROOT);
+            if (name != null && names.contains(name) && !seen.add(name)) {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    /**
      * The query without the named parameters (lower-case names); the rest stays byte for byte. A parameter whose name
      * cannot be decoded cannot be told apart from a dropped one, so it is dropped too.
      */

@@ -146,6 +146,21 @@ class NoWayAroundTest {
     }
 
     @Test
+    void aQueryParameterAigateDecidesOnMayAppearOnlyOnce() throws Exception {
+        // aigate reads the first api-version (to decide on stream_options), a backend may read the last
+        String chat = "/openai/deployments/gpt-4o/chat/completions";
+        for (String query : List.of("?api-version=2024-10-21&api-version=2024-02-01",
+                "?api-version=2024-10-21&API-Version=2024-02-01", "?api-version=2024-10-21&api%2Dversion=2024-02-01",
+                "?subscription-key=a&subscription-key=b", "?Subscription-Key=a&subscription%2dkey=b")) {
+            refused(send("POST", chat + query, "{\"messages\":[]}"), 400);
+        }
+        backendUntouched("a query aigate and the backend could read differently");
+        assertEquals(200, send("POST", chat + "?api-version=2024-10-21&foo=1&foo=2", "{\"messages\":[]}")
+                .statusCode(), "parameters aigate does not read are the backend's business");
+        assertTrue(CloudDoubles.openAi.next(5).query().contains("foo=1&foo=2"));
+    }
+
+    @Test
     void deploymentNamesMatchWithoutCaseAndNothingElseIsANameAtAll() throws Exception {
         // gpt-roles demands a token with a role; the * route demands nothing. Case must not pick the * route.
         refused(send("POST", "/openai/deployments/GPT-ROLES/chat/completions", "{\"messages\":[]}"), 401);
