@@ -261,7 +261,7 @@ class NoWayAroundTest {
             int busy = 0;
             int timedOut = 0;
             for (int i = 0; i < sockets.size(); i++) {
-                String answer = readAnswer(sockets.get(i).getInputStream());
+                String answer = RawHttp.answer(sockets.get(i).getInputStream());
                 int status = RawHttp.status(answer);
                 if (i % 2 == 0) {
                     assertEquals(401, status, answer);
@@ -295,19 +295,5 @@ class NoWayAroundTest {
                     .filter(l -> l.startsWith("aigate_request_buffered_bytes ")).findFirst().orElse("");
         } while (!gauge.endsWith(" 0.0") && System.currentTimeMillis() < deadline);
         assertEquals("aigate_request_buffered_bytes 0.0", gauge);
-    }
-
-    private static String readAnswer(InputStream in) throws Exception {
-        byte[] buf = new byte[4096];
-        StringBuilder answer = new StringBuilder();
-        int n;
-        while ((n = in.read(buf)) > 0) {
-            answer.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
-            if (answer.indexOf("\r\n\r\n") > 0 && answer.indexOf("\"statusCode\"") > 0
-                    && answer.lastIndexOf("}") > answer.indexOf("\"statusCode\"")) {
-                break;
-            }
-        }
-        return answer.toString();
     }
 }

@@ -2,22 +2,19 @@ package io.aigate.lifecycle;
 
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.PackagedAigate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -25,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The packaged sidecar as its own process, stopped the way the kubelet stops it: SIGTERM while a stream is in flight.
+ * The packaged sidecar as its own process, with the JVM flags of Dockerfile.jvm, stopped the way the kubelet stops it: SIGTERM while a stream is in flight.
  * Readiness must turn false at once, new requests must be turned away, the stream must finish whole, and the process
  * must then exit by itself within the grace period.
  */
@@ -35,12 +32,13 @@ class GracefulShutdownIT {
 
     LocalRedis redis;
     FakeAzureOpenAi openAi;
+    PackagedAigate packaged;
     Process aigate;
 
     @AfterEach
     void stop() {
-        if (aigate != null) {
-            aigate.destroyForcibly();
+        if (packaged != null) {
+            packaged.close();
         }
         if (openAi != null) {
             openAi.close();
@@ -51,51 +49,26 @@ class GracefulShutdownIT {
     }
 
     int status(String url) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(java.time.Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (ConnectException e) {
-            return -1; // nobody listens any more
-        } catch (Exception e) {
-            return -2;
-        }
+        return packaged.status(url);
     }
 
     @Test
     void aStreamInFlightAtSigtermCompletesAndReadinessDropsAtOnce() throws Exception {
         redis = new LocalRedis(LocalRedis.freePort()).start();
         openAi = FakeAzureOpenAi.start(0);
-        int port = LocalRedis.freePort();
-        int management = LocalRedis.freePort();
-        Path log = Files.createTempFile("aigate-it", ".log");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-jar", System.getProperty("aigate.test.jar")));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
-        builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
-        builder.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
-        builder.environment().put("AIGATE_REDIS_URL", redis.url());
-        builder.environment().put("AZURE_OPENAI_BACKEND_URL", openAi.url());
-        builder.environment().put("AIGATE_BACKENDS_AOAI_CREDENTIAL", "none");
-        builder.environment().put("AIGATE_SUBSCRIPTION_KEY_REQUIRED", "false");
-        builder.environment().put("AIGATE_IDENTITY_ALLOW_IMDS", "false");
-        builder.environment().put("QUARKUS_SHUTDOWN_TIMEOUT", "20s");
-        aigate = builder.start();
-        String ready = "http://127.0.0.1:" + management + "/q/health/ready";
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (status(ready) != 200) {
-            assertTrue(aigate.isAlive(), "aigate died at start: " + Files.readString(log));
-            assertTrue(System.nanoTime() < deadline, "aigate not ready: " + Files.readString(log));
-            Thread.sleep(100);
-        }
+        packaged = PackagedAigate.start(Map.of("AIGATE_REDIS_URL", redis.url(),
+                "AZURE_OPENAI_BACKEND_URL", openAi.url(), "AIGATE_BACKENDS_AOAI_CREDENTIAL", "none",
+                "AIGATE_SUBSCRIPTION_KEY_REQUIRED", "false", "QUARKUS_SHUTDOWN_TIMEOUT", "20s"));
+        aigate = packaged.process();
+        String ready = packaged.managementUrl("/q/health/ready");
 
         // the probe the injector gives every sidecar (startupProbe) is served by the artifact
-        assertEquals(200, status("http://127.0.0.1:" + management + "/q/health/started"));
-        assertEquals(200, status("http://127.0.0.1:" + management + "/q/health/live"));
+        assertEquals(200, status(packaged.managementUrl("/q/health/started")));
+        assertEquals(200, status(packaged.managementUrl("/q/health/live")));
 
         CountDownLatch release = new CountDownLatch(1);
         openAi.holdStreamAfterFirstEvent(release);
-        String chat = "http://127.0.0.1:" + port + "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21";
+        String chat = packaged.url("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
         HttpResponse<InputStream> stream = HTTP.send(HttpRequest.newBuilder(URI.create(chat))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[],\"stream\":true}")).build(),
@@ -135,8 +108,8 @@ class GracefulShutdownIT {
         assertTrue(aigate.waitFor(20, TimeUnit.SECONDS), "aigate did not exit after the stream finished");
         // a JVM stopped by SIGTERM reports 143 (128 + 15) after its shutdown ran; anything else is a crash
         assertTrue(aigate.exitValue() == 0 || aigate.exitValue() == 143, "exit " + aigate.exitValue() + ": "
-                + Files.readString(log));
-        String output = Files.readString(log);
+                + packaged.output());
+        String output = packaged.output();
         assertTrue(output.contains("shutting down: new requests get 503"), output);
         assertTrue(!output.contains("Exception"), "a clean shutdown logs no exception: " + output);
     }

@@ -20,7 +20,13 @@ public final class RawHttp {
             socket.setSoTimeout(5000);
             socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
             socket.getOutputStream().flush();
-            InputStream in = socket.getInputStream();
+            return answer(socket.getInputStream());
+        }
+    }
+
+    /** One answer with a Content-Length, read from a connection the caller keeps open; what arrived on timeout. */
+    public static String answer(InputStream in) throws IOException {
+        {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             byte[] buf = new byte[8192];
             try {

@@ -1,0 +1,123 @@
+package io.aigate.testing;
+
+import io.aigate.sandbox.LocalRedis;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packaged sidecar ({@code target/quarkus-app}) as its own process, run with the JVM flags {@code Dockerfile.jvm}
+ * ships (read from that file, so the two cannot drift apart): the heap, stack and direct-memory limits a pod has.
+ */
+public final class PackagedAigate implements AutoCloseable {
+
+    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    private final Process process;
+    private final Path log;
+    private final int port;
+    private final int management;
+
+    private PackagedAigate(Process process, Path log, int port, int management) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+        this.management = management;
+    }
+
+    /** The flags of {@code JAVA_OPTS_APPEND} in {@code Dockerfile.jvm}. */
+    public static List<String> shippedJvmFlags() throws IOException {
+        Matcher m = Pattern.compile("JAVA_OPTS_APPEND=\"([^\"]+)\"").matcher(Files.readString(Path.of("Dockerfile.jvm")));
+        assertTrue(m.find(), "Dockerfile.jvm sets JAVA_OPTS_APPEND");
+        return Arrays.asList(m.group(1).trim().split("\\s+"));
+    }
+
+    /** Starts it with {@code env} on top of free ports, and waits until it is ready. */
+    public static PackagedAigate start(Map<String, String> env) throws Exception {
+        int port = LocalRedis.freePort();
+        int management = LocalRedis.freePort();
+        Path log = Files.createTempFile("aigate-it", ".log");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(shippedJvmFlags());
+        command.add("-jar");
+        command.add(System.getProperty("aigate.test.jar"));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
+        builder.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
+        builder.environment().put("AIGATE_IDENTITY_ALLOW_IMDS", "false");
+        builder.environment().putAll(env);
+        PackagedAigate aigate = new PackagedAigate(builder.start(), log, port, management);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (aigate.status(aigate.managementUrl("/q/health/ready")) != 200) {
+            assertTrue(aigate.process.isAlive(), "aigate died at start: " + aigate.output());
+            assertTrue(System.nanoTime() < deadline, "aigate not ready: " + aigate.output());
+            Thread.sleep(100);
+        }
+        return aigate;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String url(String path) {
+        return "http://127.0.0.1:" + port + path;
+    }
+
+    public String managementUrl(String path) {
+        return "http://127.0.0.1:" + management + path;
+    }
+
+    public String output() throws IOException {
+        return Files.readString(log);
+    }
+
+    /** The status of a GET, -1 when nobody listens, -2 on any other failure. */
+    public int status(String url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (ConnectException e) {
+            return -1;
+        } catch (Exception e) {
+            return -2;
+        }
+    }
+
+    /** Resident memory of the process in kilobytes, from /proc (Linux). */
+    public long residentKb() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D+", ""));
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+}
