@@ -94,6 +94,8 @@ class RevocationRaceTest {
         Keys.Run created = Keys.ok(redis.url(), "create", "--name", "dropped");
         String hash = SubscriptionKeys.hash(created.key("Primary"));
         assertEquals(Subscription.State.ACTIVE, state(await(lookup.find(hash))));
+        Thread.sleep(1500); // five keepalives: answered ones keep the channel, and the cache, as they are
+        assertTrue(lookup.storeUp() && lookup.state().endsWith(" 1 keys cached"), lookup.state());
 
         assertEquals(1, link.silence("SUBSCRIBE"), "the invalidation channel's connection goes silent");
         Keys.ok(redis.url(), "suspend", created.id()); // published into the void
