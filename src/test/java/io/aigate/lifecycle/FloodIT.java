@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Hundreds of slow uploads without a key, each declaring a megabyte, against the packaged sidecar with the heap
  * Dockerfile.jvm gives it (64 MB, exit on OutOfMemoryError): a real caller is served throughout and the process stays
  * up. On a classic path the uploads are refused on their headers; on v1 (route in the body) they are held within the
- * shared bound (503 beyond it) and cut at the receive deadline (408).
+ * shared bound (503 beyond it) and cut at the receive deadline (408). Then a thousand connections whose headers never
+ * end: held within the header-size and connection bounds, they cannot take the process down either.
  */
 class FloodIT {
 
@@ -75,11 +76,7 @@ class FloodIT {
                 sockets.add(socket);
             }
             for (int i = 0; i < 5; i++) {
-                HttpResponse<String> real = HTTP.send(HttpRequest.newBuilder(
-                                URI.create(aigate.url("/openai/deployments/gpt-4o/chat/completions")))
-                        .header("Content-Type", "application/json").header("Ocp-Apim-Subscription-Key", key)
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[]}")).build(),
-                        HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> real = realCall(key);
                 assertEquals(200, real.statusCode(), real.body());
             }
             long residentKb = aigate.residentKb();
@@ -105,5 +102,45 @@ class FloodIT {
         assertTrue(aigate.process().isAlive(), "the sidecar survived: " + aigate.output());
         assertFalse(aigate.output().contains("OutOfMemoryError"), aigate.output());
         assertEquals(200, aigate.status(aigate.managementUrl("/q/health/live")));
+
+        // headers that never end: no deadline can be put on them, so their size and the connection count bound them
+        int held = 0;
+        sockets.clear();
+        byte[] unfinished = ("POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\nHost: x\r\nX-Pad: "
+                + "a".repeat(39_000)).getBytes(StandardCharsets.ISO_8859_1);
+        try {
+            for (int i = 0; i < 1000; i++) {
+                try {
+                    Socket socket = new Socket("127.0.0.1", aigate.port());
+                    sockets.add(socket);
+                    socket.getOutputStream().write(unfinished);
+                    socket.getOutputStream().flush();
+                    held++;
+                } catch (java.io.IOException refusedOrCut) {
+                    // beyond the connection bound, or cut at the header bound: what the bounds are for
+                }
+            }
+            Thread.sleep(2000);
+            assertTrue(aigate.process().isAlive(), held + " unfinished headers killed the sidecar: " + aigate.output());
+        } finally {
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        int status;
+        do {
+            Thread.sleep(200);
+            status = realCall(key).statusCode();
+        } while (status != 200 && System.currentTimeMillis() < deadline);
+        assertEquals(200, status, "served again once the flood stops");
+        assertFalse(aigate.output().contains("OutOfMemoryError"), aigate.output());
+    }
+
+    private HttpResponse<String> realCall(String key) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(aigate.url("/openai/deployments/gpt-4o/chat/completions")))
+                .header("Content-Type", "application/json").header("Ocp-Apim-Subscription-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[]}")).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 }
