@@ -7,8 +7,14 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -32,11 +38,21 @@ public final class PodMutator {
     public static final String CPU_LIMIT = "aigate.io/cpu-limit";
     public static final String MEMORY_LIMIT = "aigate.io/memory-limit";
     public static final String CONTAINER = "aigate";
+    /**
+     * {@code "shared"} leaves the pod's workload identity with the app containers too. Only for an app that needs the
+     * identity for other Azure services and whose identity may call the backend directly anyway: it undoes layer 3.
+     */
+    public static final String APP_IDENTITY = "aigate.io/app-identity";
     static final String WORKLOAD_IDENTITY = "azure.workload.identity/use";
-    /** The variables and token volume the Azure Workload Identity webhook gives a pod's containers. */
+    /** The Azure Workload Identity webhook leaves these containers alone (names separated by {@code ;}). */
+    static final String SKIP_CONTAINERS = "azure.workload.identity/skip-containers";
+    /** The variables the Azure Workload Identity webhook gives a container (v1.6: four, and four for a custom endpoint). */
     static final List<String> WORKLOAD_IDENTITY_ENV = List.of("AZURE_CLIENT_ID", "AZURE_TENANT_ID",
-            "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST");
-    static final String WORKLOAD_IDENTITY_VOLUME = "azure-identity-token";
+            "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST", "AZURE_KUBERNETES_TOKEN_PROXY",
+            "AZURE_KUBERNETES_SNI_NAME", "AZURE_KUBERNETES_CA_FILE", "AZURE_KUBERNETES_CA_DATA");
+    /** Its token volume: {@code azure-identity-token} before v1.5, {@code azure-workload-identity-reserved-<hash>} since. */
+    static final List<String> WORKLOAD_IDENTITY_VOLUMES = List.of("azure-identity-token",
+            "azure-workload-identity-reserved-");
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -93,7 +109,10 @@ public final class PodMutator {
         }
     }
 
-    /** The JSONPatch for one pod; empty when it is not to be injected. */
+    /**
+     * The JSONPatch for one pod; empty when it is not to be injected, or when it already is and its workload identity
+     * is where it belongs (so a reinvocation changes nothing).
+     */
     public ArrayNode patch(JsonNode pod, String namespace) {
         ArrayNode ops = NODES.arrayNode();
         JsonNode metadata = pod.path("metadata");
@@ -101,10 +120,32 @@ public final class PodMutator {
         JsonNode labels = metadata.path("labels");
         String wanted = annotations.path(INJECT).asText(labels.path(INJECT).asText(""));
         if (!"true".equalsIgnoreCase(wanted) || settings.excludedNamespaces().contains(namespace)
-                || "false".equalsIgnoreCase(labels.path(INJECT).asText("")) || alreadyInjected(pod)) {
+                || "false".equalsIgnoreCase(labels.path(INJECT).asText(""))) {
             return ops;
         }
+        Map<String, String> newAnnotations = new LinkedHashMap<>();
+        // before the sidecar is added, while the pod's container indexes are still the pod's own
+        keepIdentityFromApp(pod, ops, newAnnotations);
+        if (!alreadyInjected(pod)) {
+            inject(pod, ops);
+            newAnnotations.put(STATUS, "injected");
+        }
+        if (!newAnnotations.isEmpty()) {
+            if (annotations.isObject()) {
+                newAnnotations.forEach((name, value) -> ops.add(op("add", "/metadata/annotations/"
+                        + name.replace("~", "~0").replace("/", "~1"), NODES.textNode(value))));
+            } else {
+                ObjectNode all = NODES.objectNode();
+                newAnnotations.forEach(all::put);
+                ops.add(op("add", "/metadata/annotations", all));
+            }
+        }
+        return ops;
+    }
+
+    private void inject(JsonNode pod, ArrayNode ops) {
         JsonNode spec = pod.path("spec");
+        JsonNode annotations = pod.path("metadata").path("annotations");
         ObjectNode sidecar = sidecar(pod);
 
         // first among the init containers: the others may call aigate too
@@ -138,12 +179,82 @@ public final class PodMutator {
                 }
             }
         }
-        if (annotations.isObject()) {
-            ops.add(op("add", "/metadata/annotations/" + STATUS.replace("/", "~1"), NODES.textNode("injected")));
-        } else {
-            ops.add(op("add", "/metadata/annotations", NODES.objectNode().put(STATUS, "injected")));
+    }
+
+    /**
+     * Under Azure Workload Identity the pod's federated token is the backend credential aigate exists to guard: an app
+     * container holding it could exchange it for an Azure OpenAI token and skip every layer. So only aigate may have
+     * it, whichever webhook runs first. The workload-identity webhook is told to skip every other container (it
+     * reads the annotation when it runs after this one, and again when it is reinvoked); whatever it already gave
+     * them (it ran first) is taken back here. Run again on its own output, this adds nothing.
+     */
+    private static void keepIdentityFromApp(JsonNode pod, ArrayNode ops, Map<String, String> newAnnotations) {
+        JsonNode annotations = pod.path("metadata").path("annotations");
+        if (!"true".equalsIgnoreCase(pod.path("metadata").path("labels").path(WORKLOAD_IDENTITY).asText(""))
+                || "shared".equalsIgnoreCase(annotations.path(APP_IDENTITY).asText(""))) {
+            return;
         }
-        return ops;
+        Set<String> skipped = new LinkedHashSet<>();
+        for (String name : annotations.path(SKIP_CONTAINERS).asText("").split(";")) {
+            if (!name.isBlank()) {
+                skipped.add(name.trim());
+            }
+        }
+        int before = skipped.size();
+        for (String list : new String[] {"initContainers", "containers"}) {
+            JsonNode containers = pod.path("spec").path(list);
+            for (int i = containers.size() - 1; i >= 0; i--) {
+                JsonNode container = containers.get(i);
+                String name = container.path("name").asText("");
+                if (CONTAINER.equals(name)) {
+                    continue;
+                }
+                skipped.add(name);
+                List<Integer> mounts = tokenMounts(container);
+                JsonNode env = container.path("env");
+                if (mounts.isEmpty() && !hasEnv(env, "AZURE_FEDERATED_TOKEN_FILE")) {
+                    continue; // never given the identity (or the app's own variables, which are its business)
+                }
+                String at = "/spec/" + list + "/" + i;
+                for (int j = env.size() - 1; j >= 0; j--) {
+                    if (WORKLOAD_IDENTITY_ENV.contains(env.get(j).path("name").asText())) {
+                        ops.add(op("remove", at + "/env/" + j, null));
+                    }
+                }
+                mounts.stream().sorted(Comparator.reverseOrder())
+                        .forEach(j -> ops.add(op("remove", at + "/volumeMounts/" + j, null)));
+            }
+        }
+        if (skipped.size() > before) {
+            newAnnotations.put(SKIP_CONTAINERS, String.join(";", skipped));
+        }
+    }
+
+    /**
+     * The indexes of the container's mounts of a workload-identity token volume (by its name in any webhook version,
+     * or as the directory of {@code AZURE_FEDERATED_TOKEN_FILE}), the one holding that file first; empty when none.
+     */
+    private static List<Integer> tokenMounts(JsonNode container) {
+        String tokenFile = null;
+        for (JsonNode variable : container.path("env")) {
+            if ("AZURE_FEDERATED_TOKEN_FILE".equals(variable.path("name").asText())) {
+                tokenFile = variable.path("value").asText(null);
+            }
+        }
+        List<Integer> found = new ArrayList<>();
+        JsonNode mounts = container.path("volumeMounts");
+        for (int i = 0; i < mounts.size(); i++) {
+            String name = mounts.get(i).path("name").asText("");
+            String path = mounts.get(i).path("mountPath").asText("");
+            boolean holdsTheFile = tokenFile != null && !path.isEmpty()
+                    && tokenFile.startsWith(path.endsWith("/") ? path : path + "/");
+            if (holdsTheFile) {
+                found.add(0, i);
+            } else if (name.equals(WORKLOAD_IDENTITY_VOLUMES.get(0)) || name.startsWith(WORKLOAD_IDENTITY_VOLUMES.get(1))) {
+                found.add(i);
+            }
+        }
+        return found;
     }
 
     /** The sidecar container: the same spec for every pod but for what its annotations override. */
@@ -195,9 +306,9 @@ public final class PodMutator {
     }
 
     /**
-     * Under Azure Workload Identity, aigate exchanges the pod's federated token for its Entra token: the variables and
-     * the token mount the workload-identity webhook gave the app are given to aigate too. When that webhook has not
-     * run yet, it mutates aigate's init container itself (and this webhook is reinvoked).
+     * Under Azure Workload Identity, aigate exchanges the pod's federated token for its Entra token. When the
+     * workload-identity webhook ran first, aigate is given what it gave the app (and {@link #keepIdentityFromApp} takes
+     * it back from the app); when it runs later, it gives aigate its own, as the only container it does not skip.
      *
      * @return the token volume's mount to give aigate, or null
      */
@@ -205,21 +316,18 @@ public final class PodMutator {
         if (!"true".equalsIgnoreCase(pod.path("metadata").path("labels").path(WORKLOAD_IDENTITY).asText(""))) {
             return null;
         }
-        for (JsonNode container : pod.path("spec").path("containers")) {
-            boolean found = false;
-            for (JsonNode variable : container.path("env")) {
-                if (WORKLOAD_IDENTITY_ENV.contains(variable.path("name").asText())) {
-                    env.add(variable.deepCopy());
-                    found = true;
+        for (String list : new String[] {"initContainers", "containers"}) {
+            for (JsonNode container : pod.path("spec").path(list)) {
+                List<Integer> mounts = tokenMounts(container);
+                if (mounts.isEmpty() && !hasEnv(container.path("env"), "AZURE_FEDERATED_TOKEN_FILE")) {
+                    continue;
                 }
-            }
-            if (found) {
-                for (JsonNode mount : container.path("volumeMounts")) {
-                    if (WORKLOAD_IDENTITY_VOLUME.equals(mount.path("name").asText())) {
-                        return mount.deepCopy();
+                for (JsonNode variable : container.path("env")) {
+                    if (WORKLOAD_IDENTITY_ENV.contains(variable.path("name").asText())) {
+                        env.add(variable.deepCopy());
                     }
                 }
-                return null;
+                return mounts.isEmpty() ? null : container.path("volumeMounts").get(mounts.get(0)).deepCopy();
             }
         }
         return null;
@@ -272,7 +380,9 @@ public final class PodMutator {
 
     private static ObjectNode op(String op, String path, JsonNode value) {
         ObjectNode o = NODES.objectNode().put("op", op).put("path", path);
-        o.set("value", value);
+        if (value != null) {
+            o.set("value", value);
+        }
         return o;
     }
 
