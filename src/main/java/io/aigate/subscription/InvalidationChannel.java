@@ -9,6 +9,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
@@ -54,18 +55,28 @@ public class InvalidationChannel {
         }
         redis.connect().onSuccess(conn -> {
             connection = conn;
-            conn.handler(this::onMessage);
+            // the client completes SUBSCRIBE before Redis answers it: only Redis's confirmation counts, and a refusal
+            // (an ACL without the channel) or silence must never pass for a subscription
+            long unconfirmed = vertx.setTimer(timeoutMillis, id -> lost(conn,
+                    new TimeoutException("SUBSCRIBE not confirmed within " + timeoutMillis + " ms")));
+            conn.handler(message -> onMessage(conn, message, unconfirmed));
             conn.exceptionHandler(cause -> lost(conn, cause));
             conn.endHandler(v -> lost(conn, null));
-            conn.send(Request.cmd(Command.SUBSCRIBE).arg(RedisSchema.INVALIDATE_CHANNEL)).onSuccess(r -> {
-                if (failures > 0) {
-                    LOG.infof("invalidation channel subscribed again after %d attempts; key cache cleared", failures);
-                }
-                failures = 0;
-                lookup.channelState(true);
-                vertx.setTimer(keepaliveMillis, id -> ping(conn));
-            }).onFailure(cause -> lost(conn, cause));
+            conn.send(Request.cmd(Command.SUBSCRIBE).arg(RedisSchema.INVALIDATE_CHANNEL))
+                    .onFailure(cause -> lost(conn, cause));
         }).onFailure(cause -> lost(null, cause));
+    }
+
+    private void subscribed(RedisConnection conn, long unconfirmed) {
+        if (conn != connection || !vertx.cancelTimer(unconfirmed)) {
+            return;
+        }
+        if (failures > 0) {
+            LOG.infof("invalidation channel subscribed again after %d attempts; key cache cleared", failures);
+        }
+        failures = 0;
+        lookup.channelState(true);
+        vertx.setTimer(keepaliveMillis, id -> ping(conn));
     }
 
     private void ping(RedisConnection conn) {
@@ -86,9 +97,23 @@ public class InvalidationChannel {
         });
     }
 
-    private void onMessage(Response message) {
-        // RESP2 and RESP3 both deliver ["message", channel, payload]
-        if (message != null && message.size() >= 3 && "message".equals(message.get(0).toString())) {
+    private void onMessage(RedisConnection conn, Response message, long unconfirmed) {
+        if (message == null) {
+            return;
+        }
+        if (message.type() == ResponseType.ERROR) {
+            // a refused SUBSCRIBE arrives here (e.g. NOPERM: the user's ACL lacks the channel)
+            lost(conn, new IllegalStateException(message.toString()));
+            return;
+        }
+        if (message.type() != ResponseType.MULTI && message.type() != ResponseType.PUSH) {
+            return;
+        }
+        // RESP2 and RESP3 both deliver ["subscribe", channel, count] and ["message", channel, payload]
+        if (message != null && message.size() >= 3 && "subscribe".equals(message.get(0).toString())
+                && RedisSchema.INVALIDATE_CHANNEL.equals(message.get(1).toString())) {
+            subscribed(conn, unconfirmed);
+        } else if (message != null && message.size() >= 3 && "message".equals(message.get(0).toString())) {
             String id = message.get(2).toString();
             lookup.invalidate(id);
             LOG.debugf("subscription %s invalidated", id);
@@ -109,11 +134,18 @@ public class InvalidationChannel {
         if (failures++ == 0) {
             LOG.warnf("invalidation channel lost (%s); reconnecting, and clearing the key cache once back",
                     cause == null ? "connection closed" : cause.getClass().getSimpleName()
-                            + (cause instanceof TimeoutException ? ": " + cause.getMessage() : ""));
+                            + (cause instanceof TimeoutException || redisRefusal(cause) ? ": " + cause.getMessage() : ""));
         }
         lookup.channelState(false);
         long delay = Math.min(MAX_BACKOFF_MILLIS, 250L << Math.min(6, failures - 1));
         vertx.setTimer(delay, id -> connect());
+    }
+
+    /** Redis's own refusals name what to fix (an ACL, a password) and carry nothing secret. */
+    private static boolean redisRefusal(Throwable cause) {
+        String message = cause.getMessage();
+        return message != null && (message.startsWith("NOPERM") || message.startsWith("NOAUTH")
+                || message.startsWith("WRONGPASS"));
     }
 
     void stop(@Observes ShutdownEvent event) {
