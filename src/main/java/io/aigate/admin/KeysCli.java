@@ -1,6 +1,8 @@
 package io.aigate.admin;
 
+import io.aigate.identity.EntraToken;
 import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.redis.AuthenticatedRedis;
 import io.aigate.pipeline.TokenLimits;
 
 import io.aigate.subscription.Subscription;
@@ -74,6 +76,16 @@ public class KeysCli {
             description = "standalone or cluster (default: quarkus.redis.client-type, else standalone).")
     String clientType;
 
+    @Option(names = "--redis-credential", paramLabel = "CREDENTIAL",
+            description = "password | managed-identity (this pod's identity, as the sidecar logs in) | azure-cli "
+                    + "(your az login, on a workstation). Default: aigate.redis.credential. With an Entra token, "
+                    + "the identity needs the admin access policy, which sidecars do not have.")
+    String redisCredential;
+
+    @Option(names = "--redis-user", paramLabel = "USER",
+            description = "Redis user for an Entra token (default: aigate.redis.user, else the token's object id).")
+    String redisUser;
+
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10", description = "Per-operation timeout.")
     long timeoutSeconds;
 
@@ -129,13 +141,38 @@ public class KeysCli {
             default -> throw new CommandLine.ParameterException(spec.commandLine(),
                     "--redis-client-type must be standalone or cluster");
         }
-        String password = passwordEnv != null ? System.getenv(passwordEnv)
-                : config.getOptionalValue("quarkus.redis.password", String.class).orElse(null);
-        if (password != null && !password.isEmpty()) {
-            options.setPassword(password);
-        }
+        String credential = redisCredential != null ? redisCredential
+                : config.getOptionalValue("aigate.redis.credential", String.class).orElse("password");
         Vertx vertx = Vertx.vertx();
         try {
+            switch (credential.toLowerCase(java.util.Locale.ROOT)) {
+                case "password" -> {
+                    String password = passwordEnv != null ? System.getenv(passwordEnv)
+                            : config.getOptionalValue("quarkus.redis.password", String.class).orElse(null);
+                    if (password != null && !password.isEmpty()) {
+                        options.setPassword(password);
+                    }
+                }
+                case "managed-identity", "azure-cli" -> {
+                    String resource = config.getOptionalValue("aigate.redis.resource", String.class)
+                            .orElse("https://redis.azure.com");
+                    String token;
+                    try {
+                        token = credential.equalsIgnoreCase("azure-cli") ? EntraToken.fetchOnceFromAzureCli(resource)
+                                : EntraToken.fetchOnce(resource,
+                                config.getOptionalValue("aigate.redis.client-id", String.class), vertx);
+                    } catch (RuntimeException e) {
+                        throw new Failure(UNREACHABLE, "cannot get an Entra token for Redis: " + describe(e));
+                    }
+                    String user = redisUser != null ? redisUser : config.getOptionalValue("aigate.redis.user",
+                            String.class).or(() -> EntraToken.objectId(token)).orElseThrow(() -> new Failure(2,
+                            "the Entra token names no object id: give --redis-user (the identity's object id)"));
+                    options.setEndpoints(options.getEndpoints().stream()
+                            .map(endpoint -> AuthenticatedRedis.withLogin(endpoint, user, token)).toList());
+                }
+                default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--redis-credential must be password, managed-identity or azure-cli");
+            }
             Redis redis = Redis.createClient(vertx, options);
             SubscriptionStore store = new SubscriptionStore(vertx, redis, TimeUnit.SECONDS.toMillis(timeoutSeconds));
             try {

@@ -42,6 +42,41 @@ public interface AigateConfig {
 
     TokenLimit tokenLimit();
 
+    /** How the sidecar and the CLI log in to Redis; where Redis is stays {@code quarkus.redis.hosts}. */
+    RedisLogin redis();
+
+    interface RedisLogin {
+        /**
+         * {@code password}: {@code quarkus.redis.password}, or none (self-hosted Redis). {@code managed-identity}: the
+         * sidecar's own Entra token as the password (Azure Cache for Redis, Azure Managed Redis), refreshed ahead of
+         * expiry; no secret exists anywhere.
+         */
+        @WithDefault("password")
+        RedisCredential credential();
+
+        /** The Entra resource the token is for. */
+        @WithDefault("https://redis.azure.com")
+        String resource();
+
+        /** A user-assigned identity's client id; by default the pod's workload identity (or the node's). */
+        Optional<String> clientId();
+
+        /** The Redis user; by default the token's object id ({@code oid}), which is the name Azure gives the identity. */
+        Optional<String> user();
+
+        /**
+         * Connections opened with a token are closed this long after the next token arrived: commands in flight finish
+         * on them, new ones use connections opened with the new token. Far below the refresh-ahead, so no connection
+         * outlives its token.
+         */
+        @WithDefault("30s")
+        Duration rotationGrace();
+    }
+
+    enum RedisCredential {
+        PASSWORD, MANAGED_IDENTITY
+    }
+
     /** The routes this instance serves: {@link #enabledRoutes()} of {@link #routes()}, or all of them. */
     default Map<String, Route> servedRoutes() {
         Optional<List<String>> enabled = enabledRoutes();

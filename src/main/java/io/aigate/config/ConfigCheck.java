@@ -73,6 +73,7 @@ public class ConfigCheck {
                 .findFirst().ifPresent(r -> fail("aigate.enabled-routes names '" + r + "', which is not a route: use "
                         + "some of " + config.routes().keySet() + " (or fix the pod's aigate.io/routes annotation).")));
         checkJwt(config);
+        checkRedisLogin(config);
         checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());
         for (String dimension : config.tokens().dimensions()) {
             if (!Set.of("route", "backend", "deployment", "subscription").contains(dimension)) {
@@ -83,6 +84,21 @@ public class ConfigCheck {
         if (config.request().maxBodySize().asLongValue() < 1024
                 || config.request().maxBodySize().asLongValue() > Integer.MAX_VALUE) {
             fail("aigate.request.max-body-size must be between 1K and 2G: set a size such as 1M.");
+        }
+    }
+
+    private static void checkRedisLogin(AigateConfig config) {
+        AigateConfig.RedisLogin login = config.redis();
+        if (login.credential() != AigateConfig.RedisCredential.MANAGED_IDENTITY) {
+            return;
+        }
+        if (ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).isPresent()) {
+            fail("aigate.redis.credential=managed-identity logs in with the sidecar's Entra token: remove "
+                    + "quarkus.redis.password (QUARKUS_REDIS_PASSWORD), a secret that is no longer needed.");
+        }
+        if (login.rotationGrace().isNegative() || login.rotationGrace().isZero()
+                || login.rotationGrace().compareTo(config.identity().refreshAhead()) >= 0) {
+            fail("aigate.redis.rotation-grace must be positive and below aigate.identity.refresh-ahead, e.g. 30s.");
         }
     }
 

@@ -15,7 +15,10 @@ import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -35,7 +38,7 @@ final class RefreshingToken implements BackendCredential {
     private static final String AUTHORIZATION = "Authorization";
 
     /** What a request needs, precomputed once per token so the hot path only reads one volatile field. */
-    private record Held(String headerValue, long expiresAtMillis, long usableUntilMillis) {
+    private record Held(String token, String headerValue, long expiresAtMillis, long usableUntilMillis) {
     }
 
     private final String label;
@@ -51,6 +54,7 @@ final class RefreshingToken implements BackendCredential {
     private final Promise<Void> firstAttempt = Promise.promise();
     private final Counter fetched;
     private final Counter failed;
+    private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
 
     private volatile Held held;
     private volatile int consecutiveFailures;
@@ -91,6 +95,21 @@ final class RefreshingToken implements BackendCredential {
         refresher.execute(this::fetch);
     }
 
+    /** Told each new token, on the refresh thread, right after it is fetched (and so well before the old expires). */
+    void onNewToken(Consumer<String> listener) {
+        listeners.add(listener);
+    }
+
+    /** The token while it is usable, else null. */
+    String token() {
+        Held current = held;
+        return current != null && clock.getAsLong() < current.usableUntilMillis ? current.token : null;
+    }
+
+    Future<Void> firstAttempt() {
+        return firstAttempt.future();
+    }
+
     private void fetch() {
         try {
             AccessToken token = credential.getTokenSync(tokenRequest);
@@ -99,8 +118,12 @@ final class RefreshingToken implements BackendCredential {
             long lifetime = Math.max(0, expiresAt - now);
             // a token is no longer handed out in its last tenth (at most 10 s): it must survive the trip to the backend
             long usableUntil = expiresAt - Math.min(10_000, lifetime / 10);
-            held = new Held("Bearer " + token.getToken(), expiresAt, usableUntil);
+            Held previous = held;
+            held = new Held(token.getToken(), "Bearer " + token.getToken(), expiresAt, usableUntil);
             fetched.increment();
+            if (previous == null || !previous.token.equals(token.getToken())) {
+                listeners.forEach(listener -> listener.accept(token.getToken()));
+            }
             if (consecutiveFailures > 0) {
                 LOG.infof("identity %s: token refreshed after %d failed attempts", label, consecutiveFailures);
             }

@@ -1,6 +1,8 @@
 package io.aigate.subscription;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.redis.Authenticated;
+import io.aigate.redis.AuthenticatedRedis;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
@@ -36,16 +38,27 @@ public class InvalidationChannel {
     private final SubscriptionLookup lookup;
     private final long keepaliveMillis;
     private final long timeoutMillis;
+    /** The subscribed connection, once Redis confirmed it. */
     private volatile RedisConnection connection;
+    /** A connection whose subscription Redis has not confirmed yet. */
+    private volatile RedisConnection pending;
     private volatile boolean stopped;
     private int failures;
 
-    InvalidationChannel(Vertx vertx, Redis redis, SubscriptionLookup lookup, AigateConfig config) {
+    InvalidationChannel(Vertx vertx, @Authenticated Redis redis, SubscriptionLookup lookup, AigateConfig config) {
         this.vertx = vertx;
         this.redis = redis;
         this.lookup = lookup;
         this.keepaliveMillis = config.subscriptionKey().invalidationKeepalive().toMillis();
         this.timeoutMillis = config.subscriptionKey().redisTimeout().toMillis();
+        if (redis instanceof AuthenticatedRedis authenticated) {
+            // a new login: subscribe with it first, then let the old connection go; no gap, so no cache flush
+            authenticated.onNewLogin(() -> vertx.runOnContext(v -> {
+                if (connection != null && pending == null) {
+                    connect();
+                }
+            }));
+        }
         connect();
     }
 
@@ -54,7 +67,7 @@ public class InvalidationChannel {
             return;
         }
         redis.connect().onSuccess(conn -> {
-            connection = conn;
+            pending = conn;
             // the client completes SUBSCRIBE before Redis answers it: only Redis's confirmation counts, and a refusal
             // (an ACL without the channel) or silence must never pass for a subscription
             long unconfirmed = vertx.setTimer(timeoutMillis, id -> lost(conn,
@@ -67,15 +80,22 @@ public class InvalidationChannel {
         }).onFailure(cause -> lost(null, cause));
     }
 
-    private void subscribed(RedisConnection conn, long unconfirmed) {
-        if (conn != connection || !vertx.cancelTimer(unconfirmed)) {
+    private synchronized void subscribed(RedisConnection conn, long unconfirmed) {
+        if (conn != pending || !vertx.cancelTimer(unconfirmed)) {
             return;
         }
-        if (failures > 0) {
-            LOG.infof("invalidation channel subscribed again after %d attempts; key cache cleared", failures);
+        pending = null;
+        RedisConnection previous = connection;
+        connection = conn;
+        if (previous != null) {
+            quietlyClose(previous); // replaced while both were subscribed: nothing was missed
+        } else {
+            if (failures > 0) {
+                LOG.infof("invalidation channel subscribed again after %d attempts; key cache cleared", failures);
+            }
+            failures = 0;
+            lookup.channelState(true);
         }
-        failures = 0;
-        lookup.channelState(true);
         vertx.setTimer(keepaliveMillis, id -> ping(conn));
     }
 
@@ -122,14 +142,24 @@ public class InvalidationChannel {
 
     /** {@code which} is the connection that failed, or null when none was made; news of an older one is ignored. */
     private synchronized void lost(RedisConnection which, Throwable cause) {
-        if (stopped || which != connection) {
+        if (stopped) {
             return;
+        }
+        if (which != null && which == pending) {
+            pending = null;
+            quietlyClose(which);
+            if (connection != null) {
+                return; // a replacement failed; the subscription in place goes on (and is watched by its PINGs)
+            }
+        } else if (which != null && which != connection) {
+            return;
+        } else if (which == null && connection != null) {
+            return; // a replacement could not connect; the subscription in place goes on
         }
         RedisConnection current = connection;
         connection = null;
         if (current != null) {
-            current.handler(null).exceptionHandler(null).endHandler(null);
-            current.close();
+            quietlyClose(current);
         }
         if (failures++ == 0) {
             LOG.warnf("invalidation channel lost (%s); reconnecting, and clearing the key cache once back",
@@ -148,11 +178,17 @@ public class InvalidationChannel {
                 || message.startsWith("WRONGPASS"));
     }
 
+    private static void quietlyClose(RedisConnection conn) {
+        conn.handler(null).exceptionHandler(null).endHandler(null);
+        conn.close();
+    }
+
     void stop(@Observes ShutdownEvent event) {
         stopped = true;
-        RedisConnection current = connection;
-        if (current != null) {
-            current.close();
+        for (RedisConnection current : new RedisConnection[] {connection, pending}) {
+            if (current != null) {
+                current.close();
+            }
         }
     }
 }

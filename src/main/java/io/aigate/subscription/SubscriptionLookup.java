@@ -1,6 +1,7 @@
 package io.aigate.subscription;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.redis.Authenticated;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -54,7 +55,7 @@ public class SubscriptionLookup {
     private volatile boolean redisUp = true;
     private volatile boolean channelUp;
 
-    SubscriptionLookup(AigateConfig config, Vertx vertx, Redis redis, MeterRegistry registry) {
+    SubscriptionLookup(AigateConfig config, Vertx vertx, @Authenticated Redis redis, MeterRegistry registry) {
         AigateConfig.SubscriptionKey keys = config.subscriptionKey();
         this.store = new SubscriptionStore(vertx, redis, keys.redisTimeout().toMillis());
         this.cache = new KeyCache(keys.cacheMaxEntries(), keys.outageGrace(), keys.negativeCacheTtl());

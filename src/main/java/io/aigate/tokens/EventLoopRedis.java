@@ -1,5 +1,6 @@
 package io.aigate.tokens;
 
+import io.aigate.redis.AuthenticatedRedis;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -22,9 +23,12 @@ final class EventLoopRedis {
     private final RedisAPI pooled;
     private final long timeoutMillis;
     private final ThreadLocal<Link> links = new ThreadLocal<>();
+    /** Moves on with every new Redis login: a link opened with an older one is replaced at its next use. */
+    private volatile int login;
 
     /** The connection of one event loop, while it is being opened and while it is up. */
     private static final class Link {
+        int login;
         Future<RedisAPI> api;
         volatile RedisConnection connection;
         volatile boolean dead;
@@ -34,6 +38,9 @@ final class EventLoopRedis {
         this.redis = redis;
         this.pooled = RedisAPI.api(redis);
         this.timeoutMillis = timeoutMillis;
+        if (redis instanceof AuthenticatedRedis authenticated) {
+            authenticated.onNewLogin(() -> login++);
+        }
     }
 
     /** Runs a command on this event loop's connection, failing after the timeout (a silent Redis counts as down). */
@@ -53,10 +60,12 @@ final class EventLoopRedis {
             return null;
         }
         Link link = links.get();
-        if (link != null && !link.dead) {
+        if (link != null && !link.dead && link.login == login) {
             return link;
         }
+        // the old link is left to finish what it carries; its client closes it after the rotation grace
         Link opening = new Link();
+        opening.login = login;
         links.set(opening);
         opening.api = redis.connect().map(connection -> {
             opening.connection = connection;

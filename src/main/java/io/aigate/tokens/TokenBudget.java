@@ -1,6 +1,7 @@
 package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.redis.Authenticated;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import jakarta.inject.Inject;
@@ -41,7 +42,7 @@ public class TokenBudget {
     private final AtomicBoolean redisDown = new AtomicBoolean();
 
     @Inject
-    TokenBudget(AigateConfig config, Redis redis, TokenLimitMetrics metrics) {
+    TokenBudget(AigateConfig config, @Authenticated Redis redis, TokenLimitMetrics metrics) {
         this(config, redis, metrics, Clock.systemUTC());
     }
 

@@ -62,6 +62,7 @@ public final class FakeEntraId implements AutoCloseable {
     private volatile boolean jwksDown;
     private volatile String lastClientAssertion;
     private volatile String lastTokenRequestPath;
+    private final List<java.util.function.Consumer<Issued>> issueListeners = new CopyOnWriteArrayList<>();
 
     private FakeEntraId(HttpServer http, String identityHeader) {
         this.http = http;
@@ -132,6 +133,15 @@ public final class FakeEntraId implements AutoCloseable {
 
     public void recover(String identity) {
         failing.remove(identity);
+    }
+
+    /**
+     * Told of every token before it is handed out: a fake service that accepts these tokens (a Redis whose password
+     * is the token) learns it first. Returns what removes the listener.
+     */
+    public Runnable onIssue(java.util.function.Consumer<Issued> listener) {
+        issueListeners.add(listener);
+        return () -> issueListeners.remove(listener);
     }
 
     public int fetches(String identity) {
@@ -301,6 +311,7 @@ public final class FakeEntraId implements AutoCloseable {
         String token = "fake-entra." + identity + "." + sequence.incrementAndGet() + "." + UUID.randomUUID();
         Issued result = new Issued(token, identity, resource, System.currentTimeMillis() + lifetime * 1000);
         issued.put(token, result);
+        issueListeners.forEach(listener -> listener.accept(result));
         return result;
     }
 

@@ -1,6 +1,7 @@
 package io.aigate.tokens;
 
 import io.aigate.pipeline.QuotaPeriod;
+import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 
 import java.time.Instant;
@@ -9,19 +10,26 @@ import java.util.concurrent.TimeUnit;
 /** The fleet-wide budget's script, run as some Redis user: admit, then settle, as one request does. */
 public final class RedisTokenBudgetAccess {
 
-    private RedisTokenBudgetAccess() {
+    private final RedisTokenBudget budget;
+    private final TokenCounter counter;
+
+    /** One budget (with its own connections per event loop), kept across calls. */
+    public RedisTokenBudgetAccess(Redis redis, long tokensPerMinute, long quota, QuotaPeriod period) {
+        this.budget = new RedisTokenBudget(redis, 2000);
+        this.counter = new TokenCounter("acl-test", "s:acl-test", tokensPerMinute, quota, period);
     }
 
-    /** The admission's result; the settlement must succeed too. */
+    /** Admits ten tokens and gives five back; the admission's result. Call it on an event loop to use its links. */
+    public Future<String> admitAndSettle() {
+        Instant now = Instant.now();
+        return budget.admit(counter, 10, now).compose(verdict -> budget.settle(
+                new TokenBudget.Hold(counter, now, 10, "redis"), -5, now).map(v -> verdict.result().name()));
+    }
+
+    /** The same, waited for (off any event loop). */
     public static String admitAndSettle(Redis redis, long tokensPerMinute, long quota, QuotaPeriod period)
             throws Exception {
-        RedisTokenBudget budget = new RedisTokenBudget(redis, 2000);
-        TokenCounter counter = new TokenCounter("acl-test", "s:acl-test", tokensPerMinute, quota, period);
-        Instant now = Instant.now();
-        Verdict verdict = budget.admit(counter, 10, now).toCompletionStage().toCompletableFuture()
-                .get(5, TimeUnit.SECONDS);
-        budget.settle(new TokenBudget.Hold(counter, now, 10, "redis"), -5, now).toCompletionStage()
+        return new RedisTokenBudgetAccess(redis, tokensPerMinute, quota, period).admitAndSettle().toCompletionStage()
                 .toCompletableFuture().get(5, TimeUnit.SECONDS);
-        return verdict.result().name();
     }
 }
