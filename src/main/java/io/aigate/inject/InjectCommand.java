@@ -28,8 +28,9 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--env-config-map", defaultValue = "aigate-env",
             description = "Optional ConfigMap of environment overrides for the sidecar.")
     String envConfigMap;
-    @Option(names = "--env-secret", defaultValue = "aigate-secrets",
-            description = "Optional Secret of environment overrides (e.g. QUARKUS_REDIS_PASSWORD).")
+    @Option(names = "--env-secret", defaultValue = "",
+            description = "A Secret of environment overrides to offer every sidecar (e.g. QUARKUS_REDIS_PASSWORD for a "
+                    + "self-hosted Redis). None by default: with managed identity there is no secret to offer.")
     String envSecret;
     @Option(names = "--cpu-request", defaultValue = "50m")
     String cpuRequest;

@@ -9,7 +9,7 @@ import java.util.Set;
  * @param configMap          the ConfigMap mounted at /deployments/config, in the pod's namespace
  *                           ({@code aigate.io/config-map} overrides)
  * @param envConfigMap       an optional ConfigMap of environment overrides (e.g. AIGATE_REDIS_URL), per namespace
- * @param envSecret          an optional Secret of environment overrides (e.g. QUARKUS_REDIS_PASSWORD), per namespace
+ * @param envSecret          a Secret of environment overrides offered to every sidecar, per namespace; empty for none
  * @param excludedNamespaces namespaces whose pods are never touched
  */
 public record InjectorSettings(String image, String configMap, String envConfigMap, String envSecret,

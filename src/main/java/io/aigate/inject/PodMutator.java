@@ -276,7 +276,9 @@ public final class PodMutator {
         JsonNode tokenMount = copyWorkloadIdentity(pod, env);
         ArrayNode envFrom = c.putArray("envFrom");
         envFrom.addObject().putObject("configMapRef").put("name", settings.envConfigMap()).put("optional", true);
-        envFrom.addObject().putObject("secretRef").put("name", settings.envSecret()).put("optional", true);
+        if (!settings.envSecret().isEmpty()) {
+            envFrom.addObject().putObject("secretRef").put("name", settings.envSecret()).put("optional", true);
+        }
         c.set("startupProbe", probe("/q/health/started", 1, 60));
         c.set("readinessProbe", probe("/q/health/ready", 5, 3));
         c.set("livenessProbe", probe("/q/health/live", 10, 3));

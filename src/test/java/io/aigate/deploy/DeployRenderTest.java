@@ -46,23 +46,8 @@ class DeployRenderTest {
     static final ObjectMapper JSON = new ObjectMapper();
 
     static List<HasMetadata> render(String dir) throws Exception {
-        String kubectl = onPath("kubectl");
-        // Debian's own kubectl (1.20) embeds kustomize v2, which predates the fields and flags every current
-        // kubectl understands; such a machine cannot judge these manifests either way
-        Process version = new ProcessBuilder(kubectl, "version", "--client").redirectErrorStream(true).start();
-        String v = new String(version.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        version.waitFor(30, TimeUnit.SECONDS);
-        java.util.regex.Matcher kustomize = java.util.regex.Pattern.compile("Kustomize Version: v(\\d+)").matcher(v);
-        Assumptions.assumeTrue(kustomize.find() && Integer.parseInt(kustomize.group(1)) >= 4,
-                "kubectl's kustomize is older than v4 (" + v.trim() + "): install a current kubectl to render deploy/");
-        Process p = new ProcessBuilder(kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone", dir)
-                .redirectError(ProcessBuilder.Redirect.PIPE).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), dir + " does not render: " + err);
         List<HasMetadata> objects = new ArrayList<>();
-        for (String doc : out.split("(?m)^---\\s*$")) {
+        for (String doc : renderText(dir).split("(?m)^---\\s*$")) {
             if (doc.isBlank()) {
                 continue;
             }
@@ -75,6 +60,25 @@ class DeployRenderTest {
             objects.add(object);
         }
         return objects;
+    }
+
+    /** What {@code kubectl apply -k dir} applies: plain kustomize, no flags (GitOps tools run it the same way). */
+    static String renderText(String dir) throws Exception {
+        String kubectl = onPath("kubectl");
+        // Debian's own kubectl (1.20) embeds kustomize v2, which predates the fields and flags every current
+        // kubectl understands; such a machine cannot judge these manifests either way
+        Process version = new ProcessBuilder(kubectl, "version", "--client").redirectErrorStream(true).start();
+        String v = new String(version.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        version.waitFor(30, TimeUnit.SECONDS);
+        java.util.regex.Matcher kustomize = java.util.regex.Pattern.compile("Kustomize Version: v(\\d+)").matcher(v);
+        Assumptions.assumeTrue(kustomize.find() && Integer.parseInt(kustomize.group(1)) >= 4,
+                "kubectl's kustomize is older than v4 (" + v.trim() + "): install a current kubectl to render deploy/");
+        Process p = new ProcessBuilder(kubectl, "kustomize", dir).redirectError(ProcessBuilder.Redirect.PIPE).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), dir + " does not render: " + err);
+        return out;
     }
 
     static String onPath(String command) {
@@ -173,6 +177,34 @@ class DeployRenderTest {
         find(dev, io.fabric8.kubernetes.api.model.Service.class, "aigate-demo", "redis");
         find(dev, io.fabric8.kubernetes.api.model.Service.class, "aigate-demo", "fake-openai");
         assertTrue(env.getData().get("AZURE_OPENAI_BACKEND_URL").startsWith("http://fake-openai.aigate-demo.svc"));
+    }
+
+    @Test
+    void theConfigMapsCopyIsTheTopLevelApplicationProperties() throws Exception {
+        assertEquals(Files.readString(Path.of("application.properties")),
+                Files.readString(Path.of("deploy/config/application.properties")),
+                "deploy/config/application.properties differs: cp application.properties deploy/config/");
+    }
+
+    @Test
+    void theAzureOverlayHoldsNoSecretAndOnlyAigateGetsTheIdentity() throws Exception {
+        String rendered = renderText("deploy/overlays/azure");
+        List<HasMetadata> azure = render("deploy/overlays/azure");
+        assertFalse(kinds(azure).contains("Secret"), kinds(azure).toString());
+        // the injector's own TLS Secret is cert-manager's, mounted by name; nothing else names a secret or password
+        String withoutInjectorTls = rendered.replace("aigate-injector-tls", "");
+        for (String forbidden : List.of("secretRef", "secretKeyRef", "PASSWORD", "password:", "kind: Secret")) {
+            assertFalse(withoutInjectorTls.contains(forbidden), forbidden + " in the azure overlay");
+        }
+        Pod injected = inject(azure, "ai-apps", "chat-app");
+        assertTrue(injected.getSpec().getInitContainers().get(0).getEnvFrom().stream()
+                .allMatch(from -> from.getSecretRef() == null), "the sidecar is offered no Secret");
+        // through both webhooks, either order: the app containers end with no identity, aigate with it
+        JsonNode pod = JSON.readTree(Serialization.asJson(injected));
+        io.aigate.inject.WorkloadIdentityOrderTest.onlyAigateHoldsTheIdentity(
+                io.aigate.inject.WorkloadIdentityOrderTest.workloadIdentityWebhook(pod));
+        ConfigMap env = find(azure, ConfigMap.class, "ai-apps", "aigate-env");
+        assertEquals("managed-identity", env.getData().get("AIGATE_REDIS_CREDENTIAL"));
     }
 
     @Test

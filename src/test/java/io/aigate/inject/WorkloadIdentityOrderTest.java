@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Identity webhook is replayed as v1.6.0 implements it (pkg/webhook/webhook.go): every container not in
  * {@code skip-containers} gets the four variables it lacks and the token mount; the pod gets the projected volume.
  */
-class WorkloadIdentityOrderTest {
+public class WorkloadIdentityOrderTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final PodMutator AIGATE = new PodMutator(InjectorSettings.defaults("ghcr.io/aigate/aigate:0.1.0"));
@@ -36,7 +36,7 @@ class WorkloadIdentityOrderTest {
     static final String TOKEN_FILE = MOUNT_PATH + "/token/azure-identity-token";
 
     /** The Azure Workload Identity webhook's mutation of a pod. */
-    static JsonNode workloadIdentityWebhook(JsonNode original) {
+    public static JsonNode workloadIdentityWebhook(JsonNode original) {
         ObjectNode pod = original.deepCopy();
         Set<String> skip = Arrays.stream(pod.path("metadata").path("annotations")
                         .path(PodMutator.SKIP_CONTAINERS).asText("").split(";"))
@@ -117,7 +117,7 @@ class WorkloadIdentityOrderTest {
     }
 
     /** aigate holds the token and every variable pointing at it; no other container holds either. */
-    static void onlyAigateHoldsTheIdentity(JsonNode pod) {
+    public static void onlyAigateHoldsTheIdentity(JsonNode pod) {
         int holders = 0;
         for (String list : new String[] {"initContainers", "containers"}) {
             for (JsonNode container : pod.path("spec").path(list)) {
