@@ -211,6 +211,16 @@ public interface AigateConfig {
         /** Mounted file holding the provider API key ({@code credential=api-key}); re-read when it changes. */
         Optional<String> apiKeyFile();
 
+        /**
+         * Key Vault secret holding the provider API key ({@code credential=api-key}), read with the sidecar's identity
+         * ({@code client-id}, else the pod's): {@code https://<vault>.vault.azure.net/secrets/<name>[/<version>]}.
+         */
+        Optional<String> apiKeySecret();
+
+        /** How often the Key Vault secret is read again, so a rotated key is used without a restart. */
+        @WithDefault("5m")
+        Duration apiKeyRefresh();
+
         @WithDefault("api-key")
         String apiKeyHeader();
 

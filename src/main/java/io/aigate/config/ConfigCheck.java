@@ -221,10 +221,22 @@ public class ConfigCheck {
     }
 
     private static void checkApiKey(String key, AigateConfig.Backend backend) {
-        if (backend.apiKeyEnv().isPresent() == backend.apiKeyFile().isPresent()) {
-            fail(key + ".credential=api-key needs exactly one of " + key + ".api-key-env (an environment variable) or "
-                    + key + ".api-key-file (a mounted file).");
+        int sources = (backend.apiKeyEnv().isPresent() ? 1 : 0) + (backend.apiKeyFile().isPresent() ? 1 : 0)
+                + (backend.apiKeySecret().isPresent() ? 1 : 0);
+        if (sources != 1) {
+            fail(key + ".credential=api-key needs exactly one of " + key + ".api-key-secret (a Key Vault secret), "
+                    + key + ".api-key-file (a mounted file) or " + key + ".api-key-env (an environment variable).");
         }
+        backend.apiKeySecret().ifPresent(secret -> {
+            try {
+                io.aigate.identity.BackendCredentials.checkSecretId(secret);
+            } catch (IllegalArgumentException e) {
+                fail(key + ".api-key-secret " + e.getMessage() + ".");
+            }
+            if (backend.apiKeyRefresh().isNegative() || backend.apiKeyRefresh().isZero()) {
+                fail(key + ".api-key-refresh must be a positive duration, e.g. 5m.");
+            }
+        });
         backend.apiKeyEnv().ifPresent(variable -> {
             if (env(variable).filter(v -> !v.isBlank()).isEmpty()) {
                 fail(key + ".api-key-env names " + variable + ", which is not set: set that environment variable "

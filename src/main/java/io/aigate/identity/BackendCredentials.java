@@ -40,13 +40,17 @@ public class BackendCredentials {
         AigateConfig.Identity identity = config.identity();
         Map<String, RefreshingToken> tokens = new HashMap<>();
         config.backends().forEach((name, backend) -> {
+            String prefix = backend.apiKeyScheme().map(scheme -> scheme + " ").orElse("");
             BackendCredential credential = switch (backend.credential()) {
                 case NONE -> new NoCredential();
-                case API_KEY -> backend.apiKeyFile()
+                case API_KEY -> backend.apiKeySecret().isPresent()
+                        ? KeyVaultApiKey.start(name, backend.apiKeyHeader(), prefix, backend.apiKeySecret().get(),
+                        EntraCredentials.create(env, backend.clientId(), entraHttp), entraHttp, refresher(),
+                        backend.apiKeyRefresh(), identity.retryInitialDelay(), identity.retryMaxDelay())
+                        : backend.apiKeyFile()
                         .<BackendCredential>map(file -> ProviderApiKey.fromFile(vertx, name, backend.apiKeyHeader(),
-                                backend.apiKeyScheme().map(scheme -> scheme + " ").orElse(""), file, API_KEY_FILE_RECHECK_MILLIS))
-                        .orElseGet(() -> ProviderApiKey.fromValue(name, backend.apiKeyHeader(),
-                                backend.apiKeyScheme().map(scheme -> scheme + " ").orElse(""),
+                                prefix, file, API_KEY_FILE_RECHECK_MILLIS))
+                        .orElseGet(() -> ProviderApiKey.fromValue(name, backend.apiKeyHeader(), prefix,
                                 env.apply(backend.apiKeyEnv().orElseThrow()).orElseThrow()));
                 case MANAGED_IDENTITY -> {
                     String label = backend.resource() + backend.clientId().map(id -> "|" + id).orElse("");
@@ -73,6 +77,11 @@ public class BackendCredentials {
         });
         refreshers.add(refresher);
         return refresher;
+    }
+
+    /** Refuses a Key Vault secret identifier aigate could not read, with the reason (for the start-up check). */
+    public static void checkSecretId(String secretId) {
+        KeyVaultApiKey.SecretId.parse(secretId);
     }
 
     /** @return the backend's credential; backends are validated at start-up, so the name always exists */

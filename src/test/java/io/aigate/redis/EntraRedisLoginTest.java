@@ -23,7 +23,6 @@ import io.vertx.redis.client.RedisOptions;
 import org.jose4j.jwt.JwtClaims;
 import org.junit.jupiter.api.Test;
 
-import java.net.BindException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,8 +65,10 @@ class EntraRedisLoginTest {
         try {
             ours = FakeEntraId.start(URI.create(endpoint).getPort(), System.getenv("IDENTITY_HEADER"));
             entra = ours;
-        } catch (RuntimeException e) {
-            assertTrue(e.getCause() instanceof BindException && CloudDoubles.entra != null, e.toString());
+        } catch (RuntimeException portTaken) {
+            if (CloudDoubles.entra == null) {
+                throw portTaken;
+            }
             entra = CloudDoubles.entra; // the suite's fake already serves the identity endpoint of this JVM
         }
         Vertx vertx = Vertx.vertx();

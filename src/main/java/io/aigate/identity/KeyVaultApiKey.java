@@ -1,0 +1,158 @@
+package io.aigate.identity;
+
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.http.HttpClient;
+import com.azure.security.keyvault.secrets.SecretClient;
+import com.azure.security.keyvault.secrets.SecretClientBuilder;
+import io.aigate.pipeline.Outcome;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import org.jboss.logging.Logger;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A provider API key (OpenAI-compatible providers) read from Azure Key Vault with the sidecar's own identity: nothing
+ * is mounted or stored, and a rotated secret is picked up at the next read, without a restart. Reads run on their own
+ * thread (the SDK blocks); a failed read keeps the key already read and retries with backoff; only while no key was
+ * ever read do requests get 503 with Retry-After. The key's value is never logged.
+ */
+final class KeyVaultApiKey implements BackendCredential {
+
+    private static final Logger LOG = Logger.getLogger(KeyVaultApiKey.class);
+    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
+
+    private final String backend;
+    private final String headerName;
+    private final String prefix;
+    private final SecretClient client;
+    private final String name;
+    private final String version;
+    private final ScheduledExecutorService refresher;
+    private final long everyMillis;
+    private final long retryInitialMillis;
+    private final long retryMaxMillis;
+    private volatile String headerValue;
+    private volatile int failures;
+    private volatile long nextAttemptAtMillis;
+    private volatile String lastFailure;
+
+    private KeyVaultApiKey(String backend, String headerName, String prefix, SecretClient client, String name,
+                           String version, ScheduledExecutorService refresher, Duration every, Duration retryInitial,
+                           Duration retryMax) {
+        this.backend = backend;
+        this.headerName = headerName;
+        this.prefix = prefix;
+        this.client = client;
+        this.name = name;
+        this.version = version;
+        this.refresher = refresher;
+        this.everyMillis = every.toMillis();
+        this.retryInitialMillis = Math.max(1, retryInitial.toMillis());
+        this.retryMaxMillis = Math.max(retryInitialMillis, Math.min(retryMax.toMillis(), everyMillis));
+    }
+
+    /**
+     * @param secretId the secret's identifier, {@code https://<vault>.vault.azure.net/secrets/<name>[/<version>]};
+     *                 without a version, the current one is read each time
+     */
+    static KeyVaultApiKey start(String backend, String headerName, String prefix, String secretId,
+                                TokenCredential credential, HttpClient http, ScheduledExecutorService refresher,
+                                Duration every, Duration retryInitial, Duration retryMax) {
+        SecretId id = SecretId.parse(secretId);
+        SecretClientBuilder builder = new SecretClientBuilder().vaultUrl(id.vault()).credential(credential)
+                .httpClient(http);
+        if (EntraCredentials.isLoopback(id.vault())) {
+            // the challenge names vault.azure.net, which a loopback vault (tests, sandbox) is not
+            builder.disableChallengeResourceVerification();
+        }
+        KeyVaultApiKey key = new KeyVaultApiKey(backend, headerName, prefix, builder.buildClient(), id.name(),
+                id.version(), refresher, every, retryInitial, retryMax);
+        refresher.execute(key::read);
+        return key;
+    }
+
+    /** A Key Vault secret identifier, split. */
+    record SecretId(String vault, String name, String version) {
+        /** @throws IllegalArgumentException with the reason, for the start-up check */
+        static SecretId parse(String text) {
+            URI uri;
+            try {
+                uri = URI.create(text.trim());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("is not a URL");
+            }
+            String[] path = uri.getPath() == null ? new String[0] : uri.getPath().split("/");
+            if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getRawQuery() != null
+                    || path.length < 3 || path.length > 4 || !path[0].isEmpty() || !"secrets".equals(path[1])
+                    || path[2].isEmpty()) {
+                throw new IllegalArgumentException("must be a secret identifier, https://<vault>.vault.azure.net/"
+                        + "secrets/<name> (optionally /<version>)");
+            }
+            String vault = "https://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
+            return new SecretId(vault, path[2], path.length == 4 ? path[3] : null);
+        }
+    }
+
+    private void read() {
+        try {
+            String value = client.getSecret(name, version).getValue();
+            if (value == null || value.isBlank()) {
+                throw new IllegalStateException("the secret is empty");
+            }
+            boolean changed = headerValue != null && !headerValue.equals(prefix + value.trim());
+            headerValue = prefix + value.trim();
+            if (failures > 0 || changed) {
+                LOG.infof("backend %s: api key read from Key Vault%s", backend,
+                        changed ? " (a new version)" : " after " + failures + " failed attempts");
+            }
+            failures = 0;
+            lastFailure = null;
+            schedule(everyMillis);
+        } catch (RuntimeException e) {
+            int failed = ++failures;
+            lastFailure = e.getClass().getSimpleName();
+            long delay = Math.min(retryMaxMillis, retryInitialMillis << Math.min(20, failed - 1));
+            // the SDK's message names the vault and status, never the value
+            LOG.warnf("backend %s: cannot read api key from Key Vault (%s); %s; retrying in %d ms", backend,
+                    lastFailure, headerValue != null ? "the key already read stays in use"
+                            : "no key yet: requests get 503", delay);
+            schedule(delay);
+        }
+    }
+
+    private void schedule(long delayMillis) {
+        nextAttemptAtMillis = System.currentTimeMillis() + delayMillis;
+        if (!refresher.isShutdown()) {
+            refresher.schedule(this::read, delayMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public Future<Outcome> authorize(MultiMap outboundHeaders) {
+        String value = headerValue;
+        if (value != null) {
+            outboundHeaders.set(headerName, value);
+            return PROCEED;
+        }
+        long seconds = Math.max(1, (nextAttemptAtMillis - System.currentTimeMillis() + 999) / 1000);
+        return Future.succeededFuture(Outcome.respond(503, "Backend credential unavailable: the provider API key "
+                + "could not be read from Key Vault. Try again in " + seconds + " seconds.",
+                "backend_key_unavailable", Map.of("Retry-After", Long.toString(seconds))));
+    }
+
+    @Override
+    public boolean usable() {
+        return headerValue != null;
+    }
+
+    @Override
+    public String state() {
+        String s = headerValue != null ? "api key from Key Vault" : "no api key read from Key Vault yet";
+        return lastFailure == null ? s : s + ", reads failing (" + lastFailure + ")";
+    }
+}
