@@ -24,10 +24,11 @@ import java.util.Set;
 public class ConfigCheck {
 
     ConfigCheck(AigateConfig config) {
-        check(config);
+        check(config, ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).isPresent());
     }
 
-    static void check(AigateConfig config) {
+    /** @param redisPassword whether {@code quarkus.redis.password} is set (Quarkus's key, outside aigate's mapping) */
+    static void check(AigateConfig config, boolean redisPassword) {
         if (config.backends().isEmpty()) {
             fail("aigate.backends is empty: define at least one backend, e.g. aigate.backends.aoai.url=https://myres.openai.azure.com.");
         }
@@ -73,7 +74,7 @@ public class ConfigCheck {
                 .findFirst().ifPresent(r -> fail("aigate.enabled-routes names '" + r + "', which is not a route: use "
                         + "some of " + config.routes().keySet() + " (or fix the pod's aigate.io/routes annotation).")));
         checkJwt(config);
-        checkRedisLogin(config);
+        checkRedisLogin(config, redisPassword);
         checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());
         for (String dimension : config.tokens().dimensions()) {
             if (!Set.of("route", "backend", "deployment", "subscription").contains(dimension)) {
@@ -87,12 +88,12 @@ public class ConfigCheck {
         }
     }
 
-    private static void checkRedisLogin(AigateConfig config) {
+    private static void checkRedisLogin(AigateConfig config, boolean redisPassword) {
         AigateConfig.RedisLogin login = config.redis();
         if (login.credential() != AigateConfig.RedisCredential.MANAGED_IDENTITY) {
             return;
         }
-        if (ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).isPresent()) {
+        if (redisPassword) {
             fail("aigate.redis.credential=managed-identity logs in with the sidecar's Entra token: remove "
                     + "quarkus.redis.password (QUARKUS_REDIS_PASSWORD), a secret that is no longer needed.");
         }

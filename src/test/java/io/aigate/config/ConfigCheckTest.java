@@ -27,12 +27,13 @@ class ConfigCheckTest {
     }
 
     private static String refusal(Map<String, String> extra) {
-        return assertThrows(ConfigurationException.class, () -> ConfigCheck.check(config(extra))).getMessage();
+        return assertThrows(ConfigurationException.class, () -> ConfigCheck.check(config(extra),
+                extra.containsKey("quarkus.redis.password"))).getMessage();
     }
 
     @Test
     void aWorkingConfigurationPasses() {
-        assertDoesNotThrow(() -> ConfigCheck.check(config(Map.of())));
+        assertDoesNotThrow(() -> ConfigCheck.check(config(Map.of()), false));
     }
 
     @Test
@@ -46,9 +47,16 @@ class ConfigCheckTest {
         assertEquals("aigate.routes.two.deployments repeats '*', already in aigate.routes.all.deployments: keep each "
                         + "deployment (and *) in one route only.",
                 refusal(Map.of("aigate.routes.two.deployments", "gpt-4o,*", "aigate.routes.two.backend", "aoai")));
-        assertEquals("aigate.backends.aoai.credential=api-key needs exactly one of aigate.backends.aoai.api-key-env "
-                        + "(an environment variable) or aigate.backends.aoai.api-key-file (a mounted file).",
+        assertEquals("aigate.backends.aoai.credential=api-key needs exactly one of aigate.backends.aoai.api-key-secret "
+                        + "(a Key Vault secret), aigate.backends.aoai.api-key-file (a mounted file) or "
+                        + "aigate.backends.aoai.api-key-env (an environment variable).",
                 refusal(Map.of("aigate.backends.aoai.credential", "api-key")));
+        assertEquals("aigate.backends.aoai.api-key-secret must be a secret identifier, https://<vault>.vault.azure.net/"
+                        + "secrets/<name> (optionally /<version>).", refusal(Map.of("aigate.backends.aoai.credential",
+                "api-key", "aigate.backends.aoai.api-key-secret", "https://kv.vault.azure.net/keys/provider")));
+        assertEquals("aigate.redis.credential=managed-identity logs in with the sidecar's Entra token: remove "
+                        + "quarkus.redis.password (QUARKUS_REDIS_PASSWORD), a secret that is no longer needed.",
+                refusal(Map.of("aigate.redis.credential", "managed-identity", "quarkus.redis.password", "pw")));
         assertEquals("aigate.backends.aoai.api-key-file /nonexistent/key cannot be read: mount the key there or fix "
                 + "the path.", refusal(Map.of("aigate.backends.aoai.credential", "api-key",
                 "aigate.backends.aoai.api-key-file", "/nonexistent/key")));
@@ -86,6 +94,6 @@ class ConfigCheckTest {
         assertEquals("aigate.enabled-routes names 'gpt5', which is not a route: use some of [all] (or fix the pod's "
                 + "aigate.io/routes annotation).", refusal(Map.of("aigate.enabled-routes", "all,gpt5")));
         assertDoesNotThrow(() -> ConfigCheck.check(config(Map.of("aigate.token-limit.counter-key", "header:x-team",
-                "aigate.token-limit.token-quota", "1000", "aigate.token-limit.token-quota-period", "monthly"))));
+                "aigate.token-limit.token-quota", "1000", "aigate.token-limit.token-quota-period", "monthly")), false));
     }
 }
