@@ -34,12 +34,19 @@ public final class EntraToken {
     /** Starts fetching now, on a thread of its own (azure-identity blocks). */
     public static EntraToken start(String label, String resource, Optional<String> clientId, Vertx vertx,
                                    MeterRegistry registry, AigateConfig.Identity identity) {
+        return start(label, resource, clientId, vertx, registry, identity, env());
+    }
+
+    /** @param env the environment as the credential should see it (tests give their own) */
+    public static EntraToken start(String label, String resource, Optional<String> clientId, Vertx vertx,
+                                   MeterRegistry registry, AigateConfig.Identity identity,
+                                   Function<String, Optional<String>> env) {
         ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "aigate-identity-refresh-" + label);
             t.setDaemon(true);
             return t;
         });
-        RefreshingToken token = new RefreshingToken(label, EntraCredentials.create(env(), clientId,
+        RefreshingToken token = new RefreshingToken(label, EntraCredentials.create(env, clientId,
                 new com.azure.core.http.vertx.VertxHttpClientBuilder().vertx(vertx).build()), resource, refresher,
                 vertx, registry, System::currentTimeMillis, identity.refreshAhead(), identity.retryInitialDelay(),
                 identity.retryMaxDelay(), identity.firstTokenWait());

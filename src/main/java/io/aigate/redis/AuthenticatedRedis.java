@@ -13,13 +13,17 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -53,8 +57,16 @@ public class AuthenticatedRedis implements Redis {
     private final Promise<Void> firstLogin = Promise.promise();
     private volatile Redis current;
 
+    @Inject
     AuthenticatedRedis(AigateConfig config, Vertx vertx, Redis quarkusRedis, QuarkusRedisOptions options,
                        MeterRegistry registry) {
+        this(config, vertx, quarkusRedis, options, registry,
+                name -> ConfigProvider.getConfig().getOptionalValue(name, String.class));
+    }
+
+    /** @param env the environment the Entra credential reads (AZURE_*, IDENTITY_ENDPOINT) */
+    AuthenticatedRedis(AigateConfig config, Vertx vertx, Redis quarkusRedis, QuarkusRedisOptions options,
+                       MeterRegistry registry, Function<String, Optional<String>> env) {
         this.vertx = vertx;
         AigateConfig.RedisLogin login = config.redis();
         if (login.credential() == AigateConfig.RedisCredential.PASSWORD) {
@@ -71,7 +83,8 @@ public class AuthenticatedRedis implements Redis {
         this.configuredUser = login.user().orElse(null);
         this.graceMillis = login.rotationGrace().toMillis();
         this.firstLoginWaitMillis = config.identity().firstTokenWait().toMillis();
-        this.token = EntraToken.start("redis", login.resource(), login.clientId(), vertx, registry, config.identity());
+        this.token = EntraToken.start("redis", login.resource(), login.clientId(), vertx, registry, config.identity(),
+                env);
         token.onNewToken(this::login);
         token.firstAttempt().onComplete(done -> {
             if (current == null) {

@@ -9,7 +9,6 @@ import io.aigate.subscription.InvalidationAccess;
 import io.aigate.subscription.Subscription;
 import io.aigate.subscription.SubscriptionKeys;
 import io.aigate.subscription.SubscriptionStore;
-import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
 import io.aigate.tokens.RedisTokenBudgetAccess;
@@ -23,7 +22,6 @@ import io.vertx.redis.client.RedisOptions;
 import org.jose4j.jwt.JwtClaims;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,18 +57,14 @@ class EntraRedisLoginTest {
 
     @Test
     void everyConnectionMovesToTheNewTokenBeforeTheOldOneExpires() throws Exception {
-        String endpoint = System.getenv("IDENTITY_ENDPOINT");
-        FakeEntraId ours = null;
-        FakeEntraId entra;
-        try {
-            ours = FakeEntraId.start(URI.create(endpoint).getPort(), System.getenv("IDENTITY_HEADER"));
-            entra = ours;
-        } catch (RuntimeException portTaken) {
-            if (CloudDoubles.entra == null) {
-                throw portTaken;
-            }
-            entra = CloudDoubles.entra; // the suite's fake already serves the identity endpoint of this JVM
-        }
+        // workload identity, as in AKS: a projected token exchanged at the (fake) Entra authority over HTTPS
+        FakeEntraId entra = FakeEntraId.start(0, "unused").withHttps(0, Path.of("src/test/resources/tls/fake-entra.p12"),
+                "changeit".toCharArray());
+        Path federated = Files.createTempFile("federated-token", ".jwt");
+        Files.writeString(federated, "projected-service-account-token");
+        Map<String, String> environment = Map.of("AZURE_FEDERATED_TOKEN_FILE", federated.toString(),
+                "AZURE_TENANT_ID", "tenant-redis", "AZURE_CLIENT_ID", IDENTITY,
+                "AZURE_AUTHORITY_HOST", entra.authorityHost());
         Vertx vertx = Vertx.vertx();
         try (LocalRedis redis = new LocalRedis(LocalRedis.freePort()).start(); LogCapture logs = LogCapture.start()) {
             RedisAPI root = RedisAPI.api(Redis.createClient(vertx, redis.url()));
@@ -100,14 +94,14 @@ class EntraRedisLoginTest {
 
             AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
                     .withDefaultValues(Map.of("aigate.redis.credential", "managed-identity",
-                            "aigate.redis.client-id", IDENTITY, "aigate.redis.user", USER,
+                            "aigate.redis.user", USER,
                             "aigate.redis.rotation-grace", "300ms", "aigate.identity.first-token-wait", "5s",
                             "aigate.subscription-key.cache-ttl", "10m", "aigate.subscription-key.outage-grace", "10m"))
                     .build().getConfigMapping(AigateConfig.class);
             QuarkusRedisOptions options = new QuarkusRedisOptions();
             options.customize("<default>", new RedisOptions().setConnectionString(redis.url()));
             AuthenticatedRedis authenticated = new AuthenticatedRedis(config, vertx, null, options,
-                    new SimpleMeterRegistry());
+                    new SimpleMeterRegistry(), name -> java.util.Optional.ofNullable(environment.get(name)));
 
             Keys.Run created = Keys.ok(redis.url(), "create", "--name", "entra", "--id", "entra");
             String hash = SubscriptionKeys.hash(created.key("Primary"));
@@ -172,9 +166,8 @@ class EntraRedisLoginTest {
             }
         } finally {
             vertx.close();
-            if (ours != null) {
-                ours.close();
-            }
+            entra.close();
+            Files.deleteIfExists(federated);
         }
     }
 
