@@ -75,13 +75,14 @@ redis-server --port $REDIS_PORT --bind 127.0.0.1 --save "" --appendonly no > "$O
 REDIS_PID=$!
 until redis-cli -p $REDIS_PORT ping >/dev/null 2>&1; do sleep 0.05; done
 # a subscription, created with the CLI that ships in the same artifact
+primary_key() { sed -n 's/.*"primaryKey" *: *"\([^"]*\)".*/\1/p'; }
 export AIGATE_KEY=$(java -jar target/quarkus-app/quarkus-run.jar keys --redis redis://127.0.0.1:$REDIS_PORT \
-  create --name bench | awk '/Primary key/ {print $3}')
+  --output json create --name bench | primary_key)
 [ -n "$AIGATE_KEY" ] || { echo "could not create a subscription key"; exit 1; }
 # one under a token limit too large to refuse anything: every request is admitted and settled in Redis
 export AIGATE_LIMITED_KEY=$(java -jar target/quarkus-app/quarkus-run.jar keys --redis redis://127.0.0.1:$REDIS_PORT \
-  create --name bench-limited --tokens-per-minute 1000000000000 --token-quota 1000000000000000 \
-  --token-quota-period Monthly | awk '/Primary key/ {print $3}')
+  --output json create --name bench-limited --tokens-per-minute 1000000000000 --token-quota 1000000000000000 \
+  --token-quota-period Monthly | primary_key)
 [ -n "$AIGATE_LIMITED_KEY" ] || { echo "could not create a limited subscription key"; exit 1; }
 
 START_NS=$(date +%s%N)

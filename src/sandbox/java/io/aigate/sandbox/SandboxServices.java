@@ -1,6 +1,6 @@
 package io.aigate.sandbox;
 
-import io.aigate.admin.KeysCli;
+import io.aigate.cli.KeysCli;
 import io.quarkus.arc.profile.IfBuildProfile;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
@@ -15,8 +15,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The local sandbox ({@code ./mvnw quarkus:dev -Psandbox}): a real Redis, a fake Entra ID and a fake Azure OpenAI on
@@ -70,15 +68,15 @@ public class SandboxServices {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int exit = KeysCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), "--redis", redis.url(),
-                "create", "--name", "sandbox", "--id", "sandbox");
-        Matcher key = Pattern.compile("Primary key:\\s+(\\S+)").matcher(out.toString());
-        if (exit != 0 || !key.find()) {
+                "--output", "json", "create", "--name", "sandbox", "--id", "sandbox");
+        String primary = exit == 0 ? new io.vertx.core.json.JsonObject(out.toString()).getString("primaryKey") : null;
+        if (primary == null) {
             LOG.warnf("sandbox: could not create a subscription: %s", err);
             return;
         }
         try {
             Files.createDirectories(KEY_FILE.getParent());
-            Files.writeString(KEY_FILE, key.group(1));
+            Files.writeString(KEY_FILE, primary);
             LOG.infof("sandbox: subscription 'sandbox' created; its key is in %s", KEY_FILE);
         } catch (IOException e) {
             LOG.warnf("sandbox: could not write %s: %s", KEY_FILE, e.getMessage());

@@ -1,6 +1,6 @@
 package io.aigate.subscription;
 
-import io.aigate.admin.KeysCli;
+import io.aigate.cli.KeysCli;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
@@ -18,8 +18,6 @@ import java.io.StringWriter;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Microbenchmark of layer 1 (run by bench/cache-hit.sh, not by the test suite): the cost of the subscription-key step
@@ -35,11 +33,8 @@ public final class CacheHitBench {
         try {
             StringWriter out = new StringWriter();
             KeysCli.execute(new PrintWriter(out, true), new PrintWriter(System.err, true), "--redis", redis.url(),
-                    "create", "--name", "bench");
-            Matcher m = Pattern.compile("Primary key:\\s+(\\S+)").matcher(out.toString());
-            if (!m.find()) {
-                throw new IllegalStateException("no key created: " + out);
-            }
+                    "--output", "json", "create", "--name", "bench");
+            String primary = new io.vertx.core.json.JsonObject(out.toString()).getString("primaryKey");
             AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters()
                     .withMapping(AigateConfig.class)
                     .withDefaultValues(Map.of("aigate.subscription-key.cache-ttl", "10m",
@@ -48,7 +43,7 @@ public final class CacheHitBench {
             SubscriptionLookup lookup = new SubscriptionLookup(config, vertx, Redis.createClient(vertx, redis.url()),
                     new SimpleMeterRegistry());
             ValidateSubscriptionKey step = new ValidateSubscriptionKey(config, lookup);
-            MultiMap headers = HttpHeaders.headers().add("Ocp-Apim-Subscription-Key", m.group(1))
+            MultiMap headers = HttpHeaders.headers().add("Ocp-Apim-Subscription-Key", primary)
                     .add("Content-Type", "application/json");
             RequestContext ctx = new RequestContext("POST", "/openai/deployments/gpt-4o/chat/completions",
                     "chat/completions", true, headers, null, null, HttpHeaders.headers(), 0);

@@ -1,4 +1,4 @@
-package io.aigate.admin;
+package io.aigate.cli;
 
 import java.io.PrintWriter;
 

@@ -1,4 +1,4 @@
-package io.aigate.admin;
+package io.aigate.cli;
 
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.subscription.Subscription;
@@ -101,7 +101,7 @@ class ConcurrentAdminTest {
         Keys.Run[] runs = race("twice", new String[] {"rotate", "twice", "--which", "primary"},
                 new String[] {"rotate", "twice", "--which", "primary"});
         assertEquals(0, runs[1].exit(), runs[1].err());
-        assertEquals(KeysCli.CONFLICT, runs[0].exit(), runs[0].out() + runs[0].err());
+        assertEquals(ExitCode.CONFLICT.code, runs[0].exit(), runs[0].out() + runs[0].err());
         assertTrue(runs[0].err().contains("rotated meanwhile"), runs[0].err());
         assertTrue(!runs[0].out().contains("aig_"), "a key that does not work is never printed");
         assertTrue(opens(runs[1].key("New primary"), "twice"));
@@ -154,7 +154,7 @@ class ConcurrentAdminTest {
         Keys.Run[] runs = race("gone", new String[] {"rotate", "gone", "--which", "secondary"},
                 new String[] {"delete", "gone"});
         assertEquals(0, runs[1].exit(), runs[1].err());
-        assertEquals(KeysCli.NOT_FOUND, runs[0].exit(), runs[0].out() + runs[0].err());
+        assertEquals(ExitCode.NOT_FOUND.code, runs[0].exit(), runs[0].out() + runs[0].err());
         assertNull(await(store.get("gone")));
         assertTrue(await(store.list()).stream().noneMatch(s -> s.id().equals("gone")));
     }

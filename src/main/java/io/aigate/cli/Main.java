@@ -1,4 +1,4 @@
-package io.aigate.admin;
+package io.aigate.cli;
 
 import io.aigate.inject.InjectCommand;
 import io.quarkus.runtime.Quarkus;
