@@ -184,7 +184,7 @@ public class KeysCli {
                         "--redis-credential must be password, managed-identity or azure-cli");
             }
             Redis redis = Redis.createClient(vertx, options);
-            SubscriptionStore store = new SubscriptionStore(vertx, redis, TimeUnit.SECONDS.toMillis(timeoutSeconds));
+            SubscriptionStore store = new SubscriptionStore(redis, TimeUnit.SECONDS.toMillis(timeoutSeconds));
             try {
                 await(store.ping());
             } catch (Exception e) {

@@ -1,5 +1,6 @@
 package io.aigate.identity;
 
+import io.aigate.pipeline.Backoff;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.HttpClient;
 import com.azure.security.keyvault.secrets.SecretClient;
@@ -34,8 +35,7 @@ final class KeyVaultApiKey implements BackendCredential {
     private final String version;
     private final ScheduledExecutorService refresher;
     private final long everyMillis;
-    private final long retryInitialMillis;
-    private final long retryMaxMillis;
+    private final Backoff retry;
     private volatile String headerValue;
     private volatile int failures;
     private volatile long nextAttemptAtMillis;
@@ -52,8 +52,8 @@ final class KeyVaultApiKey implements BackendCredential {
         this.version = version;
         this.refresher = refresher;
         this.everyMillis = every.toMillis();
-        this.retryInitialMillis = Math.max(1, retryInitial.toMillis());
-        this.retryMaxMillis = Math.max(retryInitialMillis, Math.min(retryMax.toMillis(), everyMillis));
+        // never retry later than the next regular read would come
+        this.retry = new Backoff(retryInitial.toMillis(), Math.min(retryMax.toMillis(), everyMillis));
     }
 
     /**
@@ -116,7 +116,7 @@ final class KeyVaultApiKey implements BackendCredential {
         } catch (RuntimeException e) {
             int failed = ++failures;
             lastFailure = e.getClass().getSimpleName();
-            long delay = Math.min(retryMaxMillis, retryInitialMillis << Math.min(20, failed - 1));
+            long delay = retry.delayAfter(failed);
             // the SDK's message names the vault and status, never the value
             LOG.warnf("backend %s: cannot read api key from Key Vault (%s); %s; retrying in %d ms", backend,
                     lastFailure, headerValue != null ? "the key already read stays in use"

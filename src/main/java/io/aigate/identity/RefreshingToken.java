@@ -1,5 +1,6 @@
 package io.aigate.identity;
 
+import io.aigate.pipeline.Backoff;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
@@ -49,7 +50,7 @@ final class RefreshingToken implements BackendCredential {
     private final LongSupplier clock;
     private final long refreshAheadMillis;
     private final long retryInitialMillis;
-    private final long retryMaxMillis;
+    private final Backoff retry;
     private final long firstTokenWaitMillis;
     private final Promise<Void> firstAttempt = Promise.promise();
     private final Counter fetched;
@@ -72,7 +73,7 @@ final class RefreshingToken implements BackendCredential {
         this.clock = clock;
         this.refreshAheadMillis = refreshAhead.toMillis();
         this.retryInitialMillis = Math.max(1, retryInitial.toMillis());
-        this.retryMaxMillis = Math.max(retryInitialMillis, retryMax.toMillis());
+        this.retry = new Backoff(retryInitialMillis, retryMax.toMillis());
         this.firstTokenWaitMillis = firstTokenWait.toMillis();
         this.fetched = Counter.builder("aigate.identity.token.refresh").tag("identity", label).tag("result", "success")
                 .description("Backend token fetches from Entra ID").register(registry);
@@ -139,7 +140,7 @@ final class RefreshingToken implements BackendCredential {
             failed.increment();
             int failures = ++consecutiveFailures;
             lastFailure = e.getClass().getSimpleName();
-            long delay = Math.min(retryMaxMillis, retryInitialMillis << Math.min(20, failures - 1));
+            long delay = retry.delayAfter(failures);
             Held current = held;
             boolean stillValid = current != null && clock.getAsLong() < current.usableUntilMillis;
             LOG.warnf("identity %s: token refresh failed (%s: %s); %s; retrying in %d ms", label,

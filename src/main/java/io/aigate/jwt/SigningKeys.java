@@ -1,5 +1,6 @@
 package io.aigate.jwt;
 
+import io.aigate.pipeline.Backoff;
 import io.aigate.config.AigateConfig;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
@@ -46,6 +47,8 @@ public class SigningKeys {
     private volatile Future<Void> inFlight;
     private volatile String lastFailure;
     private int failures;
+    /** While no key was ever loaded: 1 s, 2 s, … up to 30 s. */
+    private static final Backoff RETRY = new Backoff(1000, 30_000);
 
     SigningKeys(AigateConfig aigate, Vertx vertx) {
         this.vertx = vertx;
@@ -112,8 +115,7 @@ public class SigningKeys {
                         : describe(result.cause()), keys.isEmpty() ? "tokens get 503 until keys arrive"
                         : "the last good keys stay in use");
                 if (keys.isEmpty()) {
-                    long delay = Math.min(30_000, 1000L << Math.min(5, failures++));
-                    vertx.setTimer(delay, id -> fetch());
+                    vertx.setTimer(RETRY.delayAfter(++failures), id -> fetch());
                 }
                 done.fail(result.succeeded() ? new IllegalStateException("empty key set") : result.cause());
             }

@@ -1,5 +1,7 @@
 package io.aigate.subscription;
 
+import io.aigate.redis.RedisSchema;
+import io.aigate.pipeline.Backoff;
 import io.aigate.config.AigateConfig;
 import io.aigate.redis.Authenticated;
 import io.aigate.redis.AuthenticatedRedis;
@@ -31,7 +33,7 @@ import java.util.concurrent.TimeoutException;
 public class InvalidationChannel {
 
     private static final Logger LOG = Logger.getLogger(InvalidationChannel.class);
-    private static final long MAX_BACKOFF_MILLIS = 10_000;
+    private static final Backoff RECONNECT = new Backoff(250, 10_000);
 
     private final Vertx vertx;
     private final Redis redis;
@@ -167,8 +169,7 @@ public class InvalidationChannel {
                             + (cause instanceof TimeoutException || redisRefusal(cause) ? ": " + cause.getMessage() : ""));
         }
         lookup.channelState(false);
-        long delay = Math.min(MAX_BACKOFF_MILLIS, 250L << Math.min(6, failures - 1));
-        vertx.setTimer(delay, id -> connect());
+        vertx.setTimer(RECONNECT.delayAfter(failures), id -> connect());
     }
 
     /** Redis's own refusals name what to fix (an ACL, a password) and carry nothing secret. */

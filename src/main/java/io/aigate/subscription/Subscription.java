@@ -1,5 +1,6 @@
 package io.aigate.subscription;
 
+import io.aigate.redis.RedisSchema;
 import io.aigate.pipeline.QuotaPeriod;
 import io.aigate.pipeline.TokenLimits;
 

@@ -57,7 +57,7 @@ public class SubscriptionLookup {
 
     SubscriptionLookup(AigateConfig config, Vertx vertx, @Authenticated Redis redis, MeterRegistry registry) {
         AigateConfig.SubscriptionKey keys = config.subscriptionKey();
-        this.store = new SubscriptionStore(vertx, redis, keys.redisTimeout().toMillis());
+        this.store = new SubscriptionStore(redis, keys.redisTimeout().toMillis());
         this.cache = new KeyCache(keys.cacheMaxEntries(), keys.outageGrace(), keys.negativeCacheTtl());
         this.ttlMillis = keys.cacheTtl().toMillis();
         this.metrics = new SubscriptionMetrics(registry, this::storeUp, cache::size);

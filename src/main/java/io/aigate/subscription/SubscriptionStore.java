@@ -1,9 +1,9 @@
 package io.aigate.subscription;
 
+import io.aigate.redis.RedisSchema;
 import io.aigate.redis.RedisScript;
+import io.aigate.redis.RedisTimeout;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
@@ -15,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Subscriptions in Redis, non-blocking (Vert.x futures), following {@link RedisSchema}. The gateway reads through it;
@@ -32,12 +31,10 @@ public final class SubscriptionStore {
 
     private static final RedisScript CHANGE = RedisScript.load("subscription-change.lua");
 
-    private final Vertx vertx;
     private final RedisAPI api;
     private final long timeoutMillis;
 
-    public SubscriptionStore(Vertx vertx, Redis redis, long timeoutMillis) {
-        this.vertx = vertx;
+    public SubscriptionStore(Redis redis, long timeoutMillis) {
         this.api = RedisAPI.api(redis);
         this.timeoutMillis = timeoutMillis;
     }
@@ -209,19 +206,7 @@ public final class SubscriptionStore {
         return out;
     }
 
-    /** A Redis that does not answer is as good as down: no request waits on it longer than the timeout. */
     private <T> Future<T> timed(Future<T> operation) {
-        Promise<T> promise = Promise.promise();
-        long timer = vertx.setTimer(timeoutMillis,
-                id -> promise.tryFail(new TimeoutException("Redis did not answer within " + timeoutMillis + " ms")));
-        operation.onComplete(result -> {
-            vertx.cancelTimer(timer);
-            if (result.succeeded()) {
-                promise.tryComplete(result.result());
-            } else {
-                promise.tryFail(result.cause());
-            }
-        });
-        return promise.future();
+        return RedisTimeout.within(operation, timeoutMillis);
     }
 }

@@ -1,6 +1,7 @@
 package io.aigate.tokens;
 
 import io.aigate.redis.AuthenticatedRedis;
+import io.aigate.redis.RedisTimeout;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -47,7 +48,7 @@ final class EventLoopRedis {
     <T> Future<T> send(Function<RedisAPI, Future<T>> command) {
         Link link = link();
         Future<RedisAPI> api = link == null ? Future.succeededFuture(pooled) : link.api;
-        return api.compose(command).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onFailure(err -> {
+        return RedisTimeout.within(api.compose(command), timeoutMillis).onFailure(err -> {
             if (link != null) {
                 drop(link); // a connection that failed or stopped answering is not trusted with the next request
             }

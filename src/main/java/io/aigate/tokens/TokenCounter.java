@@ -1,5 +1,7 @@
 package io.aigate.tokens;
 
+import io.aigate.redis.RedisSchema;
+
 import io.aigate.pipeline.QuotaPeriod;
 
 import java.time.Instant;
@@ -16,21 +18,19 @@ import java.time.Instant;
  */
 public record TokenCounter(String label, String tag, long tokensPerMinute, long tokenQuota, QuotaPeriod period) {
 
-    static final String PREFIX = "aigate:v1:limit:";
-
     public boolean limited() {
         return tokensPerMinute > 0 || tokenQuota > 0;
     }
 
     String rateKey() {
-        return PREFIX + "{" + tag + "}:rate";
+        return RedisSchema.limitRate(tag);
     }
 
     /** The quota window holding {@code at}: requests settle into the window they were admitted in. */
     String quotaKey(Instant at) {
         if (tokenQuota <= 0) {
-            return PREFIX + "{" + tag + "}:quota:none";
+            return RedisSchema.limitQuota(tag, "none");
         }
-        return PREFIX + "{" + tag + "}:quota:" + period.wire() + ":" + period.windowStart(at).getEpochSecond();
+        return RedisSchema.limitQuota(tag, period.wire() + ":" + period.windowStart(at).getEpochSecond());
     }
 }

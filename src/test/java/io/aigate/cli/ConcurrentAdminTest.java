@@ -39,7 +39,7 @@ class ConcurrentAdminTest {
     static void start() {
         redis = new LocalRedis(LocalRedis.freePort()).start();
         vertx = Vertx.vertx();
-        store = new SubscriptionStore(vertx, Redis.createClient(vertx, redis.url()), 5000);
+        store = new SubscriptionStore(Redis.createClient(vertx, redis.url()), 5000);
     }
 
     @AfterAll

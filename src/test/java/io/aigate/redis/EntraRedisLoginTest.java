@@ -105,7 +105,7 @@ class EntraRedisLoginTest {
 
             Keys.Run created = Keys.ok(redis.url(), "create", "--name", "entra", "--id", "entra");
             String hash = SubscriptionKeys.hash(created.key("Primary"));
-            SubscriptionStore store = new SubscriptionStore(vertx, authenticated, 1000);
+            SubscriptionStore store = new SubscriptionStore(authenticated, 1000);
             InvalidationAccess channel = InvalidationAccess.start(config, vertx, authenticated);
             long deadline = System.currentTimeMillis() + 10_000;
             while (!channel.subscribed()) {

@@ -1,5 +1,6 @@
 package io.aigate.subscription;
 
+import io.aigate.redis.RedisSchema;
 import io.aigate.pipeline.QuotaPeriod;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.Keys;
@@ -128,7 +129,7 @@ class RedisAclTest {
         }
         // the expiry gauge and the token budgets
         Redis sidecar = Redis.createClient(vertx, sidecarUrl);
-        SubscriptionStore store = new SubscriptionStore(vertx, sidecar, 2000);
+        SubscriptionStore store = new SubscriptionStore(sidecar, 2000);
         assertTrue(await(store.countExpiringBefore(Instant.now().plusSeconds(7 * 86400))) >= 0);
         assertEquals("ADMITTED", RedisTokenBudgetAccess.admitAndSettle(sidecar, 1000, 100_000, QuotaPeriod.DAILY));
 

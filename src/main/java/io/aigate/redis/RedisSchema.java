@@ -1,15 +1,17 @@
-package io.aigate.subscription;
+package io.aigate.redis;
 
 /**
  * Where things live in Redis. Versioned by prefix, so a future schema can sit beside this one during a migration.
  * Each key carries a {@code {hash tag}}: on a clustered Redis every operation of one request stays in one slot.
  *
  * <pre>
- * aigate:v1:sub:{&lt;id&gt;}            HASH    the subscription (see {@link Subscription#toHash()})
+ * aigate:v1:sub:{&lt;id&gt;}            HASH    the subscription (see {@code Subscription#toHash()})
  * aigate:v1:key:{&lt;sha256 of key&gt;}  STRING  "&lt;id&gt; primary|secondary": which subscription a key opens
  * aigate:v1:subs                  SET     every subscription id (for listing)
  * aigate:v1:expiries              ZSET    active subscriptions with an expiry, scored by it (epoch seconds)
  * aigate:v1:invalidate            channel a subscription id whose cached keys every instance must drop
+ * aigate:v1:limit:{&lt;counter&gt;}:rate                      HASH    a counter's leaky bucket
+ * aigate:v1:limit:{&lt;counter&gt;}:quota:&lt;period&gt;:&lt;start&gt;  STRING  tokens used in one quota window
  * </pre>
  */
 public final class RedisSchema {
@@ -28,5 +30,15 @@ public final class RedisSchema {
 
     public static String key(String keyHash) {
         return PREFIX + "key:{" + keyHash + "}";
+    }
+
+    /** A token counter's rate bucket; its quota keys share the hash tag, so the script stays in one slot. */
+    public static String limitRate(String counterTag) {
+        return PREFIX + "limit:{" + counterTag + "}:rate";
+    }
+
+    /** A token counter's quota window, e.g. {@code Monthly:1764547200}, or {@code none} without a quota. */
+    public static String limitQuota(String counterTag, String window) {
+        return PREFIX + "limit:{" + counterTag + "}:quota:" + window;
     }
 }
