@@ -240,13 +240,10 @@ public class Forwarder {
         answer.request().reset();
     }
 
+    /** The answer's declared size; unknown counts as large. */
     private static long contentLength(HttpClientResponse answer) {
-        try {
-            String value = answer.getHeader(HttpHeaders.CONTENT_LENGTH);
-            return value == null ? Long.MAX_VALUE : Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return Long.MAX_VALUE;
-        }
+        long declared = HopByHop.contentLength(answer.getHeader(HttpHeaders.CONTENT_LENGTH));
+        return declared < 0 ? Long.MAX_VALUE : declared;
     }
 
     /**

@@ -315,14 +315,6 @@ public class GatewayHandler {
     }
 
     private static long contentLength(HttpServerRequest request) {
-        String value = request.headers().get(HttpHeaders.CONTENT_LENGTH);
-        if (value == null) {
-            return -1;
-        }
-        try {
-            return Long.parseLong(value.trim());
-        } catch (NumberFormatException e) {
-            return Long.MAX_VALUE; // unparseable: treated as too large, never guessed
-        }
+        return HopByHop.contentLength(request.headers().get(HttpHeaders.CONTENT_LENGTH));
     }
 }

@@ -4,6 +4,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -49,16 +50,33 @@ final class HopByHop {
         }
     }
 
+    /** Every name in every {@code Connection} header: a second header line counts as much as the first. */
     private static Set<String> namedInConnection(MultiMap headers) {
-        String connection = headers.get(HttpHeaders.CONNECTION);
-        if (connection == null || connection.isEmpty()) {
+        List<String> connection = headers.getAll(HttpHeaders.CONNECTION);
+        if (connection.isEmpty()) {
             return Set.of();
         }
         Set<String> names = new HashSet<>();
-        for (String token : connection.split(",")) {
-            names.add(token.trim().toLowerCase(Locale.ROOT));
+        for (String line : connection) {
+            for (String token : line.split(",")) {
+                names.add(token.trim().toLowerCase(Locale.ROOT));
+            }
         }
         return names;
     }
 
+    /**
+     * A {@code Content-Length} value as aigate reads it everywhere: -1 when absent; {@link Long#MAX_VALUE} when it is
+     * not plain digits (a sign, a list, an overflow), so an unreadable size is never guessed, always too large.
+     */
+    static long contentLength(String value) {
+        if (value == null) {
+            return -1;
+        }
+        String digits = value.trim();
+        if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return Long.MAX_VALUE;
+        }
+        return Long.parseLong(digits);
+    }
 }
