@@ -16,8 +16,10 @@ CONNECTIONS=${2:-32}
 WARMUP=${WARMUP:-20}
 THREADS=${THREADS:-2}
 BACKEND_PORT=18090 PROXY_PORT=18091 AIGATE_PORT=18080 AIGATE_MGMT=18099 REDIS_PORT=18079
-# the JVM flags shipped in the image (Dockerfile.jvm); override to experiment
-AIGATE_JAVA_OPTS=${AIGATE_JAVA_OPTS:-"-XX:+UseSerialGC -Xms16m -Xmx64m -Xss256k -XX:MaxMetaspaceSize=80m -XX:ReservedCodeCacheSize=32m -XX:MaxDirectMemorySize=32m -XX:CICompilerCount=2 -XX:+ExitOnOutOfMemoryError"}
+# the JVM flags shipped in the image, read from Dockerfile.jvm (the one place they are written); override to experiment
+SHIPPED_JAVA_OPTS=$(sed -n 's/.*JAVA_OPTS_APPEND="\([^"]*\)".*/\1/p' Dockerfile.jvm)
+[ -n "$SHIPPED_JAVA_OPTS" ] || { echo "no JAVA_OPTS_APPEND in Dockerfile.jvm"; exit 1; }
+AIGATE_JAVA_OPTS=${AIGATE_JAVA_OPTS:-$SHIPPED_JAVA_OPTS}
 export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
