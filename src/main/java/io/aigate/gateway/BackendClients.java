@@ -1,0 +1,90 @@
+package io.aigate.gateway;
+
+import io.aigate.config.AigateConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+
+import java.net.URI;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Each backend's connection pools, one per event loop: the connection that carries a request then lives on the same
+ * thread as the caller's, so relaying a chunk never hops threads. Each has the backend's own timeouts.
+ */
+@Singleton
+public class BackendClients {
+
+    /** Where one backend is, how long it may take, and its pools. */
+    record Backend(String name, ThreadLocal<HttpClient> clients, List<HttpClient> all, String host, int port,
+                   boolean ssl, String basePath, String stripPrefix, long connectTimeoutMillis, long timeoutMillis) {
+
+        HttpClient client() {
+            return clients.get();
+        }
+
+        String uri(String path, String query) {
+            String rest = path;
+            if (stripPrefix != null && rest.startsWith(stripPrefix)) {
+                rest = rest.substring(stripPrefix.length());
+                if (!rest.startsWith("/")) {
+                    rest = "/" + rest;
+                }
+            }
+            String full = basePath + rest;
+            return query == null || query.isEmpty() ? full : full + '?' + query;
+        }
+    }
+
+    private final Map<String, Backend> backends = new HashMap<>();
+
+    BackendClients(AigateConfig config, Vertx vertx) {
+        config.backends().forEach((name, b) -> {
+            URI url = URI.create(b.url().orElseThrow());
+            boolean ssl = "https".equalsIgnoreCase(url.getScheme());
+            int port = url.getPort() > 0 ? url.getPort() : ssl ? 443 : 80;
+            String basePath = url.getRawPath() == null ? "" : url.getRawPath().replaceAll("/+$", "");
+            HttpClientOptions options = new HttpClientOptions()
+                    .setSsl(ssl)
+                    .setVerifyHost(true)
+                    .setKeepAlive(true)
+                    .setTcpNoDelay(true)
+                    .setConnectTimeout((int) b.connectTimeout().toMillis())
+                    // the request timeout covers the wait for headers; once a stream flows, a backend that goes silent
+                    // for as long is cut off at the connection (just after, so the 504 wins the race before headers)
+                    .setReadIdleTimeout((int) b.timeout().toMillis() + 100)
+                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    // compressed bodies are relayed as they are; aigate never inflates them itself
+                    .setDecompressionSupported(false)
+                    .setTryUseCompression(false);
+            List<HttpClient> all = new CopyOnWriteArrayList<>();
+            ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(() -> {
+                HttpClient client = vertx.httpClientBuilder()
+                        .with(options)
+                        .with(new PoolOptions().setHttp1MaxSize(b.maxConnections()))
+                        .build();
+                all.add(client);
+                return client;
+            });
+            backends.put(name, new Backend(name, clients, all, url.getHost(), port, ssl, basePath,
+                    b.stripPrefix().orElse(null), b.connectTimeout().toMillis(), b.timeout().toMillis()));
+        });
+    }
+
+    /** @return the backend; names are checked at start-up, so a routed request always finds its own */
+    Backend get(String name) {
+        return backends.get(name);
+    }
+
+    void close(@Observes ShutdownEvent event) {
+        backends.values().forEach(b -> b.all().forEach(HttpClient::close));
+    }
+}
