@@ -7,11 +7,9 @@ import io.vertx.core.json.JsonObject;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.Callable;
 
 /**
  * The commands that change one subscription. Each is one guarded, field-level write in Redis
@@ -21,16 +19,6 @@ import java.util.concurrent.Callable;
 final class ChangeCommands {
 
     private ChangeCommands() {
-    }
-
-    /** A command on one existing subscription, named by its id. */
-    abstract static class OnSubscription implements Callable<Integer> {
-        @CommandLine.ParentCommand
-        KeysCli parent;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(paramLabel = "ID")
-        String id;
     }
 
     @Command(name = "rotate", description = "Replace one key; the other keeps working (rotate without downtime).")

@@ -5,7 +5,6 @@ import io.vertx.core.json.JsonArray;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -61,13 +60,7 @@ final class ReadCommands {
     }
 
     @Command(name = "show", description = "Show one subscription (no key material).")
-    static class ShowCommand implements Callable<Integer> {
-        @CommandLine.ParentCommand
-        KeysCli parent;
-        @CommandLine.Spec
-        CommandLine.Model.CommandSpec spec;
-        @Parameters(paramLabel = "ID")
-        String id;
+    static class ShowCommand extends OnSubscription {
 
         @Override
         public Integer call() throws Exception {

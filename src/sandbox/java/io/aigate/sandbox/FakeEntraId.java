@@ -86,14 +86,7 @@ public final class FakeEntraId implements AutoCloseable {
     /** Adds the HTTPS listener (authority host for workload identity) with the given PKCS12 key store. */
     public FakeEntraId withHttps(int port, Path keyStore, char[] password) {
         try {
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            try (InputStream in = Files.newInputStream(keyStore)) {
-                store.load(in, password);
-            }
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(store, password);
-            SSLContext tls = SSLContext.getInstance("TLS");
-            tls.init(kmf.getKeyManagers(), null, null);
+            SSLContext tls = serverTls(keyStore, password);
             https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
             https.setHttpsConfigurator(new HttpsConfigurator(tls));
             https.createContext("/", this::handle);
@@ -103,6 +96,19 @@ public final class FakeEntraId implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the fake Entra ID over HTTPS on port " + port, e);
         }
+    }
+
+    /** A TLS context serving the PKCS12 key store's certificate: every fake that speaks HTTPS uses it. */
+    static SSLContext serverTls(Path keyStore, char[] password) throws Exception {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keyStore)) {
+            store.load(in, password);
+        }
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(store, password);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(kmf.getKeyManagers(), null, null);
+        return tls;
     }
 
     public int port() {
