@@ -3,7 +3,6 @@ package io.aigate.redis;
 import io.aigate.config.AigateConfig;
 import io.aigate.identity.EntraToken;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -12,10 +11,6 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import jakarta.enterprise.event.Observes;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
-import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
@@ -29,9 +24,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The Redis every layer talks to, logged in as {@code aigate.redis.credential} says.
+ * Redis logged in with the sidecar's Entra token ({@code aigate.redis.credential=managed-identity}); with a password,
+ * {@link RedisLogin} hands out Quarkus's own client instead, untouched.
  *
- * <p>{@code password}: Quarkus's own client, as configured. {@code managed-identity}: nothing is stored. The sidecar's
+ * <p>Nothing is stored. The sidecar's
  * Entra token (from azure-identity, refreshed ahead of expiry like layer 3's) is the password, and its object id the
  * user, as Azure Cache for Redis and Azure Managed Redis expect. The service closes a connection whose token expired,
  * and a client's login is fixed when the client is built, so each new token gets a new client built from the same
@@ -40,14 +36,11 @@ import java.util.concurrent.TimeoutException;
  * closed {@code rotation-grace} later, when whatever was in flight on it has finished. No connection outlives its
  * token, and no token is ever written out or logged.
  */
-@Singleton
-@Authenticated
-public class AuthenticatedRedis implements Redis {
+public final class AuthenticatedRedis implements Redis {
 
     private static final Logger LOG = Logger.getLogger(AuthenticatedRedis.class);
 
     private final Vertx vertx;
-    private final Redis passwordClient;
     private final EntraToken token;
     private final RedisOptions base;
     private final String configuredUser;
@@ -57,28 +50,11 @@ public class AuthenticatedRedis implements Redis {
     private final Promise<Void> firstLogin = Promise.promise();
     private volatile Redis current;
 
-    @Inject
-    AuthenticatedRedis(AigateConfig config, Vertx vertx, Redis quarkusRedis, QuarkusRedisOptions options,
-                       MeterRegistry registry) {
-        this(config, vertx, quarkusRedis, options, registry,
-                name -> ConfigProvider.getConfig().getOptionalValue(name, String.class));
-    }
-
     /** @param env the environment the Entra credential reads (AZURE_*, IDENTITY_ENDPOINT) */
-    AuthenticatedRedis(AigateConfig config, Vertx vertx, Redis quarkusRedis, QuarkusRedisOptions options,
-                       MeterRegistry registry, Function<String, Optional<String>> env) {
+    AuthenticatedRedis(AigateConfig config, Vertx vertx, QuarkusRedisOptions options, MeterRegistry registry,
+                       Function<String, Optional<String>> env) {
         this.vertx = vertx;
         AigateConfig.RedisLogin login = config.redis();
-        if (login.credential() == AigateConfig.RedisCredential.PASSWORD) {
-            this.passwordClient = quarkusRedis;
-            this.token = null;
-            this.base = null;
-            this.configuredUser = null;
-            this.graceMillis = 0;
-            this.firstLoginWaitMillis = 0;
-            return;
-        }
-        this.passwordClient = null;
         this.base = options.copy();
         this.configuredUser = login.user().orElse(null);
         this.graceMillis = login.rotationGrace().toMillis();
@@ -131,9 +107,6 @@ public class AuthenticatedRedis implements Redis {
 
     /** The client to use now; in managed-identity mode, waits (briefly) for the first login at start. */
     private Future<Redis> client() {
-        if (passwordClient != null) {
-            return Future.succeededFuture(passwordClient);
-        }
         Redis now = current;
         if (now != null) {
             return Future.succeededFuture(now);
@@ -165,17 +138,11 @@ public class AuthenticatedRedis implements Redis {
         if (now != null) {
             now.close();
         }
-        if (token != null) {
-            token.stop();
-        }
-    }
-
-    void stop(@Observes ShutdownEvent event) {
-        close();
+        token.stop();
     }
 
     /** For readiness details: how the login stands; never the token. */
     public String state() {
-        return passwordClient != null ? "password" : "managed identity: " + token.state();
+        return "managed identity: " + token.state();
     }
 }

@@ -100,7 +100,7 @@ class EntraRedisLoginTest {
                     .build().getConfigMapping(AigateConfig.class);
             QuarkusRedisOptions options = new QuarkusRedisOptions();
             options.customize("<default>", new RedisOptions().setConnectionString(redis.url()));
-            AuthenticatedRedis authenticated = new AuthenticatedRedis(config, vertx, null, options,
+            AuthenticatedRedis authenticated = new AuthenticatedRedis(config, vertx, options,
                     new SimpleMeterRegistry(), name -> java.util.Optional.ofNullable(environment.get(name)));
 
             Keys.Run created = Keys.ok(redis.url(), "create", "--name", "entra", "--id", "entra");

@@ -161,4 +161,28 @@ class RedisAclTest {
         Thread.sleep(1500);
         assertTrue(!deaf.storeUp(), "revocations would go unheard: " + deaf.state());
     }
+
+    @Test
+    void theAzureCachePolicyRunsTheSidecarAndStillRefusesAdministration() throws Exception {
+        RedisAPI root = RedisAPI.api(Redis.createClient(vertx, redis.url()));
+        List<String> args = new ArrayList<>(List.of("SETUSER", "aigate-sidecar6", "on", ">six-secret"));
+        args.addAll(List.of(rule("sidecar.azure-cache").split("\\s+")));
+        await(root.acl(args));
+        String url = "redis://aigate-sidecar6:six-secret@127.0.0.1:" + redis.port();
+        Keys.Run created = Keys.ok(adminUrl, "create", "--name", "acl-six", "--id", "acl-six");
+        SubscriptionLookup lookup = instance(vertx, url, Map.of());
+        awaitSubscribed(lookup);
+        assertInstanceOf(SubscriptionLookup.Known.class,
+                await(lookup.find(SubscriptionKeys.hash(created.key("Primary")))));
+        Redis six = Redis.createClient(vertx, url);
+        assertEquals("ADMITTED", RedisTokenBudgetAccess.admitAndSettle(six, 1000, 100_000, QuotaPeriod.DAILY));
+        RedisAPI api = RedisAPI.api(six);
+        refused("FLUSHALL", api.flushall(List.of()));
+        refused("CONFIG SET", api.config(List.of("SET", "maxmemory", "1")));
+        refused("KEYS", api.keys("*"));
+        refused("ACL SETUSER", api.acl(List.of("SETUSER", "aigate-sidecar6", "+@all")));
+        refused("another key space", api.get("session:1"));
+        refused("publishing an invalidation", api.publish(RedisSchema.INVALIDATE_CHANNEL, "acl-six"));
+        refused("deleting a subscription", api.del(List.of(RedisSchema.subscription("acl-six"))));
+    }
 }
