@@ -90,9 +90,13 @@ final class ChangeCommands {
     /** A state change, published to every instance. */
     abstract static class StateChange extends OnSubscription {
 
-        abstract Subscription.State target();
+        private final Subscription.State target;
+        private final String done;
 
-        abstract String done();
+        StateChange(Subscription.State target, String done) {
+            this.target = target;
+            this.done = done;
+        }
 
         @Override
         public Integer call() throws Exception {
@@ -100,50 +104,38 @@ final class ChangeCommands {
                 // the state alone, and never out of cancelled: limits or keys changed meanwhile stay as they are
                 SubscriptionStore.Change change = parent.applied(id, store.update(id,
                         Map.of(Subscription.STATE, Subscription.NOT_CANCELLED),
-                        Subscription.stateChange(target(), Instant.now())));
-                if (target() == Subscription.State.CANCELLED) {
+                        Subscription.stateChange(target, Instant.now())));
+                if (target == Subscription.State.CANCELLED) {
                     // the keys as they are now: a rotation that ran first is unlinked too, one that runs later fails
                     for (Subscription.KeySlot slot : Subscription.KeySlot.values()) {
                         parent.await(store.unlink(change.subscription().keyHash(slot)));
                     }
                 }
                 parent.await(store.invalidate(id));
-                out.print("Subscription " + id + " " + done() + ".",
-                        new JsonObject().put("id", id).put("state", target().wire()));
+                out.print("Subscription " + id + " " + done + ".",
+                        new JsonObject().put("id", id).put("state", target.wire()));
             });
         }
     }
 
     @Command(name = "suspend", description = "Refuse both keys until activated again.")
     static class Suspend extends StateChange {
-        Subscription.State target() {
-            return Subscription.State.SUSPENDED;
-        }
-
-        String done() {
-            return "suspended: both keys are refused";
+        Suspend() {
+            super(Subscription.State.SUSPENDED, "suspended: both keys are refused");
         }
     }
 
     @Command(name = "activate", description = "Accept the keys of a suspended subscription again.")
     static class Activate extends StateChange {
-        Subscription.State target() {
-            return Subscription.State.ACTIVE;
-        }
-
-        String done() {
-            return "active";
+        Activate() {
+            super(Subscription.State.ACTIVE, "active");
         }
     }
 
     @Command(name = "revoke", description = "Cancel for good: both keys stop working and cannot come back.")
     static class Revoke extends StateChange {
-        Subscription.State target() {
-            return Subscription.State.CANCELLED;
-        }
-
-        String done() {
-            return "cancelled: both keys are revoked";
+        Revoke() {
+            super(Subscription.State.CANCELLED, "cancelled: both keys are revoked");
         }
     }
 

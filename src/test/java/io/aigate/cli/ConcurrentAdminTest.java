@@ -1,15 +1,13 @@
 package io.aigate.cli;
 
-import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.WithRealRedis;
 import io.aigate.subscription.Subscription;
 import io.aigate.subscription.SubscriptionKeys;
 import io.aigate.subscription.SubscriptionStore;
 import io.aigate.testing.FaultyLink;
 import io.aigate.testing.Keys;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,24 +26,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * held on the wire until the second has finished, so the race happens every time rather than once in a while: no
  * change may be lost, no revocation undone, no subscription created twice.
  */
-class ConcurrentAdminTest {
+class ConcurrentAdminTest extends WithRealRedis {
 
-    static LocalRedis redis;
-    static Vertx vertx;
     static SubscriptionStore store;
     FaultyLink slow;
 
     @BeforeAll
     static void start() {
-        redis = new LocalRedis(LocalRedis.freePort()).start();
-        vertx = Vertx.vertx();
         store = new SubscriptionStore(Redis.createClient(vertx, redis.url()), 5000);
-    }
-
-    @AfterAll
-    static void stop() {
-        vertx.close();
-        redis.close();
     }
 
     @BeforeEach

@@ -1,14 +1,12 @@
 package io.aigate.subscription;
 
+import io.aigate.testing.WithRealRedis;
 import io.aigate.config.AigateConfig;
-import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.Keys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -22,22 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A second aigate instance on the same Redis (its own cache, its own invalidation channel, a cache TTL of ten minutes
  * so that only an invalidation can change its mind quickly) sees a revocation within two seconds.
  */
-class InvalidationTest {
+class InvalidationTest extends WithRealRedis {
 
-    static LocalRedis redis;
-    static Vertx vertx;
-
-    @BeforeAll
-    static void start() {
-        redis = new LocalRedis(LocalRedis.freePort()).start();
-        vertx = Vertx.vertx();
-    }
-
-    @AfterAll
-    static void stop() {
-        vertx.close();
-        redis.close();
-    }
 
     static SubscriptionLookup instance() {
         return instance(vertx, redis.url(), Map.of());

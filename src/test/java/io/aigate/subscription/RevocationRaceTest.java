@@ -1,13 +1,10 @@
 package io.aigate.subscription;
 
-import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.WithRealRedis;
 import io.aigate.testing.FaultyLink;
 import io.aigate.testing.Keys;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -25,23 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * invalidation channel dropped without a word, and invented keys crowding real ones out of the cache. Each instance
  * talks to the real Redis through a {@link FaultyLink}; the CLI talks to Redis directly, as an operator's would.
  */
-class RevocationRaceTest {
+class RevocationRaceTest extends WithRealRedis {
 
-    static LocalRedis redis;
-    static Vertx vertx;
     FaultyLink link;
-
-    @BeforeAll
-    static void start() {
-        redis = new LocalRedis(LocalRedis.freePort()).start();
-        vertx = Vertx.vertx();
-    }
-
-    @AfterAll
-    static void stop() {
-        vertx.close();
-        redis.close();
-    }
 
     @BeforeEach
     void wire() {

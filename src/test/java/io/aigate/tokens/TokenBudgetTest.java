@@ -1,5 +1,6 @@
 package io.aigate.tokens;
 
+import io.aigate.testing.WithRealRedis;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.QuotaPeriod;
 import io.aigate.sandbox.LocalRedis;
@@ -8,11 +9,8 @@ import io.aigate.testing.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -32,22 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * than one reservation, the bucket leaks continuously, quota windows roll at UTC boundaries, and an unreachable Redis
  * falls back as configured — visibly.
  */
-class TokenBudgetTest {
+class TokenBudgetTest extends WithRealRedis {
 
-    static LocalRedis redis;
-    static Vertx vertx;
-
-    @BeforeAll
-    static void start() {
-        redis = new LocalRedis(LocalRedis.freePort()).start();
-        vertx = Vertx.vertx();
-    }
-
-    @AfterAll
-    static void stop() {
-        vertx.close();
-        redis.close();
-    }
 
     static AigateConfig config(Map<String, String> values) {
         Map<String, String> all = new HashMap<>(Map.of("aigate.subscription-key.redis-timeout", "500ms"));
