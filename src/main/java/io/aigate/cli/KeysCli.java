@@ -1,6 +1,7 @@
 package io.aigate.cli;
 
 import io.aigate.identity.EntraToken;
+import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.QuotaPeriod;
 import io.aigate.redis.AuthenticatedRedis;
 import io.aigate.pipeline.TokenLimits;
@@ -172,7 +173,7 @@ public class KeysCli {
                                 : EntraToken.fetchOnce(resource,
                                 config.getOptionalValue("aigate.redis.client-id", String.class), vertx);
                     } catch (RuntimeException e) {
-                        throw new Failure(ExitCode.UNREACHABLE, "cannot get an Entra token for Redis: " + describe(e));
+                        throw new Failure(ExitCode.UNREACHABLE, "cannot get an Entra token for Redis: " + Errors.describe(e));
                     }
                     String user = redisUser != null ? redisUser : config.getOptionalValue("aigate.redis.user",
                             String.class).or(() -> EntraToken.objectId(token)).orElseThrow(() -> new Failure(ExitCode.USAGE,
@@ -188,7 +189,7 @@ public class KeysCli {
             try {
                 await(store.ping());
             } catch (Exception e) {
-                throw new Failure(ExitCode.UNREACHABLE, "cannot reach Redis at " + redacted(url) + ": " + describe(e));
+                throw new Failure(ExitCode.UNREACHABLE, "cannot reach Redis at " + redacted(url) + ": " + Errors.describe(e));
             }
             action.run(store, new Output(spec.commandLine().getOut(), json()));
             return ExitCode.DONE.code;
@@ -241,15 +242,6 @@ public class KeysCli {
         } catch (IllegalArgumentException e) {
             return "(unparseable URL)";
         }
-    }
-
-    static String describe(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage();
-        return root.getClass().getSimpleName() + (message == null ? "" : " (" + message + ")");
     }
 
     static Duration duration(String text) {

@@ -1,5 +1,6 @@
 package io.aigate.gateway;
 
+import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.tokens.AnswerAccounting;
 import io.aigate.tokens.SseRestorer;
@@ -164,7 +165,7 @@ public class Forwarder {
         // never end a cut stream cleanly: the caller must see it was cut, not a short but complete answer
         metrics.cut(ctx.routeName(), ctx.backendName(), response.closed() ? "caller" : "backend");
         if (!response.closed()) {
-            LOG.warnf("backend %s: response cut after headers (%s)", ctx.backendName(), describe(err));
+            LOG.warnf("backend %s: response cut after headers (%s)", ctx.backendName(), Errors.describe(err));
             response.reset();
         }
         answer.request().reset();
@@ -180,18 +181,13 @@ public class Forwarder {
         // by type: Vert.x's request timeout is a TimeoutException, Netty's connect and read timeouts have their own
         boolean timeout = err instanceof TimeoutException || err instanceof ConnectTimeoutException
                 || err instanceof io.netty.handler.timeout.TimeoutException;
-        LOG.warnf("backend %s: %s (%s)", ctx.backendName(), timeout ? "timed out" : "unreachable", describe(err));
+        LOG.warnf("backend %s: %s (%s)", ctx.backendName(), timeout ? "timed out" : "unreachable", Errors.describe(err));
         if (response.headWritten()) {
             response.reset();
             return;
         }
         ApimError.send(response, timeout ? 504 : 502, timeout ? ApimError.GATEWAY_TIMEOUT : ApimError.BAD_GATEWAY,
                 Map.of(), false);
-    }
-
-    private static String describe(Throwable err) {
-        String message = err.getMessage();
-        return err.getClass().getSimpleName() + (message == null ? "" : ": " + message);
     }
 
 }

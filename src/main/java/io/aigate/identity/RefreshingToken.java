@@ -1,6 +1,7 @@
 package io.aigate.identity;
 
 import io.aigate.pipeline.Backoff;
+import io.aigate.pipeline.Errors;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
@@ -143,8 +144,7 @@ final class RefreshingToken implements BackendCredential {
             long delay = retry.delayAfter(failures);
             Held current = held;
             boolean stillValid = current != null && clock.getAsLong() < current.usableUntilMillis;
-            LOG.warnf("identity %s: token refresh failed (%s: %s); %s; retrying in %d ms", label,
-                    e.getClass().getSimpleName(), firstLine(e.getMessage()),
+            LOG.warnf("identity %s: token refresh failed (%s); %s; retrying in %d ms", label, Errors.describe(e),
                     stillValid ? "the current token stays in use" : "no valid token: requests get 503", delay);
             schedule(delay);
         } finally {
@@ -221,12 +221,4 @@ final class RefreshingToken implements BackendCredential {
         return current == null ? 0 : Math.max(0, (current.expiresAtMillis - clock.getAsLong()) / 1000.0);
     }
 
-    private static String firstLine(String message) {
-        if (message == null) {
-            return "";
-        }
-        int nl = message.indexOf('\n');
-        String line = nl < 0 ? message : message.substring(0, nl);
-        return line.length() > 300 ? line.substring(0, 300) + "…" : line;
-    }
 }

@@ -1,5 +1,6 @@
 package io.aigate.jwt;
 
+import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.Backoff;
 import io.aigate.config.AigateConfig;
 import io.quarkus.runtime.ShutdownEvent;
@@ -112,7 +113,7 @@ public class SigningKeys {
             } else {
                 lastFailure = result.succeeded() ? "empty key set" : result.cause().getClass().getSimpleName();
                 LOG.warnf("signing keys could not be fetched (%s); %s", result.succeeded() ? "empty key set"
-                        : describe(result.cause()), keys.isEmpty() ? "tokens get 503 until keys arrive"
+                        : Errors.describe(result.cause()), keys.isEmpty() ? "tokens get 503 until keys arrive"
                         : "the last good keys stay in use");
                 if (keys.isEmpty()) {
                     vertx.setTimer(RETRY.delayAfter(++failures), id -> fetch());
@@ -169,10 +170,6 @@ public class SigningKeys {
                 .compose(response -> response.statusCode() == 200 ? response.body()
                         : Future.failedFuture(new IllegalStateException("HTTP " + response.statusCode() + " from " + url)))
                 .map(buffer -> buffer.toString());
-    }
-
-    private static String describe(Throwable e) {
-        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
     void close(@Observes ShutdownEvent event) {
