@@ -3,8 +3,6 @@ package io.aigate.gateway;
 import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.tokens.AnswerAccounting;
-import io.aigate.tokens.SseRestorer;
-import io.aigate.tokens.Usage;
 import io.aigate.tokens.UsageReader;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.buffer.Buffer;
@@ -33,8 +31,6 @@ import java.util.concurrent.TimeoutException;
 public class Forwarder {
 
     private static final Logger LOG = Logger.getLogger(Forwarder.class);
-    /** Answers up to this size may be held for the tokens-consumed header; larger ones always flow through. */
-    private static final long TOKENS_CONSUMED_MAX_BODY = 4L << 20;
     private static final Set<HttpMethod> BODILESS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.DELETE,
             HttpMethod.OPTIONS);
 
@@ -111,26 +107,18 @@ public class Forwarder {
         metrics.overhead(ctx.routeName(), addedBefore + (System.nanoTime() - headersAt));
         UsageReader usage = accounting.reader(answer.statusCode(), answer.getHeader(HttpHeaders.CONTENT_ENCODING),
                 answer.getHeader(HttpHeaders.CONTENT_TYPE));
-        if (usage != null && !usage.isStream() && ctx.tokensConsumedHeader() != null
-                && contentLength(answer) <= TOKENS_CONSUMED_MAX_BODY) {
+        if (accounting.holdsWhole(ctx, usage, HopByHop.contentLength(answer.getHeader(HttpHeaders.CONTENT_LENGTH)))) {
             relayWhole(ctx, response, answer, usage);
             return;
         }
         ReadStream<Buffer> body = answer;
-        if (usage != null && ctx.streamUsageAdded() && usage.isStream()) {
-            // the caller did not ask for usage: read it, then hide it again (the stream stays theirs, byte for byte)
-            SseRestorer restorer = new SseRestorer();
-            response.headers().remove(HttpHeaders.CONTENT_LENGTH); // the restored stream is shorter than the sent one
-            response.setChunked(request.version() != HttpVersion.HTTP_1_0);
-            body = new ObservedStream(answer, chunk -> {
-                usage.accept(chunk);
-                return restorer.accept(chunk);
-            }, restorer::finish);
-        } else if (usage != null) {
-            body = new ObservedStream(answer, chunk -> {
-                usage.accept(chunk);
-                return chunk;
-            }, Buffer::buffer);
+        AnswerAccounting.Passage passage = accounting.passage(ctx, usage);
+        if (passage != null) {
+            if (passage.rewrites()) {
+                response.headers().remove(HttpHeaders.CONTENT_LENGTH); // what is relayed is shorter than what came
+                response.setChunked(request.version() != HttpVersion.HTTP_1_0);
+            }
+            body = new ObservedStream(answer, passage.chunk(), passage.tail());
         }
         int status = answer.statusCode();
         body.pipe().endOnFailure(false).to(response)
@@ -141,17 +129,14 @@ public class Forwarder {
                 });
     }
 
-    /**
-     * A small JSON answer held until complete, so a header can carry the tokens it used (APIM's
-     * {@code tokens-consumed-header-name}); only when that header is configured, never for streams.
-     */
+    /** An answer held until complete, for the tokens-consumed header ({@link AnswerAccounting#holdsWhole}). */
     private void relayWhole(RequestContext ctx, HttpServerResponse response, HttpClientResponse answer,
                             UsageReader usage) {
         answer.body().onSuccess(whole -> {
             usage.accept(whole);
-            Usage used = usage.finish();
-            if (used != null && !response.headWritten()) {
-                response.putHeader(ctx.tokensConsumedHeader(), Long.toString(used.totalTokens()));
+            String consumed = accounting.tokensConsumed(usage);
+            if (consumed != null && !response.headWritten()) {
+                response.putHeader(ctx.tokensConsumedHeader(), consumed);
             }
             accounting.answered(ctx, answer.statusCode(), usage, false);
             response.end(whole);
@@ -169,12 +154,6 @@ public class Forwarder {
             response.reset();
         }
         answer.request().reset();
-    }
-
-    /** The answer's declared size; unknown counts as large. */
-    private static long contentLength(HttpClientResponse answer) {
-        long declared = HopByHop.contentLength(answer.getHeader(HttpHeaders.CONTENT_LENGTH));
-        return declared < 0 ? Long.MAX_VALUE : declared;
     }
 
     private void backendFailed(RequestContext ctx, HttpServerResponse response, Throwable err) {

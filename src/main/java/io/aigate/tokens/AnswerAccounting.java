@@ -1,7 +1,11 @@
 package io.aigate.tokens;
 
 import io.aigate.pipeline.RequestContext;
+import io.vertx.core.buffer.Buffer;
 import jakarta.inject.Singleton;
+
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The {@code <outbound>} half of {@code llm-emit-token-metric} and {@code llm-token-limit}: what an answer used,
@@ -39,6 +43,50 @@ public class AnswerAccounting {
     public UsageReader reader(int status, String contentEncoding, String contentType) {
         return status / 100 == 2 && (contentEncoding == null || contentEncoding.equalsIgnoreCase("identity"))
                 ? UsageReader.forContentType(contentType) : null;
+    }
+
+    /** Answers up to this size may be held for the tokens-consumed header; larger ones always flow through. */
+    static final long TOKENS_CONSUMED_MAX_BODY = 4L << 20;
+
+    /**
+     * Whether to hold this answer until complete, so a header can carry the tokens it used (APIM's
+     * {@code tokens-consumed-header-name}): only when that header is configured, for a JSON answer of a known size up
+     * to 4 MB, never for a stream.
+     */
+    public boolean holdsWhole(RequestContext ctx, UsageReader usage, long declaredLength) {
+        return usage != null && !usage.isStream() && ctx.tokensConsumedHeader() != null
+                && declaredLength >= 0 && declaredLength <= TOKENS_CONSUMED_MAX_BODY;
+    }
+
+    /** The tokens-consumed header's value for a held answer, or null when its usage could not be read. */
+    public String tokensConsumed(UsageReader usage) {
+        Usage used = usage.finish();
+        return used == null ? null : Long.toString(used.totalTokens());
+    }
+
+    /**
+     * What every chunk of a flowing answer passes through: the usage reader, and for a stream whose caller did not
+     * ask for usage ({@code llm-emit-token-metric} asked for it) the restorer that hides it again, byte for byte.
+     */
+    public record Passage(Function<Buffer, Buffer> chunk, Supplier<Buffer> tail, boolean rewrites) {
+    }
+
+    /** The passage for this answer, or null when nothing reads it. */
+    public Passage passage(RequestContext ctx, UsageReader usage) {
+        if (usage == null) {
+            return null;
+        }
+        if (ctx.streamUsageAdded() && usage.isStream()) {
+            SseRestorer restorer = new SseRestorer();
+            return new Passage(chunk -> {
+                usage.accept(chunk);
+                return restorer.accept(chunk);
+            }, restorer::finish, true);
+        }
+        return new Passage(chunk -> {
+            usage.accept(chunk);
+            return chunk;
+        }, Buffer::buffer, false);
     }
 
     /** An answer that was relayed to its end ({@code cut} false) or cut after its headers. */
