@@ -74,7 +74,7 @@ class CreateCommand implements Callable<Integer> {
             KeyIssuer.Issued[] keys = {primary, secondary};
             for (Subscription.KeySlot slot : Subscription.KeySlot.values()) {
                 KeyIssuer.Issued planned = keys[slot.ordinal()];
-                if (!parent.await(KeyIssuer.link(store, subscriptionId, slot, planned))) {
+                if (!parent.await(store.link(planned.hash(), subscriptionId, slot))) {
                     // another subscription's key hash: 2^-256; a new key takes its place, guarded as a rotation
                     KeyIssuer.Issued replacement = parent.await(KeyIssuer.link(store, subscriptionId, slot));
                     parent.applied(subscriptionId, store.update(subscriptionId,

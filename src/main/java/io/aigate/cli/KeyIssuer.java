@@ -32,10 +32,6 @@ final class KeyIssuer {
         return link(store, id, slot, 3);
     }
 
-    static Future<Boolean> link(SubscriptionStore store, String id, Subscription.KeySlot slot, Issued issued) {
-        return store.link(issued.hash(), id, slot);
-    }
-
     private static Future<Issued> link(SubscriptionStore store, String id, Subscription.KeySlot slot, int attempts) {
         Issued issued = fresh();
         return store.link(issued.hash(), id, slot).compose(linked -> linked ? Future.succeededFuture(issued)

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 
@@ -65,16 +64,9 @@ public class BackendCredentials {
         tokens.values().forEach(RefreshingToken::start);
     }
 
-    /**
-     * A thread of its own per identity: azure-identity blocks, and MSAL retries a failing endpoint for many seconds,
-     * which must not delay any other identity's refresh.
-     */
+    /** A refresh thread per identity ({@link RefreshingToken#refreshThread}), closed at shutdown. */
     private ScheduledExecutorService refresher() {
-        ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "aigate-identity-refresh-" + refreshers.size());
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService refresher = RefreshingToken.refreshThread(Integer.toString(refreshers.size()));
         refreshers.add(refresher);
         return refresher;
     }

@@ -11,7 +11,6 @@ import org.jose4j.jwt.consumer.InvalidJwtException;
 import org.jose4j.jwt.consumer.JwtConsumerBuilder;
 
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -41,11 +40,7 @@ public final class EntraToken {
     public static EntraToken start(String label, String resource, Optional<String> clientId, Vertx vertx,
                                    MeterRegistry registry, AigateConfig.Identity identity,
                                    Function<String, Optional<String>> env) {
-        ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "aigate-identity-refresh-" + label);
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService refresher = RefreshingToken.refreshThread(label);
         RefreshingToken token = new RefreshingToken(label, EntraCredentials.create(env, clientId,
                 new com.azure.core.http.vertx.VertxHttpClientBuilder().vertx(vertx).build()), resource, refresher,
                 vertx, registry, System::currentTimeMillis, identity.refreshAhead(), identity.retryInitialDelay(),

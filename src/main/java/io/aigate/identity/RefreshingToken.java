@@ -85,6 +85,18 @@ final class RefreshingToken implements BackendCredential {
                 .description("Lifetime left on the backend token in use (0 when none)").register(registry);
     }
 
+    /**
+     * A thread of its own for one identity's fetches: azure-identity blocks, and MSAL retries a failing endpoint for
+     * many seconds, which must not delay any other identity's refresh.
+     */
+    static java.util.concurrent.ScheduledExecutorService refreshThread(String name) {
+        return java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "aigate-identity-refresh-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     /** Scope form of an APIM-style resource: {@code https://cognitiveservices.azure.com} becomes {@code …/.default}. */
     static String scopeOf(String resource) {
         if (resource.endsWith("/.default")) {
