@@ -95,7 +95,8 @@ public class GatewayHandler {
             refuse(request, exchange, 400, ApimError.INVALID_TARGET, "invalid_target", Map.of());
             return;
         }
-        if (QueryString.repeated(target.query(), decidingQueryParameters) != null) {
+        QueryString.Reading query = QueryString.read(target.query(), droppedQueryParameters, decidingQueryParameters);
+        if (query.repeated() != null) {
             refuse(request, exchange, 400, ApimError.REPEATED_PARAMETER, "repeated_parameter", Map.of());
             return;
         }
@@ -115,7 +116,7 @@ public class GatewayHandler {
         String operation = target.operation();
         RequestContext ctx = new RequestContext(method, target.path(), operation,
                 Operations.generatesTokens(method, operation), request.headers(), target.query(),
-                QueryString.without(target.query(), droppedQueryParameters),
+                query.forwarded(),
                 outboundHeaders(request), exchange.receivedNanos);
         boolean jsonBody = Operations.jsonInference(method, operation);
         if (target.kind() == RequestTarget.Kind.V1 && jsonBody) {

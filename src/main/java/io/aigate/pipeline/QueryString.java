@@ -31,49 +31,44 @@ public final class QueryString {
     }
 
     /**
-     * The first of {@code names} (lower case) that the query carries more than once, counting names as aigate reads
-     * them (decoded, without case); null when none. A backend may take the last where aigate took the first, so a
-     * parameter aigate decides on must appear once or not at all.
+     * The query read once for the gateway: what is forwarded (without the {@code dropped} parameters; the rest byte
+     * for byte) and the first of the {@code deciding} parameters (lower case) that it carries more than once, or null.
+     * A backend may take the last where aigate took the first, so a parameter aigate decides on must appear once or
+     * not at all. A parameter whose name cannot be decoded cannot be told apart from a dropped one, so it is dropped.
      */
-    public static String repeated(String query, Set<String> names) {
-        if (query == null || query.isEmpty()) {
-            return null;
-        }
-        Set<String> seen = new java.util.HashSet<>();
-        for (String pair : query.split("&")) {
-            int eq = pair.indexOf('=');
-            String decoded = decode(eq < 0 ? pair : pair.substring(0, eq));
-            String name = decoded == null ? null : decoded.toLowerCase(Locale.ROOT);
-            if (name != null && names.contains(name) && !seen.add(name)) {
-                return name;
-            }
-        }
-        return null;
+    public record Reading(String forwarded, String repeated) {
     }
 
-    /**
-     * The query without the named parameters (lower-case names); the rest stays byte for byte. A parameter whose name
-     * cannot be decoded cannot be told apart from a dropped one, so it is dropped too.
-     */
-    public static String without(String query, Set<String> dropped) {
-        if (query == null || query.isEmpty() || dropped.isEmpty()) {
-            return query;
+    public static Reading read(String query, Set<String> dropped, Set<String> deciding) {
+        if (query == null || query.isEmpty()) {
+            return new Reading(query, null);
         }
-        StringBuilder out = new StringBuilder(query.length());
+        StringBuilder out = dropped.isEmpty() ? null : new StringBuilder(query.length());
+        Set<String> seen = new java.util.HashSet<>(4);
+        String repeated = null;
         for (String pair : query.split("&")) {
             if (pair.isEmpty()) {
                 continue;
             }
             int eq = pair.indexOf('=');
-            String name = decode(eq < 0 ? pair : pair.substring(0, eq));
-            if (name != null && !dropped.contains(name.toLowerCase(Locale.ROOT))) {
+            String decoded = decode(eq < 0 ? pair : pair.substring(0, eq));
+            String name = decoded == null ? null : decoded.toLowerCase(Locale.ROOT);
+            if (repeated == null && name != null && deciding.contains(name) && !seen.add(name)) {
+                repeated = name;
+            }
+            if (out != null && name != null && !dropped.contains(name)) {
                 if (out.length() > 0) {
                     out.append('&');
                 }
                 out.append(pair);
             }
         }
-        return out.toString();
+        return new Reading(out == null ? query : out.toString(), repeated);
+    }
+
+    /** The query without the named parameters (lower-case names), as {@link #read} forwards it. */
+    public static String without(String query, Set<String> dropped) {
+        return read(query, dropped, Set.of()).forwarded();
     }
 
     private static String decode(String raw) {

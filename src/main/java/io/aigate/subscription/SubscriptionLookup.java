@@ -5,7 +5,6 @@ import io.aigate.redis.Authenticated;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
@@ -55,7 +54,7 @@ public class SubscriptionLookup {
     private volatile boolean redisUp = true;
     private volatile boolean channelUp;
 
-    SubscriptionLookup(AigateConfig config, Vertx vertx, @Authenticated Redis redis, MeterRegistry registry) {
+    SubscriptionLookup(AigateConfig config, @Authenticated Redis redis, MeterRegistry registry) {
         AigateConfig.SubscriptionKey keys = config.subscriptionKey();
         this.store = new SubscriptionStore(redis, keys.redisTimeout().toMillis());
         this.cache = new KeyCache(keys.cacheMaxEntries(), keys.outageGrace(), keys.negativeCacheTtl());

@@ -40,7 +40,7 @@ public final class CacheHitBench {
                     .withDefaultValues(Map.of("aigate.subscription-key.cache-ttl", "10m",
                             "aigate.subscription-key.outage-grace", "10m"))
                     .build().getConfigMapping(AigateConfig.class);
-            SubscriptionLookup lookup = new SubscriptionLookup(config, vertx, Redis.createClient(vertx, redis.url()),
+            SubscriptionLookup lookup = new SubscriptionLookup(config, Redis.createClient(vertx, redis.url()),
                     new SimpleMeterRegistry());
             ValidateSubscriptionKey step = new ValidateSubscriptionKey(config, lookup);
             MultiMap headers = HttpHeaders.headers().add("Ocp-Apim-Subscription-Key", primary)

@@ -17,7 +17,7 @@ public final class InvalidationAccess {
     }
 
     public static InvalidationAccess start(AigateConfig config, Vertx vertx, Redis redis) {
-        SubscriptionLookup lookup = new SubscriptionLookup(config, vertx, redis, new SimpleMeterRegistry());
+        SubscriptionLookup lookup = new SubscriptionLookup(config, redis, new SimpleMeterRegistry());
         new InvalidationChannel(vertx, redis, lookup, config);
         return new InvalidationAccess(lookup);
     }

@@ -38,7 +38,7 @@ class InvalidationTest extends WithRealRedis {
         AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
                 .withDefaultValues(all).build().getConfigMapping(AigateConfig.class);
         Redis client = Redis.createClient(vertx, redisUrl);
-        SubscriptionLookup lookup = new SubscriptionLookup(config, vertx, client, new SimpleMeterRegistry());
+        SubscriptionLookup lookup = new SubscriptionLookup(config, client, new SimpleMeterRegistry());
         new InvalidationChannel(vertx, client, lookup, config);
         return lookup;
     }

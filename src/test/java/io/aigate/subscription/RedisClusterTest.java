@@ -108,7 +108,7 @@ class RedisClusterTest {
                 "--tokens-per-minute", "5000", "--token-quota", "100000", "--token-quota-period", "Monthly");
         String key = created.key("Primary");
         Redis client = clusterClient();
-        SubscriptionLookup lookup = new SubscriptionLookup(config(), vertx, client, new SimpleMeterRegistry());
+        SubscriptionLookup lookup = new SubscriptionLookup(config(), client, new SimpleMeterRegistry());
         new InvalidationChannel(vertx, client, lookup, config());
         long deadline = System.currentTimeMillis() + 10_000;
         while (!lookup.storeUp()) {
