@@ -6,7 +6,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
-import java.util.Map;
 
 /**
  * Puts aigate ahead of every other handler on the data port: nothing but the gateway answers there. The handler is
@@ -20,7 +19,6 @@ import java.util.Map;
 public class DataPort {
 
     private static final Logger LOG = Logger.getLogger(DataPort.class);
-    static final String SHUTTING_DOWN = "aigate is shutting down; the request was not forwarded. Retry it.";
 
     private volatile boolean draining;
 
@@ -28,7 +26,7 @@ public class DataPort {
         router.route().order(Integer.MIN_VALUE).handler(rc -> {
             if (draining) {
                 // the connection closes too, so the caller's next attempt opens one to a pod that is staying
-                ApimError.send(rc.response(), 503, SHUTTING_DOWN, Map.of("Retry-After", "1"), true);
+                ApimError.send(rc.response(), RequestRefusal.SHUTTING_DOWN, true);
                 return;
             }
             gateway.handle(rc.request());

@@ -18,7 +18,6 @@ import io.vertx.core.http.RequestOptions;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
@@ -165,8 +164,7 @@ public class Forwarder {
             response.reset();
             return;
         }
-        ApimError.send(response, timeout ? 504 : 502, timeout ? ApimError.GATEWAY_TIMEOUT : ApimError.BAD_GATEWAY,
-                Map.of(), false);
+        ApimError.send(response, timeout ? RequestRefusal.BACKEND_TIMEOUT : RequestRefusal.BACKEND_UNREACHABLE, false);
     }
 
 }

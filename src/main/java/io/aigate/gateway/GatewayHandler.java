@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.QueryString;
+import io.aigate.pipeline.Refusal;
 import io.aigate.pipeline.RequestContext;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.AsyncResult;
@@ -23,7 +24,6 @@ import org.jboss.logging.Logger;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -48,6 +48,7 @@ public class GatewayHandler {
     private final Forwarder forwarder;
     private final GatewayMetrics metrics;
     private final long maxBodyBytes;
+    private final RequestRefusal tooLarge;
     private final long receiveTimeoutMillis;
     private final BufferedBodies buffered;
     private final Set<String> droppedHeaders;
@@ -64,6 +65,7 @@ public class GatewayHandler {
         this.forwarder = forwarder;
         this.metrics = metrics;
         this.maxBodyBytes = config.request().maxBodySize().asLongValue();
+        this.tooLarge = RequestRefusal.tooLarge(maxBodyBytes);
         // every header a caller credential can arrive in; Set.copyOf folds the names configured to the defaults
         this.droppedHeaders = Set.copyOf(List.of("authorization", "api-key",
                 config.subscriptionKey().headerName().toLowerCase(Locale.ROOT),
@@ -92,24 +94,24 @@ public class GatewayHandler {
         request.response().endHandler(v -> finished(request, exchange));
         RequestTarget target = RequestTarget.parse(request.uri());
         if (target.kind() == RequestTarget.Kind.INVALID) {
-            refuse(request, exchange, 400, ApimError.INVALID_TARGET, "invalid_target", Map.of());
+            refuse(request, exchange, RequestRefusal.INVALID_TARGET);
             return;
         }
         QueryString.Reading query = QueryString.read(target.query(), droppedQueryParameters, decidingQueryParameters);
         if (query.repeated() != null) {
-            refuse(request, exchange, 400, ApimError.REPEATED_PARAMETER, "repeated_parameter", Map.of());
+            refuse(request, exchange, RequestRefusal.REPEATED_PARAMETER);
             return;
         }
         if (target.kind() == RequestTarget.Kind.NOT_FOUND) {
-            refuse(request, exchange, 404, ApimError.NOT_FOUND, "no_route", Map.of());
+            refuse(request, exchange, RequestRefusal.NOT_FOUND);
             return;
         }
         if (!ALLOWED_METHODS.contains(request.method())) {
-            refuse(request, exchange, 405, ApimError.METHOD_NOT_ALLOWED, "method_not_allowed", Map.of());
+            refuse(request, exchange, RequestRefusal.METHOD_NOT_ALLOWED);
             return;
         }
         if (contentLength(request) > maxBodyBytes) {
-            refuse(request, exchange, 413, ApimError.TOO_LARGE.formatted(maxBodyBytes), "body_too_large", Map.of());
+            refuse(request, exchange, tooLarge);
             return;
         }
         String method = request.method().name();
@@ -146,7 +148,7 @@ public class GatewayHandler {
         RouteTable.Route route = routes.match(deployment);
         if (route == null || !route.operations().allows(ctx.method(), ctx.operation())) {
             // an operation the route does not name is as absent as a deployment it does not serve
-            refuse(request, exchange, 404, ApimError.NOT_FOUND, "no_route", Map.of());
+            refuse(request, exchange, RequestRefusal.NOT_FOUND);
             return;
         }
         exchange.route = route.name();
@@ -193,17 +195,15 @@ public class GatewayHandler {
         Buffer body = Buffer.buffer();
         Vertx vertx = Vertx.currentContext().owner();
         long deadline = vertx.setTimer(receiveTimeoutMillis, t -> received.tryComplete(
-                Outcome.respond(408, ApimError.BODY_TIMEOUT, "body_timeout")));
+                Outcome.refuse(RequestRefusal.BODY_TIMEOUT)));
         request.handler(chunk -> {
             if (received.future().isComplete()) {
                 return;
             }
             if (body.length() + chunk.length() > maxBodyBytes) {
-                received.tryComplete(Outcome.respond(413, ApimError.TOO_LARGE.formatted(maxBodyBytes),
-                        "body_too_large"));
+                received.tryComplete(Outcome.refuse(tooLarge));
             } else if (!buffered.take(chunk.length())) {
-                received.tryComplete(Outcome.respond(503, ApimError.BUSY, "bodies_over_bound",
-                        Map.of("Retry-After", "1")));
+                received.tryComplete(Outcome.refuse(RequestRefusal.BODIES_OVER_BOUND));
             } else {
                 exchange.bufferedBytes += chunk.length();
                 body.appendBuffer(chunk);
@@ -211,7 +211,7 @@ public class GatewayHandler {
         });
         request.exceptionHandler(err -> {
             LOG.debugf("request body not received: %s", err.getMessage());
-            received.tryComplete(Outcome.respond(400, ApimError.BODY_INCOMPLETE, "body_incomplete"));
+            received.tryComplete(Outcome.refuse(RequestRefusal.BODY_INCOMPLETE));
         });
         request.endHandler(v -> {
             exchange.bodyDone = System.nanoTime();
@@ -229,16 +229,16 @@ public class GatewayHandler {
         }
         JsonBody.Parsed parsed = JsonBody.parse(body);
         if (!parsed.ok()) {
-            return Outcome.respond(400, parsed.problem().message(), "body_unreadable");
+            return Outcome.refuse(RequestRefusal.unreadable(parsed.problem()));
         }
         String numbers = TokenEstimator.invalidNumbers(parsed.object());
         if (numbers != null) {
-            return Outcome.respond(400, numbers, "body_unreadable");
+            return Outcome.refuse(RequestRefusal.unreadable(numbers));
         }
         if (modelInBody) {
             JsonNode model = parsed.object().get("model");
             if (model == null || !model.isTextual() || !RequestTarget.validDeploymentName(model.textValue())) {
-                return Outcome.respond(400, ApimError.MODEL_UNREADABLE, "body_unreadable");
+                return Outcome.refuse(RequestRefusal.MODEL_UNREADABLE);
             }
         }
         ctx.body(body, parsed.object());
@@ -263,23 +263,22 @@ public class GatewayHandler {
         }
         if (decided.failed()) {
             LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", exchange.route);
-            refuse(request, exchange, 500, "Internal error.", "pipeline_error", Map.of());
+            refuse(request, exchange, RequestRefusal.INTERNAL);
             return;
         }
         Outcome outcome = decided.result();
         exchange.subscription = ctx.subscriptionId();
         if (!outcome.proceeds()) {
-            refuse(request, exchange, outcome.status(), outcome.message(), outcome.reason(), outcome.headers());
+            refuse(request, exchange, outcome.refusal());
             return;
         }
         forwarder.forward(ctx, request, exchange.bodyDone);
     }
 
-    private void refuse(HttpServerRequest request, Exchange exchange, int status, String message, String reason,
-                        Map<String, String> headers) {
-        exchange.reason = reason;
+    private void refuse(HttpServerRequest request, Exchange exchange, Refusal refusal) {
+        exchange.reason = refusal.reason();
         // a body we did not read is not drained: closing is cheaper and leaves nothing half-read on the connection
-        ApimError.send(request.response(), status, message, headers, !request.isEnded());
+        ApimError.send(request.response(), refusal, !request.isEnded());
     }
 
     private void finished(HttpServerRequest request, Exchange exchange) {

@@ -12,7 +12,7 @@ import org.jboss.logging.Logger;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.Map;
+
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -139,10 +139,8 @@ final class KeyVaultApiKey implements BackendCredential {
             outboundHeaders.set(headerName, value);
             return PROCEED;
         }
-        long seconds = Math.max(1, (nextAttemptAtMillis - System.currentTimeMillis() + 999) / 1000);
-        return Future.succeededFuture(Outcome.respond(503, "Backend credential unavailable: the provider API key "
-                + "could not be read from Key Vault. Try again in " + seconds + " seconds.",
-                "backend_key_unavailable", Map.of("Retry-After", Long.toString(seconds))));
+        return Future.succeededFuture(Outcome.refuse(CredentialRefusal.until(CredentialRefusal.Kind.KEY_VAULT_KEY,
+                nextAttemptAtMillis, System.currentTimeMillis())));
     }
 
     @Override

@@ -18,7 +18,7 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
+
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.concurrent.ScheduledExecutorService;
@@ -200,11 +200,8 @@ final class RefreshingToken implements BackendCredential {
     }
 
     private Outcome unavailable() {
-        long seconds = Math.max(1, (nextAttemptAtMillis - clock.getAsLong() + 999) / 1000);
-        return Outcome.respond(503,
-                "Backend credential unavailable: no managed-identity token could be obtained. Try again in "
-                        + seconds + " seconds.",
-                "backend_token_unavailable", Map.of("Retry-After", Long.toString(seconds)));
+        return Outcome.refuse(CredentialRefusal.until(CredentialRefusal.Kind.ENTRA_TOKEN, nextAttemptAtMillis,
+                clock.getAsLong()));
     }
 
     @Override

@@ -14,13 +14,13 @@ import java.util.Set;
  * claim is split by its separator ({@code scp}, Entra's one space-separated string, splits on space); an array claim
  * ({@code roles}) is taken as it is. Failures are 403: the token is valid, it just does not allow this.
  */
-final class ClaimRules {
+public final class ClaimRules {
 
-    record Rule(String claim, List<String> values, AigateConfig.Match match, String separator) {
+    public record Rule(String claim, List<String> values, AigateConfig.Match match, String separator) {
     }
 
     /** Null when allowed; otherwise the 403 message. */
-    static String check(List<Rule> rules, Set<String> allowedClientApps, JwtClaims claims) {
+    public static String check(List<Rule> rules, Set<String> allowedClientApps, JwtClaims claims) {
         List<String> missing = new ArrayList<>();
         for (Rule rule : rules) {
             if (!claims.hasClaim(rule.claim())) {

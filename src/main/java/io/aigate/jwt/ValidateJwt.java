@@ -31,11 +31,7 @@ import java.util.concurrent.TimeUnit;
 @Singleton
 public class ValidateJwt implements Step {
 
-    static final String NOT_PRESENT = "JWT not present.";
     static final int MAX_TOKEN_LENGTH = 16 * 1024;
-    static final String UNVERIFIABLE = "This subscription is bound to client applications, but this gateway does not "
-            + "validate tokens: set aigate.jwt.enabled=true (with its key source) or remove the subscription's client "
-            + "applications.";
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
     private record RouteRules(boolean required, List<ClaimRules.Rule> claims) {
@@ -111,15 +107,14 @@ public class ValidateJwt implements Step {
         if (!inUse) {
             // only a subscription's binding can require a token here, and nothing on this instance could verify one:
             // refuse for good (a 503 would have SDKs retry forever) and say what the platform team must change
-            count("unverifiable");
-            return Future.succeededFuture(Outcome.respond(403, UNVERIFIABLE, "jwt_unverifiable"));
+            return Future.succeededFuture(refuse(JwtRefusal.UNVERIFIABLE));
         }
         String token = extract(ctx);
         if (token == null || token.isEmpty()) {
-            return Future.succeededFuture(invalid(NOT_PRESENT, "jwt_missing"));
+            return Future.succeededFuture(failed(JwtRefusal.Kind.MISSING, JwtRefusal.NOT_PRESENT));
         }
         if (token.length() > MAX_TOKEN_LENGTH) {
-            return Future.succeededFuture(invalid("The token is larger than 16 KB. Access denied.", "jwt_too_large"));
+            return Future.succeededFuture(failed(JwtRefusal.Kind.TOO_LARGE, JwtRefusal.TOO_LARGE));
         }
         String hash = Sha256.hex(token);
         TokenVerifier.Valid cached = verified.getIfPresent(hash);
@@ -127,10 +122,7 @@ public class ValidateJwt implements Step {
             return Future.succeededFuture(authorize(cached, rules, ctx));
         }
         if (!keys.ready()) {
-            count("keys_unavailable");
-            return Future.succeededFuture(Outcome.respond(503,
-                    "Token signing keys are not available yet. Try again in 5 seconds.", "jwt_keys_unavailable",
-                    Map.of("Retry-After", "5")));
+            return Future.succeededFuture(refuse(JwtRefusal.KEYS_UNAVAILABLE));
         }
         TokenVerifier.Result first = verifier.verify(token, keys.current(), issuers());
         if (first instanceof TokenVerifier.Invalid invalid && invalid.unknownKey()) {
@@ -156,7 +148,7 @@ public class ValidateJwt implements Step {
 
     private Outcome decide(TokenVerifier.Result result, String hash, RouteRules rules, RequestContext ctx) {
         if (result instanceof TokenVerifier.Invalid invalid) {
-            return invalid(invalid.message() + " Access denied.", "jwt_invalid");
+            return failed(JwtRefusal.Kind.INVALID, invalid.message() + " Access denied.");
         }
         TokenVerifier.Valid valid = (TokenVerifier.Valid) result;
         verified.put(hash, valid);
@@ -165,7 +157,7 @@ public class ValidateJwt implements Step {
 
     private Outcome authorize(TokenVerifier.Valid valid, RouteRules rules, RequestContext ctx) {
         if (valid.expiresAtMillis() + skewMillis <= System.currentTimeMillis()) {
-            return invalid("Lifetime validation failed. The token is expired. Access denied.", "jwt_invalid");
+            return failed(JwtRefusal.Kind.INVALID, JwtRefusal.EXPIRED);
         }
         String refusal = ClaimRules.check(rules == null ? List.of() : rules.claims(), ctx.allowedClientApps(),
                 valid.claims());
@@ -173,16 +165,19 @@ public class ValidateJwt implements Step {
         ctx.clientAppId(app instanceof String s ? s : valid.claims().getClaimValue("appid") instanceof String s
                 ? s : null);
         if (refusal != null) {
-            count("claims_refused");
-            return Outcome.respond(403, refusal, "jwt_claims");
+            return refuse(JwtRefusal.claims(refusal));
         }
         count("allowed");
         return Outcome.proceed();
     }
 
-    private Outcome invalid(String message, String reason) {
-        count(reason.substring(4));
-        return Outcome.respond(failedStatus, failedMessage != null ? failedMessage : message, reason);
+    private Outcome failed(JwtRefusal.Kind kind, String reason) {
+        return refuse(JwtRefusal.failed(kind, reason, failedStatus, failedMessage));
+    }
+
+    private Outcome refuse(JwtRefusal refusal) {
+        count(refusal.kind().result);
+        return Outcome.refuse(refusal);
     }
 
     private Set<String> issuers() {

@@ -13,19 +13,17 @@ import java.util.function.Supplier;
 /** Layer-1 metrics: every decision by reason, cache effectiveness, Redis latency and reachability. */
 final class SubscriptionMetrics {
 
-    enum Decision { ALLOWED, MISSING, UNKNOWN, INACTIVE, EXPIRED, OUT_OF_SCOPE, STORE_UNAVAILABLE }
-
     enum CacheResult { HIT, STALE_HIT, NEGATIVE_HIT, MISS }
 
-    private final Map<Decision, Counter> decisions = new EnumMap<>(Decision.class);
+    private final Counter allowed;
+    private final Map<KeyRefusal, Counter> refused = new EnumMap<>(KeyRefusal.class);
     private final Map<CacheResult, Counter> cache = new EnumMap<>(CacheResult.class);
     private final Timer redis;
 
     SubscriptionMetrics(MeterRegistry registry, Supplier<Boolean> storeUp, Supplier<Long> cachedKeys) {
-        for (Decision d : Decision.values()) {
-            decisions.put(d, Counter.builder("aigate.subscription.decisions").tag("layer", "subscription-key")
-                    .tag("result", d.name().toLowerCase()).description("Subscription-key decisions by reason")
-                    .register(registry));
+        allowed = decisions(registry, "allowed");
+        for (KeyRefusal r : KeyRefusal.values()) {
+            refused.put(r, decisions(registry, r.result()));
         }
         for (CacheResult c : CacheResult.values()) {
             cache.put(c, Counter.builder("aigate.subscription.cache").tag("result", c.name().toLowerCase())
@@ -40,8 +38,17 @@ final class SubscriptionMetrics {
                 .register(registry);
     }
 
-    void decision(Decision d) {
-        decisions.get(d).increment();
+    private static Counter decisions(MeterRegistry registry, String result) {
+        return Counter.builder("aigate.subscription.decisions").tag("layer", "subscription-key").tag("result", result)
+                .description("Subscription-key decisions by reason").register(registry);
+    }
+
+    void allowed() {
+        allowed.increment();
+    }
+
+    void refused(KeyRefusal why) {
+        refused.get(why).increment();
     }
 
     void cache(CacheResult c) {

@@ -22,12 +22,6 @@ import java.util.Map;
 @Singleton
 public class ValidateSubscriptionKey implements Step {
 
-    static final String MISSING = "Access denied due to missing subscription key. Make sure to include subscription "
-            + "key when making requests to an API.";
-    static final String INVALID = "Access denied due to invalid subscription key. Make sure to provide a valid key "
-            + "for an active subscription.";
-    static final String UNAVAILABLE = "Subscription keys cannot be checked right now. Try again in 5 seconds.";
-
     private static final String BEARER_KEY = "Bearer " + SubscriptionKeys.PREFIX;
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
@@ -62,46 +56,44 @@ public class ValidateSubscriptionKey implements Step {
         }
         String key = extract(ctx);
         if (key == null || key.isEmpty()) {
-            metrics.decision(SubscriptionMetrics.Decision.MISSING);
-            return Future.succeededFuture(Outcome.respond(401, MISSING, "key_missing"));
+            return Future.succeededFuture(refuse(KeyRefusal.MISSING));
         }
         if (!SubscriptionKeys.wellFormed(key)) {
             // not one of ours: no Redis round trip, no cache entry
-            return Future.succeededFuture(refuse(SubscriptionMetrics.Decision.UNKNOWN));
+            return Future.succeededFuture(refuse(KeyRefusal.UNKNOWN));
         }
         return lookup.find(SubscriptionKeys.hash(key)).map(answer -> decide(answer, ctx));
     }
 
     private Outcome decide(SubscriptionLookup.Answer answer, RequestContext ctx) {
         if (answer instanceof SubscriptionLookup.Unavailable unavailable) {
-            metrics.decision(SubscriptionMetrics.Decision.STORE_UNAVAILABLE);
-            return Outcome.respond(503, UNAVAILABLE, "key_store_unavailable", Map.of("Retry-After", "5"));
+            return refuse(KeyRefusal.STORE_UNAVAILABLE);
         }
         if (!(answer instanceof SubscriptionLookup.Known known)) {
-            return refuse(SubscriptionMetrics.Decision.UNKNOWN);
+            return refuse(KeyRefusal.UNKNOWN);
         }
         Subscription subscription = known.found().subscription();
         Instant now = Instant.now();
         // known even when refused: the log says whose key it was (never the key)
         ctx.subscriptionId(subscription.id());
         if (subscription.state() != Subscription.State.ACTIVE) {
-            return refuse(SubscriptionMetrics.Decision.INACTIVE);
+            return refuse(KeyRefusal.INACTIVE);
         }
         if (!subscription.grantsAccessAt(now)) {
-            return refuse(SubscriptionMetrics.Decision.EXPIRED);
+            return refuse(KeyRefusal.EXPIRED);
         }
         if (!inScope(subscription.scope(), ctx)) {
-            return refuse(SubscriptionMetrics.Decision.OUT_OF_SCOPE);
+            return refuse(KeyRefusal.OUT_OF_SCOPE);
         }
-        metrics.decision(SubscriptionMetrics.Decision.ALLOWED);
+        metrics.allowed();
         ctx.allowedClientApps(subscription.allowedClientApps());
         ctx.tokenLimits(subscription.limits());
         return Outcome.proceed();
     }
 
-    private Outcome refuse(SubscriptionMetrics.Decision why) {
-        metrics.decision(why);
-        return Outcome.respond(401, INVALID, "key_" + why.name().toLowerCase());
+    private Outcome refuse(KeyRefusal why) {
+        metrics.refused(why);
+        return Outcome.refuse(why);
     }
 
     private boolean inScope(Subscription.Scope scope, RequestContext ctx) {

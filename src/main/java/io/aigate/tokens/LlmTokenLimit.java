@@ -25,9 +25,6 @@ import java.util.regex.Pattern;
 @Singleton
 public class LlmTokenLimit implements Step {
 
-    static final String RATE_EXCEEDED = "Token limit is exceeded. Try again in %d seconds.";
-    static final String QUOTA_EXCEEDED = "Token quota is exceeded. The quota renews in %d seconds.";
-    static final String UNAVAILABLE = "Token limits cannot be checked right now. Try again in %d seconds.";
     /** Tells the caller (and whoever reads its logs) that the fleet-wide budget was not consulted. */
     public static final String FALLBACK_HEADER = "x-aigate-token-limit";
 
@@ -93,6 +90,12 @@ public class LlmTokenLimit implements Step {
         return Math.max(0, demand.promptTokens()) + Math.max(0, completion);
     }
 
+    private Outcome refuse(LimitRefusal.Kind kind, long seconds, Map<String, String> headers) {
+        long wait = Math.max(1, seconds);
+        headers.put(config.retryAfterHeaderName(), Long.toString(wait));
+        return Outcome.refuse(new LimitRefusal(kind, wait, headers));
+    }
+
     private Outcome decide(RequestContext ctx, TokenCounter counter, long reserve, Verdict verdict) {
         Map<String, String> headers = new HashMap<>();
         config.remainingTokensHeaderName().filter(h -> verdict.remainingTokens() >= 0)
@@ -104,20 +107,15 @@ public class LlmTokenLimit implements Step {
         }
         switch (verdict.result()) {
             case RATE_LIMITED -> {
-                long wait = Math.max(1, verdict.retryAfterSeconds());
-                headers.put(config.retryAfterHeaderName(), Long.toString(wait));
-                return Outcome.respond(429, RATE_EXCEEDED.formatted(wait), "token_limit", headers);
+                return refuse(LimitRefusal.Kind.RATE, verdict.retryAfterSeconds(), headers);
             }
             case QUOTA_EXCEEDED -> {
                 Instant at = verdict.decidedAt();
-                long wait = Math.max(1, Duration.between(at, counter.period().windowEnd(at)).toSeconds());
-                headers.put(config.retryAfterHeaderName(), Long.toString(wait));
-                return Outcome.respond(403, QUOTA_EXCEEDED.formatted(wait), "token_quota", headers);
+                return refuse(LimitRefusal.Kind.QUOTA, Duration.between(at, counter.period().windowEnd(at)).toSeconds(),
+                        headers);
             }
             case UNAVAILABLE -> {
-                long wait = Math.max(1, verdict.retryAfterSeconds());
-                headers.put(config.retryAfterHeaderName(), Long.toString(wait));
-                return Outcome.respond(503, UNAVAILABLE.formatted(wait), "token_limit_unavailable", headers);
+                return refuse(LimitRefusal.Kind.UNAVAILABLE, verdict.retryAfterSeconds(), headers);
             }
             default -> {
                 headers.forEach(ctx::addResponseHeader);

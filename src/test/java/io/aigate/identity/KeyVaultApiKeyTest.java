@@ -128,8 +128,8 @@ class KeyVaultApiKeyTest {
             assertFalse(key.usable());
             Outcome refused = authorize(key, HttpHeaders.headers());
             assertFalse(refused.proceeds());
-            assertEquals(503, refused.status());
-            assertTrue(refused.headers().containsKey("Retry-After"), refused.headers().toString());
+            assertEquals(503, refused.refusal().status());
+            assertTrue(refused.refusal().headers().containsKey("Retry-After"), refused.refusal().headers().toString());
         } finally {
             refresher.shutdownNow();
         }

@@ -78,10 +78,10 @@ class RefreshingTokenTest {
 
         await(() -> !token.usable(), Duration.ofSeconds(5));
         Outcome refused = authorize(token, HttpHeaders.headers());
-        assertEquals(503, refused.status());
-        int retryAfter = Integer.parseInt(refused.headers().get("Retry-After"));
+        assertEquals(503, refused.refusal().status());
+        int retryAfter = Integer.parseInt(refused.refusal().headers().get("Retry-After"));
         assertTrue(retryAfter >= 1 && retryAfter <= 2, "Retry-After " + retryAfter);
-        assertFalse(refused.message().contains("first-token"));
+        assertFalse(refused.refusal().message().contains("first-token"));
         assertTrue(token.state().startsWith("no valid token"), token.state());
     }
 

@@ -66,7 +66,7 @@ class JwtNotInUseTest {
         for (String presented : new String[] {null, token}) {
             HttpResponse<String> refused = call(bound, presented);
             assertEquals(403, refused.statusCode(), refused.body());
-            assertEquals(new JsonObject().put("statusCode", 403).put("message", ValidateJwt.UNVERIFIABLE).encode(),
+            assertEquals(new JsonObject().put("statusCode", 403).put("message", JwtRefusal.UNVERIFIABLE.message()).encode(),
                     refused.body());
             assertTrue(refused.headers().firstValue("Retry-After").isEmpty(), "nothing to wait for");
         }

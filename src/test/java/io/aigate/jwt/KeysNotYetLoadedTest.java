@@ -38,8 +38,8 @@ class KeysNotYetLoadedTest {
             ctx.route("all", "aoai", "x");
             Outcome outcome = step.apply(ctx).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
             assertFalse(keys.ready());
-            assertEquals(503, outcome.status());
-            assertEquals("5", outcome.headers().get("Retry-After"));
+            assertEquals(503, outcome.refusal().status());
+            assertEquals("5", outcome.refusal().headers().get("Retry-After"));
         } finally {
             vertx.close();
         }

@@ -93,8 +93,8 @@ class SubscriptionKeyTest {
 
     @Test
     void aMissingKeyGetsApimsMissingKeyAnswer() throws Exception {
-        assertRefused(call("gpt-4o", ""), ValidateSubscriptionKey.MISSING);
-        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", ""), ValidateSubscriptionKey.MISSING);
+        assertRefused(call("gpt-4o", ""), KeyRefusal.MISSING.message());
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", ""), KeyRefusal.MISSING.message());
         assertBackendUntouched();
     }
 
@@ -104,7 +104,7 @@ class SubscriptionKeyTest {
         String forged = CloudDoubles.key.substring(0, CloudDoubles.key.length() - 1)
                 + (CloudDoubles.key.endsWith("0") ? "1" : "0");
         for (String bad : new String[]{"not-a-key", unknown, forged, CloudDoubles.key + "x", "aig_' OR 1=1 --"}) {
-            assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", bad), ValidateSubscriptionKey.INVALID);
+            assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", bad), KeyRefusal.UNKNOWN.message());
         }
         assertBackendUntouched();
     }
@@ -115,14 +115,14 @@ class SubscriptionKeyTest {
         assertEquals(200, call("gpt-4o", "?subscription-key=" + other, "Ocp-Apim-Subscription-Key",
                 CloudDoubles.key).statusCode());
         assertRefused(call("gpt-4o", "?subscription-key=" + CloudDoubles.key, "Ocp-Apim-Subscription-Key", other),
-                ValidateSubscriptionKey.INVALID);
+                KeyRefusal.UNKNOWN.message());
         assertEquals(200, call("gpt-4o", "?api-version=2024-10-21&subscription-key=" + CloudDoubles.key)
                 .statusCode());
         assertEquals(200, call("gpt-4o", "", "api-key", CloudDoubles.secondaryKey).statusCode());
         assertEquals(200, call("gpt-4o", "", "Authorization", "Bearer " + CloudDoubles.key).statusCode(),
                 "the OpenAI SDKs send their key as a bearer token");
         assertRefused(call("gpt-4o", "", "Authorization", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.x"),
-                ValidateSubscriptionKey.MISSING);
+                KeyRefusal.MISSING.message());
         CloudDoubles.openAi.clear();
         call("gpt-4o", "?subscription-key=" + CloudDoubles.key + "&api-version=1");
         var got = CloudDoubles.openAi.next(5);
@@ -138,7 +138,7 @@ class SubscriptionKeyTest {
 
         Keys.ok(CloudDoubles.redis.url(), "suspend", id);
         Duration seen = until(401, statusOf(key), Duration.ofSeconds(2));
-        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", key), ValidateSubscriptionKey.INVALID);
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", key), KeyRefusal.UNKNOWN.message());
 
         Keys.ok(CloudDoubles.redis.url(), "activate", id);
         until(200, statusOf(key), Duration.ofSeconds(2));
@@ -169,19 +169,19 @@ class SubscriptionKeyTest {
     void aKeyOutsideItsScopeIsRefusedLikeAnUnknownOne() throws Exception {
         String deployments = create("--name", "mini-only", "--scope", "deployments:gpt-4o-mini").key("Primary");
         assertEquals(200, call("gpt-4o-mini", "", "Ocp-Apim-Subscription-Key", deployments).statusCode());
-        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", deployments), ValidateSubscriptionKey.INVALID);
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", deployments), KeyRefusal.UNKNOWN.message());
 
         String product = create("--name", "chat-product", "--scope", "product:chat").key("Primary");
         assertEquals(200, call("gpt-4o", "", "Ocp-Apim-Subscription-Key", product).statusCode());
-        assertRefused(call("gpt-4o-mini", "", "Ocp-Apim-Subscription-Key", product), ValidateSubscriptionKey.INVALID);
+        assertRefused(call("gpt-4o-mini", "", "Ocp-Apim-Subscription-Key", product), KeyRefusal.UNKNOWN.message());
 
         String unknownProduct = create("--name", "ghost", "--scope", "product:ghost").key("Primary");
         assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", unknownProduct),
-                ValidateSubscriptionKey.INVALID);
+                KeyRefusal.UNKNOWN.message());
 
         String route = create("--name", "route-only", "--scope", "routes:short").key("Primary");
         assertEquals(200, call("gpt-short", "", "Ocp-Apim-Subscription-Key", route).statusCode());
-        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", route), ValidateSubscriptionKey.INVALID);
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", route), KeyRefusal.UNKNOWN.message());
     }
 
     @Test
