@@ -1,6 +1,6 @@
 package io.aigate.cli;
 
-import io.aigate.pipeline.TokenLimits;
+import io.aigate.tokens.TokenLimits;
 import io.aigate.subscription.Subscription;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -2,9 +2,9 @@ package io.aigate.cli;
 
 import io.aigate.identity.EntraToken;
 import io.aigate.pipeline.Errors;
-import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.tokens.QuotaPeriod;
 import io.aigate.redis.AuthenticatedRedis;
-import io.aigate.pipeline.TokenLimits;
+import io.aigate.tokens.TokenLimits;
 
 import io.aigate.subscription.Subscription;
 import io.aigate.subscription.SubscriptionKeys;

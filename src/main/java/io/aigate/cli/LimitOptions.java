@@ -1,7 +1,7 @@
 package io.aigate.cli;
 
-import io.aigate.pipeline.QuotaPeriod;
-import io.aigate.pipeline.TokenLimits;
+import io.aigate.tokens.QuotaPeriod;
+import io.aigate.tokens.TokenLimits;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 

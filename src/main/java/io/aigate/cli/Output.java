@@ -1,6 +1,6 @@
 package io.aigate.cli;
 
-import io.aigate.pipeline.TokenLimits;
+import io.aigate.tokens.TokenLimits;
 import io.aigate.subscription.Subscription;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

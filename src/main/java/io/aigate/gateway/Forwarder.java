@@ -2,8 +2,7 @@ package io.aigate.gateway;
 
 import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.RequestContext;
-import io.aigate.tokens.AnswerAccounting;
-import io.aigate.tokens.UsageReader;
+import io.aigate.tokens.LlmEmitTokenMetric;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
@@ -23,8 +22,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Sends the request to its backend and streams the answer back as it arrives: each chunk (each SSE event) is written
- * to the caller when the backend sends it, with back-pressure both ways. Nothing here blocks. How each answer went is
- * reported to {@link AnswerAccounting}, which decides what it cost; the pools are {@link BackendClients}.
+ * to the caller when the backend sends it, with back-pressure both ways. Nothing here blocks. How each exchange went
+ * is reported to the {@link OutboundPipeline}, which decides what it used and cost; the pools are
+ * {@link BackendClients}.
  */
 @Singleton
 public class Forwarder {
@@ -35,12 +35,12 @@ public class Forwarder {
 
     private final BackendClients backends;
     private final GatewayMetrics metrics;
-    private final AnswerAccounting accounting;
+    private final OutboundPipeline outbound;
 
-    Forwarder(BackendClients backends, GatewayMetrics metrics, AnswerAccounting accounting) {
+    Forwarder(BackendClients backends, GatewayMetrics metrics, OutboundPipeline outbound) {
         this.backends = backends;
         this.metrics = metrics;
-        this.accounting = accounting;
+        this.outbound = outbound;
     }
 
     /**
@@ -49,33 +49,33 @@ public class Forwarder {
     void forward(RequestContext ctx, HttpServerRequest request, long received) {
         HttpServerResponse response = request.response();
         if (response.closed()) {
-            accounting.notForwarded(ctx); // the caller left while the pipeline ran: nothing was sent
+            outbound.notForwarded(ctx); // the caller left while the pipeline ran: nothing was sent
             return;
         }
-        BackendClients.Backend backend = backends.get(ctx.backendName());
+        BackendClients.Backend backend = backends.get(ctx.route().backend());
         RequestOptions options = new RequestOptions()
                 .setMethod(request.method())
                 .setHost(backend.host())
                 .setPort(backend.port())
                 .setSsl(backend.ssl())
-                .setURI(backend.uri(ctx.path(), ctx.outboundQuery()))
+                .setURI(backend.uri(ctx.inbound().path(), ctx.outboundQuery()))
                 .setHeaders(ctx.outboundHeaders())
                 .setConnectTimeout(backend.connectTimeoutMillis())
                 .setIdleTimeout(backend.timeoutMillis());
         backend.client().request(options).onComplete(connected -> {
             if (connected.failed()) {
-                accounting.notForwarded(ctx); // no connection: the backend never saw the request
+                outbound.notForwarded(ctx); // no connection: the backend never saw the request
                 backendFailed(ctx, response, connected.cause());
                 return;
             }
-            HttpClientRequest outbound = connected.result();
+            HttpClientRequest sending = connected.result();
             // a caller that hangs up stops the backend too: it would otherwise go on generating (and billing) tokens
-            response.closeHandler(v -> outbound.reset());
+            response.closeHandler(v -> sending.reset());
             long sentAt = System.nanoTime();
-            (ctx.body().length() == 0 && BODILESS.contains(request.method()) ? outbound.send()
-                    : outbound.send(ctx.body())).onComplete(answered -> {
+            (ctx.body().length() == 0 && BODILESS.contains(request.method()) ? sending.send()
+                    : sending.send(ctx.body())).onComplete(answered -> {
                 if (answered.failed()) {
-                    accounting.unanswered(ctx); // sent, then no answer (a timeout, a reset)
+                    outbound.unanswered(ctx); // sent, then no answer (a timeout, a reset)
                     backendFailed(ctx, response, answered.cause());
                 } else {
                     relay(ctx, request, answered.result(), sentAt - received);
@@ -88,7 +88,7 @@ public class Forwarder {
         long headersAt = System.nanoTime();
         HttpServerResponse response = request.response();
         if (response.closed()) {
-            accounting.unanswered(ctx); // the caller left after the backend had the request
+            outbound.unanswered(ctx); // the caller left after the backend had the request
             answer.request().reset();
             return;
         }
@@ -103,15 +103,14 @@ public class Forwarder {
         if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && request.version() != HttpVersion.HTTP_1_0) {
             response.setChunked(true);
         }
-        metrics.overhead(ctx.routeName(), addedBefore + (System.nanoTime() - headersAt));
-        UsageReader usage = accounting.reader(answer.statusCode(), answer.getHeader(HttpHeaders.CONTENT_ENCODING),
-                answer.getHeader(HttpHeaders.CONTENT_TYPE));
-        if (accounting.holdsWhole(ctx, usage, HopByHop.contentLength(answer.getHeader(HttpHeaders.CONTENT_LENGTH)))) {
-            relayWhole(ctx, response, answer, usage);
+        metrics.overhead(ctx.route().name(), addedBefore + (System.nanoTime() - headersAt));
+        OutboundPipeline.Answer outcome = outbound.answer(ctx, answer.statusCode(), answer.headers());
+        if (outcome.holdsWhole()) {
+            relayWhole(ctx, response, answer, outcome);
             return;
         }
         ReadStream<Buffer> body = answer;
-        AnswerAccounting.Passage passage = accounting.passage(ctx, usage);
+        LlmEmitTokenMetric.Passage passage = outcome.passage();
         if (passage != null) {
             if (passage.rewrites()) {
                 response.headers().remove(HttpHeaders.CONTENT_LENGTH); // what is relayed is shorter than what came
@@ -119,37 +118,31 @@ public class Forwarder {
             }
             body = new ObservedStream(answer, passage.chunk(), passage.tail());
         }
-        int status = answer.statusCode();
         body.pipe().endOnFailure(false).to(response)
-                .onSuccess(done -> accounting.answered(ctx, status, usage, false))
+                .onSuccess(done -> outcome.ended(false))
                 .onFailure(err -> {
-                    accounting.answered(ctx, status, usage, true);
+                    outcome.ended(true);
                     cut(ctx, response, answer, err);
                 });
     }
 
-    /** An answer held until complete, for the tokens-consumed header ({@link AnswerAccounting#holdsWhole}). */
+    /** An answer held until complete, for the tokens-consumed header. */
     private void relayWhole(RequestContext ctx, HttpServerResponse response, HttpClientResponse answer,
-                            UsageReader usage) {
+                            OutboundPipeline.Answer outcome) {
         answer.body().onSuccess(whole -> {
-            usage.accept(whole);
-            String consumed = accounting.tokensConsumed(usage);
-            if (consumed != null && !response.headWritten()) {
-                response.putHeader(ctx.tokensConsumedHeader(), consumed);
-            }
-            accounting.answered(ctx, answer.statusCode(), usage, false);
+            outcome.whole(whole, response.headers());
             response.end(whole);
         }).onFailure(err -> {
-            accounting.answered(ctx, answer.statusCode(), usage, true);
+            outcome.ended(true);
             cut(ctx, response, answer, err);
         });
     }
 
     private void cut(RequestContext ctx, HttpServerResponse response, HttpClientResponse answer, Throwable err) {
         // never end a cut stream cleanly: the caller must see it was cut, not a short but complete answer
-        metrics.cut(ctx.routeName(), ctx.backendName(), response.closed() ? "caller" : "backend");
+        metrics.cut(ctx.route().name(), ctx.route().backend(), response.closed() ? "caller" : "backend");
         if (!response.closed()) {
-            LOG.warnf("backend %s: response cut after headers (%s)", ctx.backendName(), Errors.describe(err));
+            LOG.warnf("backend %s: response cut after headers (%s)", ctx.route().backend(), Errors.describe(err));
             response.reset();
         }
         answer.request().reset();
@@ -159,7 +152,7 @@ public class Forwarder {
         // by type: Vert.x's request timeout is a TimeoutException, Netty's connect and read timeouts have their own
         boolean timeout = err instanceof TimeoutException || err instanceof ConnectTimeoutException
                 || err instanceof io.netty.handler.timeout.TimeoutException;
-        LOG.warnf("backend %s: %s (%s)", ctx.backendName(), timeout ? "timed out" : "unreachable", Errors.describe(err));
+        LOG.warnf("backend %s: %s (%s)", ctx.route().backend(), timeout ? "timed out" : "unreachable", Errors.describe(err));
         if (response.headWritten()) {
             response.reset();
             return;

@@ -46,6 +46,7 @@ public class GatewayHandler {
     private final RouteTable routes;
     private final InboundPipeline pipeline;
     private final Forwarder forwarder;
+    private final OutboundPipeline outbound;
     private final GatewayMetrics metrics;
     private final long maxBodyBytes;
     private final RequestRefusal tooLarge;
@@ -56,8 +57,9 @@ public class GatewayHandler {
     /** Query parameters aigate decides on: each may appear once, else a backend could read another one. */
     private final Set<String> decidingQueryParameters;
 
-    GatewayHandler(AigateConfig config, InboundPipeline pipeline, Forwarder forwarder, GatewayMetrics metrics,
-                   BufferedBodies buffered) {
+    GatewayHandler(AigateConfig config, InboundPipeline pipeline, Forwarder forwarder, OutboundPipeline outbound,
+                   GatewayMetrics metrics, BufferedBodies buffered) {
+        this.outbound = outbound;
         this.buffered = buffered;
         this.receiveTimeoutMillis = config.request().receiveTimeout().toMillis();
         this.routes = new RouteTable(config.routes(), config.enabledRoutes().orElse(null));
@@ -116,10 +118,9 @@ public class GatewayHandler {
         }
         String method = request.method().name();
         String operation = target.operation();
-        RequestContext ctx = new RequestContext(method, target.path(), operation,
-                Operations.generatesTokens(method, operation), request.headers(), target.query(),
-                query.forwarded(),
-                outboundHeaders(request), exchange.receivedNanos);
+        RequestContext ctx = new RequestContext(new RequestContext.Inbound(method, target.path(), operation,
+                Operations.generatesTokens(method, operation), request.headers(), target.query()),
+                query.forwarded(), outboundHeaders(request));
         boolean jsonBody = Operations.jsonInference(method, operation);
         if (target.kind() == RequestTarget.Kind.V1 && jsonBody) {
             // the deployment is in the body: it is received first (within the shared bound and the deadline)
@@ -146,14 +147,14 @@ public class GatewayHandler {
         String deployment = named == null ? null : RouteTable.fold(named);
         exchange.deployment = deployment;
         RouteTable.Route route = routes.match(deployment);
-        if (route == null || !route.operations().allows(ctx.method(), ctx.operation())) {
+        if (route == null || !route.operations().allows(ctx.inbound().method(), ctx.inbound().operation())) {
             // an operation the route does not name is as absent as a deployment it does not serve
             refuse(request, exchange, RequestRefusal.NOT_FOUND);
             return;
         }
         exchange.route = route.name();
         exchange.backend = route.backend();
-        ctx.route(route.name(), route.backend(), deployment);
+        ctx.route(new RequestContext.Route(route.name(), route.backend(), deployment));
         Context requestContext = Vertx.currentContext();
         pipeline.run(ctx, receiveBody).onComplete(decided -> {
             if (Vertx.currentContext() != requestContext) {
@@ -223,7 +224,7 @@ public class GatewayHandler {
 
     /** The one reading of the body: JSON where the operation is JSON or the caller says so, strictly. */
     private static Outcome read(RequestContext ctx, Buffer body, boolean jsonBody, boolean modelInBody) {
-        if (!jsonBody && (body.length() == 0 || !declaresJson(ctx.inboundHeaders().get(HttpHeaders.CONTENT_TYPE)))) {
+        if (!jsonBody && (body.length() == 0 || !declaresJson(ctx.inbound().headers().get(HttpHeaders.CONTENT_TYPE)))) {
             ctx.body(body, null);
             return Outcome.proceed();
         }
@@ -259,7 +260,7 @@ public class GatewayHandler {
     private void decided(HttpServerRequest request, Exchange exchange, RequestContext ctx,
                          AsyncResult<Outcome> decided) {
         if (decided.failed() || !decided.result().proceeds()) {
-            ctx.reservation().release(); // a step after the token limit refused: the backend did no work
+            outbound.notForwarded(ctx); // a step after the token limit refused: the backend did no work
         }
         if (decided.failed()) {
             LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", exchange.route);
@@ -267,7 +268,7 @@ public class GatewayHandler {
             return;
         }
         Outcome outcome = decided.result();
-        exchange.subscription = ctx.subscriptionId();
+        exchange.subscription = ctx.caller().subscriptionId();
         if (!outcome.proceeds()) {
             refuse(request, exchange, outcome.refusal());
             return;

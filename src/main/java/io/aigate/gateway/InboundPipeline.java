@@ -28,6 +28,8 @@ import java.util.function.Supplier;
  *   &lt;llm-emit-token-metric /&gt;                          make sure the answer carries its usage
  * &lt;/inbound&gt;
  * </pre>
+ *
+ * What happens to the answer is the {@link OutboundPipeline}.
  */
 @Singleton
 public class InboundPipeline {

@@ -27,6 +27,6 @@ public class AuthenticationManagedIdentity implements Step {
 
     @Override
     public Future<Outcome> apply(RequestContext ctx) {
-        return credentials.forBackend(ctx.backendName()).authorize(ctx.outboundHeaders());
+        return credentials.forBackend(ctx.route().backend()).authorize(ctx.outboundHeaders());
     }
 }

@@ -99,8 +99,8 @@ public class ValidateJwt implements Step {
 
     @Override
     public Future<Outcome> apply(RequestContext ctx) {
-        RouteRules rules = routes.get(ctx.routeName());
-        boolean required = (rules != null && rules.required()) || !ctx.allowedClientApps().isEmpty();
+        RouteRules rules = routes.get(ctx.route().name());
+        boolean required = (rules != null && rules.required()) || !ctx.caller().allowedClientApps().isEmpty();
         if (!required) {
             return PROCEED;
         }
@@ -135,7 +135,7 @@ public class ValidateJwt implements Step {
 
     /** The Bearer scheme is required in Authorization (as APIM's require-scheme); another header carries the bare token. */
     private String extract(RequestContext ctx) {
-        String header = ctx.inboundHeaders().get(headerName);
+        String header = ctx.inbound().headers().get(headerName);
         if (header == null) {
             return null;
         }
@@ -159,11 +159,11 @@ public class ValidateJwt implements Step {
         if (valid.expiresAtMillis() + skewMillis <= System.currentTimeMillis()) {
             return failed(JwtRefusal.Kind.INVALID, JwtRefusal.EXPIRED);
         }
-        String refusal = ClaimRules.check(rules == null ? List.of() : rules.claims(), ctx.allowedClientApps(),
+        String refusal = ClaimRules.check(rules == null ? List.of() : rules.claims(), ctx.caller().allowedClientApps(),
                 valid.claims());
         Object app = valid.claims().getClaimValue("azp");
-        ctx.clientAppId(app instanceof String s ? s : valid.claims().getClaimValue("appid") instanceof String s
-                ? s : null);
+        ctx.caller(ctx.caller().withClientApp(app instanceof String s ? s
+                : valid.claims().getClaimValue("appid") instanceof String s ? s : null));
         if (refusal != null) {
             return refuse(JwtRefusal.claims(refusal));
         }

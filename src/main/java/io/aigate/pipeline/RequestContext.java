@@ -4,72 +4,128 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 
-import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The one object passed along the pipeline. Steps read the caller's request from it and write what the backend must
- * receive into {@link #outboundHeaders()}; they never touch the HTTP server objects, so each step can be tested alone.
+ * The one object passed along both sections. It never touches the HTTP server objects, so each step can be tested
+ * alone. Each part has one writer; absence is null throughout.
+ *
+ * <table>
+ * <caption>Parts, who writes them and who reads them</caption>
+ * <tr><th>part</th><th>written by</th><th>read by</th></tr>
+ * <tr><td>{@link #inbound()}: method, path, operation, headers, query as received</td><td>the gateway, at the
+ * start; never changes</td><td>every step</td></tr>
+ * <tr><td>{@link #route()}: route, backend, deployment</td><td>the gateway, once the route is known (v1: after
+ * the body named the model)</td><td>every step, the forwarder, both outbound policies</td></tr>
+ * <tr><td>{@link #body()}, {@link #json()}: the bytes and their one strict reading</td><td>the gateway, before the
+ * first step that needs the body; {@code llm-emit-token-metric} may replace the bytes</td><td>body steps, the
+ * forwarder, the stream estimate</td></tr>
+ * <tr><td>{@link #outboundHeaders()}, {@link #outboundQuery()}: what the backend receives</td><td>the gateway
+ * (credentials removed); {@code authentication-managed-identity} adds aigate's own</td><td>the forwarder</td></tr>
+ * <tr><td>{@link #caller()}</td><td>{@code validate-subscription-key}, {@code validate-jwt}</td><td>see
+ * {@link Caller}</td></tr>
+ * <tr><td>{@link #responseHeaders()}</td><td>{@code llm-token-limit} (remaining tokens)</td><td>the forwarder</td></tr>
+ * <tr><td>{@link Part}s: values of a policy's own types (its limits, its reservation)</td><td>where each part is
+ * declared, it says</td><td>that policy's later half</td></tr>
+ * </table>
  */
 public final class RequestContext {
 
-    private final String method;
-    private final String path;
-    private final MultiMap inboundHeaders;
-    private final String rawQuery;
-    private final String outboundQuery;
-    private final String operation;
-    private final boolean generatesTokens;
-    private final MultiMap outboundHeaders;
-    private final long receivedNanos;
-    private Buffer body = EMPTY;
-    private ObjectNode json;
-    private String routeName;
-    private String backendName;
-    private String deployment;
-
-    private String subscriptionId;
-    private Set<String> allowedClientApps = Set.of();
-    private String clientAppId;
-    private boolean streamUsageAdded;
-    private TokenLimits tokenLimits = TokenLimits.NONE;
-    private MultiMap responseHeaders;
-    private Reservation reservation = Reservation.NONE;
-    private String tokensConsumedHeader;
-
-    private static final Buffer EMPTY = Buffer.buffer(0);
-
     /**
+     * What the caller sent, as the gateway read it.
+     *
+     * @param path            the raw path, already checked to stay inside its route
      * @param operation       the path below the API root ({@code chat/completions}), as the route's operations name it
      * @param generatesTokens whether the operation makes the model work (inference), so a token budget applies
+     * @param headers         the caller's headers as received (credentials included): read-only for steps
+     * @param query           the query string as received (may carry a subscription key), or null
      */
-    public RequestContext(String method, String path, String operation, boolean generatesTokens,
-                          MultiMap inboundHeaders, String rawQuery, String outboundQuery, MultiMap outboundHeaders,
-                          long receivedNanos) {
-        this.method = method;
-        this.path = path;
-        this.operation = operation;
-        this.generatesTokens = generatesTokens;
-        this.inboundHeaders = inboundHeaders;
-        this.rawQuery = rawQuery;
-        this.outboundQuery = outboundQuery;
-        this.outboundHeaders = outboundHeaders;
-        this.receivedNanos = receivedNanos;
-    }
-
-    /** Written by the gateway once the route is known (for v1 requests, after the body named the deployment). */
-    public void route(String routeName, String backendName, String deployment) {
-        this.routeName = routeName;
-        this.backendName = backendName;
-        this.deployment = deployment;
+    public record Inbound(String method, String path, String operation, boolean generatesTokens, MultiMap headers,
+                          String query) {
     }
 
     /**
-     * Written by the gateway once the body is read: the bytes, and the one strict reading of them that every step
-     * judges (null when the body is not JSON, e.g. multipart audio).
+     * Where the request goes.
+     *
+     * @param deployment the Azure OpenAI deployment (classic path) or the v1 body's {@code model}, in lower case (Azure
+     *                   matches names without regard to case); null when the request names none
      */
+    public record Route(String name, String backend, String deployment) {
+    }
+
+    /**
+     * A value of a policy's own type that one half of the policy writes and a later step or half reads, declared as a
+     * constant by the package that owns the type (so this ground package needs to know none of them). A lookup is an
+     * array index.
+     */
+    public static final class Part<T> {
+        private static final int CAPACITY = 8;
+        private static final AtomicInteger DECLARED = new AtomicInteger();
+        private final int index;
+        private final String name;
+
+        private Part(String name) {
+            this.name = name;
+            this.index = DECLARED.getAndIncrement();
+            if (index >= CAPACITY) {
+                throw new IllegalStateException("more than " + CAPACITY + " request parts declared; raise CAPACITY");
+            }
+        }
+
+        public static <T> Part<T> declare(String name) {
+            return new Part<>(name);
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private static final Buffer EMPTY = Buffer.buffer(0);
+    private static final Route NO_ROUTE = new Route(null, null, null);
+
+    private final Inbound inbound;
+    private final String outboundQuery;
+    private final MultiMap outboundHeaders;
+    private Route route = NO_ROUTE;
+    private Buffer body = EMPTY;
+    private ObjectNode json;
+    private Caller caller = Caller.UNKNOWN;
+    private MultiMap responseHeaders;
+    private final Object[] parts = new Object[Part.CAPACITY];
+
+    /**
+     * @param outboundQuery   the query string the backend will receive: caller credentials removed, the rest byte for
+     *                        byte
+     * @param outboundHeaders the headers the backend will receive: caller credentials and hop-by-hop headers removed
+     */
+    public RequestContext(Inbound inbound, String outboundQuery, MultiMap outboundHeaders) {
+        this.inbound = inbound;
+        this.outboundQuery = outboundQuery;
+        this.outboundHeaders = outboundHeaders;
+    }
+
+    public Inbound inbound() {
+        return inbound;
+    }
+
+    public Route route() {
+        return route;
+    }
+
+    public void route(Route known) {
+        this.route = known;
+    }
+
+    /** The bytes, and the one strict reading of them that every step judges (null when the body is not JSON). */
     public void body(Buffer bytes, ObjectNode parsed) {
         this.body = bytes;
         this.json = parsed;
+    }
+
+    public Buffer body() {
+        return body;
     }
 
     /** The request body as one strict JSON reading (duplicate fields refused); null when the body is not JSON. */
@@ -77,113 +133,25 @@ public final class RequestContext {
         return json;
     }
 
-    public String operation() {
-        return operation;
-    }
-
-    public boolean generatesTokens() {
-        return generatesTokens;
-    }
-
-    public String method() {
-        return method;
-    }
-
-    /** The raw request path, already checked to stay inside its route. */
-    public String path() {
-        return path;
-    }
-
-    /** The caller's headers as received (credentials included): read-only for steps. */
-    public MultiMap inboundHeaders() {
-        return inboundHeaders;
-    }
-
-    /** The caller's query string as received (may carry a subscription key), or null. */
-    public String rawQuery() {
-        return rawQuery;
-    }
-
-    /** The query string the backend will receive: caller credentials removed, everything else byte for byte. */
-    public String outboundQuery() {
-        return outboundQuery;
-    }
-
-    public Buffer body() {
-        return body;
-    }
-
     /** A step that must change what the backend receives (e.g. to ask for usage) replaces the whole body. */
     public void replaceBody(Buffer newBody) {
         this.body = newBody;
     }
 
-    /** Whether aigate asked the backend for stream usage the caller did not ask for (and must hide it again). */
-    public boolean streamUsageAdded() {
-        return streamUsageAdded;
+    public String outboundQuery() {
+        return outboundQuery;
     }
 
-    public void streamUsageAdded(boolean added) {
-        this.streamUsageAdded = added;
-    }
-
-    public String routeName() {
-        return routeName;
-    }
-
-    public String backendName() {
-        return backendName;
-    }
-
-    /**
-     * The Azure OpenAI deployment (classic path) or the v1 body's {@code model}, in lower case (Azure matches names
-     * without regard to case); null when the request names none.
-     */
-    public String deployment() {
-        return deployment;
-    }
-
-    /** Headers the backend will receive; caller credentials are already removed. */
     public MultiMap outboundHeaders() {
         return outboundHeaders;
     }
 
-    public long receivedNanos() {
-        return receivedNanos;
+    public Caller caller() {
+        return caller;
     }
 
-    public String subscriptionId() {
-        return subscriptionId;
-    }
-
-    public void subscriptionId(String id) {
-        this.subscriptionId = id;
-    }
-
-    /** Client application ids the subscription is bound to; empty when any application may use it. */
-    public Set<String> allowedClientApps() {
-        return allowedClientApps;
-    }
-
-    public void allowedClientApps(Set<String> ids) {
-        this.allowedClientApps = Set.copyOf(ids);
-    }
-
-    public String clientAppId() {
-        return clientAppId;
-    }
-
-    public void clientAppId(String id) {
-        this.clientAppId = id;
-    }
-
-    /** The token limits of the caller's subscription (empty when it sets none, or there is no subscription). */
-    public TokenLimits tokenLimits() {
-        return tokenLimits;
-    }
-
-    public void tokenLimits(TokenLimits limits) {
-        this.tokenLimits = limits == null ? TokenLimits.NONE : limits;
+    public void caller(Caller known) {
+        this.caller = known;
     }
 
     /** Headers a step adds to the answer the caller receives (e.g. the tokens left); null until one is added. */
@@ -198,21 +166,13 @@ public final class RequestContext {
         responseHeaders.set(name, value);
     }
 
-    /** The reservation a step made ({@link Reservation#NONE} if none), settled by whichever way the request ends. */
-    public Reservation reservation() {
-        return reservation;
+    /** The part's value, or null when no step wrote it. */
+    @SuppressWarnings("unchecked")
+    public <T> T get(Part<T> part) {
+        return (T) parts[part.index];
     }
 
-    public void reserve(Reservation made) {
-        this.reservation = made;
-    }
-
-    /** The header that should carry the tokens an answer used, when the answer is small enough to wait for; or null. */
-    public String tokensConsumedHeader() {
-        return tokensConsumedHeader;
-    }
-
-    public void tokensConsumedHeader(String name) {
-        this.tokensConsumedHeader = name;
+    public <T> void put(Part<T> part, T value) {
+        parts[part.index] = value;
     }
 }

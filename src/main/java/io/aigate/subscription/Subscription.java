@@ -1,8 +1,8 @@
 package io.aigate.subscription;
 
 import io.aigate.redis.RedisSchema;
-import io.aigate.pipeline.QuotaPeriod;
-import io.aigate.pipeline.TokenLimits;
+import io.aigate.tokens.QuotaPeriod;
+import io.aigate.tokens.TokenLimits;
 
 import java.time.Instant;
 import java.util.Arrays;

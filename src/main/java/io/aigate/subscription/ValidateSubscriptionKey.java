@@ -1,16 +1,19 @@
 package io.aigate.subscription;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Caller;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Step;
+import io.aigate.tokens.LlmTokenLimit;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Layer 1, APIM's subscription check: who is calling. The key comes from {@code Ocp-Apim-Subscription-Key}, else
@@ -75,7 +78,7 @@ public class ValidateSubscriptionKey implements Step {
         Subscription subscription = known.found().subscription();
         Instant now = Instant.now();
         // known even when refused: the log says whose key it was (never the key)
-        ctx.subscriptionId(subscription.id());
+        ctx.caller(new Caller(subscription.id(), Set.of(), null));
         if (subscription.state() != Subscription.State.ACTIVE) {
             return refuse(KeyRefusal.INACTIVE);
         }
@@ -86,8 +89,8 @@ public class ValidateSubscriptionKey implements Step {
             return refuse(KeyRefusal.OUT_OF_SCOPE);
         }
         metrics.allowed();
-        ctx.allowedClientApps(subscription.allowedClientApps());
-        ctx.tokenLimits(subscription.limits());
+        ctx.caller(new Caller(subscription.id(), subscription.allowedClientApps(), null));
+        ctx.put(LlmTokenLimit.SUBSCRIPTION_LIMITS, subscription.limits());
         return Outcome.proceed();
     }
 
@@ -99,13 +102,13 @@ public class ValidateSubscriptionKey implements Step {
     private boolean inScope(Subscription.Scope scope, RequestContext ctx) {
         return switch (scope.kind()) {
             case ALL -> true;
-            case DEPLOYMENTS -> named(scope.names(), ctx.deployment());
-            case ROUTES -> scope.names().contains(ctx.routeName());
+            case DEPLOYMENTS -> named(scope.names(), ctx.route().deployment());
+            case ROUTES -> scope.names().contains(ctx.route().name());
             case PRODUCT -> {
                 AigateConfig.Product product = products.get(scope.names().iterator().next());
                 // a product this instance does not know opens nothing: fail closed
                 List<String> deployments = product == null ? List.of() : product.deployments();
-                yield deployments.contains("*") || named(deployments, ctx.deployment());
+                yield deployments.contains("*") || named(deployments, ctx.route().deployment());
             }
         };
     }
@@ -116,18 +119,18 @@ public class ValidateSubscriptionKey implements Step {
     }
 
     private String extract(RequestContext ctx) {
-        String key = ctx.inboundHeaders().get(headerName);
+        String key = ctx.inbound().headers().get(headerName);
         if (key == null && acceptSdkHeaders) {
-            key = ctx.inboundHeaders().get("api-key");
+            key = ctx.inbound().headers().get("api-key");
             if (key == null) {
-                String authorization = ctx.inboundHeaders().get("Authorization");
+                String authorization = ctx.inbound().headers().get("Authorization");
                 if (authorization != null && authorization.regionMatches(true, 0, BEARER_KEY, 0, BEARER_KEY.length())) {
                     key = authorization.substring("Bearer ".length());
                 }
             }
         }
         if (key == null) {
-            key = QueryString.first(ctx.rawQuery(), queryParameterName);
+            key = QueryString.first(ctx.inbound().query(), queryParameterName);
         }
         return key == null ? null : key.trim();
     }

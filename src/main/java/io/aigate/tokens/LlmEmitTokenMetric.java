@@ -11,25 +11,41 @@ import jakarta.inject.Singleton;
 
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * APIM's {@code llm-emit-token-metric}, inbound half: makes sure the answer will carry its usage. A streaming request
- * that did not ask for usage gets {@code stream_options.include_usage} added; the forwarder reads the usage and
- * hides what was added (see {@link StreamUsage}). The counting itself happens as the answer passes.
+ * APIM's {@code llm-emit-token-metric}, both halves.
+ *
+ * <p>Inbound: makes sure the answer will carry its usage. A streaming request that did not ask for usage gets
+ * {@code stream_options.include_usage} added (see {@link StreamUsage}).
+ *
+ * <p>Outbound: reads the usage of every answer as it passes, hides the usage it added from a caller who did not ask
+ * for it (byte for byte), and counts what the answer used: reported by the backend, or, for a stream that ended
+ * without it, counted from what passed with the model's tokenizer. What it decides the answer used
+ * ({@link Consumption}) is what {@code llm-token-limit} then charges.
  */
 @Singleton
 public class LlmEmitTokenMetric implements Step {
 
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
+    /**
+     * Set by the inbound half when it asked a stream for usage its caller did not ask for; read by the outbound half,
+     * which then hides that usage again.
+     */
+    static final RequestContext.Part<Boolean> USAGE_ADDED = RequestContext.Part.declare("stream-usage-added");
+
     /** Azure OpenAI accepts stream_options from this api-version on; older versions refuse the request. */
     static final String FIRST_API_VERSION_WITH_STREAM_OPTIONS = "2024-09-01";
 
     private final boolean addStreamUsage;
     private final Set<String> backendsWithStreamUsage;
+    private final TokenMetrics tokens;
 
-    LlmEmitTokenMetric(AigateConfig config) {
+    LlmEmitTokenMetric(AigateConfig config, TokenMetrics tokens) {
+        this.tokens = tokens;
         this.addStreamUsage = config.tokens().addStreamUsage();
         this.backendsWithStreamUsage = config.backends().entrySet().stream()
                 .filter(e -> e.getValue().streamUsage()).map(Map.Entry::getKey).collect(Collectors.toSet());
@@ -57,14 +73,84 @@ public class LlmEmitTokenMetric implements Step {
     public Future<Outcome> apply(RequestContext ctx) {
         // only (chat) completions know stream_options (the Responses API reports usage in its completed event anyway),
         // and only where the backend and the api-version accept it: asking must never break a request
-        if (addStreamUsage && ctx.json() != null && ctx.operation().endsWith("completions")
-                && backendsWithStreamUsage.contains(ctx.backendName()) && apiVersionAccepts(ctx.rawQuery())) {
+        if (addStreamUsage && ctx.json() != null && ctx.inbound().operation().endsWith("completions")
+                && backendsWithStreamUsage.contains(ctx.route().backend()) && apiVersionAccepts(ctx.inbound().query())) {
             Buffer withUsage = StreamUsage.requestUsage(ctx.json());
             if (withUsage != null) {
                 ctx.replaceBody(withUsage);
-                ctx.streamUsageAdded(true);
+                ctx.put(USAGE_ADDED, Boolean.TRUE);
             }
         }
         return PROCEED;
+    }
+
+    // ---- outbound ----
+
+    /**
+     * What reads this answer's usage as it passes, or null when none can: usage is read from successful answers only
+     * (that is what is billed, and it keeps metric dimensions real), and only from uncompressed ones (aigate asks for
+     * identity encoding; a backend that compresses anyway leaves its usage unreadable, counted as such).
+     */
+    public UsageReader reader(int status, String contentEncoding, String contentType) {
+        return status / 100 == 2 && (contentEncoding == null || contentEncoding.equalsIgnoreCase("identity"))
+                ? UsageReader.forContentType(contentType) : null;
+    }
+
+    /**
+     * What every chunk of a flowing answer passes through: the usage reader, and for a stream whose caller did not
+     * ask for usage the restorer that hides it again, byte for byte.
+     *
+     * @param rewrites whether what is relayed differs from what came (so a declared length no longer holds)
+     */
+    public record Passage(Function<Buffer, Buffer> chunk, Supplier<Buffer> tail, boolean rewrites) {
+    }
+
+    /** The passage for this answer, or null when nothing reads it. */
+    public Passage passage(RequestContext ctx, UsageReader usage) {
+        if (usage == null) {
+            return null;
+        }
+        if (ctx.get(USAGE_ADDED) != null && usage.isStream()) {
+            SseRestorer restorer = new SseRestorer();
+            return new Passage(chunk -> {
+                usage.accept(chunk);
+                return restorer.accept(chunk);
+            }, restorer::finish, true);
+        }
+        return new Passage(chunk -> {
+            usage.accept(chunk);
+            return chunk;
+        }, Buffer::buffer, false);
+    }
+
+    /**
+     * Counts an answer that was relayed to its end ({@code cut} false) or cut after its headers, and says what it used.
+     * Only a refusal (4xx) used nothing; a 5xx, an unreadable answer or a cut one used at least what is known.
+     */
+    public Consumption counted(RequestContext ctx, int status, UsageReader usage, boolean cut) {
+        if (usage == null) {
+            if (status / 100 == 4) {
+                return Consumption.NOTHING;
+            }
+            if (status / 100 == 2) {
+                tokens.unmeasured(ctx.route().name(), ctx.route().backend(), "unreadable");
+            }
+            return Consumption.UNKNOWN;
+        }
+        Usage reported = usage.finish();
+        if (reported != null && !cut) {
+            tokens.record(ctx.route().name(), ctx.route().backend(), ctx.route().deployment(), ctx.caller().subscriptionId(), reported, false);
+            return Consumption.exactly(reported.totalTokens());
+        }
+        tokens.unmeasured(ctx.route().name(), ctx.route().backend(), cut ? "cut" : "no_usage_reported");
+        if (!usage.isStream()) {
+            return Consumption.UNKNOWN;
+        }
+        String model = usage.model() != null ? usage.model() : ctx.route().deployment();
+        long prompt = TokenEstimator.prompt(ctx.json(), model);
+        long completion = usage.streamedTokens(model);
+        tokens.record(ctx.route().name(), ctx.route().backend(), ctx.route().deployment(), ctx.caller().subscriptionId(),
+                new Usage(prompt, completion, prompt + completion, -1, -1), true);
+        return cut ? Consumption.atLeast(prompt + completion) : Consumption.exactly(prompt + completion);
     }
 }

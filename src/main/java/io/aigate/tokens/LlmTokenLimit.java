@@ -2,11 +2,9 @@ package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
-import io.aigate.pipeline.QuotaPeriod;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Sha256;
 import io.aigate.pipeline.Step;
-import io.aigate.pipeline.TokenLimits;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 
@@ -17,10 +15,16 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * APIM's {@code llm-token-limit}: a request goes on only if its counter's budget can take it. Admission reserves the
- * prompt (counted with the model's tokenizer) plus the completion the request allows ({@code max_tokens}, or
- * {@code default-completion-tokens}); the answer's real usage then replaces the reservation. With every reservation
- * taken atomically in Redis, concurrent requests cannot overshoot a limit by more than one request's reservation.
+ * APIM's {@code llm-token-limit}, both halves.
+ *
+ * <p>Inbound: a request goes on only if its counter's budget can take it. Admission reserves the prompt (counted with
+ * the model's tokenizer) plus the completion the request allows ({@code max_tokens}, or
+ * {@code default-completion-tokens}). With every reservation taken atomically in Redis, concurrent requests cannot
+ * overshoot a limit by more than one request's reservation.
+ *
+ * <p>Outbound (and on error): what the answer used ({@link Consumption}, from {@code llm-emit-token-metric}) replaces
+ * the reservation; a request the backend never had gives it back; {@code tokens-consumed-header-name} carries the
+ * exact total of answers small enough to hold.
  */
 @Singleton
 public class LlmTokenLimit implements Step {
@@ -29,6 +33,12 @@ public class LlmTokenLimit implements Step {
     public static final String FALLBACK_HEADER = "x-aigate-token-limit";
 
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
+
+    /** The caller's subscription's own limits: written by validate-subscription-key, read by the inbound half. */
+    public static final RequestContext.Part<TokenLimits> SUBSCRIPTION_LIMITS =
+            RequestContext.Part.declare("subscription-limits");
+    /** The tokens the inbound half set aside: settled by the outbound half, or on error. */
+    static final RequestContext.Part<Reservation> RESERVATION = RequestContext.Part.declare("token-reservation");
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private enum CounterKey { SUBSCRIPTION, CLIENT_APP, HEADER }
@@ -38,6 +48,7 @@ public class LlmTokenLimit implements Step {
     private final String counterHeader;
     private final TokenBudget budget;
     private final boolean anyDefault;
+    private final String tokensConsumedHeader;
 
     LlmTokenLimit(AigateConfig config, TokenBudget budget) {
         this.config = config.tokenLimit();
@@ -51,6 +62,7 @@ public class LlmTokenLimit implements Step {
         }
         this.budget = budget;
         this.anyDefault = this.config.tokensPerMinute().isPresent() || this.config.tokenQuota().isPresent();
+        this.tokensConsumedHeader = this.config.tokensConsumedHeaderName().orElse(null);
     }
 
     @Override
@@ -65,7 +77,8 @@ public class LlmTokenLimit implements Step {
 
     @Override
     public Future<Outcome> apply(RequestContext ctx) {
-        if ((!anyDefault && ctx.tokenLimits().isEmpty()) || !ctx.generatesTokens()) {
+        TokenLimits own = ctx.get(SUBSCRIPTION_LIMITS);
+        if ((!anyDefault && (own == null || own.isEmpty())) || !ctx.inbound().generatesTokens()) {
             return PROCEED; // the common case without limits costs nothing more; listing models spends nothing
         }
         TokenCounter counter = counterFor(ctx);
@@ -81,10 +94,10 @@ public class LlmTokenLimit implements Step {
      * body was read (whole, within range), each factor is capped, so no body can make it negative or overflow.
      */
     long reservation(RequestContext ctx) {
-        TokenEstimator.Demand demand = TokenEstimator.demand(ctx.json(), ctx.deployment(),
+        TokenEstimator.Demand demand = TokenEstimator.demand(ctx.json(), ctx.route().deployment(),
                 config.estimatePromptTokens());
         long perChoice = demand.maxCompletionTokens() >= 0 ? demand.maxCompletionTokens()
-                : ctx.operation().endsWith("embeddings") ? 0 : config.defaultCompletionTokens();
+                : ctx.inbound().operation().endsWith("embeddings") ? 0 : config.defaultCompletionTokens();
         long completion = Math.min(Math.max(0, config.maxCompletionReservation()),
                 perChoice > Long.MAX_VALUE / demand.choices() ? Long.MAX_VALUE : perChoice * demand.choices());
         return Math.max(0, demand.promptTokens()) + Math.max(0, completion);
@@ -120,9 +133,8 @@ public class LlmTokenLimit implements Step {
             default -> {
                 headers.forEach(ctx::addResponseHeader);
                 // settled into the window it was judged in, even if the answer ends in the next one
-                ctx.reserve(budget.reservation(new TokenBudget.Hold(counter, verdict.decidedAt(), reserve,
+                ctx.put(RESERVATION, budget.reservation(new TokenBudget.Hold(counter, verdict.decidedAt(), reserve,
                         verdict.store())));
-                config.tokensConsumedHeaderName().ifPresent(ctx::tokensConsumedHeader);
                 return Outcome.proceed();
             }
         }
@@ -130,16 +142,19 @@ public class LlmTokenLimit implements Step {
 
     /** The subscription's own limits over the configured defaults, and whose budget this request spends. */
     TokenCounter counterFor(RequestContext ctx) {
-        TokenLimits own = ctx.tokenLimits();
+        TokenLimits own = ctx.get(SUBSCRIPTION_LIMITS);
+        if (own == null) {
+            own = TokenLimits.NONE;
+        }
         long tpm = own.tokensPerMinute() != null ? own.tokensPerMinute() : config.tokensPerMinute().orElse(0);
         long quota = own.tokenQuota() != null ? own.tokenQuota() : config.tokenQuota().orElse(0);
         // a quota without a period (a hand-edited record) takes the configured period, else the month
         QuotaPeriod period = own.tokenQuotaPeriod() != null ? own.tokenQuotaPeriod()
                 : config.tokenQuotaPeriod().orElse(QuotaPeriod.MONTHLY);
         String who = switch (counterKey) {
-            case SUBSCRIPTION -> ctx.subscriptionId();
-            case CLIENT_APP -> ctx.clientAppId();
-            case HEADER -> ctx.inboundHeaders().get(counterHeader);
+            case SUBSCRIPTION -> ctx.caller().subscriptionId();
+            case CLIENT_APP -> ctx.caller().clientAppId();
+            case HEADER -> ctx.inbound().headers().get(counterHeader);
         };
         String label;
         String tag;
@@ -156,5 +171,40 @@ public class LlmTokenLimit implements Step {
             label = tag;
         }
         return new TokenCounter(label, tag, Math.max(0, tpm), Math.max(0, quota), period);
+    }
+
+    // ---- outbound ----
+
+    /** Answers up to this size may be held for the tokens-consumed header; larger ones always flow through. */
+    static final long TOKENS_CONSUMED_MAX_BODY = 4L << 20;
+
+    /** Charges what the answer used against the request's reservation (if it made one): the settlement. */
+    public void settle(RequestContext ctx, Consumption used) {
+        Reservation reservation = ctx.get(RESERVATION);
+        if (reservation == null) {
+            return;
+        }
+        ctx.put(RESERVATION, null); // settled once, whichever way the request ends first
+        switch (used.kind()) {
+            case NOTHING -> reservation.release();
+            case UNKNOWN -> reservation.unknown();
+            case EXACTLY -> reservation.used(used.tokens());
+            case AT_LEAST -> reservation.atLeast(used.tokens());
+        }
+    }
+
+    /**
+     * Whether to hold this answer until complete, so a header can carry the tokens it used (APIM's
+     * {@code tokens-consumed-header-name}): only when that header is configured, for a JSON answer whose usage is read,
+     * of a known size up to 4 MB; never for a stream.
+     */
+    public boolean holdsWhole(RequestContext ctx, UsageReader usage, long declaredLength) {
+        return usage != null && !usage.isStream() && tokensConsumedHeader != null && ctx.get(RESERVATION) != null
+                && declaredLength >= 0 && declaredLength <= TOKENS_CONSUMED_MAX_BODY;
+    }
+
+    /** Where the exact total of a held answer goes. */
+    public String tokensConsumedHeader() {
+        return tokensConsumedHeader;
     }
 }

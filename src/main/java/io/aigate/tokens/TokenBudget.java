@@ -78,8 +78,8 @@ public class TokenBudget {
      * The hold as the request sees it, by the rule "never refund what the backend may have served". Every way out of
      * a request may settle it; only the first settlement counts (all run on the request's event loop).
      */
-    public io.aigate.pipeline.Reservation reservation(Hold hold) {
-        return new io.aigate.pipeline.Reservation() {
+    public io.aigate.tokens.Reservation reservation(Hold hold) {
+        return new io.aigate.tokens.Reservation() {
             private boolean settled;
 
             private boolean first() {

@@ -2,7 +2,6 @@ package io.aigate.tokens;
 
 import io.aigate.redis.RedisSchema;
 
-import io.aigate.pipeline.QuotaPeriod;
 
 import java.time.Instant;
 

@@ -3,6 +3,7 @@ package io.aigate.jwt;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.testing.Requests;
 import io.aigate.sandbox.LocalRedis;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfigBuilder;
@@ -32,10 +33,8 @@ class KeysNotYetLoadedTest {
                     .build().getConfigMapping(AigateConfig.class);
             SigningKeys keys = new SigningKeys(config, vertx);
             ValidateJwt step = new ValidateJwt(config, keys, new SimpleMeterRegistry());
-            RequestContext ctx = new RequestContext("POST", "/openai/deployments/x/chat/completions",
-                    "chat/completions", true, HttpHeaders.headers().add("Authorization", "Bearer a.b.c"), null, null,
-                    HttpHeaders.headers(), 0);
-            ctx.route("all", "aoai", "x");
+            RequestContext ctx = Requests.chat(HttpHeaders.headers().add("Authorization", "Bearer a.b.c"), "all",
+                    "aoai", "x");
             Outcome outcome = step.apply(ctx).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
             assertFalse(keys.ready());
             assertEquals(503, outcome.refusal().status());

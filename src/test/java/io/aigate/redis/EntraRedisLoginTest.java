@@ -2,7 +2,7 @@ package io.aigate.redis;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.identity.EntraToken;
-import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.tokens.QuotaPeriod;
 import io.aigate.sandbox.FakeEntraId;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.subscription.InvalidationAccess;

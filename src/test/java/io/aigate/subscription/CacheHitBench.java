@@ -4,6 +4,7 @@ import io.aigate.cli.KeysCli;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.testing.Requests;
 import io.aigate.sandbox.LocalRedis;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfigBuilder;
@@ -45,17 +46,13 @@ public final class CacheHitBench {
             ValidateSubscriptionKey step = new ValidateSubscriptionKey(config, lookup);
             MultiMap headers = HttpHeaders.headers().add("Ocp-Apim-Subscription-Key", primary)
                     .add("Content-Type", "application/json");
-            RequestContext ctx = new RequestContext("POST", "/openai/deployments/gpt-4o/chat/completions",
-                    "chat/completions", true, headers, null, null, HttpHeaders.headers(), 0);
-            ctx.route("default", "aoai", "gpt-4o");
+            RequestContext ctx = Requests.chat(headers, "default", "aoai", "gpt-4o");
 
             // misses: each a fresh well-formed key, so each one is a Redis round trip
             long[] miss = new long[2000];
             for (int i = 0; i < miss.length; i++) {
-                RequestContext fresh = new RequestContext("POST", ctx.path(), "chat/completions", true,
-                        HttpHeaders.headers().add("Ocp-Apim-Subscription-Key", SubscriptionKeys.generate()), null,
-                        null, HttpHeaders.headers(), 0);
-                fresh.route("default", "aoai", "gpt-4o");
+                RequestContext fresh = Requests.chat(HttpHeaders.headers().add("Ocp-Apim-Subscription-Key",
+                        SubscriptionKeys.generate()), "default", "aoai", "gpt-4o");
                 long t = System.nanoTime();
                 step.apply(fresh).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
                 miss[i] = System.nanoTime() - t;

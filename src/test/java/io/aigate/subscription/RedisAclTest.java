@@ -1,7 +1,7 @@
 package io.aigate.subscription;
 
 import io.aigate.redis.RedisSchema;
-import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.tokens.QuotaPeriod;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.Keys;
 import io.aigate.tokens.RedisTokenBudgetAccess;

@@ -1,7 +1,7 @@
 package io.aigate.subscription;
 
 import io.aigate.config.AigateConfig;
-import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.tokens.QuotaPeriod;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LocalRedisCluster;
 import io.aigate.testing.MutableClock;

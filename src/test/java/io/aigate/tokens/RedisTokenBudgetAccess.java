@@ -1,6 +1,6 @@
 package io.aigate.tokens;
 
-import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.tokens.QuotaPeriod;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 

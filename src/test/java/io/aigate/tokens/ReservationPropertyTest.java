@@ -3,6 +3,7 @@ package io.aigate.tokens;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.testing.Requests;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -49,9 +50,7 @@ class ReservationPropertyTest {
                 continue;
             }
             assertNotNull(parsed.object());
-            RequestContext ctx = new RequestContext("POST", "/openai/deployments/gpt-4o/chat/completions",
-                    "chat/completions", true, HttpHeaders.headers(), null, null, HttpHeaders.headers(), 0);
-            ctx.route("default", "aoai", "gpt-4o");
+            RequestContext ctx = Requests.chat(HttpHeaders.headers(), "default", "aoai", "gpt-4o");
             ctx.body(Buffer.buffer(body.toString()), parsed.object());
             long prompt = TokenEstimator.prompt(parsed.object(), "gpt-4o");
             long reserved = limit.reservation(ctx);

@@ -2,7 +2,7 @@ package io.aigate.tokens;
 
 import io.aigate.testing.WithRealRedis;
 import io.aigate.config.AigateConfig;
-import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.tokens.QuotaPeriod;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.LogCapture;
 import io.aigate.testing.MutableClock;

@@ -1,7 +1,7 @@
 package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
-import io.aigate.pipeline.QuotaPeriod;
+import io.aigate.tokens.QuotaPeriod;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.aigate.sandbox.FakeAzureOpenAi;

@@ -1,4 +1,4 @@
-package io.aigate.pipeline;
+package io.aigate.tokens;
 
 /**
  * Token limits a subscription carries (set with {@code aigate keys limits}); a null field falls back to the configured

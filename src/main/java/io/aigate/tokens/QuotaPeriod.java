@@ -1,4 +1,4 @@
-package io.aigate.pipeline;
+package io.aigate.tokens;
 
 import java.time.DayOfWeek;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package io.aigate.pipeline;
+package io.aigate.tokens;
 
 /**
  * Tokens a step set aside before forwarding, settled once the request's fate is known. Every way out of a request
@@ -21,22 +21,4 @@ public interface Reservation {
 
     /** The backend never received the request (refused before forwarding, connection never made, a 4xx refusal). */
     void release();
-
-    Reservation NONE = new Reservation() {
-        @Override
-        public void used(long tokens) {
-        }
-
-        @Override
-        public void atLeast(long tokens) {
-        }
-
-        @Override
-        public void unknown() {
-        }
-
-        @Override
-        public void release() {
-        }
-    };
 }

@@ -1,0 +1,36 @@
+package io.aigate.tokens;
+
+/**
+ * What the backend used for one request, as far as aigate can tell: {@code llm-emit-token-metric}'s outbound half
+ * decides it, {@code llm-token-limit}'s charges it. The rule behind every value: nothing the backend may have served
+ * is given back.
+ */
+public record Consumption(Kind kind, long tokens) {
+
+    public enum Kind {
+        /** The backend never had the request, or refused it (4xx): nothing was generated. */
+        NOTHING,
+        /** The backend may have generated and billed tokens, but how many cannot be read. */
+        UNKNOWN,
+        /** The answer reported its usage, or a complete stream was counted. */
+        EXACTLY,
+        /** A cut stream, counted from what passed: a floor, not the whole. */
+        AT_LEAST
+    }
+
+    public static final Consumption NOTHING = new Consumption(Kind.NOTHING, 0);
+    public static final Consumption UNKNOWN = new Consumption(Kind.UNKNOWN, 0);
+
+    public static Consumption exactly(long tokens) {
+        return new Consumption(Kind.EXACTLY, tokens);
+    }
+
+    public static Consumption atLeast(long tokens) {
+        return new Consumption(Kind.AT_LEAST, tokens);
+    }
+
+    /** The total to report in {@code tokens-consumed-header-name}, or null when it is not known exactly. */
+    public String exactTotal() {
+        return kind == Kind.EXACTLY ? Long.toString(tokens) : null;
+    }
+}
