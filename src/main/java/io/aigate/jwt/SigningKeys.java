@@ -19,6 +19,7 @@ import org.jboss.logging.Logger;
 import org.jose4j.jwk.JsonWebKey;
 import org.jose4j.jwk.JsonWebKeySet;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -51,7 +52,10 @@ public class SigningKeys {
     /** While no key was ever loaded: 1 s, 2 s, … up to 30 s. */
     private static final Backoff RETRY = new Backoff(1000, 30_000);
 
-    SigningKeys(AigateConfig aigate, Vertx vertx) {
+    private final Clock clock;
+
+    SigningKeys(AigateConfig aigate, Vertx vertx, Clock clock) {
+        this.clock = clock;
         this.vertx = vertx;
         this.config = aigate.jwt();
         this.discovery = config.openidConfig().orElseGet(() -> config.tenantId()
@@ -85,7 +89,7 @@ public class SigningKeys {
 
     /** For a token whose key is unknown: fetch again unless the last fetch was within the cooldown. */
     Future<Boolean> refreshForUnknownKey() {
-        if (System.currentTimeMillis() - lastFetchMillis < cooldownMillis) {
+        if (clock.millis() - lastFetchMillis < cooldownMillis) {
             return Future.succeededFuture(false);
         }
         return fetch().map(true).otherwise(false);
@@ -95,7 +99,7 @@ public class SigningKeys {
         if (inFlight != null) {
             return inFlight;
         }
-        lastFetchMillis = System.currentTimeMillis();
+        lastFetchMillis = clock.millis();
         Promise<Void> done = Promise.promise();
         inFlight = done.future();
         jwksUris().compose(this::loadAll).onComplete(result -> {

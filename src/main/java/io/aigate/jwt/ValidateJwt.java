@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,8 +50,10 @@ public class ValidateJwt implements Step {
     private final Map<String, Counter> decisions = new ConcurrentHashMap<>();
     private final MeterRegistry registry;
     private final boolean inUse;
+    private final Clock clock;
 
-    ValidateJwt(AigateConfig config, SigningKeys keys, MeterRegistry registry) {
+    ValidateJwt(AigateConfig config, SigningKeys keys, MeterRegistry registry, Clock clock) {
+        this.clock = clock;
         AigateConfig.Jwt jwt = config.jwt();
         this.keys = keys;
         this.registry = registry;
@@ -74,7 +77,7 @@ public class ValidateJwt implements Step {
                     @Override
                     public long expireAfterCreate(String key, TokenVerifier.Valid value, long currentTime) {
                         long millis = value.expiresAtMillis() == Long.MAX_VALUE ? TimeUnit.HOURS.toMillis(1)
-                                : value.expiresAtMillis() + skewMillis - System.currentTimeMillis();
+                                : value.expiresAtMillis() + skewMillis - clock.millis();
                         return TimeUnit.MILLISECONDS.toNanos(Math.max(0, millis));
                     }
 
@@ -156,7 +159,7 @@ public class ValidateJwt implements Step {
     }
 
     private Outcome authorize(TokenVerifier.Valid valid, RouteRules rules, RequestContext ctx) {
-        if (valid.expiresAtMillis() + skewMillis <= System.currentTimeMillis()) {
+        if (valid.expiresAtMillis() + skewMillis <= clock.millis()) {
             return failed(JwtRefusal.Kind.INVALID, JwtRefusal.EXPIRED);
         }
         String refusal = ClaimRules.check(rules == null ? List.of() : rules.claims(), ctx.caller().allowedClientApps(),

@@ -4,11 +4,12 @@ import io.aigate.config.AigateConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import jakarta.inject.Singleton;
 
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 
 /**
  * Keys that will expire soon are the outage nobody sees coming: this keeps {@code aigate_subscriptions_expiring} (active
@@ -20,16 +21,25 @@ import java.time.Instant;
 public class ExpiryWatch {
 
     private volatile double expiring = Double.NaN;
+    private final SubscriptionLookup lookup;
+    private final Duration window;
+    private final Clock clock;
 
-    ExpiryWatch(AigateConfig config, SubscriptionLookup lookup, Vertx vertx, MeterRegistry registry) {
+    ExpiryWatch(AigateConfig config, SubscriptionLookup lookup, Vertx vertx, MeterRegistry registry, Clock clock) {
         Duration window = config.subscriptionKey().expiryWarning();
         Gauge.builder("aigate.subscriptions.expiring", this, w -> w.expiring)
                 .tag("within", window.toDays() + "d")
                 .description("Active subscriptions that expire within the warning window (or already have)")
                 .register(registry);
-        Runnable check = () -> lookup.store().countExpiringBefore(Instant.now().plus(window))
-                .onSuccess(count -> expiring = count);
-        vertx.setTimer(1, id -> check.run());
-        vertx.setPeriodic(config.subscriptionKey().expiryCheckInterval().toMillis(), id -> check.run());
+        this.lookup = lookup;
+        this.window = window;
+        this.clock = clock;
+        vertx.setTimer(1, id -> check());
+        vertx.setPeriodic(config.subscriptionKey().expiryCheckInterval().toMillis(), id -> check());
+    }
+
+    /** Counts now; the gauge shows the count once the returned future completes. */
+    Future<Long> check() {
+        return lookup.store().countExpiringBefore(clock.instant().plus(window)).onSuccess(count -> expiring = count);
     }
 }

@@ -9,6 +9,7 @@ import io.vertx.redis.client.Redis;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,7 +55,10 @@ public class SubscriptionLookup {
     private volatile boolean redisUp = true;
     private volatile boolean channelUp;
 
-    SubscriptionLookup(AigateConfig config, @Authenticated Redis redis, MeterRegistry registry) {
+    private final Clock clock;
+
+    SubscriptionLookup(AigateConfig config, @Authenticated Redis redis, MeterRegistry registry, Clock clock) {
+        this.clock = clock;
         AigateConfig.SubscriptionKey keys = config.subscriptionKey();
         this.store = new SubscriptionStore(redis, keys.redisTimeout().toMillis());
         this.cache = new KeyCache(keys.cacheMaxEntries(), keys.outageGrace(), keys.negativeCacheTtl());
@@ -65,7 +69,7 @@ public class SubscriptionLookup {
     Future<Answer> find(String keyHash) {
         KeyCache.Entry entry = cache.get(keyHash);
         if (entry instanceof KeyCache.Known known) {
-            if (System.currentTimeMillis() - known.verifiedAtMillis() < ttlMillis) {
+            if (clock.millis() - known.verifiedAtMillis() < ttlMillis) {
                 metrics.cache(SubscriptionMetrics.CacheResult.HIT);
             } else {
                 metrics.cache(SubscriptionMetrics.CacheResult.STALE_HIT);
@@ -100,7 +104,7 @@ public class SubscriptionLookup {
             return fetch(keyHash);
         }
         long start = System.nanoTime();
-        long verifiedAt = System.currentTimeMillis();
+        long verifiedAt = clock.millis();
         store.lookup(keyHash).onComplete(done -> {
             inFlight.remove(keyHash, pending);
             if (done.succeeded()) {
@@ -137,6 +141,11 @@ public class SubscriptionLookup {
     void invalidate(String subscriptionId) {
         generation.incrementAndGet();
         cache.invalidateSubscription(subscriptionId);
+    }
+
+    /** Moves on with every invalidation handled and every channel state change: a test can tell one was handled. */
+    long generation() {
+        return generation.get();
     }
 
     /**

@@ -10,6 +10,7 @@ import io.aigate.tokens.LlmTokenLimit;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +36,10 @@ public class ValidateSubscriptionKey implements Step {
     private final Map<String, AigateConfig.Product> products;
     private final SubscriptionLookup lookup;
     private final SubscriptionMetrics metrics;
+    private final Clock clock;
 
-    ValidateSubscriptionKey(AigateConfig config, SubscriptionLookup lookup) {
+    ValidateSubscriptionKey(AigateConfig config, SubscriptionLookup lookup, Clock clock) {
+        this.clock = clock;
         AigateConfig.SubscriptionKey keys = config.subscriptionKey();
         this.required = keys.required();
         this.headerName = keys.headerName();
@@ -76,7 +79,7 @@ public class ValidateSubscriptionKey implements Step {
             return refuse(KeyRefusal.UNKNOWN);
         }
         Subscription subscription = known.found().subscription();
-        Instant now = Instant.now();
+        Instant now = clock.instant();
         // known even when refused: the log says whose key it was (never the key)
         ctx.caller(new Caller(subscription.id(), Set.of(), null));
         if (subscription.state() != Subscription.State.ACTIVE) {

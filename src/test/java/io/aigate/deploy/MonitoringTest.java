@@ -1,5 +1,7 @@
 package io.aigate.deploy;
 
+import java.time.Duration;
+import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -65,22 +67,28 @@ class MonitoringTest {
         } catch (java.io.IOException cut) {
             // the stall is cut: that is the point
         }
-        Thread.sleep(300);
-        String exposed = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
-
         Set<String> queried = new TreeSet<>();
         JsonObject dashboard = new JsonObject(Files.readString(Path.of("deploy/monitoring/aigate-dashboard.json")));
         assertEquals("aigate-overview", dashboard.getString("uid"));
         collect(dashboard.encode(), queried);
         collect(Files.readString(Path.of("deploy/monitoring/aigate-alerts.yaml")), queried);
         assertTrue(queried.size() >= 8, queried.toString());
-        for (String name : queried) {
-            String family = name.replaceAll("_(bucket|count|sum)$", "");
-            assertTrue(exposed.contains("\n" + family + "{") || exposed.contains("\n" + family + " ")
-                    || exposed.contains("# TYPE " + family + " ") || exposed.contains("\n" + name + "{"),
-                    name + " is queried but not exposed");
-        }
+        Set<String> unexposed = new TreeSet<>();
+        // the cut stream is counted when the cut is handled, which may be just after the caller saw it
+        Await.until("every queried metric exposed", Duration.ofSeconds(5), () -> {
+            String exposed = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString())
+                    .resolve("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            unexposed.clear();
+            for (String name : queried) {
+                String family = name.replaceAll("_(bucket|count|sum)$", "");
+                if (!(exposed.contains("\n" + family + "{") || exposed.contains("\n" + family + " ")
+                        || exposed.contains("# TYPE " + family + " ") || exposed.contains("\n" + name + "{"))) {
+                    unexposed.add(name);
+                }
+            }
+            return unexposed.isEmpty();
+        });
+        assertEquals(Set.of(), unexposed, "queried but not exposed");
     }
 
     private static void collect(String text, Set<String> into) {

@@ -1,5 +1,6 @@
 package io.aigate.gateway;
 
+import io.aigate.testing.Await;
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.RawHttp;
@@ -278,23 +279,20 @@ class DataPathTest {
     @Test
     void readinessStaysUpWhileOneBackendLacksATokenAndSaysWhich() throws Exception {
         // the broken identity's first fetch ends after azure-identity's own retries; readiness never drops meanwhile
-        long deadline = System.currentTimeMillis() + 60_000;
-        JsonObject check;
-        do {
+        JsonObject[] check = new JsonObject[1];
+        Await.until("the broken identity reported as such", Duration.ofSeconds(60), () -> {
             HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
                             URI.create(management.toString()).resolve("/q/health/ready")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), response.body());
             assertFalse(response.body().contains("fake-entra."), "no token in health output");
-            check = new JsonObject(response.body()).getJsonArray("checks").stream()
+            check[0] = new JsonObject(response.body()).getJsonArray("checks").stream()
                     .map(JsonObject.class::cast).filter(c -> c.getString("name").equals("backend-credentials"))
                     .findFirst().orElseThrow();
-            assertEquals("UP", check.getString("status"));
-            assertTrue(check.getJsonObject("data").getString("aoai").startsWith("token valid"), check.encode());
-            Thread.sleep(200);
-        } while (!check.getJsonObject("data").getString("aoai-broken").startsWith("no valid token")
-                && System.currentTimeMillis() < deadline);
-        assertTrue(check.getJsonObject("data").getString("aoai-broken").startsWith("no valid token"), check.encode());
+            assertEquals("UP", check[0].getString("status"));
+            assertTrue(check[0].getJsonObject("data").getString("aoai").startsWith("token valid"), check[0].encode());
+            return check[0].getJsonObject("data").getString("aoai-broken").startsWith("no valid token");
+        });
     }
 
     @Test

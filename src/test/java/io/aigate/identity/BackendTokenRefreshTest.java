@@ -43,6 +43,7 @@ class BackendTokenRefreshTest {
             assertTrue(CloudDoubles.entra.isValidBearer(authorization), "expired or unknown token reached the backend");
             tokensSeen.add(authorization);
             requests++;
+            // paced traffic across real token lifetimes: azure-identity judges a token's expiry by the system clock
             Thread.sleep(50);
         }
         int fetched = CloudDoubles.entra.fetches(CloudDoubles.SHORT_LIVED) - before;

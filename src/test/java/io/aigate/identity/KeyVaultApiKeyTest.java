@@ -1,5 +1,6 @@
 package io.aigate.identity;
 
+import io.aigate.testing.Await;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.vertx.VertxHttpClientBuilder;
 import io.aigate.pipeline.Outcome;
@@ -74,12 +75,8 @@ class KeyVaultApiKeyTest {
         return key.authorize(headers).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     }
 
-    static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 20_000;
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.currentTimeMillis() < deadline, what);
-            Thread.sleep(50);
-        }
+    static void await(BooleanSupplier condition, String what) throws Exception {
+        Await.until(what, Duration.ofSeconds(20), condition::getAsBoolean);
     }
 
     @Test
@@ -123,8 +120,9 @@ class KeyVaultApiKeyTest {
     void withoutAnyKeyReadRequestsGet503WithRetryAfter() throws Exception {
         ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor();
         try {
+            int before = vault.reads();
             KeyVaultApiKey key = key(vault.url() + "/secrets/no-such-secret", refresher);
-            Thread.sleep(1000);
+            await(() -> vault.reads() > before, "the vault was asked");
             assertFalse(key.usable());
             Outcome refused = authorize(key, HttpHeaders.headers());
             assertFalse(refused.proceeds());

@@ -1,5 +1,6 @@
 package io.aigate.identity;
 
+import io.aigate.testing.Await;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.vertx.VertxHttpClientBuilder;
@@ -50,12 +51,8 @@ class RefreshingTokenTest {
         return token.authorize(headers).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     }
 
-    private static void await(BooleanSupplier condition, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "condition not met within " + timeout);
-            Thread.sleep(20);
-        }
+    private static void await(BooleanSupplier condition, Duration timeout) throws Exception {
+        Await.until("condition", timeout, condition::getAsBoolean);
     }
 
     @Test

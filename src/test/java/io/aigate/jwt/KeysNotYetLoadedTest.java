@@ -12,6 +12,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import org.junit.jupiter.api.Test;
 
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -31,8 +32,8 @@ class KeysNotYetLoadedTest {
                             "aigate.jwt.issuers", "https://issuer.example/", "aigate.jwt.audiences", "api://x",
                             "aigate.routes.all.deployments", "*", "aigate.routes.all.backend", "aoai"))
                     .build().getConfigMapping(AigateConfig.class);
-            SigningKeys keys = new SigningKeys(config, vertx);
-            ValidateJwt step = new ValidateJwt(config, keys, new SimpleMeterRegistry());
+            SigningKeys keys = new SigningKeys(config, vertx, Clock.systemUTC());
+            ValidateJwt step = new ValidateJwt(config, keys, new SimpleMeterRegistry(), Clock.systemUTC());
             RequestContext ctx = Requests.chat(HttpHeaders.headers().add("Authorization", "Bearer a.b.c"), "all",
                     "aoai", "x");
             Outcome outcome = step.apply(ctx).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);

@@ -1,5 +1,7 @@
 package io.aigate.lifecycle;
 
+import java.time.Duration;
+import io.aigate.testing.Await;
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.PackagedAigate;
@@ -79,19 +81,11 @@ class GracefulShutdownIT {
         assertTrue(first.startsWith("data: ") && first.contains("Hello"), first);
 
         aigate.toHandle().destroy(); // SIGTERM, as the kubelet sends it
-        long sigterm = System.nanoTime();
-        int readiness;
-        do {
-            readiness = status(ready);
-            Thread.sleep(50);
-        } while (readiness == 200 && System.nanoTime() - sigterm < TimeUnit.SECONDS.toNanos(2));
-        assertTrue(readiness != 200, "readiness still true after SIGTERM");
-        int fresh;
-        do {
-            fresh = status(chat.replace("/chat/completions", "/embeddings"));
-            Thread.sleep(50);
-        } while (fresh == 200 && System.nanoTime() - sigterm < TimeUnit.SECONDS.toNanos(2));
-        assertTrue(fresh == 503 || fresh < 0, "new requests are still served during shutdown: " + fresh);
+        Await.until("readiness false within 2 s of SIGTERM", Duration.ofSeconds(2), () -> status(ready) != 200);
+        int[] fresh = new int[1];
+        Await.until("new requests refused during shutdown", Duration.ofSeconds(2),
+                () -> (fresh[0] = status(chat.replace("/chat/completions", "/embeddings"))) != 200);
+        assertTrue(fresh[0] == 503 || fresh[0] < 0, "new requests get 503 during shutdown: " + fresh[0]);
         assertTrue(aigate.isAlive(), "aigate must wait for the stream in flight");
 
         release.countDown(); // the backend sends the rest

@@ -1,5 +1,7 @@
 package io.aigate.redis;
 
+import java.time.Duration;
+import io.aigate.testing.Await;
 import io.aigate.config.AigateConfig;
 import io.aigate.identity.EntraToken;
 import io.aigate.tokens.QuotaPeriod;
@@ -107,11 +109,7 @@ class EntraRedisLoginTest {
             String hash = SubscriptionKeys.hash(created.key("Primary"));
             SubscriptionStore store = new SubscriptionStore(authenticated, 1000);
             InvalidationAccess channel = InvalidationAccess.start(config, vertx, authenticated);
-            long deadline = System.currentTimeMillis() + 10_000;
-            while (!channel.subscribed()) {
-                assertTrue(System.currentTimeMillis() < deadline, "subscribed with the first token");
-                Thread.sleep(20);
-            }
+            Await.until("subscribed with the first token", Duration.ofMillis(10000), () -> channel.subscribed());
 
             // four token lifetimes of work on every kind of connection
             RedisTokenBudgetAccess budget = new RedisTokenBudgetAccess(authenticated, 1_000_000, 100_000_000,
@@ -142,6 +140,7 @@ class EntraRedisLoginTest {
                 if (!channel.subscribed()) {
                     unsubscribed.incrementAndGet();
                 }
+                // sampled across real token lifetimes: the Redis login rotates by Entra tokens' own expiry
                 Thread.sleep(50);
             }
             assertTrue(logins.size() >= 4, "several rotations happened: " + logins.size());
@@ -152,11 +151,7 @@ class EntraRedisLoginTest {
             // the channel still hears revocations after the rotations
             assertEquals(Subscription.State.ACTIVE, channel.state(hash));
             Keys.ok(redis.url(), "suspend", "entra");
-            deadline = System.currentTimeMillis() + 3000;
-            while (channel.state(hash) != Subscription.State.SUSPENDED) {
-                assertTrue(System.currentTimeMillis() < deadline, "a suspension is heard after the rotations");
-                Thread.sleep(50);
-            }
+            Await.until("a suspension is heard after the rotations", Duration.ofMillis(3000), () -> channel.state(hash) == Subscription.State.SUSPENDED);
             stopListening.run();
             vertx.cancelTimer(expiry);
             authenticated.close();

@@ -14,6 +14,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.redis.client.Redis;
 
+import java.time.Clock;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Arrays;
@@ -42,8 +43,8 @@ public final class CacheHitBench {
                             "aigate.subscription-key.outage-grace", "10m"))
                     .build().getConfigMapping(AigateConfig.class);
             SubscriptionLookup lookup = new SubscriptionLookup(config, Redis.createClient(vertx, redis.url()),
-                    new SimpleMeterRegistry());
-            ValidateSubscriptionKey step = new ValidateSubscriptionKey(config, lookup);
+                    new SimpleMeterRegistry(), Clock.systemUTC());
+            ValidateSubscriptionKey step = new ValidateSubscriptionKey(config, lookup, Clock.systemUTC());
             MultiMap headers = HttpHeaders.headers().add("Ocp-Apim-Subscription-Key", primary)
                     .add("Content-Type", "application/json");
             RequestContext ctx = Requests.chat(headers, "default", "aoai", "gpt-4o");

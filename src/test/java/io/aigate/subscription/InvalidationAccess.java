@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 
+import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
 /** One instance's key layer (cache, lookups, invalidation channel) on a given Redis client, for tests elsewhere. */
@@ -17,7 +18,7 @@ public final class InvalidationAccess {
     }
 
     public static InvalidationAccess start(AigateConfig config, Vertx vertx, Redis redis) {
-        SubscriptionLookup lookup = new SubscriptionLookup(config, redis, new SimpleMeterRegistry());
+        SubscriptionLookup lookup = new SubscriptionLookup(config, redis, new SimpleMeterRegistry(), Clock.systemUTC());
         new InvalidationChannel(vertx, redis, lookup, config);
         return new InvalidationAccess(lookup);
     }

@@ -1,5 +1,7 @@
 package io.aigate.subscription;
 
+import java.time.Duration;
+import io.aigate.testing.Await;
 import io.aigate.config.AigateConfig;
 import io.aigate.tokens.QuotaPeriod;
 import io.aigate.testing.Keys;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -108,13 +111,9 @@ class RedisClusterTest {
                 "--tokens-per-minute", "5000", "--token-quota", "100000", "--token-quota-period", "Monthly");
         String key = created.key("Primary");
         Redis client = clusterClient();
-        SubscriptionLookup lookup = new SubscriptionLookup(config(), client, new SimpleMeterRegistry());
+        SubscriptionLookup lookup = new SubscriptionLookup(config(), client, new SimpleMeterRegistry(), Clock.systemUTC());
         new InvalidationChannel(vertx, client, lookup, config());
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!lookup.storeUp()) {
-            assertTrue(System.currentTimeMillis() < deadline, "invalidation channel subscribed on the cluster");
-            Thread.sleep(20);
-        }
+        Await.until("invalidation channel subscribed on the cluster", Duration.ofMillis(10000), () -> lookup.storeUp());
         SubscriptionLookup.Answer found = InvalidationTest.find(lookup, key);
         assertInstanceOf(SubscriptionLookup.Known.class, found);
         Subscription subscription = ((SubscriptionLookup.Known) found).found().subscription();
@@ -123,11 +122,7 @@ class RedisClusterTest {
 
         // the suspension is published on whichever node the CLI reaches; the sidecar listens on another one
         Keys.ok(cluster.url(), "--redis-client-type", "cluster", "suspend", created.id());
-        deadline = System.currentTimeMillis() + 2000;
-        while (InvalidationTest.state(lookup, key) != Subscription.State.SUSPENDED) {
-            assertTrue(System.currentTimeMillis() < deadline, "suspension reached the cluster client within 2 s");
-            Thread.sleep(20);
-        }
+        Await.until("suspension reached the cluster client within 2 s", Duration.ofMillis(2000), () -> InvalidationTest.state(lookup, key) == Subscription.State.SUSPENDED);
         Keys.Run listed = Keys.ok(cluster.url(), "--redis-client-type", "cluster", "list");
         assertTrue(listed.out().contains(created.id()), listed.out());
     }

@@ -1,5 +1,7 @@
 package io.aigate.subscription;
 
+import java.time.Duration;
+import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Keys;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -40,12 +42,8 @@ class RedisOutageTest {
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    static void await(BooleanSupplier condition, long millis, String what) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + millis;
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.currentTimeMillis() < deadline, what);
-            Thread.sleep(100);
-        }
+    static void await(BooleanSupplier condition, long millis, String what) throws Exception {
+        Await.until(what, Duration.ofMillis(millis), condition::getAsBoolean);
     }
 
     boolean metric(String line) {

@@ -1,5 +1,7 @@
 package io.aigate.subscription;
 
+import java.time.Duration;
+import io.aigate.testing.Await;
 import io.aigate.testing.WithRealRedis;
 import io.aigate.testing.FaultyLink;
 import io.aigate.testing.Keys;
@@ -56,8 +58,10 @@ class RevocationRaceTest extends WithRealRedis {
         link.holdAnswerTo("HGETALL", created.id());
         Future<SubscriptionLookup.Answer> before = lookup.find(hash);
         assertTrue(link.awaitHeld(5000), "the lookup reached Redis");
+        long generation = lookup.generation();
         Keys.ok(redis.url(), "suspend", created.id());
-        Thread.sleep(700); // the invalidation is delivered (on a connection that is not held) and handled
+        // the invalidation is delivered (on a connection that is not held) and handled
+        Await.until("the suspension handled", Duration.ofSeconds(5), () -> lookup.generation() > generation);
         Future<SubscriptionLookup.Answer> after = lookup.find(hash);
         link.release();
 
@@ -77,18 +81,15 @@ class RevocationRaceTest extends WithRealRedis {
         Keys.Run created = Keys.ok(redis.url(), "create", "--name", "dropped");
         String hash = SubscriptionKeys.hash(created.key("Primary"));
         assertEquals(Subscription.State.ACTIVE, state(await(lookup.find(hash))));
-        Thread.sleep(1500); // five keepalives: answered ones keep the channel, and the cache, as they are
+        // time must pass here: five keepalives, answered, keep the channel and the cache as they are
+        Thread.sleep(1500);
         assertTrue(lookup.storeUp() && lookup.state().endsWith(" 1 keys cached"), lookup.state());
 
         assertEquals(1, link.silence("SUBSCRIBE"), "the invalidation channel's connection goes silent");
         Keys.ok(redis.url(), "suspend", created.id()); // published into the void
 
-        long deadline = System.currentTimeMillis() + 5000;
-        while (state(await(lookup.find(hash))) != Subscription.State.SUSPENDED) {
-            assertTrue(System.currentTimeMillis() < deadline,
-                    "a suspension published while the channel was silently dropped stays unseen: " + lookup.state());
-            Thread.sleep(50);
-        }
+        Await.until("a suspension published while the channel was silently dropped is seen once it is noticed",
+                Duration.ofSeconds(5), () -> state(await(lookup.find(hash))) == Subscription.State.SUSPENDED);
         assertTrue(lookup.storeUp(), "subscribed again: " + lookup.state());
     }
 

@@ -1,5 +1,9 @@
 package io.aigate.subscription;
 
+import java.util.concurrent.TimeUnit;
+import jakarta.inject.Inject;
+import io.aigate.testing.TestClock;
+import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
@@ -27,6 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
 class SubscriptionKeyTest {
+
+    @Inject
+    TestClock clock;
+
+    @Inject
+    ExpiryWatch expiryWatch;
 
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -72,13 +82,8 @@ class SubscriptionKeyTest {
     }
 
     /** Polls until the status is the expected one; returns how long it took. */
-    static Duration until(int expected, IntSupplier status, Duration limit) throws InterruptedException {
-        long start = System.nanoTime();
-        while (status.getAsInt() != expected) {
-            assertTrue(System.nanoTime() - start < limit.toNanos(), "not " + expected + " within " + limit);
-            Thread.sleep(50);
-        }
-        return Duration.ofNanos(System.nanoTime() - start);
+    static Duration until(int expected, IntSupplier status, Duration limit) throws Exception {
+        return Await.until("status " + expected, limit, () -> status.getAsInt() == expected);
     }
 
     IntSupplier statusOf(String key) {
@@ -186,10 +191,15 @@ class SubscriptionKeyTest {
 
     @Test
     void anExpiredSubscriptionIsRefusedEvenFromTheCache() throws Exception {
-        String key = create("--name", "short-lived", "--expires-at", Instant.now().plusSeconds(2).toString())
+        String key = create("--name", "short-lived", "--expires-at", clock.instant().plusSeconds(60).toString())
                 .key("Primary");
-        assertEquals(200, status(key));
-        until(401, statusOf(key), Duration.ofSeconds(4));
+        assertEquals(200, status(key)); // cached now
+        clock.advance(Duration.ofSeconds(61));
+        try {
+            assertEquals(401, status(key), "an expiry is checked on every request, cached or not");
+        } finally {
+            clock.advance(Duration.ofSeconds(-61));
+        }
         String past = create("--name", "already-expired", "--expires-at", "2020-01-01T00:00:00Z").key("Primary");
         assertEquals(401, status(past));
         Keys.Run listed = Keys.ok(CloudDoubles.redis.url(), "list");
@@ -206,31 +216,25 @@ class SubscriptionKeyTest {
 
     @Test
     void subscriptionsExpiringWithinTwoWeeksAreCountedForAlertsAndLeaveTheCountWhenRevoked() throws Exception {
-        long deadline = System.currentTimeMillis() + 5000;
-        while (Double.isNaN(expiringGauge()) || expiringGauge() < 0) {
-            assertTrue(System.currentTimeMillis() < deadline, "gauge never set");
-            Thread.sleep(100);
-        }
-        double before;
-        do { // settle: other tests may have just created expiring subscriptions (the gauge is read every second)
-            before = expiringGauge();
-            Thread.sleep(1200);
-        } while (expiringGauge() != before);
-        Keys.Run soon = create("--name", "expires-soon", "--expires-in", "3d");
+        double before = counted();
+        // the later one first: a count that includes the soon one then includes both
         create("--name", "expires-later", "--expires-in", "60d");
-        deadline = System.currentTimeMillis() + 5000;
-        while (expiringGauge() < before + 1) {
-            assertTrue(System.currentTimeMillis() < deadline, "the soon-expiring subscription was not counted");
-            Thread.sleep(100);
-        }
-        Thread.sleep(1200);
-        assertEquals(before + 1, expiringGauge(), "the one expiring in 60 days is not");
+        Keys.Run soon = create("--name", "expires-soon", "--expires-in", "3d");
+        assertEquals(before + 1, counted(), "the one expiring in 3 days counts, the one in 60 days does not");
         Keys.ok(CloudDoubles.redis.url(), "revoke", soon.id());
-        deadline = System.currentTimeMillis() + 5000;
-        while (expiringGauge() > before) {
-            assertTrue(System.currentTimeMillis() < deadline, "a revoked subscription still counts as expiring");
-            Thread.sleep(100);
+        assertEquals(before, counted(), "a revoked subscription no longer counts as expiring");
+        clock.advance(Duration.ofDays(50));
+        try {
+            assertEquals(before + 1, counted(), "50 days on, the later one is within two weeks of its end");
+        } finally {
+            clock.advance(Duration.ofDays(-50));
         }
+    }
+
+    /** Has the watch count now, and reads the count from the metrics endpoint, as an alert would. */
+    private double counted() throws Exception {
+        expiryWatch.check().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        return expiringGauge();
     }
 
     @Test
@@ -241,8 +245,7 @@ class SubscriptionKeyTest {
             HttpResponse<String> allowed = call("gpt-4o", "", "Ocp-Apim-Subscription-Key", CloudDoubles.key);
             assertEquals(200, allowed.statusCode());
             assertFalse(refused.body().contains(unknown));
-            Thread.sleep(200);
-            assertFalse(logs.lines().isEmpty(), "the access log wrote something");
+            Await.until("the access log wrote the refusal", Duration.ofSeconds(2), () -> !logs.lines().isEmpty());
             for (String line : logs.lines()) {
                 assertFalse(line.contains(unknown) || line.contains(CloudDoubles.key), line);
                 assertFalse(line.contains("aig_"), line);

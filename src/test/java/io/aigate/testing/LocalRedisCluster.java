@@ -1,5 +1,6 @@
 package io.aigate.testing;
 
+import java.time.Duration;
 import io.aigate.sandbox.LocalRedis;
 
 import java.io.IOException;
@@ -49,13 +50,7 @@ public final class LocalRedisCluster implements AutoCloseable {
             throw new IllegalStateException("redis-cli --cluster create failed: " + output);
         }
         // the cluster is usable once every node agrees all 16384 slots are served
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!clusterOk()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("cluster did not reach cluster_state:ok");
-            }
-            Thread.sleep(100);
-        }
+        Await.until("cluster_state:ok", Duration.ofSeconds(30), this::clusterOk);
         return this;
     }
 
@@ -89,16 +84,14 @@ public final class LocalRedisCluster implements AutoCloseable {
         return Long.parseLong(out);
     }
 
-    private static void awaitPort(int port) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() < deadline) {
+    private static void awaitPort(int port) throws Exception {
+        Await.until("redis-server listening on " + port, Duration.ofSeconds(10), () -> {
             try (Socket ignored = new Socket("127.0.0.1", port)) {
-                return;
+                return true;
             } catch (IOException e) {
-                Thread.sleep(20);
+                return false;
             }
-        }
-        throw new IllegalStateException("redis-server did not listen on " + port);
+        });
     }
 
     @Override

@@ -65,12 +65,10 @@ public final class PackagedAigate implements AutoCloseable {
         builder.environment().put("AIGATE_IDENTITY_ALLOW_IMDS", "false");
         builder.environment().putAll(env);
         PackagedAigate aigate = new PackagedAigate(builder.start(), log, port, management);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (aigate.status(aigate.managementUrl("/q/health/ready")) != 200) {
+        Await.until("aigate ready", Duration.ofSeconds(60), () -> {
             assertTrue(aigate.process.isAlive(), "aigate died at start: " + aigate.output());
-            assertTrue(System.nanoTime() < deadline, "aigate not ready: " + aigate.output());
-            Thread.sleep(100);
-        }
+            return aigate.status(aigate.managementUrl("/q/health/ready")) == 200;
+        });
         return aigate;
     }
 

@@ -1,5 +1,6 @@
 package io.aigate.tokens;
 
+import io.aigate.testing.Await;
 import io.aigate.testing.WithRealRedis;
 import io.aigate.config.AigateConfig;
 import io.aigate.tokens.QuotaPeriod;
@@ -189,16 +190,11 @@ class TokenBudgetTest extends WithRealRedis {
     /** Settlements are fire-and-forget: wait until the counter shows one. */
     private static Verdict awaitSettled(Instance a, TokenCounter counter, long probe, long expectedRemaining)
             throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (true) {
-            Verdict v = a.admit(counter, 0);
-            if (v.remainingTokens() == expectedRemaining + probe || System.nanoTime() > deadline) {
-                Verdict charged = a.admit(counter, probe);
-                assertEquals(expectedRemaining, charged.remainingTokens());
-                return charged;
-            }
-            Thread.sleep(10);
-        }
+        Await.until("the settlement reached the counter", Duration.ofSeconds(5),
+                () -> a.admit(counter, 0).remainingTokens() == expectedRemaining + probe);
+        Verdict charged = a.admit(counter, probe);
+        assertEquals(expectedRemaining, charged.remainingTokens());
+        return charged;
     }
 
     @Test
@@ -300,14 +296,8 @@ class TokenBudgetTest extends WithRealRedis {
         TokenCounter counter = rate(1000);
         assertEquals("local", a.admit(counter, 10).store());
         try (LocalRedis late = new LocalRedis(port).start()) {
-            Thread.sleep(300);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            Verdict v;
-            do {
-                v = a.admit(counter, 10);
-                Thread.sleep(50);
-            } while (!"redis".equals(v.store()) && System.nanoTime() < deadline);
-            assertEquals("redis", v.store());
+            Await.until("the budget is fleet-wide again", Duration.ofSeconds(10),
+                    () -> "redis".equals(a.admit(counter, 10).store()));
             assertEquals(1.0, a.storeUp());
             assertEquals("1", await(RedisAPI.api(Redis.createClient(vertx, late.url()))
                     .exists(List.of(counter.rateKey()))).toString());

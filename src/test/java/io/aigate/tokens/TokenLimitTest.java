@@ -1,5 +1,6 @@
 package io.aigate.tokens;
 
+import io.aigate.testing.Await;
 import io.aigate.config.AigateConfig;
 import io.aigate.tokens.QuotaPeriod;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -99,11 +100,7 @@ class TokenLimitTest {
 
     /** Settlements run after the answer is sent: wait for the counter to show one. */
     static void awaitQuotaUsed(String key, long expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (!Long.toString(expected).equals(redisGet(key)) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertEquals(Long.toString(expected), redisGet(key));
+        Await.equal("tokens charged to " + key, Duration.ofSeconds(5), Long.toString(expected), () -> redisGet(key));
     }
 
     @Test
@@ -188,8 +185,7 @@ class TokenLimitTest {
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(429, throttled.statusCode());
         assertTrue(throttled.body().contains("ChatCompletions_Create"), "the backend's own 429 is relayed");
-        Thread.sleep(300);
-        assertEquals(Long.toString(JSON_USAGE + STREAM_USAGE), redisGet(counter));
+        awaitQuotaUsed(counter, JSON_USAGE + STREAM_USAGE);
 
         // a stream cut after its first event keeps its reservation: what passed (9 tokens) is a floor, and the backend
         // may have generated more than reached the caller
@@ -201,13 +197,9 @@ class TokenLimitTest {
             // the caller sees the cut as a broken stream, never as a clean end
         }
         assertTrue(cut == null || cut.statusCode() == 200);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        long used;
-        do {
-            Thread.sleep(50);
-            used = Long.parseLong(redisGet(counter));
-        } while (used == JSON_USAGE + STREAM_USAGE && System.nanoTime() < deadline);
-        long charged = used - JSON_USAGE - STREAM_USAGE;
+        Await.until("the cut stream is charged", Duration.ofSeconds(5),
+                () -> Long.parseLong(redisGet(counter)) != JSON_USAGE + STREAM_USAGE);
+        long charged = Long.parseLong(redisGet(counter)) - JSON_USAGE - STREAM_USAGE;
         // prompt 3 + 4 + 1 and the 1000 default completion tokens reserved
         assertEquals(1008, charged);
     }
@@ -225,8 +217,7 @@ class TokenLimitTest {
         // never connected: the backend cannot have served it, so it costs nothing
         HttpResponse<String> dead = HTTP.send(request(key, "gpt-dead", SMALL), HttpResponse.BodyHandlers.ofString());
         assertEquals(502, dead.statusCode(), dead.body());
-        Thread.sleep(300);
-        assertEquals(Long.toString(SMALL_RESERVATION), redisGet(counter));
+        awaitQuotaUsed(counter, SMALL_RESERVATION);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.aigate.tokens;
 
+import java.time.Duration;
+import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -46,13 +48,7 @@ class TokenMetricsTest {
 
     /** The counters move when the answer's last byte has gone out, a moment after the caller has it: poll briefly. */
     void assertMetric(double expected, String name, String labels, String message) throws Exception {
-        long deadline = System.currentTimeMillis() + 3000;
-        double actual = metric(name, labels);
-        while (actual != expected && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-            actual = metric(name, labels);
-        }
-        assertEquals(expected, actual, message);
+        Await.equal(message, Duration.ofSeconds(3), expected, () -> metric(name, labels));
     }
 
     static String tokens(String type) {
@@ -91,11 +87,8 @@ class TokenMetricsTest {
                         "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the world\"}]}"))
                 .build(), HttpResponse.BodyHandlers.ofInputStream());
         org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> response.body().readAllBytes());
-        long deadline = System.currentTimeMillis() + 5000;
-        while (metric("aigate_tokens_total", estimated + "completion\"") == completion) {
-            org.junit.jupiter.api.Assertions.assertTrue(System.currentTimeMillis() < deadline, "cut stream not counted");
-            Thread.sleep(100);
-        }
+        Await.until("cut stream counted", Duration.ofSeconds(5),
+                () -> metric("aigate_tokens_total", estimated + "completion\"") != completion);
         assertMetric(completion + 1, "aigate_tokens_total", estimated + "completion\"", "\"Hello\" passed");
         assertMetric(prompt + 3 + 4 + 5, "aigate_tokens_total", estimated + "prompt\"",
                 "priming + one message + five o200k tokens");
