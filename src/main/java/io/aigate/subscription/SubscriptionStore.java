@@ -8,6 +8,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
+import org.jboss.logging.Logger;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +25,8 @@ import java.util.Objects;
  * changes before its link goes.
  */
 public final class SubscriptionStore {
+
+    private static final Logger LOG = Logger.getLogger(SubscriptionStore.class);
 
     /** A key's subscription and which of its two keys it is. */
     public record Found(Subscription subscription, Subscription.KeySlot slot) {
@@ -56,11 +59,29 @@ public final class SubscriptionStore {
                 if (fields.isEmpty()) {
                     return null;
                 }
-                Subscription subscription = Subscription.fromHash(fields);
+                Subscription subscription = readable(fields);
                 // a link left behind by an interrupted rotation must not open anything
-                return keyHash.equals(subscription.keyHash(slot)) ? new Found(subscription, slot) : null;
+                return subscription != null && keyHash.equals(subscription.keyHash(slot))
+                        ? new Found(subscription, slot) : null;
             });
         }));
+    }
+
+    /**
+     * A record that cannot be read (a hand-edited field, a state from a newer version) opens nothing: its keys are
+     * refused like unknown ones. Failing the lookup instead would read as Redis being down, and turn one bad record
+     * into 503s and a degraded store for everyone.
+     */
+    private static Subscription readable(Map<String, String> fields) {
+        try {
+            return Subscription.fromHash(fields);
+        } catch (RuntimeException unreadable) {
+            String id = fields.getOrDefault("id", "?");
+            LOG.errorf("subscription %s: its record cannot be read (%s); its keys open nothing until it is fixed "
+                    + "(aigate keys show, then update or remove it)",
+                    id.matches("[A-Za-z0-9._-]{1,64}") ? id : "(unprintable id)", unreadable.getClass().getSimpleName());
+            return null;
+        }
     }
 
     public Future<Subscription> get(String id) {

@@ -25,6 +25,7 @@ public final class FakeKeyVault implements AutoCloseable {
     private final String tenant;
     private final Map<String, String> secrets = new ConcurrentHashMap<>();
     private final AtomicInteger reads = new AtomicInteger();
+    private final AtomicInteger asked = new AtomicInteger();
     private final AtomicInteger versions = new AtomicInteger();
     private volatile boolean down;
 
@@ -65,6 +66,11 @@ public final class FakeKeyVault implements AutoCloseable {
         down = isDown;
     }
 
+    /** Authenticated requests for a secret, found or not. */
+    public int asked() {
+        return asked.get();
+    }
+
     /** Authenticated reads of a secret's value. */
     public int reads() {
         return reads.get();
@@ -90,6 +96,7 @@ public final class FakeKeyVault implements AutoCloseable {
                 FakeEntraId.send(exchange, 401, "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"bad token\"}}");
                 return;
             }
+            asked.incrementAndGet();
             String[] path = exchange.getRequestURI().getPath().split("/");
             String value = path.length >= 3 && "secrets".equals(path[1]) ? secrets.get(path[2]) : null;
             if (value == null) {

@@ -120,9 +120,9 @@ class KeyVaultApiKeyTest {
     void withoutAnyKeyReadRequestsGet503WithRetryAfter() throws Exception {
         ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor();
         try {
-            int before = vault.reads();
+            int before = vault.asked();
             KeyVaultApiKey key = key(vault.url() + "/secrets/no-such-secret", refresher);
-            await(() -> vault.reads() > before, "the vault was asked");
+            await(() -> vault.asked() > before, "the vault was asked");
             assertFalse(key.usable());
             Outcome refused = authorize(key, HttpHeaders.headers());
             assertFalse(refused.proceeds());
