@@ -1,5 +1,9 @@
 package io.aigate;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aigate.config.AigateConfig;
@@ -12,9 +16,6 @@ import io.aigate.pipeline.Refusal;
 import io.aigate.subscription.KeyRefusal;
 import io.aigate.tokens.LimitRefusal;
 import io.aigate.tokens.TokenEstimator;
-import org.jose4j.jwt.JwtClaims;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -27,10 +28,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.jose4j.jwt.JwtClaims;
+import org.junit.jupiter.api.Test;
 
 /**
  * The README's "Answers to callers" table is what users read: every refusal aigate can give must be a row there (same
@@ -39,8 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AnswersTableTest {
 
     /** One row of the table: its status, whether it names Retry-After, and its messages (a word N stands for any number). */
-    private record Row(int status, boolean retryAfter, List<Pattern> messages, String text) {
-    }
+    private record Row(int status, boolean retryAfter, List<Pattern> messages, String text) {}
 
     @Test
     void everyRefusalIsARowOfTheReadmeAndEveryRowARefusal() throws Exception {
@@ -49,10 +47,13 @@ class AnswersTableTest {
         Map<Row, Integer> used = new HashMap<>();
         List<String> missing = new ArrayList<>();
         for (Refusal refusal : everyRefusal()) {
-            Row row = rows.stream().filter(r -> r.status() == refusal.status()
+            Row row = rows.stream()
+                    .filter(r -> r.status() == refusal.status()
                             && r.retryAfter() == refusal.headers().containsKey("Retry-After")
-                            && r.messages().stream().anyMatch(m -> m.matcher(refusal.message()).matches()))
-                    .findFirst().orElse(null);
+                            && r.messages().stream()
+                                    .anyMatch(m -> m.matcher(refusal.message()).matches()))
+                    .findFirst()
+                    .orElse(null);
             if (row == null) {
                 missing.add(refusal.status() + (refusal.headers().containsKey("Retry-After") ? " + Retry-After" : "")
                         + " " + refusal.message() + " (" + refusal.reason() + ")");
@@ -63,7 +64,8 @@ class AnswersTableTest {
             assertTrue(refusal.reason().matches("[a-z_]+"), refusal.reason());
         }
         assertEquals(List.of(), missing, "refusals the README's answers table does not list");
-        List<String> stale = rows.stream().filter(r -> !used.containsKey(r)).map(Row::text).toList();
+        List<String> stale =
+                rows.stream().filter(r -> !used.containsKey(r)).map(Row::text).toList();
         assertEquals(List.of(), stale, "rows of the README's answers table that no refusal gives");
     }
 
@@ -86,11 +88,15 @@ class AnswersTableTest {
         JwtClaims claims = new JwtClaims();
         claims.setStringListClaim("roles", "Files.Read");
         claims.setClaim("azp", "other-app");
-        all.add(JwtRefusal.claims(ClaimRules.check(List.of(new ClaimRules.Rule("roles", List.of("Chat.Use"),
-                AigateConfig.Match.ALL, null)), Set.of(), claims)));
+        all.add(JwtRefusal.claims(ClaimRules.check(
+                List.of(new ClaimRules.Rule("roles", List.of("Chat.Use"), AigateConfig.Match.ALL, null)),
+                Set.of(),
+                claims)));
         all.add(JwtRefusal.claims(ClaimRules.check(List.of(), Set.of("my-app"), claims)));
-        all.add(JwtRefusal.claims(ClaimRules.check(List.of(new ClaimRules.Rule("roles", List.of("Chat.Use"),
-                AigateConfig.Match.ANY, null)), Set.of(), new JwtClaims())));
+        all.add(JwtRefusal.claims(ClaimRules.check(
+                List.of(new ClaimRules.Rule("roles", List.of("Chat.Use"), AigateConfig.Match.ANY, null)),
+                Set.of(),
+                new JwtClaims())));
         for (LimitRefusal.Kind kind : LimitRefusal.Kind.values()) {
             all.add(new LimitRefusal(kind, 7, Map.of("Retry-After", "7")));
         }
@@ -117,7 +123,8 @@ class AnswersTableTest {
         int end = readme.indexOf("\n## ", start + 1);
         List<Row> rows = new ArrayList<>();
         for (String line : readme.substring(start, end).split("\n")) {
-            Matcher row = Pattern.compile("^\\| (\\d{3})([^|]*)\\|[^|]*\\|(.*)\\|$").matcher(line);
+            Matcher row =
+                    Pattern.compile("^\\| (\\d{3})([^|]*)\\|[^|]*\\|(.*)\\|$").matcher(line);
             if (!row.matches()) {
                 continue;
             }

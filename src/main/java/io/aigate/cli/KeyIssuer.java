@@ -12,11 +12,9 @@ import io.vertx.core.Future;
 final class KeyIssuer {
 
     /** A key just issued, and the hash Redis knows it by. */
-    record Issued(String key, String hash) {
-    }
+    record Issued(String key, String hash) {}
 
-    private KeyIssuer() {
-    }
+    private KeyIssuer() {}
 
     /** A new key, not linked yet (its subscription names the hash first, then {@link #link} opens it). */
     static Issued fresh() {
@@ -34,8 +32,12 @@ final class KeyIssuer {
 
     private static Future<Issued> link(SubscriptionStore store, String id, Subscription.KeySlot slot, int attempts) {
         Issued issued = fresh();
-        return store.link(issued.hash(), id, slot).compose(linked -> linked ? Future.succeededFuture(issued)
-                : attempts > 1 ? link(store, id, slot, attempts - 1)
-                : Future.failedFuture(new KeysCli.Failure(ExitCode.UNREACHABLE, "could not store a new key")));
+        return store.link(issued.hash(), id, slot)
+                .compose(linked -> linked
+                        ? Future.succeededFuture(issued)
+                        : attempts > 1
+                                ? link(store, id, slot, attempts - 1)
+                                : Future.failedFuture(
+                                        new KeysCli.Failure(ExitCode.UNREACHABLE, "could not store a new key")));
     }
 }

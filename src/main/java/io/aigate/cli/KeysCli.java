@@ -2,12 +2,8 @@ package io.aigate.cli;
 
 import io.aigate.identity.EntraToken;
 import io.aigate.pipeline.Errors;
-import io.aigate.tokens.QuotaPeriod;
 import io.aigate.redis.AuthenticatedRedis;
-import io.aigate.tokens.TokenLimits;
-
 import io.aigate.subscription.Subscription;
-import io.aigate.subscription.SubscriptionKeys;
 import io.aigate.subscription.SubscriptionStore;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
@@ -17,11 +13,6 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -30,17 +21,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code aigate keys …}: subscription keys in the same Redis, with the same connection settings, as the sidecar.
@@ -50,40 +37,64 @@ import java.util.stream.Collectors;
  *
  * <p>Exit codes: {@link ExitCode}. {@code --output json} prints one JSON document per run, for scripts.
  */
-@Command(name = "aigate keys", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "aigate keys",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Administer aigate subscription keys in Redis.",
-        subcommands = {CreateCommand.class, ReadCommands.ListCommand.class, ReadCommands.ShowCommand.class,
-                ChangeCommands.Rotate.class, ChangeCommands.Limits.class, ChangeCommands.Suspend.class,
-                ChangeCommands.Activate.class, ChangeCommands.Revoke.class, ChangeCommands.Delete.class})
+        subcommands = {
+            CreateCommand.class,
+            ReadCommands.ListCommand.class,
+            ReadCommands.ShowCommand.class,
+            ChangeCommands.Rotate.class,
+            ChangeCommands.Limits.class,
+            ChangeCommands.Suspend.class,
+            ChangeCommands.Activate.class,
+            ChangeCommands.Revoke.class,
+            ChangeCommands.Delete.class
+        })
 public class KeysCli {
 
     static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    @Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text",
+    @Option(
+            names = "--output",
+            paramLabel = "FORMAT",
+            defaultValue = "text",
             description = "text (sentences for people) or json (one document, for scripts).")
     String output;
 
-    @Option(names = "--redis", paramLabel = "URL",
+    @Option(
+            names = "--redis",
+            paramLabel = "URL",
             description = "Redis URL (redis:// or rediss:// for TLS). Default: quarkus.redis.hosts from the same "
                     + "configuration the sidecar reads (./config/application.properties, the packed file, env).")
     String redisUrl;
 
-    @Option(names = "--redis-password-env", paramLabel = "VAR",
+    @Option(
+            names = "--redis-password-env",
+            paramLabel = "VAR",
             description = "Environment variable holding the Redis password (default: quarkus.redis.password).")
     String passwordEnv;
 
-    @Option(names = "--redis-client-type", paramLabel = "TYPE",
+    @Option(
+            names = "--redis-client-type",
+            paramLabel = "TYPE",
             description = "standalone or cluster (default: quarkus.redis.client-type, else standalone).")
     String clientType;
 
-    @Option(names = "--redis-credential", paramLabel = "CREDENTIAL",
+    @Option(
+            names = "--redis-credential",
+            paramLabel = "CREDENTIAL",
             description = "password | managed-identity (this pod's identity, as the sidecar logs in) | azure-cli "
                     + "(your az login, on a workstation). Default: aigate.redis.credential. With an Entra token, "
                     + "the identity needs the admin access policy, which sidecars do not have.")
     String redisCredential;
 
-    @Option(names = "--redis-user", paramLabel = "USER",
+    @Option(
+            names = "--redis-user",
+            paramLabel = "USER",
             description = "Redis user for an Entra token (default: aigate.redis.user, else the token's object id).")
     String redisUser;
 
@@ -92,7 +103,12 @@ public class KeysCli {
 
     /** Runs the CLI; returns the exit code. */
     public static int execute(String... args) {
-        return execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        return execute(
+                new PrintWriter(
+                        new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true),
+                new PrintWriter(
+                        new java.io.OutputStreamWriter(System.err, java.nio.charset.StandardCharsets.UTF_8), true),
+                args);
     }
 
     /** Runs the CLI with the given output streams; returns the exit code. */
@@ -103,9 +119,12 @@ public class KeysCli {
         KeysCli root = cli.getCommand();
         cli.setExecutionExceptionHandler((ex, line, parsed) -> {
             Throwable cause = ex instanceof ExecutionException && ex.getCause() != null ? ex.getCause() : ex;
-            Failure failure = cause instanceof Failure f ? f : new Failure(ExitCode.UNREACHABLE,
-                    "error: " + cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : ": "
-                            + cause.getMessage()));
+            Failure failure = cause instanceof Failure f
+                    ? f
+                    : new Failure(
+                            ExitCode.UNREACHABLE,
+                            "error: " + cause.getClass().getSimpleName()
+                                    + (cause.getMessage() == null ? "" : ": " + cause.getMessage()));
             line.getErr().println(Output.failure(failure.getMessage(), failure.exit, root.json()));
             return failure.exit.code;
         });
@@ -141,25 +160,34 @@ public class KeysCli {
             throw new CommandLine.ParameterException(spec.commandLine(), "--output must be text or json");
         }
         SmallRyeConfig config = configuration();
-        String url = redisUrl != null ? redisUrl
+        String url = redisUrl != null
+                ? redisUrl
                 : config.getOptionalValue("quarkus.redis.hosts", String.class).orElse("redis://localhost:6379");
-        RedisOptions options = new RedisOptions().setConnectionString(url).setMaxPoolSize(4).setMaxWaitingHandlers(64);
-        String type = clientType != null ? clientType
-                : config.getOptionalValue("quarkus.redis.client-type", String.class).orElse("standalone");
+        RedisOptions options =
+                new RedisOptions().setConnectionString(url).setMaxPoolSize(4).setMaxWaitingHandlers(64);
+        String type = clientType != null
+                ? clientType
+                : config.getOptionalValue("quarkus.redis.client-type", String.class)
+                        .orElse("standalone");
         switch (type.toLowerCase(java.util.Locale.ROOT)) {
             case "standalone" -> options.setType(RedisClientType.STANDALONE);
             case "cluster" -> options.setType(RedisClientType.CLUSTER);
-            default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--redis-client-type must be standalone or cluster");
+            default ->
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--redis-client-type must be standalone or cluster");
         }
-        String credential = redisCredential != null ? redisCredential
-                : config.getOptionalValue("aigate.redis.credential", String.class).orElse("password");
+        String credential = redisCredential != null
+                ? redisCredential
+                : config.getOptionalValue("aigate.redis.credential", String.class)
+                        .orElse("password");
         Vertx vertx = Vertx.vertx();
         try {
             switch (credential.toLowerCase(java.util.Locale.ROOT)) {
                 case "password" -> {
-                    String password = passwordEnv != null ? System.getenv(passwordEnv)
-                            : config.getOptionalValue("quarkus.redis.password", String.class).orElse(null);
+                    String password = passwordEnv != null
+                            ? System.getenv(passwordEnv)
+                            : config.getOptionalValue("quarkus.redis.password", String.class)
+                                    .orElse(null);
                     if (password != null && !password.isEmpty()) {
                         options.setPassword(password);
                     }
@@ -169,27 +197,39 @@ public class KeysCli {
                             .orElse("https://redis.azure.com");
                     String token;
                     try {
-                        token = credential.equalsIgnoreCase("azure-cli") ? EntraToken.fetchOnceFromAzureCli(resource)
-                                : EntraToken.fetchOnce(resource,
-                                config.getOptionalValue("aigate.redis.client-id", String.class), vertx);
+                        token = credential.equalsIgnoreCase("azure-cli")
+                                ? EntraToken.fetchOnceFromAzureCli(resource)
+                                : EntraToken.fetchOnce(
+                                        resource,
+                                        config.getOptionalValue("aigate.redis.client-id", String.class),
+                                        vertx);
                     } catch (RuntimeException e) {
-                        throw new Failure(ExitCode.UNREACHABLE, "cannot get an Entra token for Redis: " + Errors.describe(e));
+                        throw new Failure(
+                                ExitCode.UNREACHABLE, "cannot get an Entra token for Redis: " + Errors.describe(e));
                     }
-                    String user = redisUser != null ? redisUser : config.getOptionalValue("aigate.redis.user",
-                            String.class).or(() -> EntraToken.objectId(token)).orElseThrow(() -> new Failure(ExitCode.USAGE,
-                            "the Entra token names no object id: give --redis-user (the identity's object id)"));
+                    String user = redisUser != null
+                            ? redisUser
+                            : config.getOptionalValue("aigate.redis.user", String.class)
+                                    .or(() -> EntraToken.objectId(token))
+                                    .orElseThrow(
+                                            () -> new Failure(
+                                                    ExitCode.USAGE,
+                                                    "the Entra token names no object id: give --redis-user (the identity's object id)"));
                     options.setEndpoints(options.getEndpoints().stream()
-                            .map(endpoint -> AuthenticatedRedis.withLogin(endpoint, user, token)).toList());
+                            .map(endpoint -> AuthenticatedRedis.withLogin(endpoint, user, token))
+                            .toList());
                 }
-                default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--redis-credential must be password, managed-identity or azure-cli");
+                default ->
+                    throw new CommandLine.ParameterException(
+                            spec.commandLine(), "--redis-credential must be password, managed-identity or azure-cli");
             }
             Redis redis = Redis.createClient(vertx, options);
             SubscriptionStore store = new SubscriptionStore(redis, TimeUnit.SECONDS.toMillis(timeoutSeconds));
             try {
                 await(store.ping());
             } catch (Exception e) {
-                throw new Failure(ExitCode.UNREACHABLE, "cannot reach Redis at " + redacted(url) + ": " + Errors.describe(e));
+                throw new Failure(
+                        ExitCode.UNREACHABLE, "cannot reach Redis at " + redacted(url) + ": " + Errors.describe(e));
             }
             action.run(store, new Output(spec.commandLine().getOut(), json()));
             return ExitCode.DONE.code;
@@ -218,7 +258,9 @@ public class KeysCli {
 
     /** The sidecar's own configuration sources, without starting it: env, ./config/application.properties, packed file. */
     static SmallRyeConfig configuration() {
-        SmallRyeConfigBuilder builder = new SmallRyeConfigBuilder().addDefaultInterceptors().addDefaultSources()
+        SmallRyeConfigBuilder builder = new SmallRyeConfigBuilder()
+                .addDefaultInterceptors()
+                .addDefaultSources()
                 .withProfile("prod");
         URL packed = KeysCli.class.getClassLoader().getResource("application.properties");
         try {
@@ -280,12 +322,16 @@ public class KeysCli {
         }
         for (Subscription.KeySlot slot : Subscription.KeySlot.values()) {
             if (outcome.equals(Subscription.keyField(slot))) {
-                return new Failure(ExitCode.CONFLICT, "the " + slot.wire() + " key of " + id + " was rotated meanwhile by "
-                        + "someone else, and nothing was changed: rotate again if you still need a new key");
+                return new Failure(
+                        ExitCode.CONFLICT,
+                        "the " + slot.wire() + " key of " + id + " was rotated meanwhile by "
+                                + "someone else, and nothing was changed: rotate again if you still need a new key");
             }
         }
-        return new Failure(ExitCode.CONFLICT, "subscription '" + id + "' changed meanwhile (" + outcome + "), and nothing was "
-                + "changed: show it, then run the command again");
+        return new Failure(
+                ExitCode.CONFLICT,
+                "subscription '" + id + "' changed meanwhile (" + outcome + "), and nothing was "
+                        + "changed: show it, then run the command again");
     }
 
     /** Runs a guarded change; a refusal becomes the exit code and sentence that say why. */

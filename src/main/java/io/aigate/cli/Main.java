@@ -3,7 +3,6 @@ package io.aigate.cli;
 import io.aigate.inject.InjectCommand;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
-
 import java.util.Arrays;
 
 /**

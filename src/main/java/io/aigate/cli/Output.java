@@ -1,10 +1,9 @@
 package io.aigate.cli;
 
-import io.aigate.tokens.TokenLimits;
 import io.aigate.subscription.Subscription;
+import io.aigate.tokens.TokenLimits;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.Locale;
@@ -30,29 +29,47 @@ final class Output {
 
     /** Prints the sentences, or the document. */
     void print(String text, Object document) {
-        out.println(json ? (document instanceof JsonObject o ? o.encodePrettily()
-                : ((JsonArray) document).encodePrettily()) : text);
+        out.println(
+                json
+                        ? (document instanceof JsonObject o
+                                ? o.encodePrettily()
+                                : ((JsonArray) document).encodePrettily())
+                        : text);
     }
 
     static String failure(String message, ExitCode code, boolean json) {
-        return json ? new JsonObject().put("error", message).put("exit", code.code).encode() : message;
+        return json
+                ? new JsonObject().put("error", message).put("exit", code.code).encode()
+                : message;
     }
 
     /** A subscription as scripts see it: never key material, only what the hashes are for. */
     static JsonObject subscription(Subscription s, Instant now) {
-        return new JsonObject().put("id", s.id()).put("name", s.name()).put("state", s.effectiveState(now).wire())
+        return new JsonObject()
+                .put("id", s.id())
+                .put("name", s.name())
+                .put("state", s.effectiveState(now).wire())
                 .put("scope", s.scope().wire())
-                .put("allowedClientApps", new JsonArray(new java.util.ArrayList<>(new TreeSet<>(s.allowedClientApps()))))
+                .put(
+                        "allowedClientApps",
+                        new JsonArray(new java.util.ArrayList<>(new TreeSet<>(s.allowedClientApps()))))
                 .put("expiresAt", s.expiresAt() == null ? null : s.expiresAt().toString())
-                .put("createdAt", s.createdAt().toString()).put("updatedAt", s.updatedAt().toString())
+                .put("createdAt", s.createdAt().toString())
+                .put("updatedAt", s.updatedAt().toString())
                 .put("primaryRotatedAt", s.primaryRotatedAt().toString())
                 .put("secondaryRotatedAt", s.secondaryRotatedAt().toString())
                 .put("limits", limits(s.limits()));
     }
 
     static JsonObject limits(TokenLimits limits) {
-        return new JsonObject().put("tokensPerMinute", limits.tokensPerMinute()).put("tokenQuota", limits.tokenQuota())
-                .put("tokenQuotaPeriod", limits.tokenQuotaPeriod() == null ? null : limits.tokenQuotaPeriod().wire());
+        return new JsonObject()
+                .put("tokensPerMinute", limits.tokensPerMinute())
+                .put("tokenQuota", limits.tokenQuota())
+                .put(
+                        "tokenQuotaPeriod",
+                        limits.tokenQuotaPeriod() == null
+                                ? null
+                                : limits.tokenQuotaPeriod().wire());
     }
 
     static String describeLimits(TokenLimits limits) {
@@ -60,8 +77,10 @@ final class Output {
             return "defaults";
         }
         return (limits.tokensPerMinute() == null ? "default rate" : limits.tokensPerMinute() + " tokens/minute") + ", "
-                + (limits.tokenQuota() == null ? "default quota"
-                : limits.tokenQuota() + " tokens " + limits.tokenQuotaPeriod().wire().toLowerCase(Locale.ROOT));
+                + (limits.tokenQuota() == null
+                        ? "default quota"
+                        : limits.tokenQuota() + " tokens "
+                                + limits.tokenQuotaPeriod().wire().toLowerCase(Locale.ROOT));
     }
 
     static final String SHOWN_ONCE = "These keys are shown once and never again: store them in a secret now.";

@@ -4,7 +4,6 @@ import io.aigate.tokens.QuotaPeriod;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -74,7 +73,8 @@ public interface AigateConfig {
     }
 
     enum RedisCredential {
-        PASSWORD, MANAGED_IDENTITY
+        PASSWORD,
+        MANAGED_IDENTITY
     }
 
     /** The routes this instance serves: {@link #enabledRoutes()} of {@link #routes()}, or all of them. */
@@ -174,7 +174,9 @@ public interface AigateConfig {
     }
 
     enum RedisUnavailable {
-        LOCAL, ALLOW, DENY
+        LOCAL,
+        ALLOW,
+        DENY
     }
 
     /** Token accounting (APIM {@code llm-emit-token-metric}). */
@@ -249,7 +251,9 @@ public interface AigateConfig {
     }
 
     enum CredentialMode {
-        MANAGED_IDENTITY, API_KEY, NONE
+        MANAGED_IDENTITY,
+        API_KEY,
+        NONE
     }
 
     interface Route {
@@ -279,8 +283,8 @@ public interface AigateConfig {
          * Stricter than it need be on purpose: servers that trim a trailing dot or space would read
          * {@code gpt-4o.} as {@code gpt-4o}, which must never meet a different route.
          */
-        java.util.regex.Pattern DEPLOYMENT_NAME = java.util.regex.Pattern.compile(
-                "[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?");
+        java.util.regex.Pattern DEPLOYMENT_NAME =
+                java.util.regex.Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?");
 
         /** {@code METHOD path}: a method (or {@code *}) and segments, each plain or one {@code {parameter}}. */
         java.util.regex.Pattern OPERATION = java.util.regex.Pattern.compile(
@@ -303,7 +307,8 @@ public interface AigateConfig {
     }
 
     enum Match {
-        ALL, ANY
+        ALL,
+        ANY
     }
 
     /** Layer 2, APIM's {@code validate-jwt} / {@code validate-azure-ad-token}. */

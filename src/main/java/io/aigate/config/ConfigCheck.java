@@ -3,8 +3,6 @@ package io.aigate.config;
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import jakarta.inject.Singleton;
-import org.eclipse.microprofile.config.ConfigProvider;
-
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * Refuses to start on a configuration that cannot work, with one sentence that names the key and the fix. Runs before
@@ -24,18 +23,26 @@ import java.util.Set;
 public class ConfigCheck {
 
     ConfigCheck(AigateConfig config) {
-        check(config, ConfigProvider.getConfig().getOptionalValue("quarkus.redis.password", String.class).isPresent());
+        check(
+                config,
+                ConfigProvider.getConfig()
+                        .getOptionalValue("quarkus.redis.password", String.class)
+                        .isPresent());
     }
 
     /** @param redisPassword whether {@code quarkus.redis.password} is set (Quarkus's key, outside aigate's mapping) */
     static void check(AigateConfig config, boolean redisPassword) {
         if (config.backends().isEmpty()) {
-            fail("aigate.backends is empty: define at least one backend, e.g. aigate.backends.aoai.url=https://myres.openai.azure.com.");
+            fail(
+                    "aigate.backends is empty: define at least one backend, e.g. aigate.backends.aoai.url=https://myres.openai.azure.com.");
         }
         if (config.routes().isEmpty()) {
-            fail("aigate.routes is empty: define at least one route, e.g. aigate.routes.all.deployments=* and aigate.routes.all.backend=aoai.");
+            fail(
+                    "aigate.routes is empty: define at least one route, e.g. aigate.routes.all.deployments=* and aigate.routes.all.backend=aoai.");
         }
-        config.backends().forEach((name, backend) -> checkBackend(name, backend, config.identity().allowImds()));
+        config.backends()
+                .forEach((name, backend) ->
+                        checkBackend(name, backend, config.identity().allowImds()));
         Map<String, String> owner = new HashMap<>();
         Map<String, String> spelled = new HashMap<>();
         config.routes().forEach((name, route) -> {
@@ -48,17 +55,23 @@ public class ConfigCheck {
                 if (deployment.isBlank()) {
                     fail(key + ".deployments has an empty entry: list deployment names separated by commas, or *.");
                 }
-                if (!deployment.equals("*") && !AigateConfig.Route.DEPLOYMENT_NAME.matcher(deployment).matches()) {
-                    fail(key + ".deployments lists '" + deployment + "', which cannot name an Azure deployment: use "
-                            + "letters, digits, '.', '_' and '-' (at most 64, starting and ending with a letter or digit), or *.");
+                if (!deployment.equals("*")
+                        && !AigateConfig.Route.DEPLOYMENT_NAME
+                                .matcher(deployment)
+                                .matches()) {
+                    fail(
+                            key + ".deployments lists '" + deployment + "', which cannot name an Azure deployment: use "
+                                    + "letters, digits, '.', '_' and '-' (at most 64, starting and ending with a letter or digit), or *.");
                 }
                 // Azure matches deployment names without regard to case, so routes do too
                 String folded = deployment.toLowerCase(Locale.ROOT);
                 String previous = owner.putIfAbsent(folded, name);
                 if (previous != null && !previous.equals(name)) {
                     fail(key + ".deployments repeats '" + deployment + "', already in aigate.routes." + previous
-                            + ".deployments" + (spelled.get(folded).equals(deployment) ? ""
-                            : " as '" + spelled.get(folded) + "' (names match without regard to case)")
+                            + ".deployments"
+                            + (spelled.get(folded).equals(deployment)
+                                    ? ""
+                                    : " as '" + spelled.get(folded) + "' (names match without regard to case)")
                             + ": keep each deployment (and *) in one route only.");
                 }
                 spelled.putIfAbsent(folded, deployment);
@@ -70,9 +83,13 @@ public class ConfigCheck {
                 }
             }
         });
-        config.enabledRoutes().ifPresent(enabled -> enabled.stream().filter(r -> !config.routes().containsKey(r))
-                .findFirst().ifPresent(r -> fail("aigate.enabled-routes names '" + r + "', which is not a route: use "
-                        + "some of " + config.routes().keySet() + " (or fix the pod's aigate.io/routes annotation).")));
+        config.enabledRoutes()
+                .ifPresent(enabled -> enabled.stream()
+                        .filter(r -> !config.routes().containsKey(r))
+                        .findFirst()
+                        .ifPresent(r -> fail("aigate.enabled-routes names '" + r + "', which is not a route: use "
+                                + "some of " + config.routes().keySet()
+                                + " (or fix the pod's aigate.io/routes annotation).")));
         checkJwt(config);
         checkRedisLogin(config, redisPassword);
         checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());
@@ -97,7 +114,8 @@ public class ConfigCheck {
             fail("aigate.redis.credential=managed-identity logs in with the sidecar's Entra token: remove "
                     + "quarkus.redis.password (QUARKUS_REDIS_PASSWORD), a secret that is no longer needed.");
         }
-        if (login.rotationGrace().isNegative() || login.rotationGrace().isZero()
+        if (login.rotationGrace().isNegative()
+                || login.rotationGrace().isZero()
                 || login.rotationGrace().compareTo(config.identity().refreshAhead()) >= 0) {
             fail("aigate.redis.rotation-grace must be positive and below aigate.identity.refresh-ahead, e.g. 30s.");
         }
@@ -117,7 +135,8 @@ public class ConfigCheck {
             }
         } else if (!key.equals("subscription")) {
             fail(prefix + "counter-key is '" + key + "': use subscription, client-app or header:<name>.");
-        } else if (!subscriptions && (limit.tokensPerMinute().isPresent() || limit.tokenQuota().isPresent())) {
+        } else if (!subscriptions
+                && (limit.tokensPerMinute().isPresent() || limit.tokenQuota().isPresent())) {
             fail(prefix + "counter-key=subscription needs subscription keys: set "
                     + "aigate.subscription-key.required=true, or use counter-key=client-app or header:<name>.");
         }
@@ -142,8 +161,8 @@ public class ConfigCheck {
         }
     }
 
-    private static final Set<String> ASYMMETRIC = Set.of("RS256", "RS384", "RS512", "PS256",
-            "PS384", "PS512", "ES256", "ES384", "ES512");
+    private static final Set<String> ASYMMETRIC =
+            Set.of("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512");
 
     private static void checkJwt(AigateConfig config) {
         AigateConfig.Jwt jwt = config.jwt();
@@ -162,11 +181,15 @@ public class ConfigCheck {
         if (!config.jwtInUse()) {
             return;
         }
-        if (jwt.tenantId().isEmpty() && jwt.openidConfig().isEmpty() && jwt.jwksUri().isEmpty()) {
+        if (jwt.tenantId().isEmpty()
+                && jwt.openidConfig().isEmpty()
+                && jwt.jwksUri().isEmpty()) {
             fail("aigate.jwt needs a key source: set aigate.jwt.tenant-id (Entra ID), aigate.jwt.openid-config or "
                     + "aigate.jwt.jwks-uri.");
         }
-        if (jwt.jwksUri().isPresent() && jwt.tenantId().isEmpty() && jwt.issuers().isEmpty()) {
+        if (jwt.jwksUri().isPresent()
+                && jwt.tenantId().isEmpty()
+                && jwt.issuers().isEmpty()) {
             fail("aigate.jwt.jwks-uri gives keys but no issuer: set aigate.jwt.issuers or aigate.jwt.tenant-id.");
         }
         if (jwt.audiences().map(List::isEmpty).orElse(true)) {
@@ -200,14 +223,20 @@ public class ConfigCheck {
             throw new ConfigurationException(key + ".url is not a valid URL: use the form https://host[:port][/path].");
         }
         if (!("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))
-                || uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-            fail(key + ".url must be an http or https URL with a host and no query, e.g. https://myres.openai.azure.com.");
+                || uri.getHost() == null
+                || uri.getRawQuery() != null
+                || uri.getRawFragment() != null) {
+            fail(
+                    key
+                            + ".url must be an http or https URL with a host and no query, e.g. https://myres.openai.azure.com.");
         }
         if (backend.stripPrefix().isPresent() && !backend.stripPrefix().get().startsWith("/")) {
             fail(key + ".strip-prefix must start with '/', e.g. /openai/v1.");
         }
-        if (backend.timeout().isNegative() || backend.timeout().isZero()
-                || backend.connectTimeout().isNegative() || backend.connectTimeout().isZero()) {
+        if (backend.timeout().isNegative()
+                || backend.timeout().isZero()
+                || backend.connectTimeout().isNegative()
+                || backend.connectTimeout().isZero()) {
             fail(key + ".timeout and " + key + ".connect-timeout must be positive durations, e.g. 300s and 5s.");
         }
         if (backend.maxConnections() < 1) {
@@ -216,13 +245,13 @@ public class ConfigCheck {
         switch (backend.credential()) {
             case API_KEY -> checkApiKey(key, backend);
             case MANAGED_IDENTITY -> checkManagedIdentity(key, backend, allowImds);
-            case NONE -> {
-            }
+            case NONE -> {}
         }
     }
 
     private static void checkApiKey(String key, AigateConfig.Backend backend) {
-        int sources = (backend.apiKeyEnv().isPresent() ? 1 : 0) + (backend.apiKeyFile().isPresent() ? 1 : 0)
+        int sources = (backend.apiKeyEnv().isPresent() ? 1 : 0)
+                + (backend.apiKeyFile().isPresent() ? 1 : 0)
                 + (backend.apiKeySecret().isPresent() ? 1 : 0);
         if (sources != 1) {
             fail(key + ".credential=api-key needs exactly one of " + key + ".api-key-secret (a Key Vault secret), "

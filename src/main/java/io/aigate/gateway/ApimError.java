@@ -13,11 +13,13 @@ final class ApimError {
 
     private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
 
-    private ApimError() {
-    }
+    private ApimError() {}
 
     static String body(Refusal refusal) {
-        return new JsonObject().put("statusCode", refusal.status()).put("message", refusal.message()).encode();
+        return new JsonObject()
+                .put("statusCode", refusal.status())
+                .put("message", refusal.message())
+                .encode();
     }
 
     /**

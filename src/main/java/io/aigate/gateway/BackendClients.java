@@ -8,7 +8,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
-
 import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
@@ -24,8 +23,17 @@ import java.util.concurrent.TimeUnit;
 public class BackendClients {
 
     /** Where one backend is, how long it may take, and its pools. */
-    record Backend(String name, ThreadLocal<HttpClient> clients, List<HttpClient> all, String host, int port,
-                   boolean ssl, String basePath, String stripPrefix, long connectTimeoutMillis, long timeoutMillis) {
+    record Backend(
+            String name,
+            ThreadLocal<HttpClient> clients,
+            List<HttpClient> all,
+            String host,
+            int port,
+            boolean ssl,
+            String basePath,
+            String stripPrefix,
+            long connectTimeoutMillis,
+            long timeoutMillis) {
 
         HttpClient client() {
             return clients.get();
@@ -74,8 +82,19 @@ public class BackendClients {
                 all.add(client);
                 return client;
             });
-            backends.put(name, new Backend(name, clients, all, url.getHost(), port, ssl, basePath,
-                    b.stripPrefix().orElse(null), b.connectTimeout().toMillis(), b.timeout().toMillis()));
+            backends.put(
+                    name,
+                    new Backend(
+                            name,
+                            clients,
+                            all,
+                            url.getHost(),
+                            port,
+                            ssl,
+                            basePath,
+                            b.stripPrefix().orElse(null),
+                            b.connectTimeout().toMillis(),
+                            b.timeout().toMillis()));
         });
     }
 

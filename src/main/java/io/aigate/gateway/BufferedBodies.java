@@ -4,7 +4,6 @@ import io.aigate.config.AigateConfig;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
-
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,7 +20,8 @@ public class BufferedBodies {
     BufferedBodies(AigateConfig config, MeterRegistry registry) {
         this.limit = config.request().maxBufferedSize().asLongValue();
         Gauge.builder("aigate.request.buffered.bytes", held, AtomicLong::get)
-                .description("Request body bytes held by requests in flight").register(registry);
+                .description("Request body bytes held by requests in flight")
+                .register(registry);
     }
 
     /** Takes {@code bytes} of the bound, or nothing and false when they do not fit. */

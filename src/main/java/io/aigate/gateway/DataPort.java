@@ -6,7 +6,6 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
-
 /**
  * Puts aigate ahead of every other handler on the data port: nothing but the gateway answers there. The handler is
  * reached through its lazy proxy, so it is built at start-up after the configuration check, not when routes are laid.

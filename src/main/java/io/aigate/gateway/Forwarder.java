@@ -5,7 +5,6 @@ import io.aigate.pipeline.RequestContext;
 import io.aigate.tokens.LlmEmitTokenMetric;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.streams.ReadStream;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
@@ -14,11 +13,11 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.streams.ReadStream;
 import jakarta.inject.Singleton;
-import org.jboss.logging.Logger;
-
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
+import org.jboss.logging.Logger;
 
 /**
  * Sends the request to its backend and streams the answer back as it arrives: each chunk (each SSE event) is written
@@ -30,8 +29,8 @@ import java.util.concurrent.TimeoutException;
 public class Forwarder {
 
     private static final Logger LOG = Logger.getLogger(Forwarder.class);
-    private static final Set<HttpMethod> BODILESS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.DELETE,
-            HttpMethod.OPTIONS);
+    private static final Set<HttpMethod> BODILESS =
+            Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.DELETE, HttpMethod.OPTIONS);
 
     private final BackendClients backends;
     private final GatewayMetrics metrics;
@@ -72,15 +71,17 @@ public class Forwarder {
             // a caller that hangs up stops the backend too: it would otherwise go on generating (and billing) tokens
             response.closeHandler(v -> sending.reset());
             long sentAt = System.nanoTime();
-            (ctx.body().length() == 0 && BODILESS.contains(request.method()) ? sending.send()
-                    : sending.send(ctx.body())).onComplete(answered -> {
-                if (answered.failed()) {
-                    outbound.unanswered(ctx); // sent, then no answer (a timeout, a reset)
-                    backendFailed(ctx, response, answered.cause());
-                } else {
-                    relay(ctx, request, answered.result(), sentAt - received);
-                }
-            });
+            (ctx.body().length() == 0 && BODILESS.contains(request.method())
+                            ? sending.send()
+                            : sending.send(ctx.body()))
+                    .onComplete(answered -> {
+                        if (answered.failed()) {
+                            outbound.unanswered(ctx); // sent, then no answer (a timeout, a reset)
+                            backendFailed(ctx, response, answered.cause());
+                        } else {
+                            relay(ctx, request, answered.result(), sentAt - received);
+                        }
+                    });
         });
     }
 
@@ -118,7 +119,9 @@ public class Forwarder {
             }
             body = new ObservedStream(answer, passage.chunk(), passage.tail());
         }
-        body.pipe().endOnFailure(false).to(response)
+        body.pipe()
+                .endOnFailure(false)
+                .to(response)
                 .onSuccess(done -> outcome.ended(false))
                 .onFailure(err -> {
                     outcome.ended(true);
@@ -127,15 +130,20 @@ public class Forwarder {
     }
 
     /** An answer held until complete, for the tokens-consumed header. */
-    private void relayWhole(RequestContext ctx, HttpServerResponse response, HttpClientResponse answer,
-                            OutboundPipeline.Answer outcome) {
-        answer.body().onSuccess(whole -> {
-            outcome.whole(whole, response.headers());
-            response.end(whole);
-        }).onFailure(err -> {
-            outcome.ended(true);
-            cut(ctx, response, answer, err);
-        });
+    private void relayWhole(
+            RequestContext ctx,
+            HttpServerResponse response,
+            HttpClientResponse answer,
+            OutboundPipeline.Answer outcome) {
+        answer.body()
+                .onSuccess(whole -> {
+                    outcome.whole(whole, response.headers());
+                    response.end(whole);
+                })
+                .onFailure(err -> {
+                    outcome.ended(true);
+                    cut(ctx, response, answer, err);
+                });
     }
 
     private void cut(RequestContext ctx, HttpServerResponse response, HttpClientResponse answer, Throwable err) {
@@ -150,14 +158,16 @@ public class Forwarder {
 
     private void backendFailed(RequestContext ctx, HttpServerResponse response, Throwable err) {
         // by type: Vert.x's request timeout is a TimeoutException, Netty's connect and read timeouts have their own
-        boolean timeout = err instanceof TimeoutException || err instanceof ConnectTimeoutException
+        boolean timeout = err instanceof TimeoutException
+                || err instanceof ConnectTimeoutException
                 || err instanceof io.netty.handler.timeout.TimeoutException;
-        LOG.warnf("backend %s: %s (%s)", ctx.route().backend(), timeout ? "timed out" : "unreachable", Errors.describe(err));
+        LOG.warnf(
+                "backend %s: %s (%s)",
+                ctx.route().backend(), timeout ? "timed out" : "unreachable", Errors.describe(err));
         if (response.headWritten()) {
             response.reset();
             return;
         }
         ApimError.send(response, timeout ? RequestRefusal.BACKEND_TIMEOUT : RequestRefusal.BACKEND_UNREACHABLE, false);
     }
-
 }

@@ -1,31 +1,30 @@
 package io.aigate.gateway;
 
-import io.aigate.config.AigateConfig;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.Refusal;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.tokens.TokenEstimator;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.AsyncResult;
-import io.aigate.tokens.TokenEstimator;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.jboss.logging.Logger;
-
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.jboss.logging.Logger;
 
 /**
  * The data path, top to bottom: check the request target and method, match a route and operation, run the inbound
@@ -39,8 +38,15 @@ public class GatewayHandler {
 
     private static final Logger ACCESS = Logger.getLogger("aigate.access");
     /** What Azure OpenAI's data plane uses; TRACE, CONNECT and inventions never reach a backend. */
-    private static final Set<HttpMethod> ALLOWED_METHODS = Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.PUT,
-            HttpMethod.PATCH, HttpMethod.DELETE, HttpMethod.HEAD, HttpMethod.OPTIONS);
+    private static final Set<HttpMethod> ALLOWED_METHODS = Set.of(
+            HttpMethod.GET,
+            HttpMethod.POST,
+            HttpMethod.PUT,
+            HttpMethod.PATCH,
+            HttpMethod.DELETE,
+            HttpMethod.HEAD,
+            HttpMethod.OPTIONS);
+
     private static final Logger LOG = Logger.getLogger(GatewayHandler.class);
 
     private final RouteTable routes;
@@ -57,8 +63,13 @@ public class GatewayHandler {
     /** Query parameters aigate decides on: each may appear once, else a backend could read another one. */
     private final Set<String> decidingQueryParameters;
 
-    GatewayHandler(AigateConfig config, InboundPipeline pipeline, Forwarder forwarder, OutboundPipeline outbound,
-                   GatewayMetrics metrics, BufferedBodies buffered) {
+    GatewayHandler(
+            AigateConfig config,
+            InboundPipeline pipeline,
+            Forwarder forwarder,
+            OutboundPipeline outbound,
+            GatewayMetrics metrics,
+            BufferedBodies buffered) {
         this.outbound = outbound;
         this.buffered = buffered;
         this.receiveTimeoutMillis = config.request().receiveTimeout().toMillis();
@@ -69,12 +80,15 @@ public class GatewayHandler {
         this.maxBodyBytes = config.request().maxBodySize().asLongValue();
         this.tooLarge = RequestRefusal.tooLarge(maxBodyBytes);
         // every header a caller credential can arrive in; Set.copyOf folds the names configured to the defaults
-        this.droppedHeaders = Set.copyOf(List.of("authorization", "api-key",
+        this.droppedHeaders = Set.copyOf(List.of(
+                "authorization",
+                "api-key",
                 config.subscriptionKey().headerName().toLowerCase(Locale.ROOT),
                 config.jwt().headerName().toLowerCase(Locale.ROOT)));
-        this.droppedQueryParameters = Set.of(config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT));
-        this.decidingQueryParameters = Set.copyOf(List.of("api-version",
-                config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT)));
+        this.droppedQueryParameters =
+                Set.of(config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT));
+        this.decidingQueryParameters = Set.copyOf(List.of(
+                "api-version", config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT)));
     }
 
     /** What the access log and metrics need, filled in as the request goes along. */
@@ -118,9 +132,16 @@ public class GatewayHandler {
         }
         String method = request.method().name();
         String operation = target.operation();
-        RequestContext ctx = new RequestContext(new RequestContext.Inbound(method, target.path(), operation,
-                Operations.generatesTokens(method, operation), request.headers(), target.query()),
-                query.forwarded(), outboundHeaders(request));
+        RequestContext ctx = new RequestContext(
+                new RequestContext.Inbound(
+                        method,
+                        target.path(),
+                        operation,
+                        Operations.generatesTokens(method, operation),
+                        request.headers(),
+                        target.query()),
+                query.forwarded(),
+                outboundHeaders(request));
         boolean jsonBody = Operations.jsonInference(method, operation);
         if (target.kind() == RequestTarget.Kind.V1 && jsonBody) {
             // the deployment is in the body: it is received first (within the shared bound and the deadline)
@@ -135,19 +156,29 @@ public class GatewayHandler {
         }
         String deployment = target.kind() == RequestTarget.Kind.CLASSIC ? target.deployment() : null;
         Context requestContext = Vertx.currentContext();
-        routeAndRun(request, exchange, ctx, deployment, () -> onContext(requestContext,
-                () -> receive(request, exchange, ctx, jsonBody, false)));
+        routeAndRun(
+                request,
+                exchange,
+                ctx,
+                deployment,
+                () -> onContext(requestContext, () -> receive(request, exchange, ctx, jsonBody, false)));
     }
 
     /**
      * @param receiveBody reads the body when the pipeline first needs it, or null when it has been read already
      */
-    private void routeAndRun(HttpServerRequest request, Exchange exchange, RequestContext ctx, String named,
-                             Supplier<Future<Outcome>> receiveBody) {
+    private void routeAndRun(
+            HttpServerRequest request,
+            Exchange exchange,
+            RequestContext ctx,
+            String named,
+            Supplier<Future<Outcome>> receiveBody) {
         String deployment = named == null ? null : RouteTable.fold(named);
         exchange.deployment = deployment;
         RouteTable.Route route = routes.match(deployment);
-        if (route == null || !route.operations().allows(ctx.inbound().method(), ctx.inbound().operation())) {
+        if (route == null
+                || !route.operations()
+                        .allows(ctx.inbound().method(), ctx.inbound().operation())) {
             // an operation the route does not name is as absent as a deployment it does not serve
             refuse(request, exchange, RequestRefusal.NOT_FOUND);
             return;
@@ -186,8 +217,8 @@ public class GatewayHandler {
      * @param jsonBody    the operation's body must be a JSON object
      * @param modelInBody the body's {@code model} names the deployment (v1)
      */
-    private Future<Outcome> receive(HttpServerRequest request, Exchange exchange, RequestContext ctx,
-                                    boolean jsonBody, boolean modelInBody) {
+    private Future<Outcome> receive(
+            HttpServerRequest request, Exchange exchange, RequestContext ctx, boolean jsonBody, boolean modelInBody) {
         Promise<Outcome> received = Promise.promise();
         if ("100-continue".equalsIgnoreCase(request.headers().get(HttpHeaders.EXPECT))) {
             // curl and others wait for this before sending a body; without it every large request waits a second
@@ -195,8 +226,8 @@ public class GatewayHandler {
         }
         Buffer body = Buffer.buffer();
         Vertx vertx = Vertx.currentContext().owner();
-        long deadline = vertx.setTimer(receiveTimeoutMillis, t -> received.tryComplete(
-                Outcome.refuse(RequestRefusal.BODY_TIMEOUT)));
+        long deadline = vertx.setTimer(
+                receiveTimeoutMillis, t -> received.tryComplete(Outcome.refuse(RequestRefusal.BODY_TIMEOUT)));
         request.handler(chunk -> {
             if (received.future().isComplete()) {
                 return;
@@ -224,7 +255,8 @@ public class GatewayHandler {
 
     /** The one reading of the body: JSON where the operation is JSON or the caller says so, strictly. */
     private static Outcome read(RequestContext ctx, Buffer body, boolean jsonBody, boolean modelInBody) {
-        if (!jsonBody && (body.length() == 0 || !declaresJson(ctx.inbound().headers().get(HttpHeaders.CONTENT_TYPE)))) {
+        if (!jsonBody
+                && (body.length() == 0 || !declaresJson(ctx.inbound().headers().get(HttpHeaders.CONTENT_TYPE)))) {
             ctx.body(body, null);
             return Outcome.proceed();
         }
@@ -257,8 +289,8 @@ public class GatewayHandler {
         return type.equals("application/json") || type.endsWith("+json") || type.equals("text/plain");
     }
 
-    private void decided(HttpServerRequest request, Exchange exchange, RequestContext ctx,
-                         AsyncResult<Outcome> decided) {
+    private void decided(
+            HttpServerRequest request, Exchange exchange, RequestContext ctx, AsyncResult<Outcome> decided) {
         if (decided.failed() || !decided.result().proceeds()) {
             outbound.notForwarded(ctx); // a step after the token limit refused: the backend did no work
         }
@@ -289,9 +321,14 @@ public class GatewayHandler {
         long elapsed = System.nanoTime() - exchange.receivedNanos;
         metrics.request(exchange.route, exchange.backend, status, elapsed);
         if (ACCESS.isInfoEnabled() && (status >= 400 || ACCESS.isDebugEnabled())) {
-            ACCESS.infof("route=%s backend=%s deployment=%s subscription=%s status=%d reason=%s ms=%.3f",
-                    exchange.route, exchange.backend, printable(exchange.deployment),
-                    exchange.subscription == null ? "-" : exchange.subscription, status, exchange.reason,
+            ACCESS.infof(
+                    "route=%s backend=%s deployment=%s subscription=%s status=%d reason=%s ms=%.3f",
+                    exchange.route,
+                    exchange.backend,
+                    printable(exchange.deployment),
+                    exchange.subscription == null ? "-" : exchange.subscription,
+                    status,
+                    exchange.reason,
                     elapsed / 1e6);
         }
     }

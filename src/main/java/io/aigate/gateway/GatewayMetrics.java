@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.inject.Singleton;
-
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -17,12 +16,26 @@ import java.util.concurrent.TimeUnit;
 @Singleton
 public class GatewayMetrics {
 
-    private static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(5),
-            Duration.ofMillis(25), Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),
-            Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(120)};
-    private static final Duration[] OVERHEAD_BUCKETS = {Duration.ofNanos(100_000), Duration.ofNanos(250_000),
-            Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
-            Duration.ofMillis(10)};
+    private static final Duration[] LATENCY_BUCKETS = {
+        Duration.ofMillis(1),
+        Duration.ofMillis(5),
+        Duration.ofMillis(25),
+        Duration.ofMillis(100),
+        Duration.ofMillis(500),
+        Duration.ofSeconds(1),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(120)
+    };
+    private static final Duration[] OVERHEAD_BUCKETS = {
+        Duration.ofNanos(100_000),
+        Duration.ofNanos(250_000),
+        Duration.ofNanos(500_000),
+        Duration.ofMillis(1),
+        Duration.ofMillis(2),
+        Duration.ofMillis(5),
+        Duration.ofMillis(10)
+    };
 
     private final MeterRegistry registry;
     private final ConcurrentMap<String, Timer> requests = new ConcurrentHashMap<>();
@@ -35,27 +48,40 @@ public class GatewayMetrics {
 
     /** A finished request: from its first byte to the last byte of the answer. */
     void request(String route, String backend, int status, long elapsedNanos) {
-        requests.computeIfAbsent(route + '\n' + backend + '\n' + status, k -> Timer.builder("aigate.requests")
-                .description("Requests through the data path, by route, backend and status")
-                .tag("route", route).tag("backend", backend).tag("status", Integer.toString(status))
-                .serviceLevelObjectives(LATENCY_BUCKETS)
-                .register(registry)).record(elapsedNanos, TimeUnit.NANOSECONDS);
+        requests.computeIfAbsent(
+                        route + '\n' + backend + '\n' + status,
+                        k -> Timer.builder("aigate.requests")
+                                .description("Requests through the data path, by route, backend and status")
+                                .tag("route", route)
+                                .tag("backend", backend)
+                                .tag("status", Integer.toString(status))
+                                .serviceLevelObjectives(LATENCY_BUCKETS)
+                                .register(registry))
+                .record(elapsedNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Time aigate itself spent on a forwarded request: body received to request sent, headers received to relayed. */
     void overhead(String route, long nanos) {
-        overhead.computeIfAbsent(route, k -> Timer.builder("aigate.overhead")
-                .description("Time added by aigate, excluding the wait for the backend")
-                .tag("route", route)
-                .serviceLevelObjectives(OVERHEAD_BUCKETS)
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        overhead.computeIfAbsent(
+                        route,
+                        k -> Timer.builder("aigate.overhead")
+                                .description("Time added by aigate, excluding the wait for the backend")
+                                .tag("route", route)
+                                .serviceLevelObjectives(OVERHEAD_BUCKETS)
+                                .register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** A response that ended early: the backend failed or went silent mid-stream, or the caller left. */
     void cut(String route, String backend, String why) {
-        cut.computeIfAbsent(route + '\n' + backend + '\n' + why, k -> Counter.builder("aigate.responses.cut")
-                .description("Responses that ended before the backend finished")
-                .tag("route", route).tag("backend", backend).tag("why", why)
-                .register(registry)).increment();
+        cut.computeIfAbsent(
+                        route + '\n' + backend + '\n' + why,
+                        k -> Counter.builder("aigate.responses.cut")
+                                .description("Responses that ended before the backend finished")
+                                .tag("route", route)
+                                .tag("backend", backend)
+                                .tag("why", why)
+                                .register(registry))
+                .increment();
     }
 }

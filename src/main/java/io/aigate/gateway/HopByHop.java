@@ -2,7 +2,6 @@ package io.aigate.gateway;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
-
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -15,14 +14,21 @@ import java.util.Set;
  */
 final class HopByHop {
 
-    static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
-            "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade");
+    static final Set<String> HOP_BY_HOP = Set.of(
+            "connection",
+            "keep-alive",
+            "proxy-authenticate",
+            "proxy-authorization",
+            "proxy-connection",
+            "te",
+            "trailer",
+            "transfer-encoding",
+            "upgrade");
 
     /** Request headers aigate sets itself toward the backend. */
     private static final Set<String> SET_BY_AIGATE = Set.of("host", "content-length", "expect");
 
-    private HopByHop() {
-    }
+    private HopByHop() {}
 
     /**
      * @param dropped lower-case names of caller credentials (never forwarded, whatever the pipeline decides)
@@ -32,7 +38,9 @@ final class HopByHop {
         Set<String> named = namedInConnection(inbound);
         for (Map.Entry<String, String> header : inbound) {
             String name = header.getKey().toLowerCase(Locale.ROOT);
-            if (!HOP_BY_HOP.contains(name) && !SET_BY_AIGATE.contains(name) && !dropped.contains(name)
+            if (!HOP_BY_HOP.contains(name)
+                    && !SET_BY_AIGATE.contains(name)
+                    && !dropped.contains(name)
                     && !named.contains(name)) {
                 out.add(header.getKey(), header.getValue());
             }

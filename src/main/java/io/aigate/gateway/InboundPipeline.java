@@ -10,7 +10,6 @@ import io.aigate.tokens.LlmEmitTokenMetric;
 import io.aigate.tokens.LlmTokenLimit;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
-
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -36,11 +35,14 @@ public class InboundPipeline {
 
     private final List<Step> steps;
 
-    InboundPipeline(ValidateSubscriptionKey validateSubscriptionKey, ValidateJwt validateJwt,
-                    LlmTokenLimit llmTokenLimit, AuthenticationManagedIdentity authenticationManagedIdentity,
-                    LlmEmitTokenMetric llmEmitTokenMetric) {
-        this.steps = List.of(validateSubscriptionKey, validateJwt, llmTokenLimit, authenticationManagedIdentity,
-                llmEmitTokenMetric);
+    InboundPipeline(
+            ValidateSubscriptionKey validateSubscriptionKey,
+            ValidateJwt validateJwt,
+            LlmTokenLimit llmTokenLimit,
+            AuthenticationManagedIdentity authenticationManagedIdentity,
+            LlmEmitTokenMetric llmEmitTokenMetric) {
+        this.steps = List.of(
+                validateSubscriptionKey, validateJwt, llmTokenLimit, authenticationManagedIdentity, llmEmitTokenMetric);
     }
 
     /**

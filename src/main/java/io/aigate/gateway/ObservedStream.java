@@ -3,7 +3,6 @@ package io.aigate.gateway;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
-
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -33,12 +32,15 @@ final class ObservedStream implements ReadStream<Buffer> {
     @Override
     public ReadStream<Buffer> handler(Handler<Buffer> handler) {
         this.handler = handler;
-        source.handler(handler == null ? null : chunk -> {
-            Buffer out = through.apply(chunk);
-            if (out.length() > 0) {
-                handler.handle(out);
-            }
-        });
+        source.handler(
+                handler == null
+                        ? null
+                        : chunk -> {
+                            Buffer out = through.apply(chunk);
+                            if (out.length() > 0) {
+                                handler.handle(out);
+                            }
+                        });
         return this;
     }
 
@@ -62,13 +64,16 @@ final class ObservedStream implements ReadStream<Buffer> {
 
     @Override
     public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
-        source.endHandler(endHandler == null ? null : v -> {
-            Buffer rest = tail.get();
-            if (rest.length() > 0 && handler != null) {
-                handler.handle(rest);
-            }
-            endHandler.handle(v);
-        });
+        source.endHandler(
+                endHandler == null
+                        ? null
+                        : v -> {
+                            Buffer rest = tail.get();
+                            if (rest.length() > 0 && handler != null) {
+                                handler.handle(rest);
+                            }
+                            endHandler.handle(v);
+                        });
         return this;
     }
 }

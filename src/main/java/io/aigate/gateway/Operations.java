@@ -1,7 +1,6 @@
 package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
-
 import java.util.List;
 import java.util.Set;
 
@@ -15,8 +14,8 @@ import java.util.Set;
 final class Operations {
 
     /** Inference operations whose body is a JSON object; on the v1 API its {@code model} names the deployment. */
-    private static final Set<String> JSON_INFERENCE = Set.of("chat/completions", "completions", "embeddings", "responses",
-            "images/generations", "audio/speech");
+    private static final Set<String> JSON_INFERENCE =
+            Set.of("chat/completions", "completions", "embeddings", "responses", "images/generations", "audio/speech");
 
     private record Template(String method, String[] segments) {
 
@@ -45,8 +44,11 @@ final class Operations {
 
     /** @param entries operations the start-up check accepted ({@link AigateConfig.Route#OPERATION}) */
     static Operations parse(List<String> entries) {
-        return new Operations(entries.stream().map(String::trim).filter(e -> !e.isEmpty())
-                .map(Operations::template).toList());
+        return new Operations(entries.stream()
+                .map(String::trim)
+                .filter(e -> !e.isEmpty())
+                .map(Operations::template)
+                .toList());
     }
 
     private static Template template(String entry) {

@@ -52,10 +52,10 @@ public class OutboundPipeline {
 
     /** The answer's head is in: how its body is to pass. */
     Answer answer(RequestContext ctx, int status, MultiMap headers) {
-        UsageReader usage = llmEmitTokenMetric.reader(status, headers.get(HttpHeaders.CONTENT_ENCODING),
-                headers.get(HttpHeaders.CONTENT_TYPE));
-        boolean whole = llmTokenLimit.holdsWhole(ctx, usage,
-                HopByHop.contentLength(headers.get(HttpHeaders.CONTENT_LENGTH)));
+        UsageReader usage = llmEmitTokenMetric.reader(
+                status, headers.get(HttpHeaders.CONTENT_ENCODING), headers.get(HttpHeaders.CONTENT_TYPE));
+        boolean whole =
+                llmTokenLimit.holdsWhole(ctx, usage, HopByHop.contentLength(headers.get(HttpHeaders.CONTENT_LENGTH)));
         return new Answer(ctx, status, usage, whole ? null : llmEmitTokenMetric.passage(ctx, usage), whole);
     }
 
@@ -67,8 +67,12 @@ public class OutboundPipeline {
         private final LlmEmitTokenMetric.Passage passage;
         private final boolean holdsWhole;
 
-        private Answer(RequestContext ctx, int status, UsageReader usage, LlmEmitTokenMetric.Passage passage,
-                       boolean holdsWhole) {
+        private Answer(
+                RequestContext ctx,
+                int status,
+                UsageReader usage,
+                LlmEmitTokenMetric.Passage passage,
+                boolean holdsWhole) {
             this.ctx = ctx;
             this.status = status;
             this.usage = usage;

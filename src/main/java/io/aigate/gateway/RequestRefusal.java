@@ -2,7 +2,6 @@ package io.aigate.gateway;
 
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.Refusal;
-
 import java.util.Map;
 
 /**
@@ -12,28 +11,38 @@ import java.util.Map;
 public record RequestRefusal(int status, String message, String reason, Map<String, String> headers)
         implements Refusal {
 
+    public RequestRefusal {
+        headers = Map.copyOf(headers);
+    }
+
     public static final RequestRefusal INVALID_TARGET = of(400, "Invalid request target.", "invalid_target");
-    public static final RequestRefusal REPEATED_PARAMETER = of(400, "A query parameter that aigate reads "
-            + "(api-version or the subscription key) appears more than once.", "repeated_parameter");
+    public static final RequestRefusal REPEATED_PARAMETER = of(
+            400,
+            "A query parameter that aigate reads " + "(api-version or the subscription key) appears more than once.",
+            "repeated_parameter");
     public static final RequestRefusal NOT_FOUND = of(404, "Resource not found", "no_route");
     public static final RequestRefusal METHOD_NOT_ALLOWED = of(405, "Method not allowed.", "method_not_allowed");
-    public static final RequestRefusal BODY_TIMEOUT = of(408, "The request body was not received in time.",
-            "body_timeout");
-    public static final RequestRefusal BODY_INCOMPLETE = of(400, "The request body was not received completely.",
-            "body_incomplete");
-    public static final RequestRefusal BODIES_OVER_BOUND = new RequestRefusal(503,
-            "Too many request bodies are being received right now. Retry shortly.", "bodies_over_bound",
+    public static final RequestRefusal BODY_TIMEOUT =
+            of(408, "The request body was not received in time.", "body_timeout");
+    public static final RequestRefusal BODY_INCOMPLETE =
+            of(400, "The request body was not received completely.", "body_incomplete");
+    public static final RequestRefusal BODIES_OVER_BOUND = new RequestRefusal(
+            503,
+            "Too many request bodies are being received right now. Retry shortly.",
+            "bodies_over_bound",
             Map.of("Retry-After", "1"));
     public static final RequestRefusal MODEL_UNREADABLE = unreadable("The request body's model must name a "
             + "deployment: letters, digits, '.', '_' or '-', at most 64, starting and ending with a letter or digit.");
     public static final RequestRefusal INTERNAL = of(500, "Internal error.", "pipeline_error");
-    public static final RequestRefusal SHUTTING_DOWN = new RequestRefusal(503,
-            "aigate is shutting down; the request was not forwarded. Retry it.", "shutting_down",
+    public static final RequestRefusal SHUTTING_DOWN = new RequestRefusal(
+            503,
+            "aigate is shutting down; the request was not forwarded. Retry it.",
+            "shutting_down",
             Map.of("Retry-After", "1"));
-    public static final RequestRefusal BACKEND_UNREACHABLE = of(502, "The backend could not be reached.",
-            "backend_unreachable");
-    public static final RequestRefusal BACKEND_TIMEOUT = of(504, "The backend did not answer in time.",
-            "backend_timeout");
+    public static final RequestRefusal BACKEND_UNREACHABLE =
+            of(502, "The backend could not be reached.", "backend_unreachable");
+    public static final RequestRefusal BACKEND_TIMEOUT =
+            of(504, "The backend did not answer in time.", "backend_timeout");
 
     private static RequestRefusal of(int status, String message, String reason) {
         return new RequestRefusal(status, message, reason, Map.of());

@@ -15,7 +15,10 @@ import io.aigate.config.AigateConfig;
 record RequestTarget(Kind kind, String path, String query, String deployment, String operation) {
 
     enum Kind {
-        CLASSIC, V1, NOT_FOUND, INVALID
+        CLASSIC,
+        V1,
+        NOT_FOUND,
+        INVALID
     }
 
     private static final String CLASSIC_PREFIX = "/openai/deployments/";
@@ -54,7 +57,10 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
 
     static boolean validDeploymentName(String name) {
         // anything Azure would not accept as a name is refused, never matched to a route the backend reads otherwise
-        return name != null && AigateConfig.Route.DEPLOYMENT_NAME.matcher(name).matches() && !name.equals(".") && !name.equals("..");
+        return name != null
+                && AigateConfig.Route.DEPLOYMENT_NAME.matcher(name).matches()
+                && !name.equals(".")
+                && !name.equals("..");
     }
 
     private static RequestTarget invalid() {
@@ -65,8 +71,14 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
     static boolean plainPath(String raw) {
         for (int i = 0; i < raw.length(); i++) {
             char c = raw.charAt(i);
-            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || c == '-' || c == '.' || c == '_' || c == '~' || c == '/')) {
+            if (!((c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '-'
+                    || c == '.'
+                    || c == '_'
+                    || c == '~'
+                    || c == '/')) {
                 return false;
             }
         }
@@ -82,7 +94,8 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
             }
             int len = end - start;
             boolean last = end == path.length();
-            if ((len == 0 && !last) || (len == 1 && path.charAt(start) == '.')
+            if ((len == 0 && !last)
+                    || (len == 1 && path.charAt(start) == '.')
                     || (len == 2 && path.charAt(start) == '.' && path.charAt(start + 1) == '.')) {
                 return false;
             }

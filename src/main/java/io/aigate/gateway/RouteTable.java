@@ -1,7 +1,6 @@
 package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
-
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Locale;
@@ -18,8 +17,7 @@ final class RouteTable {
 
     static final String ANY = "*";
 
-    record Route(String name, String backend, Operations operations) {
-    }
+    record Route(String name, String backend, Operations operations) {}
 
     private final Map<String, Route> exact = new HashMap<>();
     private final Route fallback;
@@ -31,7 +29,9 @@ final class RouteTable {
             if (enabled != null && !enabled.contains(entry.getKey())) {
                 continue;
             }
-            Route route = new Route(entry.getKey(), entry.getValue().backend(),
+            Route route = new Route(
+                    entry.getKey(),
+                    entry.getValue().backend(),
                     Operations.parse(entry.getValue().operations()));
             for (String deployment : entry.getValue().deployments()) {
                 if (ANY.equals(deployment)) {

@@ -9,16 +9,15 @@ import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
-import org.eclipse.microprofile.config.ConfigProvider;
-
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * One credential per backend, built at start-up. Backends that share a resource and identity share one token, so a
@@ -34,7 +33,8 @@ public class BackendCredentials {
     private final List<ScheduledExecutorService> refreshers = new ArrayList<>();
 
     BackendCredentials(AigateConfig config, Vertx vertx, MeterRegistry registry) {
-        Function<String, Optional<String>> env = name -> ConfigProvider.getConfig().getOptionalValue(name, String.class);
+        Function<String, Optional<String>> env =
+                name -> ConfigProvider.getConfig().getOptionalValue(name, String.class);
         HttpClient entraHttp = new VertxHttpClientBuilder().vertx(vertx).build();
         AigateConfig.Identity identity = config.identity();
         Map<String, RefreshingToken> tokens = new HashMap<>();
@@ -42,21 +42,50 @@ public class BackendCredentials {
             String prefix = backend.apiKeyScheme().map(scheme -> scheme + " ").orElse("");
             BackendCredential credential = switch (backend.credential()) {
                 case NONE -> new NoCredential();
-                case API_KEY -> backend.apiKeySecret().isPresent()
-                        ? KeyVaultApiKey.start(name, backend.apiKeyHeader(), prefix, backend.apiKeySecret().get(),
-                        EntraCredentials.create(env, backend.clientId(), entraHttp), entraHttp, refresher(),
-                        backend.apiKeyRefresh(), identity.retryInitialDelay(), identity.retryMaxDelay())
-                        : backend.apiKeyFile()
-                        .<BackendCredential>map(file -> ProviderApiKey.fromFile(vertx, name, backend.apiKeyHeader(),
-                                prefix, file, API_KEY_FILE_RECHECK_MILLIS))
-                        .orElseGet(() -> ProviderApiKey.fromValue(name, backend.apiKeyHeader(), prefix,
-                                env.apply(backend.apiKeyEnv().orElseThrow()).orElseThrow()));
+                case API_KEY ->
+                    backend.apiKeySecret().isPresent()
+                            ? KeyVaultApiKey.start(
+                                    name,
+                                    backend.apiKeyHeader(),
+                                    prefix,
+                                    backend.apiKeySecret().get(),
+                                    EntraCredentials.create(env, backend.clientId(), entraHttp),
+                                    entraHttp,
+                                    refresher(),
+                                    backend.apiKeyRefresh(),
+                                    identity.retryInitialDelay(),
+                                    identity.retryMaxDelay())
+                            : backend.apiKeyFile()
+                                    .<BackendCredential>map(file -> ProviderApiKey.fromFile(
+                                            vertx,
+                                            name,
+                                            backend.apiKeyHeader(),
+                                            prefix,
+                                            file,
+                                            API_KEY_FILE_RECHECK_MILLIS))
+                                    .orElseGet(() -> ProviderApiKey.fromValue(
+                                            name,
+                                            backend.apiKeyHeader(),
+                                            prefix,
+                                            env.apply(backend.apiKeyEnv().orElseThrow())
+                                                    .orElseThrow()));
                 case MANAGED_IDENTITY -> {
-                    String label = backend.resource() + backend.clientId().map(id -> "|" + id).orElse("");
-                    yield tokens.computeIfAbsent(label, l -> new RefreshingToken(l,
-                            EntraCredentials.create(env, backend.clientId(), entraHttp), backend.resource(),
-                            refresher(), vertx, registry, System::currentTimeMillis, identity.refreshAhead(),
-                            identity.retryInitialDelay(), identity.retryMaxDelay(), identity.firstTokenWait()));
+                    String label = backend.resource()
+                            + backend.clientId().map(id -> "|" + id).orElse("");
+                    yield tokens.computeIfAbsent(
+                            label,
+                            l -> new RefreshingToken(
+                                    l,
+                                    EntraCredentials.create(env, backend.clientId(), entraHttp),
+                                    backend.resource(),
+                                    refresher(),
+                                    vertx,
+                                    registry,
+                                    System::currentTimeMillis,
+                                    identity.refreshAhead(),
+                                    identity.retryInitialDelay(),
+                                    identity.retryMaxDelay(),
+                                    identity.firstTokenWait()));
                 }
             };
             byBackend.put(name, credential);

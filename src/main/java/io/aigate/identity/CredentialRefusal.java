@@ -1,7 +1,6 @@
 package io.aigate.identity;
 
 import io.aigate.pipeline.Refusal;
-
 import java.util.Map;
 
 /**
@@ -12,11 +11,15 @@ public record CredentialRefusal(Kind kind, long waitSeconds) implements Refusal 
 
     public enum Kind {
         /** No managed-identity (Entra) token could be obtained. */
-        ENTRA_TOKEN("backend_token_unavailable", "Backend credential unavailable: no managed-identity token could be "
-                + "obtained. Try again in %d seconds."),
+        ENTRA_TOKEN(
+                "backend_token_unavailable",
+                "Backend credential unavailable: no managed-identity token could be "
+                        + "obtained. Try again in %d seconds."),
         /** The provider API key could not be read from Key Vault. */
-        KEY_VAULT_KEY("backend_key_unavailable", "Backend credential unavailable: the provider API key could not be "
-                + "read from Key Vault. Try again in %d seconds.");
+        KEY_VAULT_KEY(
+                "backend_key_unavailable",
+                "Backend credential unavailable: the provider API key could not be "
+                        + "read from Key Vault. Try again in %d seconds.");
 
         private final String reason;
         private final String message;

@@ -7,7 +7,6 @@ import com.azure.core.util.ConfigurationBuilder;
 import com.azure.core.util.ConfigurationSource;
 import com.azure.identity.ManagedIdentityCredentialBuilder;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
-
 import java.net.URI;
 import java.util.Map;
 import java.util.Optional;
@@ -25,8 +24,7 @@ final class EntraCredentials {
     static final String CLIENT_ID = "AZURE_CLIENT_ID";
     static final String AUTHORITY_HOST = "AZURE_AUTHORITY_HOST";
 
-    private EntraCredentials() {
-    }
+    private EntraCredentials() {}
 
     /**
      * @param env the environment as configuration sees it (environment variables, overridable by properties)
@@ -51,8 +49,8 @@ final class EntraCredentials {
             }
             return builder.build();
         }
-        ManagedIdentityCredentialBuilder builder = new ManagedIdentityCredentialBuilder().httpClient(http)
-                .configuration(processEnvironment());
+        ManagedIdentityCredentialBuilder builder =
+                new ManagedIdentityCredentialBuilder().httpClient(http).configuration(processEnvironment());
         clientId.ifPresent(builder::clientId);
         return builder.build();
     }
@@ -72,8 +70,11 @@ final class EntraCredentials {
     static boolean isLoopback(String url) {
         try {
             String host = URI.create(url).getHost();
-            return host != null && (host.equalsIgnoreCase("localhost") || host.startsWith("127.")
-                    || host.equals("[::1]") || host.equals("::1"));
+            return host != null
+                    && (host.equalsIgnoreCase("localhost")
+                            || host.startsWith("127.")
+                            || host.equals("[::1]")
+                            || host.equals("::1"));
         } catch (IllegalArgumentException e) {
             return false;
         }

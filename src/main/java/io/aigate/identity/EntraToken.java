@@ -5,15 +5,14 @@ import io.aigate.config.AigateConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import org.eclipse.microprofile.config.ConfigProvider;
-import org.jose4j.jwt.JwtClaims;
-import org.jose4j.jwt.consumer.InvalidJwtException;
-import org.jose4j.jwt.consumer.JwtConsumerBuilder;
-
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.jose4j.jwt.JwtClaims;
+import org.jose4j.jwt.consumer.InvalidJwtException;
+import org.jose4j.jwt.consumer.JwtConsumerBuilder;
 
 /**
  * The sidecar's own Entra ID token for a resource other than a backend (Azure Cache for Redis, Key Vault), from the same
@@ -31,35 +30,65 @@ public final class EntraToken {
     }
 
     /** Starts fetching now, on a thread of its own (azure-identity blocks). */
-    public static EntraToken start(String label, String resource, Optional<String> clientId, Vertx vertx,
-                                   MeterRegistry registry, AigateConfig.Identity identity) {
+    public static EntraToken start(
+            String label,
+            String resource,
+            Optional<String> clientId,
+            Vertx vertx,
+            MeterRegistry registry,
+            AigateConfig.Identity identity) {
         return start(label, resource, clientId, vertx, registry, identity, env());
     }
 
     /** @param env the environment as the credential should see it (tests give their own) */
-    public static EntraToken start(String label, String resource, Optional<String> clientId, Vertx vertx,
-                                   MeterRegistry registry, AigateConfig.Identity identity,
-                                   Function<String, Optional<String>> env) {
+    public static EntraToken start(
+            String label,
+            String resource,
+            Optional<String> clientId,
+            Vertx vertx,
+            MeterRegistry registry,
+            AigateConfig.Identity identity,
+            Function<String, Optional<String>> env) {
         ScheduledExecutorService refresher = RefreshingToken.refreshThread(label);
-        RefreshingToken token = new RefreshingToken(label, EntraCredentials.create(env, clientId,
-                new com.azure.core.http.vertx.VertxHttpClientBuilder().vertx(vertx).build()), resource, refresher,
-                vertx, registry, System::currentTimeMillis, identity.refreshAhead(), identity.retryInitialDelay(),
-                identity.retryMaxDelay(), identity.firstTokenWait());
+        RefreshingToken token = new RefreshingToken(
+                label,
+                EntraCredentials.create(
+                        env,
+                        clientId,
+                        new com.azure.core.http.vertx.VertxHttpClientBuilder()
+                                .vertx(vertx)
+                                .build()),
+                resource,
+                refresher,
+                vertx,
+                registry,
+                System::currentTimeMillis,
+                identity.refreshAhead(),
+                identity.retryInitialDelay(),
+                identity.retryMaxDelay(),
+                identity.firstTokenWait());
         token.start();
         return new EntraToken(token, refresher);
     }
 
     /** One token, fetched now and not refreshed: for a command that runs for seconds (the key-admin CLI). */
     public static String fetchOnce(String resource, Optional<String> clientId, Vertx vertx) {
-        return EntraCredentials.create(env(), clientId,
-                new com.azure.core.http.vertx.VertxHttpClientBuilder().vertx(vertx).build()).getTokenSync(new TokenRequestContext()
-                .addScopes(RefreshingToken.scopeOf(resource))).getToken();
+        return EntraCredentials.create(
+                        env(),
+                        clientId,
+                        new com.azure.core.http.vertx.VertxHttpClientBuilder()
+                                .vertx(vertx)
+                                .build())
+                .getTokenSync(new TokenRequestContext().addScopes(RefreshingToken.scopeOf(resource)))
+                .getToken();
     }
 
     /** One token for the person at the keyboard, from their {@code az login} (the key-admin CLI on a workstation). */
     public static String fetchOnceFromAzureCli(String resource) {
-        return new com.azure.identity.AzureCliCredentialBuilder().build().getTokenSync(new TokenRequestContext()
-                .addScopes(RefreshingToken.scopeOf(resource))).getToken();
+        return new com.azure.identity.AzureCliCredentialBuilder()
+                .build()
+                .getTokenSync(new TokenRequestContext().addScopes(RefreshingToken.scopeOf(resource)))
+                .getToken();
     }
 
     /** The current token while it is usable, else null. */
@@ -92,8 +121,12 @@ public final class EntraToken {
      */
     public static Optional<String> objectId(String token) {
         try {
-            JwtClaims claims = new JwtConsumerBuilder().setSkipSignatureVerification().setSkipAllValidators()
-                    .setDisableRequireSignature().build().processToClaims(token);
+            JwtClaims claims = new JwtConsumerBuilder()
+                    .setSkipSignatureVerification()
+                    .setSkipAllValidators()
+                    .setDisableRequireSignature()
+                    .build()
+                    .processToClaims(token);
             return Optional.ofNullable(claims.getClaimValueAsString("oid"));
         } catch (InvalidJwtException e) {
             return Optional.empty();

@@ -1,20 +1,18 @@
 package io.aigate.identity;
 
-import io.aigate.pipeline.Backoff;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.HttpClient;
 import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
+import io.aigate.pipeline.Backoff;
 import io.aigate.pipeline.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import org.jboss.logging.Logger;
-
 import java.net.URI;
 import java.time.Duration;
-
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
 
 /**
  * A provider API key (OpenAI-compatible providers) read from Azure Key Vault with the sidecar's own identity: nothing
@@ -41,9 +39,17 @@ final class KeyVaultApiKey implements BackendCredential {
     private volatile long nextAttemptAtMillis;
     private volatile String lastFailure;
 
-    private KeyVaultApiKey(String backend, String headerName, String prefix, SecretClient client, String name,
-                           String version, ScheduledExecutorService refresher, Duration every, Duration retryInitial,
-                           Duration retryMax) {
+    private KeyVaultApiKey(
+            String backend,
+            String headerName,
+            String prefix,
+            SecretClient client,
+            String name,
+            String version,
+            ScheduledExecutorService refresher,
+            Duration every,
+            Duration retryInitial,
+            Duration retryMax) {
         this.backend = backend;
         this.headerName = headerName;
         this.prefix = prefix;
@@ -60,18 +66,37 @@ final class KeyVaultApiKey implements BackendCredential {
      * @param secretId the secret's identifier, {@code https://<vault>.vault.azure.net/secrets/<name>[/<version>]};
      *                 without a version, the current one is read each time
      */
-    static KeyVaultApiKey start(String backend, String headerName, String prefix, String secretId,
-                                TokenCredential credential, HttpClient http, ScheduledExecutorService refresher,
-                                Duration every, Duration retryInitial, Duration retryMax) {
+    static KeyVaultApiKey start(
+            String backend,
+            String headerName,
+            String prefix,
+            String secretId,
+            TokenCredential credential,
+            HttpClient http,
+            ScheduledExecutorService refresher,
+            Duration every,
+            Duration retryInitial,
+            Duration retryMax) {
         SecretId id = SecretId.parse(secretId);
-        SecretClientBuilder builder = new SecretClientBuilder().vaultUrl(id.vault()).credential(credential)
+        SecretClientBuilder builder = new SecretClientBuilder()
+                .vaultUrl(id.vault())
+                .credential(credential)
                 .httpClient(http);
         if (EntraCredentials.isLoopback(id.vault())) {
             // the challenge names vault.azure.net, which a loopback vault (tests, sandbox) is not
             builder.disableChallengeResourceVerification();
         }
-        KeyVaultApiKey key = new KeyVaultApiKey(backend, headerName, prefix, builder.buildClient(), id.name(),
-                id.version(), refresher, every, retryInitial, retryMax);
+        KeyVaultApiKey key = new KeyVaultApiKey(
+                backend,
+                headerName,
+                prefix,
+                builder.buildClient(),
+                id.name(),
+                id.version(),
+                refresher,
+                every,
+                retryInitial,
+                retryMax);
         refresher.execute(key::read);
         return key;
     }
@@ -86,9 +111,15 @@ final class KeyVaultApiKey implements BackendCredential {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("is not a URL");
             }
-            String[] path = uri.getPath() == null ? new String[0] : uri.getPath().split("/");
-            if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getRawQuery() != null
-                    || path.length < 3 || path.length > 4 || !path[0].isEmpty() || !"secrets".equals(path[1])
+            String[] path =
+                    uri.getPath() == null ? new String[0] : uri.getPath().split("/");
+            if (!"https".equalsIgnoreCase(uri.getScheme())
+                    || uri.getHost() == null
+                    || uri.getRawQuery() != null
+                    || path.length < 3
+                    || path.length > 4
+                    || !path[0].isEmpty()
+                    || !"secrets".equals(path[1])
                     || path[2].isEmpty()) {
                 throw new IllegalArgumentException("must be a secret identifier, https://<vault>.vault.azure.net/"
                         + "secrets/<name> (optionally /<version>)");
@@ -107,8 +138,9 @@ final class KeyVaultApiKey implements BackendCredential {
             boolean changed = headerValue != null && !headerValue.equals(prefix + value.trim());
             headerValue = prefix + value.trim();
             if (failures > 0 || changed) {
-                LOG.infof("backend %s: api key read from Key Vault%s", backend,
-                        changed ? " (a new version)" : " after " + failures + " failed attempts");
+                LOG.infof(
+                        "backend %s: api key read from Key Vault%s",
+                        backend, changed ? " (a new version)" : " after " + failures + " failed attempts");
             }
             failures = 0;
             lastFailure = null;
@@ -118,9 +150,12 @@ final class KeyVaultApiKey implements BackendCredential {
             lastFailure = e.getClass().getSimpleName();
             long delay = retry.delayAfter(failed);
             // the SDK's message names the vault and status, never the value
-            LOG.warnf("backend %s: cannot read api key from Key Vault (%s); %s; retrying in %d ms", backend,
-                    lastFailure, headerValue != null ? "the key already read stays in use"
-                            : "no key yet: requests get 503", delay);
+            LOG.warnf(
+                    "backend %s: cannot read api key from Key Vault (%s); %s; retrying in %d ms",
+                    backend,
+                    lastFailure,
+                    headerValue != null ? "the key already read stays in use" : "no key yet: requests get 503",
+                    delay);
             schedule(delay);
         }
     }
@@ -139,8 +174,8 @@ final class KeyVaultApiKey implements BackendCredential {
             outboundHeaders.set(headerName, value);
             return PROCEED;
         }
-        return Future.succeededFuture(Outcome.refuse(CredentialRefusal.until(CredentialRefusal.Kind.KEY_VAULT_KEY,
-                nextAttemptAtMillis, System.currentTimeMillis())));
+        return Future.succeededFuture(Outcome.refuse(CredentialRefusal.until(
+                CredentialRefusal.Kind.KEY_VAULT_KEY, nextAttemptAtMillis, System.currentTimeMillis())));
     }
 
     @Override

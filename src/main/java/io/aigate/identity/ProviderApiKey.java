@@ -4,9 +4,8 @@ import io.aigate.pipeline.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import org.jboss.logging.Logger;
-
 import java.nio.charset.StandardCharsets;
+import org.jboss.logging.Logger;
 
 /**
  * A provider API key (OpenAI-compatible providers such as Mistral or Cohere). Read from an environment variable, or
@@ -34,14 +33,22 @@ final class ProviderApiKey implements BackendCredential {
     }
 
     /** Reads the file once now (start-up, off the event loop) and then every {@code recheckMillis} without blocking. */
-    static ProviderApiKey fromFile(Vertx vertx, String backend, String headerName, String prefix, String file,
-                                   long recheckMillis) {
-        String key = vertx.fileSystem().readFileBlocking(file).toString(StandardCharsets.UTF_8).trim();
+    static ProviderApiKey fromFile(
+            Vertx vertx, String backend, String headerName, String prefix, String file, long recheckMillis) {
+        String key = vertx.fileSystem()
+                .readFileBlocking(file)
+                .toString(StandardCharsets.UTF_8)
+                .trim();
         ProviderApiKey credential = new ProviderApiKey(backend, headerName, prefix, key);
-        vertx.setPeriodic(recheckMillis, id -> vertx.fileSystem().readFile(file)
-                .onSuccess(buffer -> credential.replace(buffer.toString(StandardCharsets.UTF_8).trim()))
-                .onFailure(err -> LOG.warnf("backend %s: cannot re-read api-key-file %s (%s); keeping the last key",
-                        backend, file, err.getClass().getSimpleName())));
+        vertx.setPeriodic(
+                recheckMillis,
+                id -> vertx.fileSystem()
+                        .readFile(file)
+                        .onSuccess(buffer -> credential.replace(
+                                buffer.toString(StandardCharsets.UTF_8).trim()))
+                        .onFailure(err -> LOG.warnf(
+                                "backend %s: cannot re-read api-key-file %s (%s); keeping the last key",
+                                backend, file, err.getClass().getSimpleName())));
         return credential;
     }
 

@@ -1,10 +1,10 @@
 package io.aigate.identity;
 
-import io.aigate.pipeline.Backoff;
-import io.aigate.pipeline.Errors;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
+import io.aigate.pipeline.Backoff;
+import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.Outcome;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -14,16 +14,14 @@ import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import org.jboss.logging.Logger;
-
 import java.time.Duration;
 import java.util.List;
-
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import org.jboss.logging.Logger;
 
 /**
  * An Entra ID token for one (resource, identity), kept warm ahead of expiry so that no request ever waits on Entra ID.
@@ -40,8 +38,7 @@ final class RefreshingToken implements BackendCredential {
     private static final String AUTHORIZATION = "Authorization";
 
     /** What a request needs, precomputed once per token so the hot path only reads one volatile field. */
-    private record Held(String token, String headerValue, long expiresAtMillis, long usableUntilMillis) {
-    }
+    private record Held(String token, String headerValue, long expiresAtMillis, long usableUntilMillis) {}
 
     private final String label;
     private final TokenCredential credential;
@@ -63,9 +60,18 @@ final class RefreshingToken implements BackendCredential {
     private volatile long nextAttemptAtMillis;
     private volatile String lastFailure;
 
-    RefreshingToken(String label, TokenCredential credential, String resource, ScheduledExecutorService refresher,
-                    Vertx vertx, MeterRegistry registry, LongSupplier clock, Duration refreshAhead,
-                    Duration retryInitial, Duration retryMax, Duration firstTokenWait) {
+    RefreshingToken(
+            String label,
+            TokenCredential credential,
+            String resource,
+            ScheduledExecutorService refresher,
+            Vertx vertx,
+            MeterRegistry registry,
+            LongSupplier clock,
+            Duration refreshAhead,
+            Duration retryInitial,
+            Duration retryMax,
+            Duration firstTokenWait) {
         this.label = label;
         this.credential = credential;
         this.tokenRequest = new TokenRequestContext().addScopes(scopeOf(resource));
@@ -76,13 +82,21 @@ final class RefreshingToken implements BackendCredential {
         this.retryInitialMillis = Math.max(1, retryInitial.toMillis());
         this.retry = new Backoff(retryInitialMillis, retryMax.toMillis());
         this.firstTokenWaitMillis = firstTokenWait.toMillis();
-        this.fetched = Counter.builder("aigate.identity.token.refresh").tag("identity", label).tag("result", "success")
-                .description("Backend token fetches from Entra ID").register(registry);
-        this.failed = Counter.builder("aigate.identity.token.refresh").tag("identity", label).tag("result", "failure")
-                .description("Backend token fetches from Entra ID").register(registry);
+        this.fetched = Counter.builder("aigate.identity.token.refresh")
+                .tag("identity", label)
+                .tag("result", "success")
+                .description("Backend token fetches from Entra ID")
+                .register(registry);
+        this.failed = Counter.builder("aigate.identity.token.refresh")
+                .tag("identity", label)
+                .tag("result", "failure")
+                .description("Backend token fetches from Entra ID")
+                .register(registry);
         Gauge.builder("aigate.identity.token.remaining", this, t -> t.secondsLeft())
-                .tag("identity", label).baseUnit("seconds")
-                .description("Lifetime left on the backend token in use (0 when none)").register(registry);
+                .tag("identity", label)
+                .baseUnit("seconds")
+                .description("Lifetime left on the backend token in use (0 when none)")
+                .register(registry);
     }
 
     /**
@@ -156,8 +170,12 @@ final class RefreshingToken implements BackendCredential {
             long delay = retry.delayAfter(failures);
             Held current = held;
             boolean stillValid = current != null && clock.getAsLong() < current.usableUntilMillis;
-            LOG.warnf("identity %s: token refresh failed (%s); %s; retrying in %d ms", label, Errors.describe(e),
-                    stillValid ? "the current token stays in use" : "no valid token: requests get 503", delay);
+            LOG.warnf(
+                    "identity %s: token refresh failed (%s); %s; retrying in %d ms",
+                    label,
+                    Errors.describe(e),
+                    stillValid ? "the current token stays in use" : "no valid token: requests get 503",
+                    delay);
             schedule(delay);
         } finally {
             firstAttempt.tryComplete();
@@ -183,10 +201,12 @@ final class RefreshingToken implements BackendCredential {
         Context context = vertx.getOrCreateContext();
         Promise<Outcome> decided = Promise.promise();
         long timer = vertx.setTimer(firstTokenWaitMillis, id -> decided.tryComplete(unavailable()));
-        firstAttempt.future().onComplete(done -> context.runOnContext(v -> {
-            vertx.cancelTimer(timer);
-            decided.tryComplete(setIfValid(outboundHeaders) ? Outcome.proceed() : unavailable());
-        }));
+        firstAttempt
+                .future()
+                .onComplete(done -> context.runOnContext(v -> {
+                    vertx.cancelTimer(timer);
+                    decided.tryComplete(setIfValid(outboundHeaders) ? Outcome.proceed() : unavailable());
+                }));
         return decided.future();
     }
 
@@ -200,8 +220,8 @@ final class RefreshingToken implements BackendCredential {
     }
 
     private Outcome unavailable() {
-        return Outcome.refuse(CredentialRefusal.until(CredentialRefusal.Kind.ENTRA_TOKEN, nextAttemptAtMillis,
-                clock.getAsLong()));
+        return Outcome.refuse(
+                CredentialRefusal.until(CredentialRefusal.Kind.ENTRA_TOKEN, nextAttemptAtMillis, clock.getAsLong()));
     }
 
     @Override
@@ -221,13 +241,12 @@ final class RefreshingToken implements BackendCredential {
         if (!firstAttempt.future().isComplete()) {
             return "fetching first token";
         }
-        return "no valid token (" + lastFailure + "), next attempt in "
-                + Math.max(0, nextAttemptAtMillis - now) / 1000 + " s";
+        return "no valid token (" + lastFailure + "), next attempt in " + Math.max(0, nextAttemptAtMillis - now) / 1000
+                + " s";
     }
 
     private double secondsLeft() {
         Held current = held;
         return current == null ? 0 : Math.max(0, (current.expiresAtMillis - clock.getAsLong()) / 1000.0);
     }
-
 }

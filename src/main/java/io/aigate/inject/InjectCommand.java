@@ -1,57 +1,83 @@
 package io.aigate.inject;
 
 import io.vertx.core.Vertx;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code aigate inject …}: the same artifact as the sidecar, started as the cluster's mutating admission webhook. It
  * needs no Kubernetes API access: everything it decides comes from the AdmissionReview.
  */
-@Command(name = "aigate inject", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "aigate inject",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Serve the aigate sidecar-injection webhook (HTTPS, POST /mutate).")
 public class InjectCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--image", required = true, description = "The aigate image injected as the sidecar.")
     String image;
-    @Option(names = "--config-map", defaultValue = "aigate-config",
+
+    @Option(
+            names = "--config-map",
+            defaultValue = "aigate-config",
             description = "ConfigMap (in the pod's namespace) mounted as the sidecar's configuration.")
     String configMap;
-    @Option(names = "--env-config-map", defaultValue = "aigate-env",
+
+    @Option(
+            names = "--env-config-map",
+            defaultValue = "aigate-env",
             description = "Optional ConfigMap of environment overrides for the sidecar.")
     String envConfigMap;
-    @Option(names = "--env-secret", defaultValue = "",
+
+    @Option(
+            names = "--env-secret",
+            defaultValue = "",
             description = "A Secret of environment overrides to offer every sidecar (e.g. QUARKUS_REDIS_PASSWORD for a "
                     + "self-hosted Redis). None by default: with managed identity there is no secret to offer.")
     String envSecret;
+
     @Option(names = "--cpu-request", defaultValue = "50m")
     String cpuRequest;
+
     @Option(names = "--memory-request", defaultValue = "64Mi")
     String memoryRequest;
+
     @Option(names = "--cpu-limit", defaultValue = "1")
     String cpuLimit;
+
     @Option(names = "--memory-limit", defaultValue = "128Mi")
     String memoryLimit;
-    @Option(names = "--excluded-namespaces", split = ",", defaultValue = "kube-system,kube-public,kube-node-lease",
+
+    @Option(
+            names = "--excluded-namespaces",
+            split = ",",
+            defaultValue = "kube-system,kube-public,kube-node-lease",
             description = "Pods in these namespaces are never touched (add the injector's own).")
     List<String> excluded;
-    @Option(names = "--endpoint", defaultValue = "http://localhost:8080",
+
+    @Option(
+            names = "--endpoint",
+            defaultValue = "http://localhost:8080",
             description = "AZURE_OPENAI_ENDPOINT given to app containers that lack it.")
     String endpoint;
+
     @Option(names = "--tls-cert", defaultValue = "/tls/tls.crt")
     Path tlsCert;
+
     @Option(names = "--tls-key", defaultValue = "/tls/tls.key")
     Path tlsKey;
+
     @Option(names = "--port", defaultValue = "8443")
     int port;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -63,8 +89,17 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     InjectorSettings settings() {
-        return new InjectorSettings(image, configMap, envConfigMap, envSecret, cpuRequest, memoryRequest, cpuLimit,
-                memoryLimit, Set.copyOf(excluded), endpoint);
+        return new InjectorSettings(
+                image,
+                configMap,
+                envConfigMap,
+                envSecret,
+                cpuRequest,
+                memoryRequest,
+                cpuLimit,
+                memoryLimit,
+                Set.copyOf(excluded),
+                endpoint);
     }
 
     public static int execute(String... args) {
@@ -75,15 +110,20 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         for (Path file : List.of(tlsCert, tlsKey)) {
             if (!Files.isReadable(file)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), file + " cannot be read: mount the "
-                        + "webhook's TLS secret there (cert-manager writes tls.crt and tls.key), or pass --tls-cert "
-                        + "and --tls-key.");
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        file + " cannot be read: mount the "
+                                + "webhook's TLS secret there (cert-manager writes tls.crt and tls.key), or pass --tls-cert "
+                                + "and --tls-key.");
             }
         }
         InjectorSettings settings = settings();
         Vertx vertx = Vertx.vertx();
         InjectorServer server = new InjectorServer(vertx, new PodMutator(settings), tlsCert, tlsKey);
-        int actual = server.start("0.0.0.0", port).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        int actual = server.start("0.0.0.0", port)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(30, TimeUnit.SECONDS);
         System.out.println("aigate injector listening on https://0.0.0.0:" + actual + "/mutate (image " + image + ")");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

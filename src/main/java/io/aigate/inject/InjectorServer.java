@@ -9,11 +9,10 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.SSLOptions;
-import org.jboss.logging.Logger;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import org.jboss.logging.Logger;
 
 /**
  * The webhook's HTTPS endpoint: {@code POST /mutate} takes an AdmissionReview and answers with {@link PodMutator}'s
@@ -42,8 +41,8 @@ public final class InjectorServer {
 
     public Future<Integer> start(String host, int port) {
         loaded = modified();
-        HttpServerOptions options = new HttpServerOptions().setHost(host).setPort(port).setSsl(true)
-                .setKeyCertOptions(pem());
+        HttpServerOptions options =
+                new HttpServerOptions().setHost(host).setPort(port).setSsl(true).setKeyCertOptions(pem());
         server = vertx.createHttpServer(options).requestHandler(this::handle);
         vertx.setPeriodic(30_000, id -> reloadIfChanged());
         return server.listen().map(HttpServer::actualPort);
@@ -78,15 +77,21 @@ public final class InjectorServer {
             if (request.response().ended()) {
                 return;
             }
-            request.response().putHeader("Content-Type", "application/json")
+            request.response()
+                    .putHeader("Content-Type", "application/json")
                     .end(mutator.review(body.getBytes()).toString());
         });
     }
 
     private static void error(HttpServerRequest request, int status, String message) {
         if (!request.response().ended()) {
-            request.response().setStatusCode(status).putHeader("Content-Type", "application/json")
-                    .end(new JsonObject().put("statusCode", status).put("message", message).encode());
+            request.response()
+                    .setStatusCode(status)
+                    .putHeader("Content-Type", "application/json")
+                    .end(new JsonObject()
+                            .put("statusCode", status)
+                            .put("message", message)
+                            .encode());
         }
     }
 
@@ -105,11 +110,13 @@ public final class InjectorServer {
     private void reloadIfChanged() {
         FileTime now = modified();
         if (now != null && !now.equals(loaded)) {
-            server.updateSSLOptions(new SSLOptions().setKeyCertOptions(pem())).onSuccess(v -> {
-                loaded = now;
-                LOG.info("webhook certificate reloaded");
-            }).onFailure(err -> LOG.warnf("webhook certificate not reloaded (%s); the previous one stays in use",
-                    err.getMessage()));
+            server.updateSSLOptions(new SSLOptions().setKeyCertOptions(pem()))
+                    .onSuccess(v -> {
+                        loaded = now;
+                        LOG.info("webhook certificate reloaded");
+                    })
+                    .onFailure(err -> LOG.warnf(
+                            "webhook certificate not reloaded (%s); the previous one stays in use", err.getMessage()));
         }
     }
 }

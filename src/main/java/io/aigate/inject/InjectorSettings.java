@@ -12,11 +12,23 @@ import java.util.Set;
  * @param envSecret          a Secret of environment overrides offered to every sidecar, per namespace; empty for none
  * @param excludedNamespaces namespaces whose pods are never touched
  */
-public record InjectorSettings(String image, String configMap, String envConfigMap, String envSecret,
-                               String cpuRequest, String memoryRequest, String cpuLimit, String memoryLimit,
-                               Set<String> excludedNamespaces, String endpoint) {
+public record InjectorSettings(
+        String image,
+        String configMap,
+        String envConfigMap,
+        String envSecret,
+        String cpuRequest,
+        String memoryRequest,
+        String cpuLimit,
+        String memoryLimit,
+        Set<String> excludedNamespaces,
+        String endpoint) {
 
     public static final int MANAGEMENT_PORT = 9000;
+
+    public InjectorSettings {
+        excludedNamespaces = Set.copyOf(excludedNamespaces);
+    }
 
     /** The defaults are the injector's command-line defaults: one place says what they are. */
     public static InjectorSettings defaults(String image) {

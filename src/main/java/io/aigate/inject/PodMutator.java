@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -43,16 +42,23 @@ public final class PodMutator {
      * identity for other Azure services and whose identity may call the backend directly anyway: it undoes layer 3.
      */
     public static final String APP_IDENTITY = "aigate.io/app-identity";
+
     static final String WORKLOAD_IDENTITY = "azure.workload.identity/use";
     /** The Azure Workload Identity webhook leaves these containers alone (names separated by {@code ;}). */
     static final String SKIP_CONTAINERS = "azure.workload.identity/skip-containers";
     /** The variables the Azure Workload Identity webhook gives a container (v1.6: four, and four for a custom endpoint). */
-    static final List<String> WORKLOAD_IDENTITY_ENV = List.of("AZURE_CLIENT_ID", "AZURE_TENANT_ID",
-            "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST", "AZURE_KUBERNETES_TOKEN_PROXY",
-            "AZURE_KUBERNETES_SNI_NAME", "AZURE_KUBERNETES_CA_FILE", "AZURE_KUBERNETES_CA_DATA");
+    static final List<String> WORKLOAD_IDENTITY_ENV = List.of(
+            "AZURE_CLIENT_ID",
+            "AZURE_TENANT_ID",
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "AZURE_AUTHORITY_HOST",
+            "AZURE_KUBERNETES_TOKEN_PROXY",
+            "AZURE_KUBERNETES_SNI_NAME",
+            "AZURE_KUBERNETES_CA_FILE",
+            "AZURE_KUBERNETES_CA_DATA");
     /** Its token volume: {@code azure-identity-token} before v1.5, {@code azure-workload-identity-reserved-<hash>} since. */
-    static final List<String> WORKLOAD_IDENTITY_VOLUMES = List.of("azure-identity-token",
-            "azure-workload-identity-reserved-");
+    static final List<String> WORKLOAD_IDENTITY_VOLUMES =
+            List.of("azure-identity-token", "azure-workload-identity-reserved-");
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
@@ -95,17 +101,21 @@ public final class PodMutator {
                 return answer(uid, true, null, null); // only pods are ours; anything else passes untouched
             }
             JsonNode pod = request.path("object");
-            if (!pod.isObject() || !pod.path("spec").isObject() || !pod.path("spec").path("containers").isArray()) {
+            if (!pod.isObject()
+                    || !pod.path("spec").isObject()
+                    || !pod.path("spec").path("containers").isArray()) {
                 throw new Refusal("the AdmissionReview carries no pod with spec.containers");
             }
-            String namespace = request.path("namespace").asText(pod.path("metadata").path("namespace").asText(""));
+            String namespace = request.path("namespace")
+                    .asText(pod.path("metadata").path("namespace").asText(""));
             ArrayNode patch = patch(pod, namespace);
             return answer(uid, true, null, patch.isEmpty() ? null : patch);
         } catch (Refusal refusal) {
             return answer(uid, false, refusal.getMessage(), null);
         } catch (RuntimeException e) {
             // fail closed with a reason, never a stack trace
-            return answer(uid, false, "aigate could not read the pod (" + e.getClass().getSimpleName() + ")", null);
+            return answer(
+                    uid, false, "aigate could not read the pod (" + e.getClass().getSimpleName() + ")", null);
         }
     }
 
@@ -119,7 +129,8 @@ public final class PodMutator {
         JsonNode annotations = metadata.path("annotations");
         JsonNode labels = metadata.path("labels");
         String wanted = annotations.path(INJECT).asText(labels.path(INJECT).asText(""));
-        if (!"true".equalsIgnoreCase(wanted) || settings.excludedNamespaces().contains(namespace)
+        if (!"true".equalsIgnoreCase(wanted)
+                || settings.excludedNamespaces().contains(namespace)
                 || "false".equalsIgnoreCase(labels.path(INJECT).asText(""))) {
             return ops;
         }
@@ -132,8 +143,10 @@ public final class PodMutator {
         }
         if (!newAnnotations.isEmpty()) {
             if (annotations.isObject()) {
-                newAnnotations.forEach((name, value) -> ops.add(op("add", "/metadata/annotations/"
-                        + name.replace("~", "~0").replace("/", "~1"), NODES.textNode(value))));
+                newAnnotations.forEach((name, value) -> ops.add(op(
+                        "add",
+                        "/metadata/annotations/" + name.replace("~", "~0").replace("/", "~1"),
+                        NODES.textNode(value))));
             } else {
                 ObjectNode all = NODES.objectNode();
                 newAnnotations.forEach(all::put);
@@ -149,7 +162,8 @@ public final class PodMutator {
         ObjectNode sidecar = sidecar(pod);
 
         // first among the init containers: the others may call aigate too
-        if (spec.path("initContainers").isArray() && !spec.path("initContainers").isEmpty()) {
+        if (spec.path("initContainers").isArray()
+                && !spec.path("initContainers").isEmpty()) {
             ops.add(op("add", "/spec/initContainers/0", sidecar));
         } else {
             ops.add(op("add", "/spec/initContainers", NODES.arrayNode().add(sidecar)));
@@ -175,7 +189,10 @@ public final class PodMutator {
                 if (env.isArray()) {
                     ops.add(op("add", "/spec/containers/" + i + "/env/-", endpoint));
                 } else {
-                    ops.add(op("add", "/spec/containers/" + i + "/env", NODES.arrayNode().add(endpoint)));
+                    ops.add(op(
+                            "add",
+                            "/spec/containers/" + i + "/env",
+                            NODES.arrayNode().add(endpoint)));
                 }
             }
         }
@@ -190,7 +207,11 @@ public final class PodMutator {
      */
     private static void keepIdentityFromApp(JsonNode pod, ArrayNode ops, Map<String, String> newAnnotations) {
         JsonNode annotations = pod.path("metadata").path("annotations");
-        if (!"true".equalsIgnoreCase(pod.path("metadata").path("labels").path(WORKLOAD_IDENTITY).asText(""))
+        if (!"true"
+                        .equalsIgnoreCase(pod.path("metadata")
+                                .path("labels")
+                                .path(WORKLOAD_IDENTITY)
+                                .asText(""))
                 || "shared".equalsIgnoreCase(annotations.path(APP_IDENTITY).asText(""))) {
             return;
         }
@@ -221,7 +242,8 @@ public final class PodMutator {
                         ops.add(op("remove", at + "/env/" + j, null));
                     }
                 }
-                mounts.stream().sorted(Comparator.reverseOrder())
+                mounts.stream()
+                        .sorted(Comparator.reverseOrder())
                         .forEach(j -> ops.add(op("remove", at + "/volumeMounts/" + j, null)));
             }
         }
@@ -246,11 +268,13 @@ public final class PodMutator {
         for (int i = 0; i < mounts.size(); i++) {
             String name = mounts.get(i).path("name").asText("");
             String path = mounts.get(i).path("mountPath").asText("");
-            boolean holdsTheFile = tokenFile != null && !path.isEmpty()
+            boolean holdsTheFile = tokenFile != null
+                    && !path.isEmpty()
                     && tokenFile.startsWith(path.endsWith("/") ? path : path + "/");
             if (holdsTheFile) {
                 found.add(0, i);
-            } else if (name.equals(WORKLOAD_IDENTITY_VOLUMES.get(0)) || name.startsWith(WORKLOAD_IDENTITY_VOLUMES.get(1))) {
+            } else if (name.equals(WORKLOAD_IDENTITY_VOLUMES.get(0))
+                    || name.startsWith(WORKLOAD_IDENTITY_VOLUMES.get(1))) {
                 found.add(i);
             }
         }
@@ -269,33 +293,47 @@ public final class PodMutator {
         String routes = pod.path("metadata").path("annotations").path(ROUTES).asText("");
         if (!routes.isEmpty()) {
             if (!ROUTE_LIST.matcher(routes).matches()) {
-                throw new Refusal("annotation " + ROUTES + " must be route names separated by commas, e.g. default,gpt4");
+                throw new Refusal(
+                        "annotation " + ROUTES + " must be route names separated by commas, e.g. default,gpt4");
             }
             env.add(env("AIGATE_ENABLED_ROUTES", routes));
         }
         JsonNode tokenMount = copyWorkloadIdentity(pod, env);
         ArrayNode envFrom = c.putArray("envFrom");
-        envFrom.addObject().putObject("configMapRef").put("name", settings.envConfigMap()).put("optional", true);
+        envFrom.addObject()
+                .putObject("configMapRef")
+                .put("name", settings.envConfigMap())
+                .put("optional", true);
         if (!settings.envSecret().isEmpty()) {
-            envFrom.addObject().putObject("secretRef").put("name", settings.envSecret()).put("optional", true);
+            envFrom.addObject()
+                    .putObject("secretRef")
+                    .put("name", settings.envSecret())
+                    .put("optional", true);
         }
         c.set("startupProbe", probe("/q/health/started", 1, 60));
         c.set("readinessProbe", probe("/q/health/ready", 5, 3));
         c.set("livenessProbe", probe("/q/health/live", 10, 3));
         ObjectNode resources = c.putObject("resources");
-        resources.putObject("requests")
+        resources
+                .putObject("requests")
                 .put("cpu", annotation(pod, CPU_REQUEST, settings.cpuRequest(), QUANTITY))
                 .put("memory", annotation(pod, MEMORY_REQUEST, settings.memoryRequest(), QUANTITY));
-        resources.putObject("limits")
+        resources
+                .putObject("limits")
                 .put("cpu", annotation(pod, CPU_LIMIT, settings.cpuLimit(), QUANTITY))
                 .put("memory", annotation(pod, MEMORY_LIMIT, settings.memoryLimit(), QUANTITY));
         ObjectNode security = c.putObject("securityContext");
-        security.put("runAsNonRoot", true).put("runAsUser", 1001).put("readOnlyRootFilesystem", true)
+        security.put("runAsNonRoot", true)
+                .put("runAsUser", 1001)
+                .put("readOnlyRootFilesystem", true)
                 .put("allowPrivilegeEscalation", false);
         security.putObject("capabilities").putArray("drop").add("ALL");
         security.putObject("seccompProfile").put("type", "RuntimeDefault");
         ArrayNode mounts = c.putArray("volumeMounts");
-        mounts.addObject().put("name", "aigate-config").put("mountPath", "/deployments/config").put("readOnly", true);
+        mounts.addObject()
+                .put("name", "aigate-config")
+                .put("mountPath", "/deployments/config")
+                .put("readOnly", true);
         // the root filesystem is read-only; Vert.x keeps its file cache in /tmp
         mounts.addObject().put("name", "aigate-tmp").put("mountPath", "/tmp");
         if (tokenMount != null) {
@@ -315,7 +353,11 @@ public final class PodMutator {
      * @return the token volume's mount to give aigate, or null
      */
     private static JsonNode copyWorkloadIdentity(JsonNode pod, ArrayNode env) {
-        if (!"true".equalsIgnoreCase(pod.path("metadata").path("labels").path(WORKLOAD_IDENTITY).asText(""))) {
+        if (!"true"
+                .equalsIgnoreCase(pod.path("metadata")
+                        .path("labels")
+                        .path(WORKLOAD_IDENTITY)
+                        .asText(""))) {
             return null;
         }
         for (String list : new String[] {"initContainers", "containers"}) {
@@ -329,17 +371,20 @@ public final class PodMutator {
                         env.add(variable.deepCopy());
                     }
                 }
-                return mounts.isEmpty() ? null : container.path("volumeMounts").get(mounts.get(0)).deepCopy();
+                return mounts.isEmpty()
+                        ? null
+                        : container.path("volumeMounts").get(mounts.get(0)).deepCopy();
             }
         }
         return null;
     }
 
     private static boolean alreadyInjected(JsonNode pod) {
-        if ("injected".equals(pod.path("metadata").path("annotations").path(STATUS).asText(""))) {
+        if ("injected"
+                .equals(pod.path("metadata").path("annotations").path(STATUS).asText(""))) {
             return true;
         }
-        for (String list : new String[]{"initContainers", "containers"}) {
+        for (String list : new String[] {"initContainers", "containers"}) {
             for (JsonNode c : pod.path("spec").path(list)) {
                 if (CONTAINER.equals(c.path("name").asText())) {
                     return true;
@@ -398,8 +443,8 @@ public final class PodMutator {
         }
         if (patch != null) {
             response.put("patchType", "JSONPatch");
-            response.put("patch", Base64.getEncoder().encodeToString(patch.toString()
-                    .getBytes(StandardCharsets.UTF_8)));
+            response.put(
+                    "patch", Base64.getEncoder().encodeToString(patch.toString().getBytes(StandardCharsets.UTF_8)));
         }
         return review;
     }

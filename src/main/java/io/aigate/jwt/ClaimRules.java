@@ -1,13 +1,12 @@
 package io.aigate.jwt;
 
 import io.aigate.config.AigateConfig;
-import org.jose4j.jwt.JwtClaims;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
+import org.jose4j.jwt.JwtClaims;
 
 /**
  * APIM's {@code required-claims}: each configured claim must be present and carry all (or any) of its values. A string
@@ -17,6 +16,9 @@ import java.util.Set;
 public final class ClaimRules {
 
     public record Rule(String claim, List<String> values, AigateConfig.Match match, String separator) {
+        public Rule {
+            values = List.copyOf(values);
+        }
     }
 
     /** Null when allowed; otherwise the 403 message. */
@@ -39,10 +41,12 @@ public final class ClaimRules {
         }
         for (Rule rule : rules) {
             List<String> present = values(claims.getClaimValue(rule.claim()), rule.separator());
-            boolean ok = rule.match() == AigateConfig.Match.ALL ? present.containsAll(rule.values())
+            boolean ok = rule.match() == AigateConfig.Match.ALL
+                    ? present.containsAll(rule.values())
                     : rule.values().stream().anyMatch(present::contains);
             if (!ok) {
-                return notAllowed(rule.claim(), String.join(rule.separator() == null ? "," : rule.separator(), present));
+                return notAllowed(
+                        rule.claim(), String.join(rule.separator() == null ? "," : rule.separator(), present));
             }
         }
         if (!allowedClientApps.isEmpty() && !allowedClientApps.contains(app)) {
@@ -68,8 +72,11 @@ public final class ClaimRules {
             return List.of();
         }
         String text = String.valueOf(value);
-        return separator == null ? List.of(text)
-                : Arrays.stream(text.split(java.util.regex.Pattern.quote(separator))).filter(s -> !s.isEmpty()).toList();
+        return separator == null
+                ? List.of(text)
+                : Arrays.stream(text.split(java.util.regex.Pattern.quote(separator)))
+                        .filter(s -> !s.isEmpty())
+                        .toList();
     }
 
     private static String stringClaim(JwtClaims claims, String name) {

@@ -1,7 +1,6 @@
 package io.aigate.jwt;
 
 import io.aigate.pipeline.Refusal;
-
 import java.util.Map;
 
 /**
@@ -14,8 +13,17 @@ import java.util.Map;
  */
 public record JwtRefusal(Kind kind, int status, String message, Map<String, String> headers) implements Refusal {
 
+    public JwtRefusal {
+        headers = Map.copyOf(headers);
+    }
+
     public enum Kind {
-        MISSING, TOO_LARGE, INVALID, CLAIMS_REFUSED, UNVERIFIABLE, KEYS_UNAVAILABLE;
+        MISSING,
+        TOO_LARGE,
+        INVALID,
+        CLAIMS_REFUSED,
+        UNVERIFIABLE,
+        KEYS_UNAVAILABLE;
 
         final String result = name().toLowerCase(java.util.Locale.ROOT);
     }
@@ -24,11 +32,18 @@ public record JwtRefusal(Kind kind, int status, String message, Map<String, Stri
     public static final String TOO_LARGE = "The token is larger than 16 KB. Access denied.";
     public static final String EXPIRED = "Lifetime validation failed. The token is expired. Access denied.";
 
-    public static final JwtRefusal UNVERIFIABLE = new JwtRefusal(Kind.UNVERIFIABLE, 403, "This subscription is bound "
-            + "to client applications, but this gateway does not validate tokens: set aigate.jwt.enabled=true (with "
-            + "its key source) or remove the subscription's client applications.", Map.of());
-    public static final JwtRefusal KEYS_UNAVAILABLE = new JwtRefusal(Kind.KEYS_UNAVAILABLE, 503,
-            "Token signing keys are not available yet. Try again in 5 seconds.", Map.of("Retry-After", "5"));
+    public static final JwtRefusal UNVERIFIABLE = new JwtRefusal(
+            Kind.UNVERIFIABLE,
+            403,
+            "This subscription is bound "
+                    + "to client applications, but this gateway does not validate tokens: set aigate.jwt.enabled=true (with "
+                    + "its key source) or remove the subscription's client applications.",
+            Map.of());
+    public static final JwtRefusal KEYS_UNAVAILABLE = new JwtRefusal(
+            Kind.KEYS_UNAVAILABLE,
+            503,
+            "Token signing keys are not available yet. Try again in 5 seconds.",
+            Map.of("Retry-After", "5"));
 
     /** A token missing, too large or failing verification, answered as {@code failed-validation-*} say. */
     public static JwtRefusal failed(Kind kind, String reason, int failedStatus, String failedMessage) {

@@ -1,8 +1,8 @@
 package io.aigate.jwt;
 
-import io.aigate.pipeline.Errors;
-import io.aigate.pipeline.Backoff;
 import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Backoff;
+import io.aigate.pipeline.Errors;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Future;
@@ -15,15 +15,14 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
-import org.jboss.logging.Logger;
-import org.jose4j.jwk.JsonWebKey;
-import org.jose4j.jwk.JsonWebKeySet;
-
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
+import org.jose4j.jwk.JsonWebKey;
+import org.jose4j.jwk.JsonWebKeySet;
 
 /**
  * The signing keys tokens are checked against: only the configured key set (by discovery or a JWKS URL), never a key
@@ -58,11 +57,15 @@ public class SigningKeys {
         this.clock = clock;
         this.vertx = vertx;
         this.config = aigate.jwt();
-        this.discovery = config.openidConfig().orElseGet(() -> config.tenantId()
-                .map(tid -> List.of("https://login.microsoftonline.com/" + tid + "/v2.0/.well-known/openid-configuration"))
-                .orElse(List.of()));
+        this.discovery = config.openidConfig()
+                .orElseGet(() -> config.tenantId()
+                        .map(tid -> List.of(
+                                "https://login.microsoftonline.com/" + tid + "/v2.0/.well-known/openid-configuration"))
+                        .orElse(List.of()));
         this.cooldownMillis = config.unknownKeyCooldown().toMillis();
-        this.http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setIdleTimeout(10)
+        this.http = vertx.createHttpClient(new HttpClientOptions()
+                .setConnectTimeout(5000)
+                .setIdleTimeout(10)
                 .setVerifyHost(true));
         if (aigate.jwtInUse()) {
             fetch();
@@ -115,10 +118,13 @@ public class SigningKeys {
                 failures = 0;
                 done.complete();
             } else {
-                lastFailure = result.succeeded() ? "empty key set" : result.cause().getClass().getSimpleName();
-                LOG.warnf("signing keys could not be fetched (%s); %s", result.succeeded() ? "empty key set"
-                        : Errors.describe(result.cause()), keys.isEmpty() ? "tokens get 503 until keys arrive"
-                        : "the last good keys stay in use");
+                lastFailure = result.succeeded()
+                        ? "empty key set"
+                        : result.cause().getClass().getSimpleName();
+                LOG.warnf(
+                        "signing keys could not be fetched (%s); %s",
+                        result.succeeded() ? "empty key set" : Errors.describe(result.cause()),
+                        keys.isEmpty() ? "tokens get 503 until keys arrive" : "the last good keys stay in use");
                 if (keys.isEmpty()) {
                     vertx.setTimer(RETRY.delayAfter(++failures), id -> fetch());
                 }
@@ -169,10 +175,15 @@ public class SigningKeys {
     }
 
     private Future<String> get(String url) {
-        return http.request(new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url).setIdleTimeout(10_000))
+        return http.request(new RequestOptions()
+                        .setMethod(HttpMethod.GET)
+                        .setAbsoluteURI(url)
+                        .setIdleTimeout(10_000))
                 .compose(request -> request.send())
-                .compose(response -> response.statusCode() == 200 ? response.body()
-                        : Future.failedFuture(new IllegalStateException("HTTP " + response.statusCode() + " from " + url)))
+                .compose(response -> response.statusCode() == 200
+                        ? response.body()
+                        : Future.failedFuture(
+                                new IllegalStateException("HTTP " + response.statusCode() + " from " + url)))
                 .map(buffer -> buffer.toString());
     }
 

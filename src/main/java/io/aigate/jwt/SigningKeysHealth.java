@@ -27,9 +27,14 @@ public class SigningKeysHealth implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         if (!anyRouteNeedsToken) {
-            return HealthCheckResponse.named("jwt-signing-keys").up().withData("state", "not used").build();
+            return HealthCheckResponse.named("jwt-signing-keys")
+                    .up()
+                    .withData("state", "not used")
+                    .build();
         }
-        return HealthCheckResponse.named("jwt-signing-keys").status(keys.ready() || !everyRouteNeedsToken)
-                .withData("state", keys.state()).build();
+        return HealthCheckResponse.named("jwt-signing-keys")
+                .status(keys.ready() || !everyRouteNeedsToken)
+                .withData("state", keys.state())
+                .build();
     }
 }

@@ -1,5 +1,8 @@
 package io.aigate.jwt;
 
+import java.security.Key;
+import java.util.List;
+import java.util.Set;
 import org.jose4j.jwa.AlgorithmConstraints;
 import org.jose4j.jwk.JsonWebKey;
 import org.jose4j.jwk.VerificationJwkSelector;
@@ -14,33 +17,27 @@ import org.jose4j.keys.resolvers.VerificationKeyResolver;
 import org.jose4j.lang.JoseException;
 import org.jose4j.lang.UnresolvableKeyException;
 
-import java.security.Key;
-import java.util.List;
-import java.util.Set;
-
 /**
  * Checks one token with jose4j: signature by a key from the configured set only, an allowed asymmetric algorithm,
  * issuer, audience, lifetime. Messages follow APIM's "… Access denied." shape and never quote the token.
  */
 final class TokenVerifier {
 
-    sealed interface Result permits Valid, Invalid {
-    }
+    sealed interface Result permits Valid, Invalid {}
 
-    record Valid(JwtClaims claims, long expiresAtMillis) implements Result {
-    }
+    record Valid(JwtClaims claims, long expiresAtMillis) implements Result {}
 
-    record Invalid(String message, boolean unknownKey) implements Result {
-    }
+    record Invalid(String message, boolean unknownKey) implements Result {}
 
     private final AlgorithmConstraints algorithms;
     private final int clockSkewSeconds;
     private final boolean requireExpirationTime;
     private final List<String> audiences;
 
-    TokenVerifier(List<String> algorithms, int clockSkewSeconds, boolean requireExpirationTime, List<String> audiences) {
-        this.algorithms = new AlgorithmConstraints(AlgorithmConstraints.ConstraintType.PERMIT,
-                algorithms.toArray(String[]::new));
+    TokenVerifier(
+            List<String> algorithms, int clockSkewSeconds, boolean requireExpirationTime, List<String> audiences) {
+        this.algorithms =
+                new AlgorithmConstraints(AlgorithmConstraints.ConstraintType.PERMIT, algorithms.toArray(String[]::new));
         this.clockSkewSeconds = clockSkewSeconds;
         this.requireExpirationTime = requireExpirationTime;
         this.audiences = audiences;
@@ -83,7 +80,8 @@ final class TokenVerifier {
         }
         try {
             JwtClaims claims = builder.build().processToClaims(token);
-            long expiresAt = claims.getExpirationTime() == null ? Long.MAX_VALUE
+            long expiresAt = claims.getExpirationTime() == null
+                    ? Long.MAX_VALUE
                     : claims.getExpirationTime().getValueInMillis();
             return new Valid(claims, expiresAt);
         } catch (InvalidJwtException e) {

@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
-
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -35,8 +34,7 @@ public class ValidateJwt implements Step {
     static final int MAX_TOKEN_LENGTH = 16 * 1024;
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
-    private record RouteRules(boolean required, List<ClaimRules.Rule> claims) {
-    }
+    private record RouteRules(boolean required, List<ClaimRules.Rule> claims) {}
 
     private final SigningKeys keys;
     private final TokenVerifier verifier;
@@ -58,11 +56,19 @@ public class ValidateJwt implements Step {
         this.keys = keys;
         this.registry = registry;
         this.inUse = config.jwtInUse();
-        this.verifier = new TokenVerifier(jwt.algorithms(), (int) jwt.clockSkew().toSeconds(),
-                jwt.requireExpirationTime(), jwt.audiences().orElse(List.of()));
-        config.routes().forEach((name, route) -> routes.put(name, new RouteRules(
-                config.validatesJwt(route),
-                route.requiredClaims().entrySet().stream().map(e -> ClaimRules.rule(e.getKey(), e.getValue())).toList())));
+        this.verifier = new TokenVerifier(
+                jwt.algorithms(),
+                (int) jwt.clockSkew().toSeconds(),
+                jwt.requireExpirationTime(),
+                jwt.audiences().orElse(List.of()));
+        config.routes()
+                .forEach((name, route) -> routes.put(
+                        name,
+                        new RouteRules(
+                                config.validatesJwt(route),
+                                route.requiredClaims().entrySet().stream()
+                                        .map(e -> ClaimRules.rule(e.getKey(), e.getValue()))
+                                        .toList())));
         jwt.tenantId().ifPresent(tid -> {
             configuredIssuers.add("https://sts.windows.net/" + tid + "/");
             configuredIssuers.add("https://login.microsoftonline.com/" + tid + "/v2.0");
@@ -72,27 +78,31 @@ public class ValidateJwt implements Step {
         this.failedStatus = jwt.failedValidationHttpcode();
         this.failedMessage = jwt.failedValidationErrorMessage().orElse(null);
         this.skewMillis = jwt.clockSkew().toMillis();
-        this.verified = Caffeine.newBuilder().maximumSize(jwt.cacheMaxEntries()).executor(Runnable::run)
+        this.verified = Caffeine.newBuilder()
+                .maximumSize(jwt.cacheMaxEntries())
+                .executor(Runnable::run)
                 .expireAfter(new Expiry<String, TokenVerifier.Valid>() {
                     @Override
                     public long expireAfterCreate(String key, TokenVerifier.Valid value, long currentTime) {
-                        long millis = value.expiresAtMillis() == Long.MAX_VALUE ? TimeUnit.HOURS.toMillis(1)
+                        long millis = value.expiresAtMillis() == Long.MAX_VALUE
+                                ? TimeUnit.HOURS.toMillis(1)
                                 : value.expiresAtMillis() + skewMillis - clock.millis();
                         return TimeUnit.MILLISECONDS.toNanos(Math.max(0, millis));
                     }
 
                     @Override
-                    public long expireAfterUpdate(String key, TokenVerifier.Valid value, long currentTime,
-                                                  long currentDuration) {
+                    public long expireAfterUpdate(
+                            String key, TokenVerifier.Valid value, long currentTime, long currentDuration) {
                         return currentDuration;
                     }
 
                     @Override
-                    public long expireAfterRead(String key, TokenVerifier.Valid value, long currentTime,
-                                                long currentDuration) {
+                    public long expireAfterRead(
+                            String key, TokenVerifier.Valid value, long currentTime, long currentDuration) {
                         return currentDuration;
                     }
-                }).build();
+                })
+                .build();
     }
 
     @Override
@@ -103,7 +113,8 @@ public class ValidateJwt implements Step {
     @Override
     public Future<Outcome> apply(RequestContext ctx) {
         RouteRules rules = routes.get(ctx.route().name());
-        boolean required = (rules != null && rules.required()) || !ctx.caller().allowedClientApps().isEmpty();
+        boolean required = (rules != null && rules.required())
+                || !ctx.caller().allowedClientApps().isEmpty();
         if (!required) {
             return PROCEED;
         }
@@ -130,8 +141,9 @@ public class ValidateJwt implements Step {
         TokenVerifier.Result first = verifier.verify(token, keys.current(), issuers());
         if (first instanceof TokenVerifier.Invalid invalid && invalid.unknownKey()) {
             // a key published after our last fetch: fetch once (never more often than the cooldown) and try again
-            return keys.refreshForUnknownKey().map(fetched -> decide(
-                    fetched ? verifier.verify(token, keys.current(), issuers()) : first, hash, rules, ctx));
+            return keys.refreshForUnknownKey()
+                    .map(fetched -> decide(
+                            fetched ? verifier.verify(token, keys.current(), issuers()) : first, hash, rules, ctx));
         }
         return Future.succeededFuture(decide(first, hash, rules, ctx));
     }
@@ -162,11 +174,14 @@ public class ValidateJwt implements Step {
         if (valid.expiresAtMillis() + skewMillis <= clock.millis()) {
             return failed(JwtRefusal.Kind.INVALID, JwtRefusal.EXPIRED);
         }
-        String refusal = ClaimRules.check(rules == null ? List.of() : rules.claims(), ctx.caller().allowedClientApps(),
-                valid.claims());
+        String refusal = ClaimRules.check(
+                rules == null ? List.of() : rules.claims(), ctx.caller().allowedClientApps(), valid.claims());
         Object app = valid.claims().getClaimValue("azp");
-        ctx.caller(ctx.caller().withClientApp(app instanceof String s ? s
-                : valid.claims().getClaimValue("appid") instanceof String s ? s : null));
+        ctx.caller(ctx.caller()
+                .withClientApp(
+                        app instanceof String s
+                                ? s
+                                : valid.claims().getClaimValue("appid") instanceof String s ? s : null));
         if (refusal != null) {
             return refuse(JwtRefusal.claims(refusal));
         }
@@ -194,7 +209,14 @@ public class ValidateJwt implements Step {
     }
 
     private void count(String result) {
-        decisions.computeIfAbsent(result, r -> Counter.builder("aigate.jwt.decisions").tag("layer", "jwt")
-                .tag("result", r).description("Token decisions by reason").register(registry)).increment();
+        decisions
+                .computeIfAbsent(
+                        result,
+                        r -> Counter.builder("aigate.jwt.decisions")
+                                .tag("layer", "jwt")
+                                .tag("result", r)
+                                .description("Token decisions by reason")
+                                .register(registry))
+                .increment();
     }
 }

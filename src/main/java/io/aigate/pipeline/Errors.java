@@ -5,8 +5,7 @@ public final class Errors {
 
     private static final int MAX_LENGTH = 300;
 
-    private Errors() {
-    }
+    private Errors() {}
 
     /**
      * {@code Type: first line of the message} of the deepest cause (a wrapped {@code ConnectException} says more

@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.buffer.Buffer;
-
 import java.io.IOException;
 
 /**
@@ -56,8 +55,11 @@ public final class JsonBody {
 
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .disable(JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS,
-                    JsonReadFeature.ALLOW_LEADING_ZEROS_FOR_NUMBERS, JsonReadFeature.ALLOW_TRAILING_COMMA)
+            .disable(
+                    JsonReadFeature.ALLOW_JAVA_COMMENTS,
+                    JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS,
+                    JsonReadFeature.ALLOW_LEADING_ZEROS_FOR_NUMBERS,
+                    JsonReadFeature.ALLOW_TRAILING_COMMA)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
             .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
@@ -65,12 +67,14 @@ public final class JsonBody {
 
     static {
         // a caller's nesting or number length must not cost stack or CPU beyond what a chat request needs
-        MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(64).maxNumberLength(64).build());
+        MAPPER.getFactory()
+                .setStreamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(64)
+                        .maxNumberLength(64)
+                        .build());
     }
 
-    private JsonBody() {
-    }
+    private JsonBody() {}
 
     public static Parsed parse(Buffer body) {
         if (body == null || body.length() == 0) {
@@ -86,8 +90,11 @@ public final class JsonBody {
             }
             return new Parsed(object, namesDifferOnlyInCase(object) ? Problem.DUPLICATE_FIELD : null);
         } catch (com.fasterxml.jackson.core.exc.StreamReadException e) {
-            return new Parsed(null, e.getMessage() != null && e.getMessage().startsWith("Duplicate field")
-                    ? Problem.DUPLICATE_FIELD : Problem.NOT_JSON);
+            return new Parsed(
+                    null,
+                    e.getMessage() != null && e.getMessage().startsWith("Duplicate field")
+                            ? Problem.DUPLICATE_FIELD
+                            : Problem.NOT_JSON);
         } catch (IOException | RuntimeException e) {
             return new Parsed(null, Problem.NOT_JSON);
         }

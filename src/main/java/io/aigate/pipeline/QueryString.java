@@ -12,8 +12,7 @@ import java.util.Set;
  */
 public final class QueryString {
 
-    private QueryString() {
-    }
+    private QueryString() {}
 
     /** The decoded value of the first parameter with this name; "" when it has no value; null when absent. */
     public static String first(String query, String name) {
@@ -36,8 +35,7 @@ public final class QueryString {
      * A backend may take the last where aigate took the first, so a parameter aigate decides on must appear once or
      * not at all. A parameter whose name cannot be decoded cannot be told apart from a dropped one, so it is dropped.
      */
-    public record Reading(String forwarded, String repeated) {
-    }
+    public record Reading(String forwarded, String repeated) {}
 
     public static Reading read(String query, Set<String> dropped, Set<String> deciding) {
         if (query == null || query.isEmpty()) {

@@ -3,7 +3,6 @@ package io.aigate.pipeline;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,9 +39,8 @@ public final class RequestContext {
      * @param headers         the caller's headers as received (credentials included): read-only for steps
      * @param query           the query string as received (may carry a subscription key), or null
      */
-    public record Inbound(String method, String path, String operation, boolean generatesTokens, MultiMap headers,
-                          String query) {
-    }
+    public record Inbound(
+            String method, String path, String operation, boolean generatesTokens, MultiMap headers, String query) {}
 
     /**
      * Where the request goes.
@@ -50,8 +48,7 @@ public final class RequestContext {
      * @param deployment the Azure OpenAI deployment (classic path) or the v1 body's {@code model}, in lower case (Azure
      *                   matches names without regard to case); null when the request names none
      */
-    public record Route(String name, String backend, String deployment) {
-    }
+    public record Route(String name, String backend, String deployment) {}
 
     /**
      * A value of a policy's own type that one half of the policy writes and a later step or half reads, declared as a

@@ -19,8 +19,7 @@ public final class Sha256 {
         }
     });
 
-    private Sha256() {
-    }
+    private Sha256() {}
 
     public static String hex(String text) {
         MessageDigest digest = DIGEST.get();

@@ -11,17 +11,16 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import org.jboss.logging.Logger;
-
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
 
 /**
  * Redis logged in with the sidecar's Entra token ({@code aigate.redis.credential=managed-identity}); with a password,
@@ -51,16 +50,20 @@ public final class AuthenticatedRedis implements Redis {
     private volatile Redis current;
 
     /** @param env the environment the Entra credential reads (AZURE_*, IDENTITY_ENDPOINT) */
-    AuthenticatedRedis(AigateConfig config, Vertx vertx, QuarkusRedisOptions options, MeterRegistry registry,
-                       Function<String, Optional<String>> env) {
+    AuthenticatedRedis(
+            AigateConfig config,
+            Vertx vertx,
+            QuarkusRedisOptions options,
+            MeterRegistry registry,
+            Function<String, Optional<String>> env) {
         this.vertx = vertx;
         AigateConfig.RedisLogin login = config.redis();
         this.base = options.copy();
         this.configuredUser = login.user().orElse(null);
         this.graceMillis = login.rotationGrace().toMillis();
         this.firstLoginWaitMillis = config.identity().firstTokenWait().toMillis();
-        this.token = EntraToken.start("redis", login.resource(), login.clientId(), vertx, registry, config.identity(),
-                env);
+        this.token =
+                EntraToken.start("redis", login.resource(), login.clientId(), vertx, registry, config.identity(), env);
         token.onNewToken(this::login);
         token.firstAttempt().onComplete(done -> {
             if (current == null) {
@@ -75,14 +78,17 @@ public final class AuthenticatedRedis implements Redis {
     }
 
     private synchronized void login(String newToken) {
-        String user = configuredUser != null ? configuredUser : EntraToken.objectId(newToken).orElse(null);
+        String user = configuredUser != null
+                ? configuredUser
+                : EntraToken.objectId(newToken).orElse(null);
         if (user == null) {
             LOG.warn("redis: the Entra token names no object id (oid): set aigate.redis.user to the identity's "
                     + "object id");
             return;
         }
         RedisOptions options = new RedisOptions(base);
-        options.setEndpoints(options.getEndpoints().stream().map(endpoint -> withLogin(endpoint, user, newToken))
+        options.setEndpoints(options.getEndpoints().stream()
+                .map(endpoint -> withLogin(endpoint, user, newToken))
                 .toList());
         options.setPassword(null);
         Redis previous = current;
@@ -111,9 +117,13 @@ public final class AuthenticatedRedis implements Redis {
         if (now != null) {
             return Future.succeededFuture(now);
         }
-        return firstLogin.future().timeout(Math.max(1, firstLoginWaitMillis), TimeUnit.MILLISECONDS)
-                .recover(err -> Future.failedFuture(err instanceof TimeoutException
-                        ? new IllegalStateException("no Entra token for Redis yet") : err))
+        return firstLogin
+                .future()
+                .timeout(Math.max(1, firstLoginWaitMillis), TimeUnit.MILLISECONDS)
+                .recover(err -> Future.failedFuture(
+                        err instanceof TimeoutException
+                                ? new IllegalStateException("no Entra token for Redis yet")
+                                : err))
                 .map(v -> current);
     }
 

@@ -24,12 +24,16 @@ public class RedisLogin {
     @Produces
     @Singleton
     @Authenticated
-    Redis redis(AigateConfig config, Vertx vertx, Redis quarkusRedis, QuarkusRedisOptions options,
-                MeterRegistry registry) {
+    Redis redis(
+            AigateConfig config, Vertx vertx, Redis quarkusRedis, QuarkusRedisOptions options, MeterRegistry registry) {
         if (config.redis().credential() == AigateConfig.RedisCredential.PASSWORD) {
             return quarkusRedis;
         }
-        entra = new AuthenticatedRedis(config, vertx, options, registry,
+        entra = new AuthenticatedRedis(
+                config,
+                vertx,
+                options,
+                registry,
                 name -> ConfigProvider.getConfig().getOptionalValue(name, String.class));
         return entra;
     }

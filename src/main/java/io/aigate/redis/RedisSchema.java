@@ -21,8 +21,7 @@ public final class RedisSchema {
     public static final String EXPIRIES = PREFIX + "expiries";
     public static final String INVALIDATE_CHANNEL = PREFIX + "invalidate";
 
-    private RedisSchema() {
-    }
+    private RedisSchema() {}
 
     public static String subscription(String id) {
         return PREFIX + "sub:{" + id + "}";

@@ -1,7 +1,6 @@
 package io.aigate.redis;
 
 import io.vertx.core.Future;
-
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -10,8 +9,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RedisTimeout {
 
-    private RedisTimeout() {
-    }
+    private RedisTimeout() {}
 
     /** {@code operation}, failed with a {@link java.util.concurrent.TimeoutException} once {@code millis} passed. */
     public static <T> Future<T> within(Future<T> operation, long millis) {

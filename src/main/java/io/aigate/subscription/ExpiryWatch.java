@@ -7,7 +7,6 @@ import io.quarkus.runtime.Startup;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import jakarta.inject.Singleton;
-
 import java.time.Clock;
 import java.time.Duration;
 

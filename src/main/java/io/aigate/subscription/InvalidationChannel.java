@@ -1,10 +1,10 @@
 package io.aigate.subscription;
 
-import io.aigate.redis.RedisSchema;
-import io.aigate.pipeline.Backoff;
 import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Backoff;
 import io.aigate.redis.Authenticated;
 import io.aigate.redis.AuthenticatedRedis;
+import io.aigate.redis.RedisSchema;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
@@ -16,9 +16,8 @@ import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
-import org.jboss.logging.Logger;
-
 import java.util.concurrent.TimeoutException;
+import org.jboss.logging.Logger;
 
 /**
  * Listens on {@link RedisSchema#INVALIDATE_CHANNEL}: when the CLI suspends, revokes, rotates or deletes, every instance
@@ -44,6 +43,7 @@ public class InvalidationChannel {
     private volatile RedisConnection connection;
     /** A connection whose subscription Redis has not confirmed yet. */
     private volatile RedisConnection pending;
+
     private volatile boolean stopped;
     private int failures;
 
@@ -68,18 +68,24 @@ public class InvalidationChannel {
         if (stopped) {
             return;
         }
-        redis.connect().onSuccess(conn -> {
-            pending = conn;
-            // the client completes SUBSCRIBE before Redis answers it: only Redis's confirmation counts, and a refusal
-            // (an ACL without the channel) or silence must never pass for a subscription
-            long unconfirmed = vertx.setTimer(timeoutMillis, id -> lost(conn,
-                    new TimeoutException("SUBSCRIBE not confirmed within " + timeoutMillis + " ms")));
-            conn.handler(message -> onMessage(conn, message, unconfirmed));
-            conn.exceptionHandler(cause -> lost(conn, cause));
-            conn.endHandler(v -> lost(conn, null));
-            conn.send(Request.cmd(Command.SUBSCRIBE).arg(RedisSchema.INVALIDATE_CHANNEL))
-                    .onFailure(cause -> lost(conn, cause));
-        }).onFailure(cause -> lost(null, cause));
+        redis.connect()
+                .onSuccess(conn -> {
+                    pending = conn;
+                    // the client completes SUBSCRIBE before Redis answers it: only Redis's confirmation counts, and a
+                    // refusal
+                    // (an ACL without the channel) or silence must never pass for a subscription
+                    long unconfirmed = vertx.setTimer(
+                            timeoutMillis,
+                            id -> lost(
+                                    conn,
+                                    new TimeoutException("SUBSCRIBE not confirmed within " + timeoutMillis + " ms")));
+                    conn.handler(message -> onMessage(conn, message, unconfirmed));
+                    conn.exceptionHandler(cause -> lost(conn, cause));
+                    conn.endHandler(v -> lost(conn, null));
+                    conn.send(Request.cmd(Command.SUBSCRIBE).arg(RedisSchema.INVALIDATE_CHANNEL))
+                            .onFailure(cause -> lost(conn, cause));
+                })
+                .onFailure(cause -> lost(null, cause));
     }
 
     private synchronized void subscribed(RedisConnection conn, long unconfirmed) {
@@ -105,8 +111,8 @@ public class InvalidationChannel {
         if (conn != connection) {
             return; // that connection was given up; its successor runs its own keepalive
         }
-        long deadline = vertx.setTimer(timeoutMillis, id -> lost(conn,
-                new TimeoutException("PING unanswered for " + timeoutMillis + " ms")));
+        long deadline = vertx.setTimer(
+                timeoutMillis, id -> lost(conn, new TimeoutException("PING unanswered for " + timeoutMillis + " ms")));
         conn.send(Request.cmd(Command.PING)).onComplete(answer -> {
             if (!vertx.cancelTimer(deadline)) {
                 return; // too late: already counted as lost
@@ -132,10 +138,11 @@ public class InvalidationChannel {
             return;
         }
         // RESP2 and RESP3 both deliver ["subscribe", channel, count] and ["message", channel, payload]
-        if (message != null && message.size() >= 3 && "subscribe".equals(message.get(0).toString())
+        if (message.size() >= 3
+                && "subscribe".equals(message.get(0).toString())
                 && RedisSchema.INVALIDATE_CHANNEL.equals(message.get(1).toString())) {
             subscribed(conn, unconfirmed);
-        } else if (message != null && message.size() >= 3 && "message".equals(message.get(0).toString())) {
+        } else if (message.size() >= 3 && "message".equals(message.get(0).toString())) {
             String id = message.get(2).toString();
             lookup.invalidate(id);
             LOG.debugf("subscription %s invalidated", id);
@@ -164,9 +171,14 @@ public class InvalidationChannel {
             quietlyClose(current);
         }
         if (failures++ == 0) {
-            LOG.warnf("invalidation channel lost (%s); reconnecting, and clearing the key cache once back",
-                    cause == null ? "connection closed" : cause.getClass().getSimpleName()
-                            + (cause instanceof TimeoutException || redisRefusal(cause) ? ": " + cause.getMessage() : ""));
+            LOG.warnf(
+                    "invalidation channel lost (%s); reconnecting, and clearing the key cache once back",
+                    cause == null
+                            ? "connection closed"
+                            : cause.getClass().getSimpleName()
+                                    + (cause instanceof TimeoutException || redisRefusal(cause)
+                                            ? ": " + cause.getMessage()
+                                            : ""));
         }
         lookup.channelState(false);
         vertx.setTimer(RECONNECT.delayAfter(failures), id -> connect());
@@ -175,8 +187,8 @@ public class InvalidationChannel {
     /** Redis's own refusals name what to fix (an ACL, a password) and carry nothing secret. */
     private static boolean redisRefusal(Throwable cause) {
         String message = cause.getMessage();
-        return message != null && (message.startsWith("NOPERM") || message.startsWith("NOAUTH")
-                || message.startsWith("WRONGPASS"));
+        return message != null
+                && (message.startsWith("NOPERM") || message.startsWith("NOAUTH") || message.startsWith("WRONGPASS"));
     }
 
     private static void quietlyClose(RedisConnection conn) {

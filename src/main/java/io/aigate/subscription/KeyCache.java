@@ -2,7 +2,6 @@ package io.aigate.subscription;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-
 import java.time.Duration;
 
 /**
@@ -18,20 +17,24 @@ final class KeyCache {
         long verifiedAtMillis();
     }
 
-    record Known(SubscriptionStore.Found found, long verifiedAtMillis) implements Entry {
-    }
+    record Known(SubscriptionStore.Found found, long verifiedAtMillis) implements Entry {}
 
-    record Unknown(long verifiedAtMillis) implements Entry {
-    }
+    record Unknown(long verifiedAtMillis) implements Entry {}
 
     private final Cache<String, Known> known;
     private final Cache<String, Unknown> unknown;
 
     KeyCache(long maxEntries, Duration knownFor, Duration unknownFor) {
-        this.known = Caffeine.newBuilder().maximumSize(maxEntries).executor(Runnable::run)
-                .expireAfterWrite(knownFor).build();
-        this.unknown = Caffeine.newBuilder().maximumSize(maxEntries).executor(Runnable::run)
-                .expireAfterWrite(unknownFor).build();
+        this.known = Caffeine.newBuilder()
+                .maximumSize(maxEntries)
+                .executor(Runnable::run)
+                .expireAfterWrite(knownFor)
+                .build();
+        this.unknown = Caffeine.newBuilder()
+                .maximumSize(maxEntries)
+                .executor(Runnable::run)
+                .expireAfterWrite(unknownFor)
+                .build();
     }
 
     Entry get(String keyHash) {

@@ -1,7 +1,6 @@
 package io.aigate.subscription;
 
 import io.aigate.pipeline.Refusal;
-
 import java.util.Map;
 
 /**
@@ -9,14 +8,16 @@ import java.util.Map;
  * answer is no oracle for which keys exist; only the reason (log and metrics) tells them apart.
  */
 public enum KeyRefusal implements Refusal {
-    MISSING(401, "Access denied due to missing subscription key. Make sure to include subscription key when making "
-            + "requests to an API."),
+    MISSING(
+            401,
+            "Access denied due to missing subscription key. Make sure to include subscription key when making "
+                    + "requests to an API."),
     UNKNOWN(401, Text.INVALID),
     INACTIVE(401, Text.INVALID),
     EXPIRED(401, Text.INVALID),
     OUT_OF_SCOPE(401, Text.INVALID),
-    STORE_UNAVAILABLE(503, "Subscription keys cannot be checked right now. Try again in 5 seconds.",
-            Map.of("Retry-After", "5"));
+    STORE_UNAVAILABLE(
+            503, "Subscription keys cannot be checked right now. Try again in 5 seconds.", Map.of("Retry-After", "5"));
 
     private static final class Text {
         static final String INVALID = "Access denied due to invalid subscription key. Make sure to provide a valid "

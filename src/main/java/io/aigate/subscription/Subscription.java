@@ -3,7 +3,6 @@ package io.aigate.subscription;
 import io.aigate.redis.RedisSchema;
 import io.aigate.tokens.QuotaPeriod;
 import io.aigate.tokens.TokenLimits;
-
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -16,18 +15,34 @@ import java.util.stream.Collectors;
  * A subscription as stored in Redis (one hash, see {@link RedisSchema}). Only {@link State#ACTIVE} grants access, and
  * not past {@link #expiresAt()}. Key material never appears here: only the SHA-256 of each key.
  */
-public record Subscription(String id, String name, State state, Scope scope, Set<String> allowedClientApps,
-                           Instant expiresAt, Instant createdAt, Instant updatedAt, String primaryKeyHash,
-                           String secondaryKeyHash, Instant primaryRotatedAt, Instant secondaryRotatedAt,
-                           TokenLimits limits) {
+public record Subscription(
+        String id,
+        String name,
+        State state,
+        Scope scope,
+        Set<String> allowedClientApps,
+        Instant expiresAt,
+        Instant createdAt,
+        Instant updatedAt,
+        String primaryKeyHash,
+        String secondaryKeyHash,
+        Instant primaryRotatedAt,
+        Instant secondaryRotatedAt,
+        TokenLimits limits) {
 
     public Subscription {
         limits = limits == null ? TokenLimits.NONE : limits;
+        allowedClientApps = Set.copyOf(allowedClientApps);
     }
 
     /** APIM's subscription states. */
     public enum State {
-        ACTIVE, SUSPENDED, CANCELLED, EXPIRED, SUBMITTED, REJECTED;
+        ACTIVE,
+        SUSPENDED,
+        CANCELLED,
+        EXPIRED,
+        SUBMITTED,
+        REJECTED;
 
         public String wire() {
             return name().toLowerCase(Locale.ROOT);
@@ -41,7 +56,16 @@ public record Subscription(String id, String name, State state, Scope scope, Set
     /** Which routes a key opens: all, a list of deployments, a list of routes, or a named product. */
     public record Scope(Kind kind, Set<String> names) {
 
-        public enum Kind { ALL, DEPLOYMENTS, ROUTES, PRODUCT }
+        public Scope {
+            names = Set.copyOf(names);
+        }
+
+        public enum Kind {
+            ALL,
+            DEPLOYMENTS,
+            ROUTES,
+            PRODUCT
+        }
 
         public static final Scope ALL = new Scope(Kind.ALL, Set.of());
 
@@ -58,11 +82,14 @@ public record Subscription(String id, String name, State state, Scope scope, Set
                 case "deployments" -> Kind.DEPLOYMENTS;
                 case "routes" -> Kind.ROUTES;
                 case "product" -> Kind.PRODUCT;
-                default -> throw new IllegalArgumentException(
-                        "scope must be all, deployments:a,b, routes:a,b or product:name");
+                default ->
+                    throw new IllegalArgumentException(
+                            "scope must be all, deployments:a,b, routes:a,b or product:name");
             };
-            Set<String> names = Arrays.stream(text.substring(colon + 1).split(",")).map(String::trim)
-                    .filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
+            Set<String> names = Arrays.stream(text.substring(colon + 1).split(","))
+                    .map(String::trim)
+                    .filter(s -> !s.isEmpty())
+                    .collect(Collectors.toUnmodifiableSet());
             if (names.isEmpty() || (kind == Kind.PRODUCT && names.size() != 1)) {
                 throw new IllegalArgumentException("scope " + text.substring(0, colon) + " needs "
                         + (kind == Kind.PRODUCT ? "one product name" : "at least one name"));
@@ -71,8 +98,10 @@ public record Subscription(String id, String name, State state, Scope scope, Set
         }
 
         public String wire() {
-            return kind == Kind.ALL ? "all" : kind.name().toLowerCase(Locale.ROOT) + ":"
-                    + names.stream().sorted().collect(Collectors.joining(","));
+            return kind == Kind.ALL
+                    ? "all"
+                    : kind.name().toLowerCase(Locale.ROOT) + ":"
+                            + names.stream().sorted().collect(Collectors.joining(","));
         }
     }
 
@@ -88,6 +117,7 @@ public record Subscription(String id, String name, State state, Scope scope, Set
 
     /** The hash field of the state; a guard of {@code "!cancelled"} on it keeps a revoked subscription revoked. */
     public static final String STATE = "state";
+
     public static final String NOT_CANCELLED = "!" + "cancelled";
 
     /** The hash field that holds the SHA-256 of one key. */
@@ -102,13 +132,13 @@ public record Subscription(String id, String name, State state, Scope scope, Set
 
     /** The fields a rotation of one key writes; the other key's fields are not touched. */
     public static Map<String, String> keyChange(KeySlot slot, String keyHash, Instant now) {
-        return Map.of(keyField(slot), keyHash, slot.wire() + "_rotated_at", now.toString(), "updated_at",
-                now.toString());
+        return Map.of(
+                keyField(slot), keyHash, slot.wire() + "_rotated_at", now.toString(), "updated_at", now.toString());
     }
 
     /** The limit fields to write: those given (null values of {@code limits} clear them), and the time. */
-    public static Map<String, String> limitsChange(TokenLimits limits, boolean rate, boolean quota, boolean period,
-                                                   Instant now) {
+    public static Map<String, String> limitsChange(
+            TokenLimits limits, boolean rate, boolean quota, boolean period, Instant now) {
         Map<String, String> fields = new LinkedHashMap<>();
         Map<String, String> all = limitFields(limits);
         if (rate) {
@@ -126,9 +156,17 @@ public record Subscription(String id, String name, State state, Scope scope, Set
 
     private static Map<String, String> limitFields(TokenLimits limits) {
         Map<String, String> hash = new LinkedHashMap<>();
-        hash.put("tokens_per_minute", limits.tokensPerMinute() == null ? "" : limits.tokensPerMinute().toString());
-        hash.put("token_quota", limits.tokenQuota() == null ? "" : limits.tokenQuota().toString());
-        hash.put("token_quota_period", limits.tokenQuotaPeriod() == null ? "" : limits.tokenQuotaPeriod().wire());
+        hash.put(
+                "tokens_per_minute",
+                limits.tokensPerMinute() == null ? "" : limits.tokensPerMinute().toString());
+        hash.put(
+                "token_quota",
+                limits.tokenQuota() == null ? "" : limits.tokenQuota().toString());
+        hash.put(
+                "token_quota_period",
+                limits.tokenQuotaPeriod() == null
+                        ? ""
+                        : limits.tokenQuotaPeriod().wire());
         return hash;
     }
 
@@ -151,17 +189,28 @@ public record Subscription(String id, String name, State state, Scope scope, Set
     }
 
     public static Subscription fromHash(Map<String, String> hash) {
-        return new Subscription(hash.get("id"), hash.getOrDefault("name", ""), State.parse(hash.get(STATE)),
-                Scope.parse(hash.get("scope")), csv(hash.get("allowed_client_apps")), instant(hash.get("expires_at")),
-                instant(hash.get("created_at")), instant(hash.get("updated_at")), blankToNull(hash.get(keyField(KeySlot.PRIMARY))),
-                blankToNull(hash.get(keyField(KeySlot.SECONDARY))), instant(hash.get("primary_rotated_at")),
-                instant(hash.get("secondary_rotated_at")), limits(hash));
+        return new Subscription(
+                hash.get("id"),
+                hash.getOrDefault("name", ""),
+                State.parse(hash.get(STATE)),
+                Scope.parse(hash.get("scope")),
+                csv(hash.get("allowed_client_apps")),
+                instant(hash.get("expires_at")),
+                instant(hash.get("created_at")),
+                instant(hash.get("updated_at")),
+                blankToNull(hash.get(keyField(KeySlot.PRIMARY))),
+                blankToNull(hash.get(keyField(KeySlot.SECONDARY))),
+                instant(hash.get("primary_rotated_at")),
+                instant(hash.get("secondary_rotated_at")),
+                limits(hash));
     }
 
     /** Hashes written before limits existed simply have none. */
     private static TokenLimits limits(Map<String, String> hash) {
         String period = blankToNull(hash.get("token_quota_period"));
-        return new TokenLimits(number(hash.get("tokens_per_minute")), number(hash.get("token_quota")),
+        return new TokenLimits(
+                number(hash.get("tokens_per_minute")),
+                number(hash.get("token_quota")),
                 period == null ? null : QuotaPeriod.parse(period));
     }
 
@@ -173,7 +222,9 @@ public record Subscription(String id, String name, State state, Scope scope, Set
         if (value == null || value.isBlank()) {
             return Set.of();
         }
-        return Arrays.stream(value.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+        return Arrays.stream(value.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
                 .collect(Collectors.toUnmodifiableSet());
     }
 
@@ -192,7 +243,8 @@ public record Subscription(String id, String name, State state, Scope scope, Set
 
     /** Which of the two keys. */
     public enum KeySlot {
-        PRIMARY, SECONDARY;
+        PRIMARY,
+        SECONDARY;
 
         public String wire() {
             return name().toLowerCase(Locale.ROOT);

@@ -1,7 +1,6 @@
 package io.aigate.subscription;
 
 import io.aigate.pipeline.Sha256;
-
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -23,8 +22,7 @@ public final class SubscriptionKeys {
     private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
     private static final HexFormat HEX = HexFormat.of();
 
-    private SubscriptionKeys() {
-    }
+    private SubscriptionKeys() {}
 
     public static String generate() {
         byte[] bytes = new byte[RANDOM_BYTES];

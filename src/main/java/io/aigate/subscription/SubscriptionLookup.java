@@ -7,12 +7,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.redis.client.Redis;
 import jakarta.inject.Singleton;
-import org.jboss.logging.Logger;
-
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
 
 /**
  * Answers "which subscription does this key hash open?" from the cache when it can and from Redis when it must. A
@@ -25,17 +24,13 @@ public class SubscriptionLookup {
     private static final Logger LOG = Logger.getLogger(SubscriptionLookup.class);
 
     /** What the cache and Redis said, and whether the answer came without waiting on Redis. */
-    public sealed interface Answer permits Known, Unknown, Unavailable {
-    }
+    public sealed interface Answer permits Known, Unknown, Unavailable {}
 
-    public record Known(SubscriptionStore.Found found) implements Answer {
-    }
+    public record Known(SubscriptionStore.Found found) implements Answer {}
 
-    public record Unknown() implements Answer {
-    }
+    public record Unknown() implements Answer {}
 
-    public record Unavailable(String why) implements Answer {
-    }
+    public record Unavailable(String why) implements Answer {}
 
     private static final Unknown UNKNOWN = new Unknown();
 
@@ -52,6 +47,7 @@ public class SubscriptionLookup {
      * cost is an occasional extra lookup.
      */
     private final AtomicLong generation = new AtomicLong();
+
     private volatile boolean redisUp = true;
     private volatile boolean channelUp;
 
@@ -82,13 +78,13 @@ public class SubscriptionLookup {
             return Future.succeededFuture(UNKNOWN);
         }
         metrics.cache(SubscriptionMetrics.CacheResult.MISS);
-        return fetch(keyHash).<Answer>map(found -> found == null ? UNKNOWN : new Known(found))
+        return fetch(keyHash)
+                .<Answer>map(found -> found == null ? UNKNOWN : new Known(found))
                 .otherwise(err -> new Unavailable(err.getClass().getSimpleName()));
     }
 
     /** A Redis lookup under way, and the generation it started in. */
-    private record Pending(long generation, Future<SubscriptionStore.Found> answer) {
-    }
+    private record Pending(long generation, Future<SubscriptionStore.Found> answer) {}
 
     private Future<SubscriptionStore.Found> fetch(String keyHash) {
         long current = generation.get();
@@ -99,7 +95,8 @@ public class SubscriptionLookup {
         Promise<SubscriptionStore.Found> promise = Promise.promise();
         Pending pending = new Pending(current, promise.future());
         // a lookup from an older generation is not joined: it may have read Redis before the last invalidation
-        if (running == null ? inFlight.putIfAbsent(keyHash, pending) != null
+        if (running == null
+                ? inFlight.putIfAbsent(keyHash, pending) != null
                 : !inFlight.replace(keyHash, running, pending)) {
             return fetch(keyHash);
         }
@@ -110,8 +107,11 @@ public class SubscriptionLookup {
             if (done.succeeded()) {
                 metrics.redis(System.nanoTime() - start);
                 if (generation.get() == current) {
-                    cache.put(keyHash, done.result() == null ? new KeyCache.Unknown(verifiedAt)
-                            : new KeyCache.Known(done.result(), verifiedAt));
+                    cache.put(
+                            keyHash,
+                            done.result() == null
+                                    ? new KeyCache.Unknown(verifiedAt)
+                                    : new KeyCache.Known(done.result(), verifiedAt));
                     if (generation.get() != current) {
                         cache.remove(keyHash); // an invalidation ran on another thread between the check and the put
                     }
@@ -132,8 +132,10 @@ public class SubscriptionLookup {
             if (up) {
                 LOG.info("subscription store recovered: Redis answers key lookups again");
             } else {
-                LOG.warnf("subscription store degraded: Redis unreachable (%s); keys confirmed in the last outage-grace "
-                        + "keep working, unknown keys get 503", cause.getClass().getSimpleName());
+                LOG.warnf(
+                        "subscription store degraded: Redis unreachable (%s); keys confirmed in the last outage-grace "
+                                + "keep working, unknown keys get 503",
+                        cause.getClass().getSimpleName());
             }
         }
     }

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +12,12 @@ import java.util.function.Supplier;
 /** Layer-1 metrics: every decision by reason, cache effectiveness, Redis latency and reachability. */
 final class SubscriptionMetrics {
 
-    enum CacheResult { HIT, STALE_HIT, NEGATIVE_HIT, MISS }
+    enum CacheResult {
+        HIT,
+        STALE_HIT,
+        NEGATIVE_HIT,
+        MISS
+    }
 
     private final Counter allowed;
     private final Map<KeyRefusal, Counter> refused = new EnumMap<>(KeyRefusal.class);
@@ -26,21 +30,31 @@ final class SubscriptionMetrics {
             refused.put(r, decisions(registry, r.result()));
         }
         for (CacheResult c : CacheResult.values()) {
-            cache.put(c, Counter.builder("aigate.subscription.cache").tag("result", c.name().toLowerCase())
-                    .description("Subscription-key cache lookups").register(registry));
+            cache.put(
+                    c,
+                    Counter.builder("aigate.subscription.cache")
+                            .tag("result", c.name().toLowerCase())
+                            .description("Subscription-key cache lookups")
+                            .register(registry));
         }
-        redis = Timer.builder("aigate.subscription.redis").description("Redis round trips for key lookups")
-                .publishPercentiles(0.5, 0.99).register(registry);
+        redis = Timer.builder("aigate.subscription.redis")
+                .description("Redis round trips for key lookups")
+                .publishPercentiles(0.5, 0.99)
+                .register(registry);
         Gauge.builder("aigate.subscription.store.up", () -> storeUp.get() ? 1 : 0)
                 .description("1 while Redis answers key lookups and the invalidation channel is subscribed, else 0")
                 .register(registry);
-        Gauge.builder("aigate.subscription.cache.size", cachedKeys::get).description("Keys of subscriptions cached (unknown keys are not counted)")
+        Gauge.builder("aigate.subscription.cache.size", cachedKeys::get)
+                .description("Keys of subscriptions cached (unknown keys are not counted)")
                 .register(registry);
     }
 
     private static Counter decisions(MeterRegistry registry, String result) {
-        return Counter.builder("aigate.subscription.decisions").tag("layer", "subscription-key").tag("result", result)
-                .description("Subscription-key decisions by reason").register(registry);
+        return Counter.builder("aigate.subscription.decisions")
+                .tag("layer", "subscription-key")
+                .tag("result", result)
+                .description("Subscription-key decisions by reason")
+                .register(registry);
     }
 
     void allowed() {

@@ -8,14 +8,13 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
-import org.jboss.logging.Logger;
-
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jboss.logging.Logger;
 
 /**
  * Subscriptions in Redis, non-blocking (Vert.x futures), following {@link RedisSchema}. The gateway reads through it;
@@ -29,8 +28,7 @@ public final class SubscriptionStore {
     private static final Logger LOG = Logger.getLogger(SubscriptionStore.class);
 
     /** A key's subscription and which of its two keys it is. */
-    public record Found(Subscription subscription, Subscription.KeySlot slot) {
-    }
+    public record Found(Subscription subscription, Subscription.KeySlot slot) {}
 
     private static final RedisScript CHANGE = RedisScript.load("subscription-change.lua");
 
@@ -52,8 +50,8 @@ public final class SubscriptionStore {
             if (parts.length != 2) {
                 return Future.succeededFuture(null);
             }
-            Subscription.KeySlot slot = "secondary".equals(parts[1]) ? Subscription.KeySlot.SECONDARY
-                    : Subscription.KeySlot.PRIMARY;
+            Subscription.KeySlot slot =
+                    "secondary".equals(parts[1]) ? Subscription.KeySlot.SECONDARY : Subscription.KeySlot.PRIMARY;
             return api.hgetall(RedisSchema.subscription(parts[0])).map(hash -> {
                 Map<String, String> fields = toMap(hash);
                 if (fields.isEmpty()) {
@@ -62,7 +60,8 @@ public final class SubscriptionStore {
                 Subscription subscription = readable(fields);
                 // a link left behind by an interrupted rotation must not open anything
                 return subscription != null && keyHash.equals(subscription.keyHash(slot))
-                        ? new Found(subscription, slot) : null;
+                        ? new Found(subscription, slot)
+                        : null;
             });
         }));
     }
@@ -77,19 +76,20 @@ public final class SubscriptionStore {
             return Subscription.fromHash(fields);
         } catch (RuntimeException unreadable) {
             String id = fields.getOrDefault("id", "?");
-            LOG.errorf("subscription %s: its record cannot be read (%s); its keys open nothing until it is fixed "
-                    + "(aigate keys show, then update or remove it)",
-                    id.matches("[A-Za-z0-9._-]{1,64}") ? id : "(unprintable id)", unreadable.getClass().getSimpleName());
+            LOG.errorf(
+                    "subscription %s: its record cannot be read (%s); its keys open nothing until it is fixed "
+                            + "(aigate keys show, then update or remove it)",
+                    id.matches("[A-Za-z0-9._-]{1,64}") ? id : "(unprintable id)",
+                    unreadable.getClass().getSimpleName());
             return null;
         }
     }
 
     public Future<Subscription> get(String id) {
-        return timed(api.hgetall(RedisSchema.subscription(id))
-                .map(hash -> {
-                    Map<String, String> fields = toMap(hash);
-                    return fields.isEmpty() ? null : Subscription.fromHash(fields);
-                }));
+        return timed(api.hgetall(RedisSchema.subscription(id)).map(hash -> {
+            Map<String, String> fields = toMap(hash);
+            return fields.isEmpty() ? null : Subscription.fromHash(fields);
+        }));
     }
 
     public Future<List<Subscription>> list() {
@@ -150,11 +150,13 @@ public final class SubscriptionStore {
             args.add(field);
             args.add(value);
         });
-        return timed(CHANGE.run(api, List.of(RedisSchema.subscription(id)), args)).compose(result -> {
-            Map<String, String> hash = toMap(result.get(1));
-            Change change = new Change(result.get(0).toString(), hash.isEmpty() ? null : Subscription.fromHash(hash));
-            return change.done() ? index(id, 5).map(change) : Future.succeededFuture(change);
-        });
+        return timed(CHANGE.run(api, List.of(RedisSchema.subscription(id)), args))
+                .compose(result -> {
+                    Map<String, String> hash = toMap(result.get(1));
+                    Change change =
+                            new Change(result.get(0).toString(), hash.isEmpty() ? null : Subscription.fromHash(hash));
+                    return change.done() ? index(id, 5).map(change) : Future.succeededFuture(change);
+                });
     }
 
     /**
@@ -172,13 +174,20 @@ public final class SubscriptionStore {
             } else {
                 // the expiry index holds active subscriptions only: "expiring soon" is about keys that still work
                 boolean indexed = before.state() == Subscription.State.ACTIVE && before.expiresAt() != null;
-                written = api.sadd(List.of(RedisSchema.SUBSCRIPTIONS, id)).compose(r -> indexed
-                        ? api.zadd(List.of(RedisSchema.EXPIRIES, Long.toString(before.expiresAt().getEpochSecond()), id))
-                        : api.zrem(List.of(RedisSchema.EXPIRIES, id)));
+                written = api.sadd(List.of(RedisSchema.SUBSCRIPTIONS, id))
+                        .compose(r -> indexed
+                                ? api.zadd(List.of(
+                                        RedisSchema.EXPIRIES,
+                                        Long.toString(before.expiresAt().getEpochSecond()),
+                                        id))
+                                : api.zrem(List.of(RedisSchema.EXPIRIES, id)));
             }
             return timed(written).compose(r -> get(id)).compose(after -> {
-                boolean settled = before == null ? after == null : after != null
-                        && after.state() == before.state() && Objects.equals(after.expiresAt(), before.expiresAt());
+                boolean settled = before == null
+                        ? after == null
+                        : after != null
+                                && after.state() == before.state()
+                                && Objects.equals(after.expiresAt(), before.expiresAt());
                 return settled || attempts <= 1 ? Future.succeededFuture() : index(id, attempts - 1);
             });
         });
@@ -191,7 +200,9 @@ public final class SubscriptionStore {
     }
 
     public Future<Void> unlink(String keyHash) {
-        return keyHash == null ? Future.succeededFuture() : timed(api.del(List.of(RedisSchema.key(keyHash))).mapEmpty());
+        return keyHash == null
+                ? Future.succeededFuture()
+                : timed(api.del(List.of(RedisSchema.key(keyHash))).mapEmpty());
     }
 
     /** How many active subscriptions expire between now and {@code until}: one O(log n) call, whatever the count. */

@@ -21,7 +21,8 @@ public class SubscriptionStoreHealth implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("subscription-store").up()
+        return HealthCheckResponse.named("subscription-store")
+                .up()
                 .withData("state", lookup.state())
                 .withData("degraded", !lookup.storeUp())
                 .build();

@@ -9,7 +9,6 @@ import io.aigate.pipeline.Step;
 import io.aigate.tokens.LlmTokenLimit;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -72,7 +71,7 @@ public class ValidateSubscriptionKey implements Step {
     }
 
     private Outcome decide(SubscriptionLookup.Answer answer, RequestContext ctx) {
-        if (answer instanceof SubscriptionLookup.Unavailable unavailable) {
+        if (answer instanceof SubscriptionLookup.Unavailable) {
             return refuse(KeyRefusal.STORE_UNAVAILABLE);
         }
         if (!(answer instanceof SubscriptionLookup.Known known)) {
@@ -108,10 +107,12 @@ public class ValidateSubscriptionKey implements Step {
             case DEPLOYMENTS -> named(scope.names(), ctx.route().deployment());
             case ROUTES -> scope.names().contains(ctx.route().name());
             case PRODUCT -> {
-                AigateConfig.Product product = products.get(scope.names().iterator().next());
+                AigateConfig.Product product =
+                        products.get(scope.names().iterator().next());
                 // a product this instance does not know opens nothing: fail closed
                 List<String> deployments = product == null ? List.of() : product.deployments();
-                yield deployments.contains("*") || named(deployments, ctx.route().deployment());
+                yield deployments.contains("*")
+                        || named(deployments, ctx.route().deployment());
             }
         };
     }

@@ -8,8 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisConnection;
-
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -25,7 +24,7 @@ final class EventLoopRedis {
     private final long timeoutMillis;
     private final ThreadLocal<Link> links = new ThreadLocal<>();
     /** Moves on with every new Redis login: a link opened with an older one is replaced at its next use. */
-    private volatile int login;
+    private final AtomicInteger login = new AtomicInteger();
 
     /** The connection of one event loop, while it is being opened and while it is up. */
     private static final class Link {
@@ -40,7 +39,7 @@ final class EventLoopRedis {
         this.pooled = RedisAPI.api(redis);
         this.timeoutMillis = timeoutMillis;
         if (redis instanceof AuthenticatedRedis authenticated) {
-            authenticated.onNewLogin(() -> login++);
+            authenticated.onNewLogin(login::incrementAndGet);
         }
     }
 
@@ -61,22 +60,24 @@ final class EventLoopRedis {
             return null;
         }
         Link link = links.get();
-        if (link != null && !link.dead && link.login == login) {
+        if (link != null && !link.dead && link.login == login.get()) {
             return link;
         }
         // the old link is left to finish what it carries; its client closes it after the rotation grace
         Link opening = new Link();
-        opening.login = login;
+        opening.login = login.get();
         links.set(opening);
-        opening.api = redis.connect().map(connection -> {
-            opening.connection = connection;
-            connection.exceptionHandler(err -> drop(opening));
-            connection.endHandler(v -> drop(opening));
-            if (opening.dead) {
-                connection.close();
-            }
-            return RedisAPI.api(connection);
-        }).onFailure(err -> drop(opening));
+        opening.api = redis.connect()
+                .map(connection -> {
+                    opening.connection = connection;
+                    connection.exceptionHandler(err -> drop(opening));
+                    connection.endHandler(v -> drop(opening));
+                    if (opening.dead) {
+                        connection.close();
+                    }
+                    return RedisAPI.api(connection);
+                })
+                .onFailure(err -> drop(opening));
         return opening;
     }
 

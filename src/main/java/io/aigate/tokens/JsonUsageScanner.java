@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
-
 import java.io.IOException;
 
 /**
@@ -23,6 +22,7 @@ final class JsonUsageScanner {
     private int depth;
     /** The depth of the usage object while inside it, else 0; and of a details object inside it. */
     private int usageDepth;
+
     private String detailsOf;
     private boolean inResponse;
     private long prompt = -1;
@@ -129,8 +129,7 @@ final class JsonUsageScanner {
                 case "prompt_tokens", "input_tokens" -> prompt = value;
                 case "completion_tokens", "output_tokens" -> completion = value;
                 case "total_tokens" -> total = value;
-                default -> {
-                }
+                default -> {}
             }
         } else if (depth == usageDepth + 1 && detailsOf != null) {
             if (field.equals("cached_tokens") && (detailsOf.startsWith("prompt") || detailsOf.startsWith("input"))) {

@@ -1,7 +1,6 @@
 package io.aigate.tokens;
 
 import io.aigate.pipeline.Refusal;
-
 import java.util.Map;
 
 /**
@@ -16,8 +15,10 @@ public record LimitRefusal(Kind kind, long waitSeconds, Map<String, String> head
         /** The counter's quota for its UTC window is spent. */
         QUOTA(403, "token_quota", "Token quota is exceeded. The quota renews in %d seconds."),
         /** Redis cannot be reached and {@code on-redis-unavailable=deny}. */
-        UNAVAILABLE(503, "token_limit_unavailable", "Token limits cannot be checked right now. Try again in %d "
-                + "seconds.");
+        UNAVAILABLE(
+                503,
+                "token_limit_unavailable",
+                "Token limits cannot be checked right now. Try again in %d " + "seconds.");
 
         private final int status;
         private final String reason;

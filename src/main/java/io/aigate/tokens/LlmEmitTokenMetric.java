@@ -8,7 +8,6 @@ import io.aigate.pipeline.Step;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import jakarta.inject.Singleton;
-
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -48,7 +47,9 @@ public class LlmEmitTokenMetric implements Step {
         this.tokens = tokens;
         this.addStreamUsage = config.tokens().addStreamUsage();
         this.backendsWithStreamUsage = config.backends().entrySet().stream()
-                .filter(e -> e.getValue().streamUsage()).map(Map.Entry::getKey).collect(Collectors.toSet());
+                .filter(e -> e.getValue().streamUsage())
+                .map(Map.Entry::getKey)
+                .collect(Collectors.toSet());
     }
 
     static boolean apiVersionAccepts(String query) {
@@ -73,8 +74,11 @@ public class LlmEmitTokenMetric implements Step {
     public Future<Outcome> apply(RequestContext ctx) {
         // only (chat) completions know stream_options (the Responses API reports usage in its completed event anyway),
         // and only where the backend and the api-version accept it: asking must never break a request
-        if (addStreamUsage && ctx.json() != null && ctx.inbound().operation().endsWith("completions")
-                && backendsWithStreamUsage.contains(ctx.route().backend()) && apiVersionAccepts(ctx.inbound().query())) {
+        if (addStreamUsage
+                && ctx.json() != null
+                && ctx.inbound().operation().endsWith("completions")
+                && backendsWithStreamUsage.contains(ctx.route().backend())
+                && apiVersionAccepts(ctx.inbound().query())) {
             Buffer withUsage = StreamUsage.requestUsage(ctx.json());
             if (withUsage != null) {
                 ctx.replaceBody(withUsage);
@@ -93,7 +97,8 @@ public class LlmEmitTokenMetric implements Step {
      */
     public UsageReader reader(int status, String contentEncoding, String contentType) {
         return status / 100 == 2 && (contentEncoding == null || contentEncoding.equalsIgnoreCase("identity"))
-                ? UsageReader.forContentType(contentType) : null;
+                ? UsageReader.forContentType(contentType)
+                : null;
     }
 
     /**
@@ -102,8 +107,7 @@ public class LlmEmitTokenMetric implements Step {
      *
      * @param rewrites whether what is relayed differs from what came (so a declared length no longer holds)
      */
-    public record Passage(Function<Buffer, Buffer> chunk, Supplier<Buffer> tail, boolean rewrites) {
-    }
+    public record Passage(Function<Buffer, Buffer> chunk, Supplier<Buffer> tail, boolean rewrites) {}
 
     /** The passage for this answer, or null when nothing reads it. */
     public Passage passage(RequestContext ctx, UsageReader usage) {
@@ -112,15 +116,21 @@ public class LlmEmitTokenMetric implements Step {
         }
         if (ctx.get(USAGE_ADDED) != null && usage.isStream()) {
             SseRestorer restorer = new SseRestorer();
-            return new Passage(chunk -> {
-                usage.accept(chunk);
-                return restorer.accept(chunk);
-            }, restorer::finish, true);
+            return new Passage(
+                    chunk -> {
+                        usage.accept(chunk);
+                        return restorer.accept(chunk);
+                    },
+                    restorer::finish,
+                    true);
         }
-        return new Passage(chunk -> {
-            usage.accept(chunk);
-            return chunk;
-        }, Buffer::buffer, false);
+        return new Passage(
+                chunk -> {
+                    usage.accept(chunk);
+                    return chunk;
+                },
+                Buffer::buffer,
+                false);
     }
 
     /**
@@ -139,7 +149,13 @@ public class LlmEmitTokenMetric implements Step {
         }
         Usage reported = usage.finish();
         if (reported != null && !cut) {
-            tokens.record(ctx.route().name(), ctx.route().backend(), ctx.route().deployment(), ctx.caller().subscriptionId(), reported, false);
+            tokens.record(
+                    ctx.route().name(),
+                    ctx.route().backend(),
+                    ctx.route().deployment(),
+                    ctx.caller().subscriptionId(),
+                    reported,
+                    false);
             return Consumption.exactly(reported.totalTokens());
         }
         tokens.unmeasured(ctx.route().name(), ctx.route().backend(), cut ? "cut" : "no_usage_reported");
@@ -149,8 +165,13 @@ public class LlmEmitTokenMetric implements Step {
         String model = usage.model() != null ? usage.model() : ctx.route().deployment();
         long prompt = TokenEstimator.prompt(ctx.json(), model);
         long completion = usage.streamedTokens(model);
-        tokens.record(ctx.route().name(), ctx.route().backend(), ctx.route().deployment(), ctx.caller().subscriptionId(),
-                new Usage(prompt, completion, prompt + completion, -1, -1), true);
+        tokens.record(
+                ctx.route().name(),
+                ctx.route().backend(),
+                ctx.route().deployment(),
+                ctx.caller().subscriptionId(),
+                new Usage(prompt, completion, prompt + completion, -1, -1),
+                true);
         return cut ? Consumption.atLeast(prompt + completion) : Consumption.exactly(prompt + completion);
     }
 }

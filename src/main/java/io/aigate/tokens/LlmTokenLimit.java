@@ -7,7 +7,6 @@ import io.aigate.pipeline.Sha256;
 import io.aigate.pipeline.Step;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -39,9 +38,14 @@ public class LlmTokenLimit implements Step {
             RequestContext.Part.declare("subscription-limits");
     /** The tokens the inbound half set aside: settled by the outbound half, or on error. */
     static final RequestContext.Part<Reservation> RESERVATION = RequestContext.Part.declare("token-reservation");
+
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
-    private enum CounterKey { SUBSCRIPTION, CLIENT_APP, HEADER }
+    private enum CounterKey {
+        SUBSCRIPTION,
+        CLIENT_APP,
+        HEADER
+    }
 
     private final AigateConfig.TokenLimit config;
     private final CounterKey counterKey;
@@ -61,7 +65,8 @@ public class LlmTokenLimit implements Step {
             this.counterHeader = null;
         }
         this.budget = budget;
-        this.anyDefault = this.config.tokensPerMinute().isPresent() || this.config.tokenQuota().isPresent();
+        this.anyDefault = this.config.tokensPerMinute().isPresent()
+                || this.config.tokenQuota().isPresent();
         this.tokensConsumedHeader = this.config.tokensConsumedHeaderName().orElse(null);
     }
 
@@ -94,11 +99,13 @@ public class LlmTokenLimit implements Step {
      * body was read (whole, within range), each factor is capped, so no body can make it negative or overflow.
      */
     long reservation(RequestContext ctx) {
-        TokenEstimator.Demand demand = TokenEstimator.demand(ctx.json(), ctx.route().deployment(),
-                config.estimatePromptTokens());
-        long perChoice = demand.maxCompletionTokens() >= 0 ? demand.maxCompletionTokens()
+        TokenEstimator.Demand demand =
+                TokenEstimator.demand(ctx.json(), ctx.route().deployment(), config.estimatePromptTokens());
+        long perChoice = demand.maxCompletionTokens() >= 0
+                ? demand.maxCompletionTokens()
                 : ctx.inbound().operation().endsWith("embeddings") ? 0 : config.defaultCompletionTokens();
-        long completion = Math.min(Math.max(0, config.maxCompletionReservation()),
+        long completion = Math.min(
+                Math.max(0, config.maxCompletionReservation()),
                 perChoice > Long.MAX_VALUE / demand.choices() ? Long.MAX_VALUE : perChoice * demand.choices());
         return Math.max(0, demand.promptTokens()) + Math.max(0, completion);
     }
@@ -111,9 +118,11 @@ public class LlmTokenLimit implements Step {
 
     private Outcome decide(RequestContext ctx, TokenCounter counter, long reserve, Verdict verdict) {
         Map<String, String> headers = new HashMap<>();
-        config.remainingTokensHeaderName().filter(h -> verdict.remainingTokens() >= 0)
+        config.remainingTokensHeaderName()
+                .filter(h -> verdict.remainingTokens() >= 0)
                 .ifPresent(h -> headers.put(h, Long.toString(verdict.remainingTokens())));
-        config.remainingQuotaTokensHeaderName().filter(h -> verdict.remainingQuotaTokens() >= 0)
+        config.remainingQuotaTokensHeaderName()
+                .filter(h -> verdict.remainingQuotaTokens() >= 0)
                 .ifPresent(h -> headers.put(h, Long.toString(verdict.remainingQuotaTokens())));
         if (!"redis".equals(verdict.store())) {
             headers.put(FALLBACK_HEADER, "local".equals(verdict.store()) ? "local-fallback" : "unenforced");
@@ -124,7 +133,9 @@ public class LlmTokenLimit implements Step {
             }
             case QUOTA_EXCEEDED -> {
                 Instant at = verdict.decidedAt();
-                return refuse(LimitRefusal.Kind.QUOTA, Duration.between(at, counter.period().windowEnd(at)).toSeconds(),
+                return refuse(
+                        LimitRefusal.Kind.QUOTA,
+                        Duration.between(at, counter.period().windowEnd(at)).toSeconds(),
                         headers);
             }
             case UNAVAILABLE -> {
@@ -133,8 +144,10 @@ public class LlmTokenLimit implements Step {
             default -> {
                 headers.forEach(ctx::addResponseHeader);
                 // settled into the window it was judged in, even if the answer ends in the next one
-                ctx.put(RESERVATION, budget.reservation(new TokenBudget.Hold(counter, verdict.decidedAt(), reserve,
-                        verdict.store())));
+                ctx.put(
+                        RESERVATION,
+                        budget.reservation(
+                                new TokenBudget.Hold(counter, verdict.decidedAt(), reserve, verdict.store())));
                 return Outcome.proceed();
             }
         }
@@ -146,10 +159,15 @@ public class LlmTokenLimit implements Step {
         if (own == null) {
             own = TokenLimits.NONE;
         }
-        long tpm = own.tokensPerMinute() != null ? own.tokensPerMinute() : config.tokensPerMinute().orElse(0);
-        long quota = own.tokenQuota() != null ? own.tokenQuota() : config.tokenQuota().orElse(0);
+        long tpm = own.tokensPerMinute() != null
+                ? own.tokensPerMinute()
+                : config.tokensPerMinute().orElse(0);
+        long quota = own.tokenQuota() != null
+                ? own.tokenQuota()
+                : config.tokenQuota().orElse(0);
         // a quota without a period (a hand-edited record) takes the configured period, else the month
-        QuotaPeriod period = own.tokenQuotaPeriod() != null ? own.tokenQuotaPeriod()
+        QuotaPeriod period = own.tokenQuotaPeriod() != null
+                ? own.tokenQuotaPeriod()
                 : config.tokenQuotaPeriod().orElse(QuotaPeriod.MONTHLY);
         String who = switch (counterKey) {
             case SUBSCRIPTION -> ctx.caller().subscriptionId();
@@ -167,7 +185,8 @@ public class LlmTokenLimit implements Step {
             tag = (counterKey == CounterKey.SUBSCRIPTION ? "s:" : "a:") + who;
         } else {
             // header values are the caller's: only a digest reaches Redis keys and metric labels
-            tag = (counterKey == CounterKey.HEADER ? "h:" : "x:") + Sha256.hex(who).substring(0, 16);
+            tag = (counterKey == CounterKey.HEADER ? "h:" : "x:")
+                    + Sha256.hex(who).substring(0, 16);
             label = tag;
         }
         return new TokenCounter(label, tag, Math.max(0, tpm), Math.max(0, quota), period);
@@ -199,8 +218,12 @@ public class LlmTokenLimit implements Step {
      * of a known size up to 4 MB; never for a stream.
      */
     public boolean holdsWhole(RequestContext ctx, UsageReader usage, long declaredLength) {
-        return usage != null && !usage.isStream() && tokensConsumedHeader != null && ctx.get(RESERVATION) != null
-                && declaredLength >= 0 && declaredLength <= TOKENS_CONSUMED_MAX_BODY;
+        return usage != null
+                && !usage.isStream()
+                && tokensConsumedHeader != null
+                && ctx.get(RESERVATION) != null
+                && declaredLength >= 0
+                && declaredLength <= TOKENS_CONSUMED_MAX_BODY;
     }
 
     /** Where the exact total of a held answer goes. */

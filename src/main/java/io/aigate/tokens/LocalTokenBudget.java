@@ -2,7 +2,6 @@ package io.aigate.tokens;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-
 import java.time.Duration;
 import java.time.Instant;
 
@@ -14,8 +13,10 @@ import java.time.Instant;
 final class LocalTokenBudget {
 
     private final double share;
-    private final Cache<String, State> states = Caffeine.newBuilder().maximumSize(10_000)
-            .expireAfterAccess(Duration.ofHours(2)).build();
+    private final Cache<String, State> states = Caffeine.newBuilder()
+            .maximumSize(10_000)
+            .expireAfterAccess(Duration.ofHours(2))
+            .build();
 
     private static final class State {
         double level;
@@ -75,8 +76,13 @@ final class LocalTokenBudget {
             }
             if (admit && tpm > 0 && state.level > 0 && state.level + tokens > tpm) {
                 double waitMillis = (state.level - Math.max(0, tpm - tokens)) * 60_000.0 / tpm;
-                return new Verdict(Verdict.Result.RATE_LIMITED, (long) Math.ceil(waitMillis / 1000), remainingTokens,
-                        quota > 0 ? Math.max(0, quota - state.used) : -1, "local", now);
+                return new Verdict(
+                        Verdict.Result.RATE_LIMITED,
+                        (long) Math.ceil(waitMillis / 1000),
+                        remainingTokens,
+                        quota > 0 ? Math.max(0, quota - state.used) : -1,
+                        "local",
+                        now);
             }
             if (tpm > 0) {
                 state.level = Math.max(0, state.level + rateCorrection(tokens, held, window, now, tpm));
@@ -84,8 +90,13 @@ final class LocalTokenBudget {
             if (quota > 0) {
                 state.used = Math.max(0, state.used + Math.max(tokens, -held));
             }
-            return new Verdict(Verdict.Result.ADMITTED, 0, tpm > 0 ? (long) Math.max(0, tpm - state.level) : -1,
-                    quota > 0 ? Math.max(0, quota - state.used) : -1, "local", now);
+            return new Verdict(
+                    Verdict.Result.ADMITTED,
+                    0,
+                    tpm > 0 ? (long) Math.max(0, tpm - state.level) : -1,
+                    quota > 0 ? Math.max(0, quota - state.used) : -1,
+                    "local",
+                    now);
         }
     }
 }

@@ -13,17 +13,28 @@ import java.time.temporal.TemporalAdjusters;
  * dashboard) agrees on when a quota renews. Weeks start on Monday (ISO 8601).
  */
 public enum QuotaPeriod {
-    HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY;
+    HOURLY,
+    DAILY,
+    WEEKLY,
+    MONTHLY,
+    YEARLY;
 
     public Instant windowStart(Instant now) {
         ZonedDateTime t = now.atZone(ZoneOffset.UTC);
         return switch (this) {
             case HOURLY -> t.truncatedTo(ChronoUnit.HOURS).toInstant();
             case DAILY -> t.truncatedTo(ChronoUnit.DAYS).toInstant();
-            case WEEKLY -> t.toLocalDate().with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY))
-                    .atStartOfDay(ZoneOffset.UTC).toInstant();
-            case MONTHLY -> LocalDate.of(t.getYear(), t.getMonth(), 1).atStartOfDay(ZoneOffset.UTC).toInstant();
-            case YEARLY -> LocalDate.of(t.getYear(), 1, 1).atStartOfDay(ZoneOffset.UTC).toInstant();
+            case WEEKLY ->
+                t.toLocalDate()
+                        .with(TemporalAdjusters.previousOrSame(DayOfWeek.MONDAY))
+                        .atStartOfDay(ZoneOffset.UTC)
+                        .toInstant();
+            case MONTHLY ->
+                LocalDate.of(t.getYear(), t.getMonth(), 1)
+                        .atStartOfDay(ZoneOffset.UTC)
+                        .toInstant();
+            case YEARLY ->
+                LocalDate.of(t.getYear(), 1, 1).atStartOfDay(ZoneOffset.UTC).toInstant();
         };
     }
 

@@ -4,7 +4,6 @@ import io.aigate.redis.RedisScript;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Response;
-
 import java.time.Instant;
 import java.util.List;
 
@@ -27,12 +26,18 @@ public final class RedisTokenBudget {
     }
 
     public Future<Verdict> admit(TokenCounter counter, long tokens, Instant now) {
-        return run("admit", counter, now, tokens, now, 0).map(r -> new Verdict(switch (r.get(0).toInteger()) {
-            case 0 -> Verdict.Result.ADMITTED;
-            case 1 -> Verdict.Result.RATE_LIMITED;
-            default -> Verdict.Result.QUOTA_EXCEEDED;
-        }, r.get(1).toLong(), counter.tokensPerMinute() > 0 ? r.get(2).toLong() : -1,
-                counter.tokenQuota() > 0 ? r.get(3).toLong() : -1, "redis", now));
+        return run("admit", counter, now, tokens, now, 0)
+                .map(r -> new Verdict(
+                        switch (r.get(0).toInteger()) {
+                            case 0 -> Verdict.Result.ADMITTED;
+                            case 1 -> Verdict.Result.RATE_LIMITED;
+                            default -> Verdict.Result.QUOTA_EXCEEDED;
+                        },
+                        r.get(1).toLong(),
+                        counter.tokensPerMinute() > 0 ? r.get(2).toLong() : -1,
+                        counter.tokenQuota() > 0 ? r.get(3).toLong() : -1,
+                        "redis",
+                        now));
     }
 
     /**
@@ -40,17 +45,23 @@ public final class RedisTokenBudget {
      * window the request was admitted in.
      */
     public Future<Void> settle(TokenBudget.Hold hold, long correction, Instant now) {
-        return run("settle", hold.counter(), hold.admittedAt(), correction, now, hold.tokens()).mapEmpty();
+        return run("settle", hold.counter(), hold.admittedAt(), correction, now, hold.tokens())
+                .mapEmpty();
     }
 
-    private Future<Response> run(String op, TokenCounter counter, Instant window, long tokens, Instant now,
-                                 long held) {
+    private Future<Response> run(String op, TokenCounter counter, Instant window, long tokens, Instant now, long held) {
         long ttl = counter.tokenQuota() > 0
                 ? counter.period().windowEnd(window).getEpochSecond() - now.getEpochSecond() + WINDOW_GRACE_SECONDS
                 : WINDOW_GRACE_SECONDS;
-        List<String> args = List.of(op, Long.toString(now.toEpochMilli()), Long.toString(counter.tokensPerMinute()),
-                Long.toString(tokens), Long.toString(counter.tokenQuota()), Long.toString(Math.max(1, ttl)),
-                Long.toString(window.toEpochMilli()), Long.toString(held));
+        List<String> args = List.of(
+                op,
+                Long.toString(now.toEpochMilli()),
+                Long.toString(counter.tokensPerMinute()),
+                Long.toString(tokens),
+                Long.toString(counter.tokenQuota()),
+                Long.toString(Math.max(1, ttl)),
+                Long.toString(window.toEpochMilli()),
+                Long.toString(held));
         return redis.send(api -> SCRIPT.run(api, List.of(counter.rateKey(), counter.quotaKey(window)), args));
     }
 }

@@ -1,7 +1,6 @@
 package io.aigate.tokens;
 
 import io.vertx.core.buffer.Buffer;
-
 import java.util.Arrays;
 
 /**

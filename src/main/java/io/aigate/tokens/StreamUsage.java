@@ -4,10 +4,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.aigate.pipeline.JsonBody;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.aigate.pipeline.JsonBody;
 import io.vertx.core.buffer.Buffer;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,15 +21,16 @@ public final class StreamUsage {
 
     private static final JsonFactory JSON = new JsonFactory();
 
-    private StreamUsage() {
-    }
+    private StreamUsage() {}
 
     /**
      * The request body with usage requested, written from the tree every step judged; or null when nothing is to be
      * done: not a stream, or the caller already asked for usage (or explicitly refused it).
      */
     public static Buffer requestUsage(ObjectNode request) {
-        if (request == null || !request.path("stream").isBoolean() || !request.path("stream").booleanValue()) {
+        if (request == null
+                || !request.path("stream").isBoolean()
+                || !request.path("stream").booleanValue()) {
             return null;
         }
         JsonNode options = request.get("stream_options");

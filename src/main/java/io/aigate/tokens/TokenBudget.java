@@ -6,11 +6,10 @@ import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
-import org.jboss.logging.Logger;
-
 import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
 
 /**
  * Where token budgets are kept: in Redis, shared by the fleet; while Redis cannot be reached, the configured fallback
@@ -25,8 +24,7 @@ public class TokenBudget {
     private static final Logger LOG = Logger.getLogger(TokenBudget.class);
 
     /** Tokens held at admission, to be reconciled once the request's fate is known. */
-    public record Hold(TokenCounter counter, Instant admittedAt, long tokens, String store) {
-    }
+    public record Hold(TokenCounter counter, Instant admittedAt, long tokens, String store) {}
 
     /** The most tokens one answer is believed to have used: no Azure answer reports more, whatever it says. */
     static final long MAX_USAGE = Integer.MAX_VALUE;
@@ -49,7 +47,8 @@ public class TokenBudget {
     /** With a clock of the caller's choosing: quota windows roll on it. */
     public TokenBudget(AigateConfig config, Redis redis, TokenLimitMetrics metrics, Clock clock) {
         AigateConfig.TokenLimit limit = config.tokenLimit();
-        this.redis = new RedisTokenBudget(redis, config.subscriptionKey().redisTimeout().toMillis());
+        this.redis = new RedisTokenBudget(
+                redis, config.subscriptionKey().redisTimeout().toMillis());
         this.local = new LocalTokenBudget(limit.localShare());
         this.fallback = limit.onRedisUnavailable();
         this.retryIntervalNanos = limit.redisRetryInterval().toNanos();
@@ -129,12 +128,13 @@ public class TokenBudget {
         }
         Instant now = clock.instant();
         switch (hold.store()) {
-            case "redis" -> redis.settle(hold, correction, now)
-                    .onFailure(err -> {
-                        metrics.settleFailed();
-                        LOG.debugf("token reservation of %s not settled: %s", hold.counter().label(),
-                                err.getClass().getSimpleName());
-                    });
+            case "redis" ->
+                redis.settle(hold, correction, now).onFailure(err -> {
+                    metrics.settleFailed();
+                    LOG.debugf(
+                            "token reservation of %s not settled: %s",
+                            hold.counter().label(), err.getClass().getSimpleName());
+                });
             case "local" -> local.settle(hold, correction, now);
             default -> {
                 // admitted without any budget (allow): nothing to correct
@@ -154,8 +154,14 @@ public class TokenBudget {
         return switch (fallback) {
             case LOCAL -> local.admit(counter, tokens, now);
             case ALLOW -> new Verdict(Verdict.Result.ADMITTED, 0, -1, -1, "none", now);
-            case DENY -> new Verdict(Verdict.Result.UNAVAILABLE,
-                    Math.max(1, retryIntervalNanos / 1_000_000_000L), -1, -1, "none", now);
+            case DENY ->
+                new Verdict(
+                        Verdict.Result.UNAVAILABLE,
+                        Math.max(1, retryIntervalNanos / 1_000_000_000L),
+                        -1,
+                        -1,
+                        "none",
+                        now);
         };
     }
 
@@ -170,8 +176,10 @@ public class TokenBudget {
         redisRetryAt = System.nanoTime() + retryIntervalNanos;
         if (redisDown.compareAndSet(false, true)) {
             metrics.storeUp(false);
-            LOG.warnf("token limits: Redis unreachable (%s); %s until it answers again",
-                    err.getClass().getSimpleName(), switch (fallback) {
+            LOG.warnf(
+                    "token limits: Redis unreachable (%s); %s until it answers again",
+                    err.getClass().getSimpleName(),
+                    switch (fallback) {
                         case LOCAL -> "each instance enforces its local share of every limit";
                         case ALLOW -> "requests pass without a token limit";
                         case DENY -> "requests that need a token limit are refused";

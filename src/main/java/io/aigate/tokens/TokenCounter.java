@@ -1,8 +1,6 @@
 package io.aigate.tokens;
 
 import io.aigate.redis.RedisSchema;
-
-
 import java.time.Instant;
 
 /**
@@ -30,6 +28,7 @@ public record TokenCounter(String label, String tag, long tokensPerMinute, long 
         if (tokenQuota <= 0) {
             return RedisSchema.limitQuota(tag, "none");
         }
-        return RedisSchema.limitQuota(tag, period.wire() + ":" + period.windowStart(at).getEpochSecond());
+        return RedisSchema.limitQuota(
+                tag, period.wire() + ":" + period.windowStart(at).getEpochSecond());
     }
 }

@@ -1,12 +1,11 @@
 package io.aigate.tokens;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 
 /**
  * Token counts from text with the model's own tokenizer (jtokkit): for what the backend did not report (a stream cut
@@ -18,10 +17,10 @@ public final class TokenEstimator {
     private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
     /** OpenAI's chat format adds about this many tokens per message, and this many to prime the answer. */
     private static final int PER_MESSAGE = 4;
+
     private static final int PRIMING = 3;
 
-    private TokenEstimator() {
-    }
+    private TokenEstimator() {}
 
     static Encoding encodingFor(String model) {
         if (model != null) {
@@ -47,6 +46,7 @@ public final class TokenEstimator {
 
     /** The fields that bound a completion, and the most each may say (beyond it a request is not one aigate judges). */
     private static final String[] MAXIMA = {"max_completion_tokens", "max_tokens", "max_output_tokens"};
+
     private static final String[] CHOICES = {"n", "best_of"};
     static final long MAX_FIELD_VALUE = Integer.MAX_VALUE;
     static final int MAX_CHOICES = 128;

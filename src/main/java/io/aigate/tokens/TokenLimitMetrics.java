@@ -8,7 +8,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
-
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
@@ -51,20 +50,28 @@ public class TokenLimitMetrics {
         Gauge.builder("aigate.token.limit.store.up", storeUp, AtomicInteger::get)
                 .description("1 while token limits are kept in Redis (fleet-wide), 0 while the fallback decides")
                 .register(registry);
-        this.headroom = Caffeine.newBuilder().maximumSize(config.tokenLimit().headroomGaugeMaxCounters())
+        this.headroom = Caffeine.newBuilder()
+                .maximumSize(config.tokenLimit().headroomGaugeMaxCounters())
                 .removalListener((String counter, Headroom h, RemovalCause cause) -> {
                     if (h != null) {
                         registry.remove(h.rateGauge);
                         registry.remove(h.quotaGauge);
                     }
-                }).build();
+                })
+                .build();
     }
 
     void decision(Verdict verdict) {
         String result = verdict.result().name().toLowerCase(java.util.Locale.ROOT);
-        decisions.computeIfAbsent(result + '/' + verdict.store(), k -> Counter.builder("aigate.token.limit.requests")
-                .description("Requests the token limit decided on, by result and by where it was decided")
-                .tags("result", result, "store", verdict.store()).register(registry)).increment();
+        decisions
+                .computeIfAbsent(
+                        result + '/' + verdict.store(),
+                        k -> Counter.builder("aigate.token.limit.requests")
+                                .description(
+                                        "Requests the token limit decided on, by result and by where it was decided")
+                                .tags("result", result, "store", verdict.store())
+                                .register(registry))
+                .increment();
     }
 
     void headroom(TokenCounter counter, Verdict verdict) {
@@ -72,9 +79,11 @@ public class TokenLimitMetrics {
             Headroom created = new Headroom();
             created.rateGauge = Gauge.builder("aigate.token.limit.remaining.ratio", created, x -> x.fresh(x.rate))
                     .description("Share of the token limit left after the latest request (1 = untouched)")
-                    .tags("counter", label, "limit", "rate").register(registry);
+                    .tags("counter", label, "limit", "rate")
+                    .register(registry);
             created.quotaGauge = Gauge.builder("aigate.token.limit.remaining.ratio", created, x -> x.fresh(x.quota))
-                    .tags("counter", label, "limit", "quota").register(registry);
+                    .tags("counter", label, "limit", "quota")
+                    .register(registry);
             return created;
         });
         h.seenAt = System.nanoTime();

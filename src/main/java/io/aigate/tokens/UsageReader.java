@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.buffer.Buffer;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,8 +21,9 @@ public final class UsageReader {
 
     private static final JsonFactory JSON = new JsonFactory();
     /** The fields of a streamed choice whose strings the model generated. */
-    private static final Set<String> GENERATED = Set.of("content", "refusal", "reasoning_content", "arguments",
-            "text", "reasoning");
+    private static final Set<String> GENERATED =
+            Set.of("content", "refusal", "reasoning_content", "arguments", "text", "reasoning");
+
     private static final byte[] USAGE_OBJECT = "\"usage\":{".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] USAGE_OBJECT_SPACED = "\"usage\": {".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_SSE_LINE = 1024 * 1024;
@@ -36,6 +36,7 @@ public final class UsageReader {
     private final JsonUsageScanner json;
     /** The generated text a stream delivered and not yet counted, for an estimate when it reports no usage. */
     private final StringBuilder streamed = new StringBuilder();
+
     private long streamedTokens;
     private String model;
     private Usage usage;
@@ -184,7 +185,6 @@ public final class UsageReader {
             }
         }
     }
-
 
     private static boolean startsWith(byte[] bytes, String prefix) {
         for (int i = 0; i < prefix.length(); i++) {

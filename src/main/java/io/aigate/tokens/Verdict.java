@@ -11,10 +11,20 @@ import java.time.Instant;
  * @param store where the decision was made: {@code redis}, {@code local} (Redis unreachable, a share of the limit
  *              enforced in this instance) or {@code none} (Redis unreachable, configured to let requests pass)
  */
-public record Verdict(Result result, long retryAfterSeconds, long remainingTokens, long remainingQuotaTokens,
-                      String store, Instant decidedAt) {
+public record Verdict(
+        Result result,
+        long retryAfterSeconds,
+        long remainingTokens,
+        long remainingQuotaTokens,
+        String store,
+        Instant decidedAt) {
 
-    public enum Result { ADMITTED, RATE_LIMITED, QUOTA_EXCEEDED, UNAVAILABLE }
+    public enum Result {
+        ADMITTED,
+        RATE_LIMITED,
+        QUOTA_EXCEEDED,
+        UNAVAILABLE
+    }
 
     public boolean admitted() {
         return result == Result.ADMITTED;

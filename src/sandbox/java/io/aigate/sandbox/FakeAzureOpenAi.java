@@ -2,7 +2,6 @@ package io.aigate.sandbox;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -114,8 +113,8 @@ public final class FakeAzureOpenAi implements AutoCloseable {
             Map<String, List<String>> headers = new TreeMap<>();
             exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
             String path = exchange.getRequestURI().getRawPath();
-            received.add(new Received(exchange.getRequestMethod(), path, exchange.getRequestURI().getRawQuery(),
-                    headers, body));
+            received.add(new Received(
+                    exchange.getRequestMethod(), path, exchange.getRequestURI().getRawQuery(), headers, body));
             Matcher deployment = DEPLOYMENT.matcher(path);
             Matcher model = MODEL.matcher(body);
             String name = deployment.find() ? deployment.group(1) : model.find() ? model.group(1) : "unknown";
@@ -124,12 +123,14 @@ public final class FakeAzureOpenAi implements AutoCloseable {
                 case "throttled" -> {
                     exchange.getResponseHeaders().set("Retry-After", "7");
                     exchange.getResponseHeaders().set("x-ms-region", "Sweden Central");
-                    FakeEntraId.send(exchange, 429, "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the "
-                            + "ChatCompletions_Create Operation have exceeded the token rate limit.\"}}");
+                    FakeEntraId.send(
+                            exchange,
+                            429,
+                            "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the "
+                                    + "ChatCompletions_Create Operation have exceeded the token rate limit.\"}}");
                     return;
                 }
-                default -> {
-                }
+                default -> {}
             }
             if (STREAM.matcher(body).find() || name.equals("gpt-stall")) {
                 stream(exchange, name, INCLUDE_USAGE.matcher(body).find());
@@ -145,9 +146,12 @@ public final class FakeAzureOpenAi implements AutoCloseable {
         exchange.sendResponseHeaders(200, 0);
         OutputStream out = exchange.getResponseBody();
         for (int i = 0; i < WORDS.length; i++) {
-            event(out, "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
-                    + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + WORDS[i] + "\"},\"finish_reason\":null}]"
-                    + (includeUsage ? ",\"usage\":null" : "") + "}");
+            event(
+                    out,
+                    "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
+                            + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + WORDS[i]
+                            + "\"},\"finish_reason\":null}]"
+                            + (includeUsage ? ",\"usage\":null" : "") + "}");
             if (i == 0) {
                 if (model.equals("gpt-stall")) {
                     sleep(10_000);
@@ -168,13 +172,17 @@ public final class FakeAzureOpenAi implements AutoCloseable {
             }
             sleep(eventDelayMillis);
         }
-        event(out, "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
-                + "\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]"
-                + (includeUsage ? ",\"usage\":null" : "") + "}");
+        event(
+                out,
+                "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
+                        + "\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]"
+                        + (includeUsage ? ",\"usage\":null" : "") + "}");
         if (includeUsage) {
-            event(out, "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
-                    + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":" + WORDS.length
-                    + ",\"total_tokens\":" + (12 + WORDS.length) + "}}");
+            event(
+                    out,
+                    "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
+                            + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":" + WORDS.length
+                            + ",\"total_tokens\":" + (12 + WORDS.length) + "}}");
         }
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         out.flush();

@@ -4,16 +4,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-import org.jose4j.jwk.JsonWebKey;
-import org.jose4j.jwk.RsaJsonWebKey;
-import org.jose4j.jwk.RsaJwkGenerator;
-import org.jose4j.jws.AlgorithmIdentifiers;
-import org.jose4j.jws.JsonWebSignature;
-import org.jose4j.jwt.JwtClaims;
-import org.jose4j.lang.JoseException;
-
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -25,14 +15,23 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import org.jose4j.jwk.JsonWebKey;
+import org.jose4j.jwk.RsaJsonWebKey;
+import org.jose4j.jwk.RsaJwkGenerator;
+import org.jose4j.jws.AlgorithmIdentifiers;
+import org.jose4j.jws.JsonWebSignature;
+import org.jose4j.jwt.JwtClaims;
+import org.jose4j.lang.JoseException;
 
 /**
  * A stand-in for Entra ID on loopback, over real HTTP: the App Service-style managed-identity endpoint that
@@ -45,8 +44,7 @@ public final class FakeEntraId implements AutoCloseable {
 
     public static final String SYSTEM_ASSIGNED = "system";
 
-    public record Issued(String token, String identity, String resource, long expiresAtMillis) {
-    }
+    public record Issued(String token, String identity, String resource, long expiresAtMillis) {}
 
     private final HttpServer http;
     private final String identityHeader;
@@ -191,13 +189,16 @@ public final class FakeEntraId implements AutoCloseable {
                     send(exchange, 500, "{\"statusCode\":500,\"message\":\"identity endpoint failure\"}");
                     return;
                 }
-                send(exchange, 200, "{\"access_token\":\"" + token.token() + "\",\"expires_on\":\""
-                        + token.expiresAtMillis() / 1000 + "\",\"resource\":\"" + token.resource()
-                        + "\",\"token_type\":\"Bearer\",\"client_id\":\"" + identity + "\"}");
+                send(
+                        exchange,
+                        200,
+                        "{\"access_token\":\"" + token.token() + "\",\"expires_on\":\""
+                                + token.expiresAtMillis() / 1000 + "\",\"resource\":\"" + token.resource()
+                                + "\",\"token_type\":\"Bearer\",\"client_id\":\"" + identity + "\"}");
             } else if (path.endsWith("/oauth2/v2.0/token") && "POST".equals(exchange.getRequestMethod())) {
                 lastTokenRequestPath = path;
-                Map<String, String> body = form(new String(exchange.getRequestBody().readAllBytes(),
-                        StandardCharsets.UTF_8));
+                Map<String, String> body =
+                        form(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
                 lastClientAssertion = body.get("client_assertion");
                 String identity = body.getOrDefault("client_id", "unknown");
                 Issued token = lastClientAssertion == null ? null : issue(identity, body.getOrDefault("scope", ""));
@@ -206,15 +207,23 @@ public final class FakeEntraId implements AutoCloseable {
                     return;
                 }
                 long expiresIn = Math.max(1, (token.expiresAtMillis() - System.currentTimeMillis()) / 1000);
-                send(exchange, 200, "{\"token_type\":\"Bearer\",\"expires_in\":" + expiresIn + ",\"ext_expires_in\":"
-                        + expiresIn + ",\"access_token\":\"" + token.token() + "\"}");
+                send(
+                        exchange,
+                        200,
+                        "{\"token_type\":\"Bearer\",\"expires_in\":" + expiresIn + ",\"ext_expires_in\":" + expiresIn
+                                + ",\"access_token\":\"" + token.token() + "\"}");
             } else if (path.endsWith("/.well-known/openid-configuration")) {
                 String base = (https != null && exchange instanceof com.sun.net.httpserver.HttpsExchange)
-                        ? authorityHost() : "http://127.0.0.1:" + port() + "/";
+                        ? authorityHost()
+                        : "http://127.0.0.1:" + port() + "/";
                 String tenant = path.split("/")[1];
-                send(exchange, 200, "{\"issuer\":\"" + issuerV2(tenant) + "\",\"token_endpoint\":\"" + base + tenant
-                        + "/oauth2/v2.0/token\",\"authorization_endpoint\":\"" + base + tenant
-                        + "/oauth2/v2.0/authorize\",\"jwks_uri\":\"" + base + tenant + "/discovery/v2.0/keys\"}");
+                send(
+                        exchange,
+                        200,
+                        "{\"issuer\":\"" + issuerV2(tenant) + "\",\"token_endpoint\":\"" + base + tenant
+                                + "/oauth2/v2.0/token\",\"authorization_endpoint\":\"" + base + tenant
+                                + "/oauth2/v2.0/authorize\",\"jwks_uri\":\"" + base + tenant
+                                + "/discovery/v2.0/keys\"}");
             } else if (path.endsWith("/discovery/v2.0/keys")) {
                 jwksFetches.incrementAndGet();
                 if (jwksDown) {

@@ -3,8 +3,6 @@ package io.aigate.sandbox;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-
-import javax.net.ssl.SSLContext;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -12,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A stand-in for Azure Key Vault's secrets API on loopback, over real HTTPS, as the Azure SDK's SecretClient speaks to
@@ -84,14 +83,18 @@ public final class FakeKeyVault implements AutoCloseable {
             }
             String authorization = exchange.getRequestHeaders().getFirst("Authorization");
             if (authorization == null) {
-                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer authorization=\""
-                        + "https://login.microsoftonline.com/" + tenant + "\", resource=\"https://vault.azure.net\"");
+                exchange.getResponseHeaders()
+                        .set(
+                                "WWW-Authenticate",
+                                "Bearer authorization=\"" + "https://login.microsoftonline.com/" + tenant
+                                        + "\", resource=\"https://vault.azure.net\"");
                 FakeEntraId.send(exchange, 401, "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"no token\"}}");
                 return;
             }
-            FakeEntraId.Issued issued = authorization.startsWith("Bearer ")
-                    ? entra.issued(authorization.substring(7)) : null;
-            if (issued == null || issued.expiresAtMillis() < System.currentTimeMillis()
+            FakeEntraId.Issued issued =
+                    authorization.startsWith("Bearer ") ? entra.issued(authorization.substring(7)) : null;
+            if (issued == null
+                    || issued.expiresAtMillis() < System.currentTimeMillis()
                     || !issued.resource().contains("https://vault.azure.net")) {
                 FakeEntraId.send(exchange, 401, "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"bad token\"}}");
                 return;
@@ -100,13 +103,17 @@ public final class FakeKeyVault implements AutoCloseable {
             String[] path = exchange.getRequestURI().getPath().split("/");
             String value = path.length >= 3 && "secrets".equals(path[1]) ? secrets.get(path[2]) : null;
             if (value == null) {
-                FakeEntraId.send(exchange, 404, "{\"error\":{\"code\":\"SecretNotFound\",\"message\":\"no such secret\"}}");
+                FakeEntraId.send(
+                        exchange, 404, "{\"error\":{\"code\":\"SecretNotFound\",\"message\":\"no such secret\"}}");
                 return;
             }
             reads.incrementAndGet();
             String id = url() + "/secrets/" + path[2] + "/v" + versions.get();
-            FakeEntraId.send(exchange, 200, "{\"value\":\"" + value + "\",\"id\":\"" + id + "\",\"attributes\":{"
-                    + "\"enabled\":true,\"created\":1700000000,\"updated\":1700000000,\"recoveryLevel\":\"Recoverable\"}}");
+            FakeEntraId.send(
+                    exchange,
+                    200,
+                    "{\"value\":\"" + value + "\",\"id\":\"" + id + "\",\"attributes\":{"
+                            + "\"enabled\":true,\"created\":1700000000,\"updated\":1700000000,\"recoveryLevel\":\"Recoverable\"}}");
         } catch (Exception e) {
             // the exchange is closed either way
         }

@@ -39,27 +39,55 @@ public final class LocalRedis implements AutoCloseable {
 
     public LocalRedis start() {
         List<String> args = dataDir == null
-                ? List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--protected-mode", "yes")
-                : List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-                "--appendfsync", "always", "--dir", dataDir.toString(), "--protected-mode", "yes");
+                ? List.of(
+                        "--port",
+                        Integer.toString(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--protected-mode",
+                        "yes")
+                : List.of(
+                        "--port",
+                        Integer.toString(port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "yes",
+                        "--appendfsync",
+                        "always",
+                        "--dir",
+                        dataDir.toString(),
+                        "--protected-mode",
+                        "yes");
         Path binary = onPath("redis-server");
         try {
             if (binary != null) {
                 var command = new java.util.ArrayList<String>();
                 command.add(binary.toString());
                 command.addAll(args);
-                process = new ProcessBuilder(command).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                process = new ProcessBuilder(command)
+                        .redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start();
                 ProcessHandle handle = process.toHandle();
                 Runtime.getRuntime().addShutdownHook(new Thread(handle::destroy));
             } else {
-                var builder = redis.embedded.RedisServer.newRedisServer().port(port).bind("127.0.0.1")
+                var builder = redis.embedded.RedisServer.newRedisServer()
+                        .port(port)
+                        .bind("127.0.0.1")
                         .setting("save \"\"");
                 if (dataDir == null) {
                     builder.setting("appendonly no");
                 } else {
-                    builder.setting("appendonly yes").setting("appendfsync always").setting("dir " + dataDir);
+                    builder.setting("appendonly yes")
+                            .setting("appendfsync always")
+                            .setting("dir " + dataDir);
                 }
                 embedded = builder.build();
                 embedded.start();

@@ -6,15 +6,14 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
-import org.jboss.logging.Logger;
-import org.jose4j.jwk.RsaJsonWebKey;
-import org.jose4j.jwt.JwtClaims;
-
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.jboss.logging.Logger;
+import org.jose4j.jwk.RsaJsonWebKey;
+import org.jose4j.jwt.JwtClaims;
 
 /**
  * The local sandbox ({@code ./mvnw quarkus:dev -Psandbox}): a real Redis, a fake Entra ID and a fake Azure OpenAI on
@@ -42,8 +41,9 @@ public class SandboxServices {
         entra = FakeEntraId.start(ENTRA_PORT, System.getenv().getOrDefault("IDENTITY_HEADER", "sandbox"));
         openAi = FakeAzureOpenAi.start(AOAI_PORT);
         openAi.eventDelayMillis(150);
-        LOG.infof("sandbox: Redis on %s, fake Entra ID on %s, fake Azure OpenAI on %s", redis.url(),
-                entra.identityEndpoint(), openAi.url());
+        LOG.infof(
+                "sandbox: Redis on %s, fake Entra ID on %s, fake Azure OpenAI on %s",
+                redis.url(), entra.identityEndpoint(), openAi.url());
         createSubscription();
         mintCallerToken();
     }
@@ -67,8 +67,18 @@ public class SandboxServices {
     private void createSubscription() {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int exit = KeysCli.execute(new PrintWriter(out, true), new PrintWriter(err, true), "--redis", redis.url(),
-                "--output", "json", "create", "--name", "sandbox", "--id", "sandbox");
+        int exit = KeysCli.execute(
+                new PrintWriter(out, true),
+                new PrintWriter(err, true),
+                "--redis",
+                redis.url(),
+                "--output",
+                "json",
+                "create",
+                "--name",
+                "sandbox",
+                "--id",
+                "sandbox");
         String primary = exit == 0 ? new io.vertx.core.json.JsonObject(out.toString()).getString("primaryKey") : null;
         if (primary == null) {
             LOG.warnf("sandbox: could not create a subscription: %s", err);

@@ -1,16 +1,15 @@
 package io.aigate.config;
 
-import io.quarkus.runtime.configuration.ConfigurationException;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
-import org.junit.jupiter.api.Test;
-
-import java.util.HashMap;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.quarkus.runtime.configuration.ConfigurationException;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class ConfigCheckTest {
 
@@ -21,14 +20,19 @@ class ConfigCheckTest {
                 "aigate.routes.all.deployments", "*",
                 "aigate.routes.all.backend", "aoai"));
         values.putAll(extra);
-        SmallRyeConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                .withDefaultValues(values).build();
+        SmallRyeConfig config = new SmallRyeConfigBuilder()
+                .addDiscoveredConverters()
+                .withMapping(AigateConfig.class)
+                .withDefaultValues(values)
+                .build();
         return config.getConfigMapping(AigateConfig.class);
     }
 
     private static String refusal(Map<String, String> extra) {
-        return assertThrows(ConfigurationException.class, () -> ConfigCheck.check(config(extra),
-                extra.containsKey("quarkus.redis.password"))).getMessage();
+        return assertThrows(
+                        ConfigurationException.class,
+                        () -> ConfigCheck.check(config(extra), extra.containsKey("quarkus.redis.password")))
+                .getMessage();
     }
 
     @Test
@@ -38,62 +42,117 @@ class ConfigCheckTest {
 
     @Test
     void eachMistakeIsOneSentenceNamingTheKeyAndTheFix() {
-        assertEquals("aigate.backends.aoai.url is not set: set it to the backend's base URL, "
-                + "e.g. https://myres.openai.azure.com.", refusal(Map.of("aigate.backends.aoai.url", "")));
-        assertEquals("aigate.backends.aoai.url must be an http or https URL with a host and no query, "
-                + "e.g. https://myres.openai.azure.com.", refusal(Map.of("aigate.backends.aoai.url", "ftp://x")));
-        assertEquals("aigate.routes.all.backend names 'nope', which is not defined: use one of [aoai] or add "
-                + "aigate.backends.nope.url.", refusal(Map.of("aigate.routes.all.backend", "nope")));
-        assertEquals("aigate.routes.two.deployments repeats '*', already in aigate.routes.all.deployments: keep each "
+        assertEquals(
+                "aigate.backends.aoai.url is not set: set it to the backend's base URL, "
+                        + "e.g. https://myres.openai.azure.com.",
+                refusal(Map.of("aigate.backends.aoai.url", "")));
+        assertEquals(
+                "aigate.backends.aoai.url must be an http or https URL with a host and no query, "
+                        + "e.g. https://myres.openai.azure.com.",
+                refusal(Map.of("aigate.backends.aoai.url", "ftp://x")));
+        assertEquals(
+                "aigate.routes.all.backend names 'nope', which is not defined: use one of [aoai] or add "
+                        + "aigate.backends.nope.url.",
+                refusal(Map.of("aigate.routes.all.backend", "nope")));
+        assertEquals(
+                "aigate.routes.two.deployments repeats '*', already in aigate.routes.all.deployments: keep each "
                         + "deployment (and *) in one route only.",
                 refusal(Map.of("aigate.routes.two.deployments", "gpt-4o,*", "aigate.routes.two.backend", "aoai")));
-        assertEquals("aigate.backends.aoai.credential=api-key needs exactly one of aigate.backends.aoai.api-key-secret "
+        assertEquals(
+                "aigate.backends.aoai.credential=api-key needs exactly one of aigate.backends.aoai.api-key-secret "
                         + "(a Key Vault secret), aigate.backends.aoai.api-key-file (a mounted file) or "
                         + "aigate.backends.aoai.api-key-env (an environment variable).",
                 refusal(Map.of("aigate.backends.aoai.credential", "api-key")));
-        assertEquals("aigate.backends.aoai.api-key-secret must be a secret identifier, https://<vault>.vault.azure.net/"
-                        + "secrets/<name> (optionally /<version>).", refusal(Map.of("aigate.backends.aoai.credential",
-                "api-key", "aigate.backends.aoai.api-key-secret", "https://kv.vault.azure.net/keys/provider")));
-        assertEquals("aigate.redis.credential=managed-identity logs in with the sidecar's Entra token: remove "
+        assertEquals(
+                "aigate.backends.aoai.api-key-secret must be a secret identifier, https://<vault>.vault.azure.net/"
+                        + "secrets/<name> (optionally /<version>).",
+                refusal(Map.of(
+                        "aigate.backends.aoai.credential",
+                        "api-key",
+                        "aigate.backends.aoai.api-key-secret",
+                        "https://kv.vault.azure.net/keys/provider")));
+        assertEquals(
+                "aigate.redis.credential=managed-identity logs in with the sidecar's Entra token: remove "
                         + "quarkus.redis.password (QUARKUS_REDIS_PASSWORD), a secret that is no longer needed.",
                 refusal(Map.of("aigate.redis.credential", "managed-identity", "quarkus.redis.password", "pw")));
-        assertEquals("aigate.backends.aoai.api-key-file /nonexistent/key cannot be read: mount the key there or fix "
-                + "the path.", refusal(Map.of("aigate.backends.aoai.credential", "api-key",
-                "aigate.backends.aoai.api-key-file", "/nonexistent/key")));
-        assertEquals("aigate.backends.aoai.strip-prefix must start with '/', e.g. /openai/v1.",
+        assertEquals(
+                "aigate.backends.aoai.api-key-file /nonexistent/key cannot be read: mount the key there or fix "
+                        + "the path.",
+                refusal(Map.of(
+                        "aigate.backends.aoai.credential",
+                        "api-key",
+                        "aigate.backends.aoai.api-key-file",
+                        "/nonexistent/key")));
+        assertEquals(
+                "aigate.backends.aoai.strip-prefix must start with '/', e.g. /openai/v1.",
                 refusal(Map.of("aigate.backends.aoai.strip-prefix", "openai")));
-        assertEquals("aigate.jwt needs a key source: set aigate.jwt.tenant-id (Entra ID), aigate.jwt.openid-config or "
-                + "aigate.jwt.jwks-uri.", refusal(Map.of("aigate.jwt.enabled", "true")));
-        assertEquals("aigate.jwt.audiences is not set: list the API's application id URI or client id, e.g. "
-                + "api://my-ai-api.", refusal(Map.of("aigate.jwt.enabled", "true", "aigate.jwt.tenant-id", "t")));
-        assertEquals("aigate.jwt.algorithms lists HS256: only asymmetric algorithms (RS*, PS*, ES*) are allowed, never "
-                + "none or HMAC.", refusal(Map.of("aigate.jwt.enabled", "true", "aigate.jwt.tenant-id", "t",
-                "aigate.jwt.audiences", "api://x", "aigate.jwt.algorithms", "RS256,HS256")));
-        assertEquals("aigate.routes.all.required-claims needs a validated token: set aigate.routes.all.validate-jwt=true "
-                + "or aigate.jwt.enabled=true.", refusal(Map.of("aigate.routes.all.required-claims.roles.values", "A")));
+        assertEquals(
+                "aigate.jwt needs a key source: set aigate.jwt.tenant-id (Entra ID), aigate.jwt.openid-config or "
+                        + "aigate.jwt.jwks-uri.",
+                refusal(Map.of("aigate.jwt.enabled", "true")));
+        assertEquals(
+                "aigate.jwt.audiences is not set: list the API's application id URI or client id, e.g. "
+                        + "api://my-ai-api.",
+                refusal(Map.of("aigate.jwt.enabled", "true", "aigate.jwt.tenant-id", "t")));
+        assertEquals(
+                "aigate.jwt.algorithms lists HS256: only asymmetric algorithms (RS*, PS*, ES*) are allowed, never "
+                        + "none or HMAC.",
+                refusal(Map.of(
+                        "aigate.jwt.enabled",
+                        "true",
+                        "aigate.jwt.tenant-id",
+                        "t",
+                        "aigate.jwt.audiences",
+                        "api://x",
+                        "aigate.jwt.algorithms",
+                        "RS256,HS256")));
+        assertEquals(
+                "aigate.routes.all.required-claims needs a validated token: set aigate.routes.all.validate-jwt=true "
+                        + "or aigate.jwt.enabled=true.",
+                refusal(Map.of("aigate.routes.all.required-claims.roles.values", "A")));
     }
 
     @Test
     void tokenLimitMistakesAreRefusedTheSameWay() {
-        assertEquals("aigate.token-limit.token-quota needs a period: set aigate.token-limit.token-quota-period to "
-                + "Hourly, Daily, Weekly, Monthly or Yearly.", refusal(Map.of("aigate.token-limit.token-quota", "1000")));
-        assertEquals("aigate.token-limit.counter-key is 'ip': use subscription, client-app or header:<name>.",
+        assertEquals(
+                "aigate.token-limit.token-quota needs a period: set aigate.token-limit.token-quota-period to "
+                        + "Hourly, Daily, Weekly, Monthly or Yearly.",
+                refusal(Map.of("aigate.token-limit.token-quota", "1000")));
+        assertEquals(
+                "aigate.token-limit.counter-key is 'ip': use subscription, client-app or header:<name>.",
                 refusal(Map.of("aigate.token-limit.counter-key", "ip")));
-        assertEquals("aigate.token-limit.counter-key=client-app needs caller tokens: set aigate.jwt.enabled=true, or "
-                + "use counter-key=subscription.", refusal(Map.of("aigate.token-limit.counter-key", "client-app")));
-        assertEquals("aigate.token-limit.counter-key=header: names no header: write it as header:<name>, e.g. "
-                + "header:x-team.", refusal(Map.of("aigate.token-limit.counter-key", "header:")));
-        assertEquals("aigate.token-limit.tokens-per-minute must be positive: remove it for no rate limit.",
+        assertEquals(
+                "aigate.token-limit.counter-key=client-app needs caller tokens: set aigate.jwt.enabled=true, or "
+                        + "use counter-key=subscription.",
+                refusal(Map.of("aigate.token-limit.counter-key", "client-app")));
+        assertEquals(
+                "aigate.token-limit.counter-key=header: names no header: write it as header:<name>, e.g. "
+                        + "header:x-team.",
+                refusal(Map.of("aigate.token-limit.counter-key", "header:")));
+        assertEquals(
+                "aigate.token-limit.tokens-per-minute must be positive: remove it for no rate limit.",
                 refusal(Map.of("aigate.token-limit.tokens-per-minute", "0")));
-        assertEquals("aigate.token-limit.local-share must be above 0 and at most 1: e.g. 0.25 for a fleet of four "
-                + "replicas.", refusal(Map.of("aigate.token-limit.local-share", "1.5")));
-        assertEquals("aigate.token-limit.counter-key=subscription needs subscription keys: set "
+        assertEquals(
+                "aigate.token-limit.local-share must be above 0 and at most 1: e.g. 0.25 for a fleet of four "
+                        + "replicas.",
+                refusal(Map.of("aigate.token-limit.local-share", "1.5")));
+        assertEquals(
+                "aigate.token-limit.counter-key=subscription needs subscription keys: set "
                         + "aigate.subscription-key.required=true, or use counter-key=client-app or header:<name>.",
-                refusal(Map.of("aigate.subscription-key.required", "false", "aigate.token-limit.tokens-per-minute",
-                        "1000")));
-        assertEquals("aigate.enabled-routes names 'gpt5', which is not a route: use some of [all] (or fix the pod's "
-                + "aigate.io/routes annotation).", refusal(Map.of("aigate.enabled-routes", "all,gpt5")));
-        assertDoesNotThrow(() -> ConfigCheck.check(config(Map.of("aigate.token-limit.counter-key", "header:x-team",
-                "aigate.token-limit.token-quota", "1000", "aigate.token-limit.token-quota-period", "monthly")), false));
+                refusal(Map.of(
+                        "aigate.subscription-key.required", "false", "aigate.token-limit.tokens-per-minute", "1000")));
+        assertEquals(
+                "aigate.enabled-routes names 'gpt5', which is not a route: use some of [all] (or fix the pod's "
+                        + "aigate.io/routes annotation).",
+                refusal(Map.of("aigate.enabled-routes", "all,gpt5")));
+        assertDoesNotThrow(() -> ConfigCheck.check(
+                config(Map.of(
+                        "aigate.token-limit.counter-key",
+                        "header:x-team",
+                        "aigate.token-limit.token-quota",
+                        "1000",
+                        "aigate.token-limit.token-quota-period",
+                        "monthly")),
+                false));
     }
 }

@@ -1,5 +1,11 @@
 package io.aigate.deploy;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -17,9 +23,6 @@ import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookC
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.zjsonpatch.JsonPatch;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,12 +31,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 
 /**
  * Every kustomization under deploy/ renders offline with {@code kubectl kustomize} and parses into valid Kubernetes
@@ -55,7 +54,9 @@ class DeployRenderTest {
             assertNotNull(object.getMetadata().getName(), "every object has a name: " + doc);
             assertFalse(object.getApiVersion() == null || object.getKind() == null, doc);
             boolean clusterScoped = object instanceof Namespace || object instanceof MutatingWebhookConfiguration;
-            assertEquals(clusterScoped, object.getMetadata().getNamespace() == null,
+            assertEquals(
+                    clusterScoped,
+                    object.getMetadata().getNamespace() == null,
                     object.getKind() + "/" + object.getMetadata().getName() + " namespace");
             objects.add(object);
         }
@@ -67,13 +68,19 @@ class DeployRenderTest {
         String kubectl = onPath("kubectl");
         // Debian's own kubectl (1.20) embeds kustomize v2, which predates the fields and flags every current
         // kubectl understands; such a machine cannot judge these manifests either way
-        Process version = new ProcessBuilder(kubectl, "version", "--client").redirectErrorStream(true).start();
+        Process version = new ProcessBuilder(kubectl, "version", "--client")
+                .redirectErrorStream(true)
+                .start();
         String v = new String(version.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         version.waitFor(30, TimeUnit.SECONDS);
-        java.util.regex.Matcher kustomize = java.util.regex.Pattern.compile("Kustomize Version: v(\\d+)").matcher(v);
-        Assumptions.assumeTrue(kustomize.find() && Integer.parseInt(kustomize.group(1)) >= 4,
+        java.util.regex.Matcher kustomize =
+                java.util.regex.Pattern.compile("Kustomize Version: v(\\d+)").matcher(v);
+        Assumptions.assumeTrue(
+                kustomize.find() && Integer.parseInt(kustomize.group(1)) >= 4,
                 "kubectl's kustomize is older than v4 (" + v.trim() + "): install a current kubectl to render deploy/");
-        Process p = new ProcessBuilder(kubectl, "kustomize", dir).redirectError(ProcessBuilder.Redirect.PIPE).start();
+        Process p = new ProcessBuilder(kubectl, "kustomize", dir)
+                .redirectError(ProcessBuilder.Redirect.PIPE)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
@@ -87,15 +94,19 @@ class DeployRenderTest {
                 return Path.of(dir, command).toString();
             }
         }
-        Assumptions.abort(command + " is not installed: .ci/run installs it; without it deploy/ cannot be rendered here");
+        Assumptions.abort(
+                command + " is not installed: .ci/run installs it; without it deploy/ cannot be rendered here");
         return null;
     }
 
     @SuppressWarnings("unchecked")
     static <T extends HasMetadata> T find(List<HasMetadata> objects, Class<T> type, String namespace, String name) {
-        Optional<HasMetadata> found = objects.stream().filter(type::isInstance)
+        Optional<HasMetadata> found = objects.stream()
+                .filter(type::isInstance)
                 .filter(o -> name.equals(o.getMetadata().getName()))
-                .filter(o -> namespace == null || namespace.equals(o.getMetadata().getNamespace())).findFirst();
+                .filter(o ->
+                        namespace == null || namespace.equals(o.getMetadata().getNamespace()))
+                .findFirst();
         assertTrue(found.isPresent(), type.getSimpleName() + " " + namespace + "/" + name + " is not rendered");
         return (T) found.get();
     }
@@ -108,16 +119,21 @@ class DeployRenderTest {
     void theBaseInstallsTheInjectorItsWebhookAndItsCertificate() throws Exception {
         List<HasMetadata> base = render("deploy/base");
         Deployment injector = find(base, Deployment.class, "aigate-system", "aigate-injector");
-        Container container = injector.getSpec().getTemplate().getSpec().getContainers().get(0);
+        Container container =
+                injector.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertEquals("inject", container.getArgs().get(0));
         assertTrue(container.getSecurityContext().getReadOnlyRootFilesystem());
         assertEquals(2, injector.getSpec().getReplicas());
 
         MutatingWebhookConfiguration webhook = find(base, MutatingWebhookConfiguration.class, null, "aigate-injector");
-        assertEquals("aigate-system/aigate-injector",
+        assertEquals(
+                "aigate-system/aigate-injector",
                 webhook.getMetadata().getAnnotations().get("cert-manager.io/inject-ca-from"));
-        assertEquals(List.of("Fail", "Ignore"), webhook.getWebhooks().stream().map(MutatingWebhook::getFailurePolicy)
-                .toList());
+        assertEquals(
+                List.of("Fail", "Ignore"),
+                webhook.getWebhooks().stream()
+                        .map(MutatingWebhook::getFailurePolicy)
+                        .toList());
         for (MutatingWebhook hook : webhook.getWebhooks()) {
             assertEquals("aigate-injector", hook.getClientConfig().getService().getName());
             assertEquals("aigate-system", hook.getClientConfig().getService().getNamespace());
@@ -125,29 +141,54 @@ class DeployRenderTest {
             assertEquals("None", hook.getSideEffects());
         }
         GenericKubernetesResource certificate = (GenericKubernetesResource) base.stream()
-                .filter(o -> "Certificate".equals(o.getKind())).findFirst().orElseThrow();
-        assertEquals("aigate-injector-tls", ((java.util.Map<?, ?>) certificate.getAdditionalProperties().get("spec"))
-                .get("secretName"));
-        assertEquals("aigate-injector-tls", injector.getSpec().getTemplate().getSpec().getVolumes().stream()
-                .filter(v -> v.getSecret() != null).findFirst().orElseThrow().getSecret().getSecretName());
-        assertTrue(kinds(base).containsAll(List.of("Issuer", "Service", "PodDisruptionBudget", "ServiceAccount",
-                "Namespace", "ConfigMap")), kinds(base).toString());
+                .filter(o -> "Certificate".equals(o.getKind()))
+                .findFirst()
+                .orElseThrow();
+        assertEquals(
+                "aigate-injector-tls",
+                ((java.util.Map<?, ?>) certificate.getAdditionalProperties().get("spec")).get("secretName"));
+        assertEquals(
+                "aigate-injector-tls",
+                injector.getSpec().getTemplate().getSpec().getVolumes().stream()
+                        .filter(v -> v.getSecret() != null)
+                        .findFirst()
+                        .orElseThrow()
+                        .getSecret()
+                        .getSecretName());
+        assertTrue(
+                kinds(base)
+                        .containsAll(List.of(
+                                "Issuer",
+                                "Service",
+                                "PodDisruptionBudget",
+                                "ServiceAccount",
+                                "Namespace",
+                                "ConfigMap")),
+                kinds(base).toString());
 
         // the ConfigMap is the top-level application.properties, byte for byte
         ConfigMap config = find(base, ConfigMap.class, "aigate-system", "aigate-config");
-        assertEquals(Files.readString(Path.of("application.properties")), config.getData().get("application.properties"));
+        assertEquals(
+                Files.readString(Path.of("application.properties")),
+                config.getData().get("application.properties"));
     }
 
     /** Runs the sample app's pod through the webhook, configured by the rendered injector's own arguments. */
     static Pod inject(List<HasMetadata> objects, String namespace, String app) throws Exception {
         Deployment injector = find(objects, Deployment.class, "aigate-system", "aigate-injector");
-        List<String> args = injector.getSpec().getTemplate().getSpec().getContainers().get(0).getArgs();
-        PodMutator webhook = new PodMutator(InjectCommand.settings(args.subList(1, args.size())
-                .toArray(String[]::new)));
+        List<String> args = injector.getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getArgs();
+        PodMutator webhook = new PodMutator(
+                InjectCommand.settings(args.subList(1, args.size()).toArray(String[]::new)));
         Deployment deployment = find(objects, Deployment.class, namespace, app);
         JsonNode pod = JSON.readTree(Serialization.asJson(new io.fabric8.kubernetes.api.model.PodBuilder()
                 .withMetadata(deployment.getSpec().getTemplate().getMetadata())
-                .withSpec(deployment.getSpec().getTemplate().getSpec()).build()));
+                .withSpec(deployment.getSpec().getTemplate().getSpec())
+                .build()));
         ArrayNode patch = webhook.patch(pod, namespace);
         assertFalse(patch.isEmpty(), app + " is not injected");
         Pod injected = Serialization.unmarshal(JsonPatch.apply(patch, pod).toString(), Pod.class);
@@ -155,15 +196,34 @@ class DeployRenderTest {
         assertEquals("aigate", sidecar.getName());
         assertEquals("Always", sidecar.getRestartPolicy());
         // the sidecar runs the image the injector itself runs, and mounts what the overlay renders in its namespace
-        assertEquals(injector.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(), sidecar.getImage());
-        String configMap = injected.getSpec().getVolumes().stream().filter(v -> v.getConfigMap() != null)
-                .filter(v -> "aigate-config".equals(v.getName())).findFirst().orElseThrow().getConfigMap().getName();
+        assertEquals(
+                injector.getSpec()
+                        .getTemplate()
+                        .getSpec()
+                        .getContainers()
+                        .get(0)
+                        .getImage(),
+                sidecar.getImage());
+        String configMap = injected.getSpec().getVolumes().stream()
+                .filter(v -> v.getConfigMap() != null)
+                .filter(v -> "aigate-config".equals(v.getName()))
+                .findFirst()
+                .orElseThrow()
+                .getConfigMap()
+                .getName();
         ConfigMap config = find(objects, ConfigMap.class, namespace, configMap);
-        assertEquals(Files.readString(Path.of("application.properties")), config.getData().get("application.properties"));
+        assertEquals(
+                Files.readString(Path.of("application.properties")),
+                config.getData().get("application.properties"));
         String envMap = sidecar.getEnvFrom().get(0).getConfigMapRef().getName();
         find(objects, ConfigMap.class, namespace, envMap);
-        assertEquals("http://localhost:8080", injected.getSpec().getContainers().get(0).getEnv().stream()
-                .filter(e -> "AZURE_OPENAI_ENDPOINT".equals(e.getName())).findFirst().orElseThrow().getValue());
+        assertEquals(
+                "http://localhost:8080",
+                injected.getSpec().getContainers().get(0).getEnv().stream()
+                        .filter(e -> "AZURE_OPENAI_ENDPOINT".equals(e.getName()))
+                        .findFirst()
+                        .orElseThrow()
+                        .getValue());
         return injected;
     }
 
@@ -181,7 +241,8 @@ class DeployRenderTest {
 
     @Test
     void theConfigMapsCopyIsTheTopLevelApplicationProperties() throws Exception {
-        assertEquals(Files.readString(Path.of("application.properties")),
+        assertEquals(
+                Files.readString(Path.of("application.properties")),
                 Files.readString(Path.of("deploy/config/application.properties")),
                 "deploy/config/application.properties differs: cp application.properties deploy/config/");
     }
@@ -197,8 +258,10 @@ class DeployRenderTest {
             assertFalse(withoutInjectorTls.contains(forbidden), forbidden + " in the azure overlay");
         }
         Pod injected = inject(azure, "ai-apps", "chat-app");
-        assertTrue(injected.getSpec().getInitContainers().get(0).getEnvFrom().stream()
-                .allMatch(from -> from.getSecretRef() == null), "the sidecar is offered no Secret");
+        assertTrue(
+                injected.getSpec().getInitContainers().get(0).getEnvFrom().stream()
+                        .allMatch(from -> from.getSecretRef() == null),
+                "the sidecar is offered no Secret");
         // through both webhooks, either order: the app containers end with no identity, aigate with it
         JsonNode pod = JSON.readTree(Serialization.asJson(injected));
         io.aigate.inject.WorkloadIdentityOrderTest.onlyAigateHoldsTheIdentity(
@@ -212,8 +275,8 @@ class DeployRenderTest {
         List<HasMetadata> azure = render("deploy/overlays/azure");
         Pod injected = inject(azure, "ai-apps", "chat-app");
         assertEquals("true", injected.getMetadata().getLabels().get("azure.workload.identity/use"));
-        ServiceAccount account = find(azure, ServiceAccount.class, "ai-apps",
-                injected.getSpec().getServiceAccountName());
+        ServiceAccount account =
+                find(azure, ServiceAccount.class, "ai-apps", injected.getSpec().getServiceAccountName());
         assertNotNull(account.getMetadata().getAnnotations().get("azure.workload.identity/client-id"));
         ConfigMap env = find(azure, ConfigMap.class, "ai-apps", "aigate-env");
         assertTrue(env.getData().get("AIGATE_REDIS_URL").startsWith("rediss://"), "Azure Cache for Redis over TLS");

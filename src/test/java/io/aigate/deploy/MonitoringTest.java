@@ -1,14 +1,14 @@
 package io.aigate.deploy;
 
-import java.time.Duration;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Test;
-
 import java.io.InputStream;
 import java.net.URI;
 import java.net.URL;
@@ -17,13 +17,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The shipped dashboard and alert rules only query metrics aigate really exposes, under those names. */
 @QuarkusTest
@@ -40,9 +39,10 @@ class MonitoringTest {
     URL management;
 
     HttpResponse<InputStream> call(String deployment, String body, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.toString())
-                        .resolve("/openai/deployments/" + deployment + "/chat/completions"))
-                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key).POST(HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create(base.toString()).resolve("/openai/deployments/" + deployment + "/chat/completions"))
+                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
             request.headers(headers);
         }
@@ -53,11 +53,24 @@ class MonitoringTest {
     void everyMetricTheDashboardAndAlertsQueryIsExposed() throws Exception {
         // traffic that makes every kind of meter exist: tokens, a refusal per layer, a cut stream
         call("gpt-4o", "{\"messages\":[]}").body().readAllBytes();
-        String limited = io.aigate.testing.Keys.ok(CloudDoubles.redis.url(), "create", "--name", "dashboard",
-                "--tokens-per-minute", "1000", "--token-quota", "100000", "--token-quota-period", "Daily").key("Primary");
-        HttpResponse<String> metered = HTTP.send(HttpRequest.newBuilder(URI.create(base.toString())
-                        .resolve("/openai/deployments/gpt-4o/chat/completions"))
-                .header("Ocp-Apim-Subscription-Key", limited).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+        String limited = io.aigate.testing.Keys.ok(
+                        CloudDoubles.redis.url(),
+                        "create",
+                        "--name",
+                        "dashboard",
+                        "--tokens-per-minute",
+                        "1000",
+                        "--token-quota",
+                        "100000",
+                        "--token-quota-period",
+                        "Daily")
+                .key("Primary");
+        HttpResponse<String> metered = HTTP.send(
+                HttpRequest.newBuilder(
+                                URI.create(base.toString()).resolve("/openai/deployments/gpt-4o/chat/completions"))
+                        .header("Ocp-Apim-Subscription-Key", limited)
+                        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(200, metered.statusCode(), metered.body());
         call("gpt-jwt", "{}").body().readAllBytes();
@@ -76,13 +89,19 @@ class MonitoringTest {
         Set<String> unexposed = new TreeSet<>();
         // the cut stream is counted when the cut is handled, which may be just after the caller saw it
         Await.until("every queried metric exposed", Duration.ofSeconds(5), () -> {
-            String exposed = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString())
-                    .resolve("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            String exposed = HTTP.send(
+                            HttpRequest.newBuilder(
+                                            URI.create(management.toString()).resolve("/q/metrics"))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
             unexposed.clear();
             for (String name : queried) {
                 String family = name.replaceAll("_(bucket|count|sum)$", "");
-                if (!(exposed.contains("\n" + family + "{") || exposed.contains("\n" + family + " ")
-                        || exposed.contains("# TYPE " + family + " ") || exposed.contains("\n" + name + "{"))) {
+                if (!(exposed.contains("\n" + family + "{")
+                        || exposed.contains("\n" + family + " ")
+                        || exposed.contains("# TYPE " + family + " ")
+                        || exposed.contains("\n" + name + "{"))) {
                     unexposed.add(name);
                 }
             }

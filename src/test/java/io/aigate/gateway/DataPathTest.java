@@ -1,16 +1,20 @@
 package io.aigate.gateway;
 
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.RawHttp;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,20 +29,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
 class DataPathTest {
 
     static final String CHAT = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TestHTTPResource("/")
     URL base;
@@ -52,8 +52,10 @@ class DataPathTest {
     }
 
     HttpResponse<String> post(String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
-                .timeout(Duration.ofSeconds(20)).POST(HttpRequest.BodyPublishers.ofString(body))
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create(base.toString()).resolve(path))
+                .timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.ofString(body))
                 .header("Content-Type", "application/json");
         if (headers.length == 0 || !List.of(headers).contains("Ocp-Apim-Subscription-Key")) {
             request.header("Ocp-Apim-Subscription-Key", CloudDoubles.key);
@@ -80,8 +82,17 @@ class DataPathTest {
     void backendGetsTheManagedIdentityTokenAndNoneOfTheCallersCredentials() throws Exception {
         HttpResponse<String> response = post(
                 "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21&subscription-key=sub-secret&x=1",
-                CHAT, "Authorization", "Bearer caller-token", "api-key", "caller-api-key",
-                "Ocp-Apim-Subscription-Key", CloudDoubles.key, "X-Trace", "abc", "Proxy-Authorization", "Basic x");
+                CHAT,
+                "Authorization",
+                "Bearer caller-token",
+                "api-key",
+                "caller-api-key",
+                "Ocp-Apim-Subscription-Key",
+                CloudDoubles.key,
+                "X-Trace",
+                "abc",
+                "Proxy-Authorization",
+                "Basic x");
         assertEquals(200, response.statusCode(), response.body());
         assertEquals(FakeAzureOpenAi.completion("gpt-4o"), response.body());
 
@@ -89,8 +100,12 @@ class DataPathTest {
         assertEquals("/openai/deployments/gpt-4o/chat/completions", got.path());
         assertEquals("api-version=2024-10-21&x=1", got.query());
         assertTrue(CloudDoubles.entra.isValidBearer(got.header("Authorization")), got.header("Authorization"));
-        assertEquals("https://cognitiveservices.azure.com",
-                CloudDoubles.entra.issued(got.header("Authorization").substring(7)).resource().replace("/.default", ""));
+        assertEquals(
+                "https://cognitiveservices.azure.com",
+                CloudDoubles.entra
+                        .issued(got.header("Authorization").substring(7))
+                        .resource()
+                        .replace("/.default", ""));
         assertNull(got.header("api-key"));
         assertNull(got.header("Ocp-Apim-Subscription-Key"));
         assertNull(got.header("Proxy-Authorization"));
@@ -104,8 +119,11 @@ class DataPathTest {
 
     @Test
     void v1PathsRouteByModelAndProviderKeysAreSetFromTheMountedFile() throws Exception {
-        HttpResponse<String> response = post("/openai/v1/chat/completions",
-                "{\"model\":\"mistral-large\",\"messages\":[]}", "Authorization", "Bearer caller-token");
+        HttpResponse<String> response = post(
+                "/openai/v1/chat/completions",
+                "{\"model\":\"mistral-large\",\"messages\":[]}",
+                "Authorization",
+                "Bearer caller-token");
         assertEquals(200, response.statusCode(), response.body());
         FakeAzureOpenAi.Received got = CloudDoubles.openAi.next(5);
         assertEquals("/mistral/v1/chat/completions", got.path());
@@ -120,7 +138,8 @@ class DataPathTest {
             HttpRequest request = HttpRequest.newBuilder(
                             URI.create(base.toString()).resolve("/openai/deployments/gpt-4o/chat/completions"))
                     .header("api-key", CloudDoubles.key)
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true,\"messages\":[]}")).build();
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true,\"messages\":[]}"))
+                    .build();
             HttpResponse<InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
             assertEquals(200, response.statusCode());
             assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
@@ -147,9 +166,12 @@ class DataPathTest {
         HttpResponse<String> response = post("/openai/deployments/throttled/chat/completions?api-version=1", CHAT);
         assertEquals(429, response.statusCode());
         assertEquals("7", response.headers().firstValue("Retry-After").orElse(null));
-        assertEquals("Sweden Central", response.headers().firstValue("x-ms-region").orElse(null));
-        assertEquals("{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions_Create Operation "
-                + "have exceeded the token rate limit.\"}}", response.body());
+        assertEquals(
+                "Sweden Central", response.headers().firstValue("x-ms-region").orElse(null));
+        assertEquals(
+                "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions_Create Operation "
+                        + "have exceeded the token rate limit.\"}}",
+                response.body());
     }
 
     @Test
@@ -160,7 +182,8 @@ class DataPathTest {
         assertApimError(post("/admin/keys", CHAT), 404);
         assertApimError(post("/openai/deployments/gpt-4o", CHAT), 404);
         assertApimError(post("/openai/other", CHAT), 404);
-        assertEquals("Resource not found", new JsonObject(post("/q/health", CHAT).body()).getString("message"));
+        assertEquals(
+                "Resource not found", new JsonObject(post("/q/health", CHAT).body()).getString("message"));
         assertBackendUntouched();
     }
 
@@ -178,8 +201,8 @@ class DataPathTest {
                 "/openai/deployments/gpt-4o/chat%00",
                 "http://evil.example/openai/deployments/gpt-4o/chat/completions",
                 "//evil.example/openai/v1/chat")) {
-            String response = RawHttp.exchange(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    + "Connection: close\r\n\r\n");
+            String response = RawHttp.exchange(
+                    port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + "Connection: close\r\n\r\n");
             int status = RawHttp.status(response);
             assertTrue(status == 400 || status == 404, target + " -> " + response);
             assertEquals(status, new JsonObject(RawHttp.body(response)).getInteger("statusCode"), target);
@@ -190,9 +213,11 @@ class DataPathTest {
     @Test
     void traceAndInventedMethodsAre405WithoutBackendContact() throws Exception {
         for (String method : List.of("TRACE", "FROB")) {
-            String response = RawHttp.exchange(base.getPort(), method + " /openai/deployments/gpt-4o/chat/completions"
-                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\nOcp-Apim-Subscription-Key: " + CloudDoubles.key
-                    + "\r\nConnection: close\r\n\r\n");
+            String response = RawHttp.exchange(
+                    base.getPort(),
+                    method + " /openai/deployments/gpt-4o/chat/completions"
+                            + " HTTP/1.1\r\nHost: 127.0.0.1\r\nOcp-Apim-Subscription-Key: " + CloudDoubles.key
+                            + "\r\nConnection: close\r\n\r\n");
             assertEquals(405, RawHttp.status(response), response);
             assertEquals(405, new JsonObject(RawHttp.body(response)).getInteger("statusCode"));
         }
@@ -203,10 +228,12 @@ class DataPathTest {
     void expectContinueIsAnsweredSoLargeBodiesDoNotWait() throws Exception {
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", base.getPort())) {
             socket.setSoTimeout(2000);
-            socket.getOutputStream().write(("POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\n"
-                    + "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
-                    + "Ocp-Apim-Subscription-Key: " + CloudDoubles.key + "\r\nExpect: 100-continue\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream()
+                    .write(("POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\n"
+                                    + "Host: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+                                    + "Ocp-Apim-Subscription-Key: " + CloudDoubles.key
+                                    + "\r\nExpect: 100-continue\r\n\r\n")
+                            .getBytes(StandardCharsets.ISO_8859_1));
             byte[] buf = new byte[64];
             int n = socket.getInputStream().read(buf);
             assertTrue(new String(buf, 0, n, StandardCharsets.ISO_8859_1).startsWith("HTTP/1.1 100 Continue"));
@@ -218,9 +245,11 @@ class DataPathTest {
 
     @Test
     void theHostHeaderNeverSteersTheRequest() throws Exception {
-        String response = RawHttp.exchange(base.getPort(), "POST /openai/deployments/gpt-4o/chat/completions "
-                + "HTTP/1.1\r\nHost: evil.example:443\r\nOcp-Apim-Subscription-Key: " + CloudDoubles.key
-                + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+        String response = RawHttp.exchange(
+                base.getPort(),
+                "POST /openai/deployments/gpt-4o/chat/completions "
+                        + "HTTP/1.1\r\nHost: evil.example:443\r\nOcp-Apim-Subscription-Key: " + CloudDoubles.key
+                        + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
         assertEquals(200, RawHttp.status(response), response);
         FakeAzureOpenAi.Received got = CloudDoubles.openAi.next(5);
         assertEquals("127.0.0.1:" + CloudDoubles.openAi.port(), got.header("Host"));
@@ -260,10 +289,13 @@ class DataPathTest {
         HttpRequest request = HttpRequest.newBuilder(
                         URI.create(base.toString()).resolve("/openai/deployments/gpt-stall/chat/completions"))
                 .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true}")).build();
+                .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true}"))
+                .build();
         HttpResponse<InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(200, response.statusCode());
-        assertThrows(IOException.class, () -> response.body().readAllBytes(),
+        assertThrows(
+                IOException.class,
+                () -> response.body().readAllBytes(),
                 "a cut stream must fail at the caller, not look complete");
     }
 
@@ -271,7 +303,8 @@ class DataPathTest {
     void noBackendTokenMeans503WithRetryAfterAndNoBackendContact() throws Exception {
         HttpResponse<String> response = post("/openai/deployments/gpt-broken/chat/completions", CHAT);
         assertApimError(response, 503);
-        int retryAfter = Integer.parseInt(response.headers().firstValue("Retry-After").orElseThrow());
+        int retryAfter =
+                Integer.parseInt(response.headers().firstValue("Retry-After").orElseThrow());
         assertTrue(retryAfter >= 1 && retryAfter <= 30, "Retry-After " + retryAfter);
         assertBackendUntouched();
     }
@@ -281,14 +314,18 @@ class DataPathTest {
         // the broken identity's first fetch ends after azure-identity's own retries; readiness never drops meanwhile
         JsonObject[] check = new JsonObject[1];
         Await.until("the broken identity reported as such", Duration.ofSeconds(60), () -> {
-            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-                            URI.create(management.toString()).resolve("/q/health/ready")).build(),
+            HttpResponse<String> response = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/health/ready"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), response.body());
             assertFalse(response.body().contains("fake-entra."), "no token in health output");
-            check[0] = new JsonObject(response.body()).getJsonArray("checks").stream()
-                    .map(JsonObject.class::cast).filter(c -> c.getString("name").equals("backend-credentials"))
-                    .findFirst().orElseThrow();
+            check[0] = new JsonObject(response.body())
+                    .getJsonArray("checks").stream()
+                            .map(JsonObject.class::cast)
+                            .filter(c -> c.getString("name").equals("backend-credentials"))
+                            .findFirst()
+                            .orElseThrow();
             assertEquals("UP", check[0].getString("status"));
             assertTrue(check[0].getJsonObject("data").getString("aoai").startsWith("token valid"), check[0].encode());
             return check[0].getJsonObject("data").getString("aoai-broken").startsWith("no valid token");
@@ -298,9 +335,13 @@ class DataPathTest {
     @Test
     void metricsCountRequestsByRouteBackendAndStatus() throws Exception {
         post("/openai/deployments/gpt-4o/chat/completions", CHAT);
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
-        assertTrue(metrics.contains("aigate_requests_seconds_count{backend=\"aoai\",route=\"default\",status=\"200\"}"),
+        String metrics = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertTrue(
+                metrics.contains("aigate_requests_seconds_count{backend=\"aoai\",route=\"default\",status=\"200\"}"),
                 metrics);
         assertTrue(metrics.contains("aigate_overhead_seconds_count{route=\"default\"}"));
         assertTrue(metrics.contains("aigate_identity_token_remaining_seconds"));

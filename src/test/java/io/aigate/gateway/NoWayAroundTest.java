@@ -1,7 +1,12 @@
 package io.aigate.gateway;
 
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.RawHttp;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -10,10 +15,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -26,11 +27,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * A hostile caller against the real HTTP path, with a permissive {@code *} route beside a protected one: whatever aigate
@@ -45,14 +43,24 @@ class NoWayAroundTest {
     public static class StarRoute implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("aigate.routes.rest.deployments", "*", "aigate.routes.rest.backend", "aoai",
-                    "aigate.routes.rest.operations", "POST chat/completions,GET models",
-                    "aigate.request.receive-timeout", "2s", "aigate.request.max-buffered-size", "2M");
+            return Map.of(
+                    "aigate.routes.rest.deployments",
+                    "*",
+                    "aigate.routes.rest.backend",
+                    "aoai",
+                    "aigate.routes.rest.operations",
+                    "POST chat/completions,GET models",
+                    "aigate.request.receive-timeout",
+                    "2s",
+                    "aigate.request.max-buffered-size",
+                    "2M");
         }
     }
 
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
 
     @TestHTTPResource("/")
     URL base;
@@ -66,10 +74,12 @@ class NoWayAroundTest {
     }
 
     HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create(base.toString()).resolve(path))
                 .timeout(Duration.ofSeconds(20))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
                 .header("Content-Type", "application/json")
                 .header("Ocp-Apim-Subscription-Key", CloudDoubles.key);
         if (headers.length > 0) {
@@ -95,9 +105,15 @@ class NoWayAroundTest {
                 "{\"model\":\"gpt-4o-mini\",\"messages\":[],\"stream\":true,"
                         + "\"stream_options\":{\"include_usage\":false,\"include_usage\":true}}",
                 "{\"model\":\"gpt-4o-mini\"} {\"model\":\"gpt-roles\"}",
-                "{\"model\":[\"gpt-roles\"]}", "{\"model\":null}", "{\"messages\":[]}", "[{\"model\":\"gpt-4o\"}]",
-                "{\"model\":\"gpt-4o\",", "{\"model\":\"gpt-roles \"}", "{\"model\":\"gpt-roles\\u0000\"}",
-                "{\"model\":\"gpt-4o\"/*c*/}", "")) {
+                "{\"model\":[\"gpt-roles\"]}",
+                "{\"model\":null}",
+                "{\"messages\":[]}",
+                "[{\"model\":\"gpt-4o\"}]",
+                "{\"model\":\"gpt-4o\",",
+                "{\"model\":\"gpt-roles \"}",
+                "{\"model\":\"gpt-roles\\u0000\"}",
+                "{\"model\":\"gpt-4o\"/*c*/}",
+                "")) {
             refused(send("POST", "/openai/v1/chat/completions", body), 400);
         }
         backendUntouched("an ambiguous body");
@@ -122,8 +138,8 @@ class NoWayAroundTest {
                 socket.setSoTimeout(10_000);
                 OutputStream out = socket.getOutputStream();
                 out.write(("POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\nHost: x\r\n"
-                        + "Content-Type: application/json\r\nOcp-Apim-Subscription-Key: " + key + "\r\n"
-                        + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n")
+                                + "Content-Type: application/json\r\nOcp-Apim-Subscription-Key: " + key + "\r\n"
+                                + "Content-Length: " + body.length() + "\r\nConnection: close\r\n\r\n")
                         .getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 out.write(body.getBytes(StandardCharsets.ISO_8859_1));
@@ -137,12 +153,17 @@ class NoWayAroundTest {
 
     @Test
     void fieldNamesThatCollideOnceDecodedOrFoldedAreRefused() throws Exception {
-        for (String body : List.of("{\"model\":\"gpt-4o-mini\",\"messages\":[],\"Model\":\"gpt-roles\"}",
+        for (String body : List.of(
+                "{\"model\":\"gpt-4o-mini\",\"messages\":[],\"Model\":\"gpt-roles\"}",
                 "{\"model\":\"gpt-4o-mini\",\"messages\":[],\"mod\\u0065l\":\"gpt-roles\"}")) {
             refused(send("POST", "/openai/v1/chat/completions", body), 400);
         }
-        refused(send("POST", "/openai/deployments/gpt-4o/chat/completions",
-                "{\"messages\":[],\"max_tokens\":1,\"MAX_TOKENS\":100000}"), 400);
+        refused(
+                send(
+                        "POST",
+                        "/openai/deployments/gpt-4o/chat/completions",
+                        "{\"messages\":[],\"max_tokens\":1,\"MAX_TOKENS\":100000}"),
+                400);
         backendUntouched("a body whose names collide");
     }
 
@@ -150,14 +171,20 @@ class NoWayAroundTest {
     void aQueryParameterAigateDecidesOnMayAppearOnlyOnce() throws Exception {
         // aigate reads the first api-version (to decide on stream_options), a backend may read the last
         String chat = "/openai/deployments/gpt-4o/chat/completions";
-        for (String query : List.of("?api-version=2024-10-21&api-version=2024-02-01",
-                "?api-version=2024-10-21&API-Version=2024-02-01", "?api-version=2024-10-21&api%2Dversion=2024-02-01",
-                "?subscription-key=a&subscription-key=b", "?Subscription-Key=a&subscription%2dkey=b")) {
+        for (String query : List.of(
+                "?api-version=2024-10-21&api-version=2024-02-01",
+                "?api-version=2024-10-21&API-Version=2024-02-01",
+                "?api-version=2024-10-21&api%2Dversion=2024-02-01",
+                "?subscription-key=a&subscription-key=b",
+                "?Subscription-Key=a&subscription%2dkey=b")) {
             refused(send("POST", chat + query, "{\"messages\":[]}"), 400);
         }
         backendUntouched("a query aigate and the backend could read differently");
-        assertEquals(200, send("POST", chat + "?api-version=2024-10-21&foo=1&foo=2", "{\"messages\":[]}")
-                .statusCode(), "parameters aigate does not read are the backend's business");
+        assertEquals(
+                200,
+                send("POST", chat + "?api-version=2024-10-21&foo=1&foo=2", "{\"messages\":[]}")
+                        .statusCode(),
+                "parameters aigate does not read are the backend's business");
         assertTrue(CloudDoubles.openAi.next(5).query().contains("foo=1&foo=2"));
     }
 
@@ -166,35 +193,44 @@ class NoWayAroundTest {
         // gpt-roles demands a token with a role; the * route demands nothing. Case must not pick the * route.
         refused(send("POST", "/openai/deployments/GPT-ROLES/chat/completions", "{\"messages\":[]}"), 401);
         refused(send("POST", "/openai/v1/chat/completions", "{\"model\":\"GPT-Roles\",\"messages\":[]}"), 401);
-        for (String target : List.of("/openai/deployments/gpt-roles%20/chat/completions",
-                "/openai/deployments/gpt-roles;v=1/chat/completions", "/openai/deployments/a/..;/gpt-roles",
-                "/openai/deployments/gpt%2Droles/chat/completions", "/openai/deployments/gpt-roles./chat/completions",
-                "/openai/deployments/-gpt-roles/chat/completions", "/openai/deployments/gpt-roles_/chat/completions")) {
-            String response = RawHttp.exchange(base.getPort(), "POST " + target + " HTTP/1.1\r\nHost: x\r\n"
-                    + "Ocp-Apim-Subscription-Key: " + CloudDoubles.key + "\r\nContent-Length: 2\r\n"
-                    + "Connection: close\r\n\r\n{}");
+        for (String target : List.of(
+                "/openai/deployments/gpt-roles%20/chat/completions",
+                "/openai/deployments/gpt-roles;v=1/chat/completions",
+                "/openai/deployments/a/..;/gpt-roles",
+                "/openai/deployments/gpt%2Droles/chat/completions",
+                "/openai/deployments/gpt-roles./chat/completions",
+                "/openai/deployments/-gpt-roles/chat/completions",
+                "/openai/deployments/gpt-roles_/chat/completions")) {
+            String response = RawHttp.exchange(
+                    base.getPort(),
+                    "POST " + target + " HTTP/1.1\r\nHost: x\r\n"
+                            + "Ocp-Apim-Subscription-Key: " + CloudDoubles.key + "\r\nContent-Length: 2\r\n"
+                            + "Connection: close\r\n\r\n{}");
             int status = RawHttp.status(response);
             assertTrue(status == 400 || status == 401, target + " -> " + response);
         }
         backendUntouched("a name in another case or with parameters");
         // an open deployment in upper case is the same open deployment
-        assertEquals(200, send("POST", "/openai/deployments/GPT-4O-MINI/chat/completions", "{\"messages\":[]}")
-                .statusCode());
+        assertEquals(
+                200,
+                send("POST", "/openai/deployments/GPT-4O-MINI/chat/completions", "{\"messages\":[]}")
+                        .statusCode());
         assertNotNull(CloudDoubles.openAi.next(5));
     }
 
     @Test
     void operationsARouteDoesNotNameAre404WithoutBackendContact() throws Exception {
-        for (String[] call : List.of(new String[]{"GET", "/openai/v1/files"},
-                new String[]{"GET", "/openai/v1/files/file-1/content"},
-                new String[]{"GET", "/openai/v1/chat/completions"},
-                new String[]{"GET", "/openai/v1/chat/completions/chatcmpl-1"},
-                new String[]{"GET", "/openai/v1/responses/resp_1"},
-                new String[]{"GET", "/openai/v1/batches"},
-                new String[]{"GET", "/openai/v1/vector_stores"},
-                new String[]{"DELETE", "/openai/v1/files/file-1"},
-                new String[]{"GET", "/openai/deployments/gpt-4o/models"},
-                new String[]{"POST", "/openai/deployments/gpt-4o/extensions/chat/completions"})) {
+        for (String[] call : List.of(
+                new String[] {"GET", "/openai/v1/files"},
+                new String[] {"GET", "/openai/v1/files/file-1/content"},
+                new String[] {"GET", "/openai/v1/chat/completions"},
+                new String[] {"GET", "/openai/v1/chat/completions/chatcmpl-1"},
+                new String[] {"GET", "/openai/v1/responses/resp_1"},
+                new String[] {"GET", "/openai/v1/batches"},
+                new String[] {"GET", "/openai/v1/vector_stores"},
+                new String[] {"DELETE", "/openai/v1/files/file-1"},
+                new String[] {"GET", "/openai/deployments/gpt-4o/models"},
+                new String[] {"POST", "/openai/deployments/gpt-4o/extensions/chat/completions"})) {
             refused(send(call[0], call[1], null), 404);
         }
         refused(send("POST", "/openai/v1/batches", "{\"input_file_id\":\"file-1\"}"), 404);
@@ -207,25 +243,50 @@ class NoWayAroundTest {
 
     @Test
     void numbersThatCannotBeJudgedAreRefused() throws Exception {
-        for (String numbers : List.of("\"max_completion_tokens\":6917529027641081856,\"n\":2",
-                "\"max_tokens\":-1", "\"max_tokens\":1.5", "\"max_tokens\":\"100\"", "\"max_tokens\":1e3",
-                "\"max_output_tokens\":2147483648", "\"n\":0", "\"n\":129", "\"n\":true", "\"best_of\":1000",
+        for (String numbers : List.of(
+                "\"max_completion_tokens\":6917529027641081856,\"n\":2",
+                "\"max_tokens\":-1",
+                "\"max_tokens\":1.5",
+                "\"max_tokens\":\"100\"",
+                "\"max_tokens\":1e3",
+                "\"max_output_tokens\":2147483648",
+                "\"n\":0",
+                "\"n\":129",
+                "\"n\":true",
+                "\"best_of\":1000",
                 "\"max_tokens\":100000000000000000000000000000000")) {
-            refused(send("POST", "/openai/deployments/gpt-4o/chat/completions",
-                    "{\"messages\":[]," + numbers + "}"), 400);
-            refused(send("POST", "/openai/v1/chat/completions",
-                    "{\"model\":\"gpt-4o\",\"messages\":[]," + numbers + "}"), 400);
+            refused(
+                    send("POST", "/openai/deployments/gpt-4o/chat/completions", "{\"messages\":[]," + numbers + "}"),
+                    400);
+            refused(
+                    send(
+                            "POST",
+                            "/openai/v1/chat/completions",
+                            "{\"model\":\"gpt-4o\",\"messages\":[]," + numbers + "}"),
+                    400);
         }
         backendUntouched("a body with absurd numbers");
-        assertEquals(200, send("POST", "/openai/deployments/gpt-4o/chat/completions",
-                "{\"messages\":[],\"max_tokens\":null,\"n\":1,\"max_completion_tokens\":2147483647}").statusCode());
+        assertEquals(
+                200,
+                send(
+                                "POST",
+                                "/openai/deployments/gpt-4o/chat/completions",
+                                "{\"messages\":[],\"max_tokens\":null,\"n\":1,\"max_completion_tokens\":2147483647}")
+                        .statusCode());
         assertNotNull(CloudDoubles.openAi.next(5));
     }
 
     @Test
     void answersAreAskedForUncompressedSoTheirUsageCanBeRead() throws Exception {
-        assertEquals(200, send("POST", "/openai/deployments/gpt-4o/chat/completions", "{\"messages\":[]}",
-                "Accept-Encoding", "gzip, deflate, br").statusCode());
+        assertEquals(
+                200,
+                send(
+                                "POST",
+                                "/openai/deployments/gpt-4o/chat/completions",
+                                "{\"messages\":[]}",
+                                "Accept-Encoding",
+                                "gzip, deflate, br")
+                        .statusCode());
         FakeAzureOpenAi.Received got = CloudDoubles.openAi.next(5);
         assertEquals("identity", got.header("Accept-Encoding"));
     }
@@ -242,20 +303,24 @@ class NoWayAroundTest {
             for (int i = 0; i < 300; i++) {
                 Socket socket = new Socket("127.0.0.1", base.getPort());
                 socket.setSoTimeout(10_000);
-                String path = i % 2 == 0 ? "/openai/deployments/gpt-4o/chat/completions" : "/openai/v1/chat/completions";
+                String path =
+                        i % 2 == 0 ? "/openai/deployments/gpt-4o/chat/completions" : "/openai/v1/chat/completions";
                 OutputStream out = socket.getOutputStream();
                 out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: 1048576\r\n\r\n{\"model\":\"gpt-4o\",\"messages\":\"")
+                                + "Content-Length: 1048576\r\n\r\n{\"model\":\"gpt-4o\",\"messages\":\"")
                         .getBytes(StandardCharsets.ISO_8859_1));
                 out.write(new byte[i % 2 == 0 ? 10 : 16 * 1024]); // the v1 ones hold 300 x 8 KB... over the 2 MB bound
                 out.flush();
                 sockets.add(socket);
             }
-            HttpResponse<String> real = send("POST", "/openai/deployments/gpt-4o/chat/completions",
+            HttpResponse<String> real = send(
+                    "POST",
+                    "/openai/deployments/gpt-4o/chat/completions",
                     "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
             assertEquals(200, real.statusCode(), real.body());
             assertEquals(FakeAzureOpenAi.completion("gpt-4o"), real.body());
-            assertEquals("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+            assertEquals(
+                    "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
                     CloudDoubles.openAi.next(5).body());
 
             int unauthorized = 0;
@@ -287,8 +352,16 @@ class NoWayAroundTest {
         }
         backendUntouched("an upload without a key");
         // every byte held was given back
-        Await.until("every buffered byte given back", Duration.ofSeconds(5), () -> HTTP.send(HttpRequest.newBuilder(
-                URI.create(management.toString()).resolve("/q/metrics")).build(), HttpResponse.BodyHandlers.ofString())
-                .body().lines().anyMatch("aigate_request_buffered_bytes 0.0"::equals));
+        Await.until(
+                "every buffered byte given back",
+                Duration.ofSeconds(5),
+                () -> HTTP.send(
+                                HttpRequest.newBuilder(URI.create(management.toString())
+                                                .resolve("/q/metrics"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body()
+                        .lines()
+                        .anyMatch("aigate_request_buffered_bytes 0.0"::equals));
     }
 }

@@ -1,25 +1,37 @@
 package io.aigate.gateway;
 
-import io.aigate.config.AigateConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Map;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.aigate.config.AigateConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /** Exact names first, then *; and a pod limited to some routes (aigate.io/routes) cannot reach the others. */
 class RouteTableTest {
 
     static Map<String, AigateConfig.Route> routes() {
-        return new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                .withDefaultValues(Map.of("aigate.routes.chat.deployments", "gpt-4o,gpt-4o-mini",
-                        "aigate.routes.chat.backend", "aoai", "aigate.routes.gpt4.deployments", "gpt-4",
-                        "aigate.routes.gpt4.backend", "aoai", "aigate.routes.rest.deployments", "*",
-                        "aigate.routes.rest.backend", "other"))
-                .build().getConfigMapping(AigateConfig.class).routes();
+        return new SmallRyeConfigBuilder()
+                .addDiscoveredConverters()
+                .withMapping(AigateConfig.class)
+                .withDefaultValues(Map.of(
+                        "aigate.routes.chat.deployments",
+                        "gpt-4o,gpt-4o-mini",
+                        "aigate.routes.chat.backend",
+                        "aoai",
+                        "aigate.routes.gpt4.deployments",
+                        "gpt-4",
+                        "aigate.routes.gpt4.backend",
+                        "aoai",
+                        "aigate.routes.rest.deployments",
+                        "*",
+                        "aigate.routes.rest.backend",
+                        "other"))
+                .build()
+                .getConfigMapping(AigateConfig.class)
+                .routes();
     }
 
     @Test

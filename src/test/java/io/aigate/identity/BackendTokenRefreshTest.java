@@ -1,12 +1,13 @@
 package io.aigate.identity;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.testing.CloudDoubles;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
@@ -14,9 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.HashSet;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
@@ -35,8 +34,12 @@ class BackendTokenRefreshTest {
         long start = System.currentTimeMillis();
         long end = start + 3 * CloudDoubles.SHORT_LIFETIME_SECONDS * 1000 / 2;
         while (System.currentTimeMillis() < end) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(shortLived.toString()))
-                    .header("Ocp-Apim-Subscription-Key", CloudDoubles.key).POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create(shortLived.toString()))
+                            .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                            .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode(), response.body());
             FakeAzureOpenAi.Received got = CloudDoubles.openAi.next(5);
             String authorization = got.header("Authorization");
@@ -53,8 +56,9 @@ class BackendTokenRefreshTest {
         // per 2 s of traffic (5 here) — per-request fetching would be 30 and more
         long most = elapsed / 2000 + 1;
         assertTrue(requests > 30, "requests " + requests);
-        assertTrue(fetched >= 2 && fetched <= most, "fetches " + fetched + " for " + requests + " requests in "
-                + elapsed + " ms (at most " + most + ")");
+        assertTrue(
+                fetched >= 2 && fetched <= most,
+                "fetches " + fetched + " for " + requests + " requests in " + elapsed + " ms (at most " + most + ")");
         assertTrue(tokensSeen.size() >= 2, "the backend saw the refreshed token");
     }
 }

@@ -1,19 +1,20 @@
 package io.aigate.identity;
 
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.vertx.VertxHttpClientBuilder;
 import io.aigate.pipeline.Outcome;
 import io.aigate.sandbox.FakeEntraId;
 import io.aigate.sandbox.FakeKeyVault;
+import io.aigate.testing.Await;
 import io.aigate.testing.LogCapture;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,11 +24,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * A provider key read from Key Vault with the sidecar's workload identity, against a fake Entra ID and a fake Key Vault
@@ -50,10 +49,18 @@ class KeyVaultApiKeyTest {
         vault = FakeKeyVault.start(entra, "tenant-kv", KEY_STORE, "changeit".toCharArray());
         federated = Files.createTempFile("federated-token", ".jwt");
         Files.writeString(federated, "projected-service-account-token");
-        Map<String, String> env = Map.of(EntraCredentials.FEDERATED_TOKEN_FILE, federated.toString(),
-                EntraCredentials.TENANT_ID, "tenant-kv", EntraCredentials.CLIENT_ID, "kv-client",
-                EntraCredentials.AUTHORITY_HOST, entra.authorityHost());
-        credential = EntraCredentials.create(name -> Optional.ofNullable(env.get(name)), Optional.empty(),
+        Map<String, String> env = Map.of(
+                EntraCredentials.FEDERATED_TOKEN_FILE,
+                federated.toString(),
+                EntraCredentials.TENANT_ID,
+                "tenant-kv",
+                EntraCredentials.CLIENT_ID,
+                "kv-client",
+                EntraCredentials.AUTHORITY_HOST,
+                entra.authorityHost());
+        credential = EntraCredentials.create(
+                name -> Optional.ofNullable(env.get(name)),
+                Optional.empty(),
                 new VertxHttpClientBuilder().vertx(vertx).build());
     }
 
@@ -66,9 +73,17 @@ class KeyVaultApiKeyTest {
     }
 
     static KeyVaultApiKey key(String secretId, ScheduledExecutorService refresher) {
-        return KeyVaultApiKey.start("mistral", "Authorization", "Bearer ", secretId, credential,
-                new VertxHttpClientBuilder().vertx(vertx).build(), refresher, Duration.ofMillis(300),
-                Duration.ofMillis(100), Duration.ofSeconds(1));
+        return KeyVaultApiKey.start(
+                "mistral",
+                "Authorization",
+                "Bearer ",
+                secretId,
+                credential,
+                new VertxHttpClientBuilder().vertx(vertx).build(),
+                refresher,
+                Duration.ofMillis(300),
+                Duration.ofMillis(100),
+                Duration.ofSeconds(1));
     }
 
     static Outcome authorize(KeyVaultApiKey key, MultiMap headers) throws Exception {
@@ -91,11 +106,13 @@ class KeyVaultApiKeyTest {
             assertEquals("Bearer sk-first-0000", headers.get("Authorization"));
 
             vault.put("mistral-key", "sk-second-1111");
-            await(() -> {
-                MultiMap h = HttpHeaders.headers();
-                key.authorize(h);
-                return "Bearer sk-second-1111".equals(h.get("Authorization"));
-            }, "the rotated secret is used without a restart");
+            await(
+                    () -> {
+                        MultiMap h = HttpHeaders.headers();
+                        key.authorize(h);
+                        return "Bearer sk-second-1111".equals(h.get("Authorization"));
+                    },
+                    "the rotated secret is used without a restart");
 
             vault.down(true);
             int reads = vault.reads();
@@ -127,7 +144,9 @@ class KeyVaultApiKeyTest {
             Outcome refused = authorize(key, HttpHeaders.headers());
             assertFalse(refused.proceeds());
             assertEquals(503, refused.refusal().status());
-            assertTrue(refused.refusal().headers().containsKey("Retry-After"), refused.refusal().headers().toString());
+            assertTrue(
+                    refused.refusal().headers().containsKey("Retry-After"),
+                    refused.refusal().headers().toString());
         } finally {
             refresher.shutdownNow();
         }
@@ -135,11 +154,20 @@ class KeyVaultApiKeyTest {
 
     @Test
     void onlySecretIdentifiersAreAccepted() {
-        assertEquals(new KeyVaultApiKey.SecretId("https://kv.vault.azure.net", "k", null),
+        assertEquals(
+                new KeyVaultApiKey.SecretId("https://kv.vault.azure.net", "k", null),
                 KeyVaultApiKey.SecretId.parse("https://kv.vault.azure.net/secrets/k"));
-        assertEquals("v2", KeyVaultApiKey.SecretId.parse("https://kv.vault.azure.net/secrets/k/v2").version());
-        for (String bad : new String[] {"http://kv.vault.azure.net/secrets/k", "https://kv.vault.azure.net/keys/k",
-                "https://kv.vault.azure.net/secrets/", "https://kv.vault.azure.net/secrets/k?x=1", "not a url"}) {
+        assertEquals(
+                "v2",
+                KeyVaultApiKey.SecretId.parse("https://kv.vault.azure.net/secrets/k/v2")
+                        .version());
+        for (String bad : new String[] {
+            "http://kv.vault.azure.net/secrets/k",
+            "https://kv.vault.azure.net/keys/k",
+            "https://kv.vault.azure.net/secrets/",
+            "https://kv.vault.azure.net/secrets/k?x=1",
+            "not a url"
+        }) {
             assertThrows(IllegalArgumentException.class, () -> KeyVaultApiKey.SecretId.parse(bad), bad);
         }
     }

@@ -1,19 +1,19 @@
 package io.aigate.identity;
 
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.vertx.VertxHttpClientBuilder;
 import io.aigate.pipeline.Outcome;
 import io.aigate.sandbox.FakeEntraId;
+import io.aigate.testing.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import reactor.core.publisher.Mono;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,10 +25,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
 
 class RefreshingTokenTest {
 
@@ -42,13 +41,25 @@ class RefreshingTokenTest {
     }
 
     private RefreshingToken token(TokenCredential credential) {
-        return new RefreshingToken("test", credential, "https://cognitiveservices.azure.com", refresher, vertx,
-                new SimpleMeterRegistry(), System::currentTimeMillis, Duration.ofMinutes(5), Duration.ofMillis(200),
-                Duration.ofSeconds(1), Duration.ofSeconds(2));
+        return new RefreshingToken(
+                "test",
+                credential,
+                "https://cognitiveservices.azure.com",
+                refresher,
+                vertx,
+                new SimpleMeterRegistry(),
+                System::currentTimeMillis,
+                Duration.ofMinutes(5),
+                Duration.ofMillis(200),
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(2));
     }
 
     private static Outcome authorize(RefreshingToken token, MultiMap headers) throws Exception {
-        return token.authorize(headers).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        return token.authorize(headers)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
     }
 
     private static void await(BooleanSupplier condition, Duration timeout) throws Exception {
@@ -100,12 +111,18 @@ class RefreshingTokenTest {
             Path federated = Files.createTempFile("federated-token", ".jwt");
             Files.writeString(federated, "projected-service-account-token");
             Map<String, String> env = Map.of(
-                    EntraCredentials.FEDERATED_TOKEN_FILE, federated.toString(),
-                    EntraCredentials.TENANT_ID, "tenant-1",
-                    EntraCredentials.CLIENT_ID, "workload-client",
-                    EntraCredentials.AUTHORITY_HOST, entra.authorityHost());
-            TokenCredential credential = EntraCredentials.create(name -> Optional.ofNullable(env.get(name)),
-                    Optional.empty(), new VertxHttpClientBuilder().vertx(vertx).build());
+                    EntraCredentials.FEDERATED_TOKEN_FILE,
+                    federated.toString(),
+                    EntraCredentials.TENANT_ID,
+                    "tenant-1",
+                    EntraCredentials.CLIENT_ID,
+                    "workload-client",
+                    EntraCredentials.AUTHORITY_HOST,
+                    entra.authorityHost());
+            TokenCredential credential = EntraCredentials.create(
+                    name -> Optional.ofNullable(env.get(name)),
+                    Optional.empty(),
+                    new VertxHttpClientBuilder().vertx(vertx).build());
             RefreshingToken token = token(credential);
             token.start();
             await(token::usable, Duration.ofSeconds(20));
@@ -122,9 +139,11 @@ class RefreshingTokenTest {
 
     @Test
     void resourcesBecomeScopes() {
-        assertEquals("https://cognitiveservices.azure.com/.default",
+        assertEquals(
+                "https://cognitiveservices.azure.com/.default",
                 RefreshingToken.scopeOf("https://cognitiveservices.azure.com"));
-        assertEquals("https://cognitiveservices.azure.com/.default",
+        assertEquals(
+                "https://cognitiveservices.azure.com/.default",
                 RefreshingToken.scopeOf("https://cognitiveservices.azure.com/"));
         assertEquals("api://x/.default", RefreshingToken.scopeOf("api://x/.default"));
     }

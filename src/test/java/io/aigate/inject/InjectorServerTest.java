@@ -1,12 +1,12 @@
 package io.aigate.inject;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.io.FileInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,10 +19,9 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** The webhook over real HTTPS on loopback, with PEM files as cert-manager mounts them. */
 class InjectorServerTest {
@@ -30,7 +29,8 @@ class InjectorServerTest {
     static Vertx vertx;
     static InjectorServer server;
     static int port;
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @BeforeAll
     static void start() throws Exception {
@@ -48,14 +48,17 @@ class InjectorServerTest {
         Files.writeString(crt, pem("CERTIFICATE", cert.getEncoded()));
         Files.writeString(pem, pem("PRIVATE KEY", key.getEncoded()));
         vertx = Vertx.vertx();
-        server = new InjectorServer(vertx, new PodMutator(InjectorSettings.defaults("ghcr.io/aigate/aigate:0.1.0")),
-                crt, pem);
-        port = server.start("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        server = new InjectorServer(
+                vertx, new PodMutator(InjectorSettings.defaults("ghcr.io/aigate/aigate:0.1.0")), crt, pem);
+        port = server.start("127.0.0.1", 0)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
     }
 
     static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der) + "\n-----END " + type + "-----\n";
     }
 
     @AfterAll
@@ -64,29 +67,43 @@ class InjectorServerTest {
     }
 
     HttpResponse<String> send(String method, String path, byte[] body) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("https://localhost:" + port + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body))
-                .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("https://localhost:" + port + path))
+                        .method(
+                                method,
+                                body == null
+                                        ? HttpRequest.BodyPublishers.noBody()
+                                        : HttpRequest.BodyPublishers.ofByteArray(body))
+                        .header("Content-Type", "application/json")
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test
     void aReviewIsAnsweredOverHttpsWithItsPatch() throws Exception {
-        HttpResponse<String> r = send("POST", "/mutate",
-                Files.readAllBytes(PodMutatorGoldenTest.FIXTURES.resolve("plain-pod.review.json")));
+        HttpResponse<String> r = send(
+                "POST", "/mutate", Files.readAllBytes(PodMutatorGoldenTest.FIXTURES.resolve("plain-pod.review.json")));
         assertEquals(200, r.statusCode());
         JsonNode answer = new ObjectMapper().readTree(r.body());
         assertEquals("uid-plain-pod", answer.path("response").path("uid").asText());
         assertTrue(answer.path("response").path("allowed").asBoolean());
-        assertEquals(PodMutatorGoldenTest.decision(answer), new ObjectMapper().readTree(
-                PodMutatorGoldenTest.FIXTURES.resolve("plain-pod.expected.json").toFile()));
+        assertEquals(
+                PodMutatorGoldenTest.decision(answer),
+                new ObjectMapper()
+                        .readTree(PodMutatorGoldenTest.FIXTURES
+                                .resolve("plain-pod.expected.json")
+                                .toFile()));
     }
 
     @Test
     void hostileOrMistakenRequestsGetClearAnswersAndTheServerStaysUp() throws Exception {
         HttpResponse<String> garbage = send("POST", "/mutate", "{\"request\": [1, 2".getBytes());
         assertEquals(200, garbage.statusCode(), "the API server reads the refusal from the review");
-        assertFalse(new ObjectMapper().readTree(garbage.body()).path("response").path("allowed").asBoolean());
+        assertFalse(new ObjectMapper()
+                .readTree(garbage.body())
+                .path("response")
+                .path("allowed")
+                .asBoolean());
         assertEquals(405, send("GET", "/mutate", null).statusCode());
         assertEquals(404, send("POST", "/other", "{}".getBytes()).statusCode());
         HttpResponse<String> huge = send("POST", "/mutate", new byte[4 * 1024 * 1024]);

@@ -1,5 +1,10 @@
 package io.aigate.inject;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -8,20 +13,14 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.zjsonpatch.JsonPatch;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * As the Linkerd proxy-injector tests do it: an AdmissionReview fixture in ({@code <case>.review.json}), the decision
@@ -37,8 +36,13 @@ class PodMutatorGoldenTest {
 
     static Stream<String> cases() throws IOException {
         try (Stream<Path> files = Files.list(FIXTURES)) {
-            return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".review.json"))
-                    .map(n -> n.substring(0, n.length() - ".review.json".length())).sorted().toList().stream();
+            return files
+                    .map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(".review.json"))
+                    .map(n -> n.substring(0, n.length() - ".review.json".length()))
+                    .sorted()
+                    .toList()
+                    .stream();
         }
     }
 
@@ -53,7 +57,10 @@ class PodMutatorGoldenTest {
         }
         if (response.has("patch")) {
             assertEquals("JSONPatch", response.path("patchType").asText());
-            decision.set("patch", JSON.readTree(Base64.getDecoder().decode(response.path("patch").asText())));
+            decision.set(
+                    "patch",
+                    JSON.readTree(
+                            Base64.getDecoder().decode(response.path("patch").asText())));
         }
         return decision;
     }
@@ -82,7 +89,9 @@ class PodMutatorGoldenTest {
             assertTrue(first.getSecurityContext().getReadOnlyRootFilesystem());
             assertFalse(first.getSecurityContext().getAllowPrivilegeEscalation());
             assertTrue(first.getSecurityContext().getRunAsNonRoot());
-            assertEquals("ALL", first.getSecurityContext().getCapabilities().getDrop().get(0));
+            assertEquals(
+                    "ALL",
+                    first.getSecurityContext().getCapabilities().getDrop().get(0));
             assertNotNull(first.getStartupProbe());
             assertEquals("injected", parsed.getMetadata().getAnnotations().get(PodMutator.STATUS));
             // reinvocation is idempotent: the patched pod gets no second patch

@@ -1,12 +1,14 @@
 package io.aigate.inject;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.zjsonpatch.JsonPatch;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The pod as the API server builds it from both mutating webhooks, in either order and with reinvocation (both are
@@ -38,9 +37,14 @@ public class WorkloadIdentityOrderTest {
     /** The Azure Workload Identity webhook's mutation of a pod. */
     public static JsonNode workloadIdentityWebhook(JsonNode original) {
         ObjectNode pod = original.deepCopy();
-        Set<String> skip = Arrays.stream(pod.path("metadata").path("annotations")
-                        .path(PodMutator.SKIP_CONTAINERS).asText("").split(";"))
-                .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
+        Set<String> skip = Arrays.stream(pod.path("metadata")
+                        .path("annotations")
+                        .path(PodMutator.SKIP_CONTAINERS)
+                        .asText("")
+                        .split(";"))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .collect(Collectors.toSet());
         for (String list : new String[] {"initContainers", "containers"}) {
             for (JsonNode node : pod.path("spec").path(list)) {
                 ObjectNode container = (ObjectNode) node;
@@ -50,18 +54,23 @@ public class WorkloadIdentityOrderTest {
                 ArrayNode env = container.has("env") ? (ArrayNode) container.get("env") : container.putArray("env");
                 List<String> present = new ArrayList<>();
                 env.forEach(e -> present.add(e.path("name").asText()));
-                String[][] desired = {{"AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555"},
-                        {"AZURE_TENANT_ID", "66666666-7777-8888-9999-000000000000"},
-                        {"AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE},
-                        {"AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/"}};
+                String[][] desired = {
+                    {"AZURE_CLIENT_ID", "11111111-2222-3333-4444-555555555555"},
+                    {"AZURE_TENANT_ID", "66666666-7777-8888-9999-000000000000"},
+                    {"AZURE_FEDERATED_TOKEN_FILE", TOKEN_FILE},
+                    {"AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/"}
+                };
                 for (String[] variable : desired) {
                     if (!present.contains(variable[0])) {
                         env.addObject().put("name", variable[0]).put("value", variable[1]);
                     }
                 }
-                ArrayNode mounts = container.has("volumeMounts") ? (ArrayNode) container.get("volumeMounts")
+                ArrayNode mounts = container.has("volumeMounts")
+                        ? (ArrayNode) container.get("volumeMounts")
                         : container.putArray("volumeMounts");
-                ObjectNode mount = JSON.createObjectNode().put("name", VOLUME).put("mountPath", MOUNT_PATH)
+                ObjectNode mount = JSON.createObjectNode()
+                        .put("name", VOLUME)
+                        .put("mountPath", MOUNT_PATH)
                         .put("readOnly", true);
                 boolean replaced = false;
                 for (int i = 0; i < mounts.size(); i++) {
@@ -82,9 +91,15 @@ public class WorkloadIdentityOrderTest {
             hasVolume |= VOLUME.equals(volume.path("name").asText());
         }
         if (!hasVolume) {
-            volumes.addObject().put("name", VOLUME).putObject("projected").putArray("sources").addObject()
-                    .putObject("serviceAccountToken").put("path", "token/azure-identity-token")
-                    .put("audience", "api://AzureADTokenExchange").put("expirationSeconds", 3600);
+            volumes.addObject()
+                    .put("name", VOLUME)
+                    .putObject("projected")
+                    .putArray("sources")
+                    .addObject()
+                    .putObject("serviceAccountToken")
+                    .put("path", "token/azure-identity-token")
+                    .put("audience", "api://AzureADTokenExchange")
+                    .put("expirationSeconds", 3600);
         }
         return pod;
     }
@@ -96,7 +111,10 @@ public class WorkloadIdentityOrderTest {
     /** A third webhook (a service mesh) adding its own sidecar after aigate ran. */
     static JsonNode mesh(JsonNode original) {
         ObjectNode pod = original.deepCopy();
-        ((ArrayNode) pod.path("spec").path("containers")).addObject().put("name", "istio-proxy").put("image", "istio");
+        ((ArrayNode) pod.path("spec").path("containers"))
+                .addObject()
+                .put("name", "istio-proxy")
+                .put("image", "istio");
         return pod;
     }
 
@@ -113,7 +131,8 @@ public class WorkloadIdentityOrderTest {
 
     static JsonNode pod(String fixture) throws IOException {
         return JSON.readTree(Files.readAllBytes(Path.of("src/test/resources/inject", fixture)))
-                .path("request").path("object");
+                .path("request")
+                .path("object");
     }
 
     /** aigate holds the token and every variable pointing at it; no other container holds either. */
@@ -123,7 +142,8 @@ public class WorkloadIdentityOrderTest {
             for (JsonNode container : pod.path("spec").path(list)) {
                 boolean env = false;
                 for (JsonNode variable : container.path("env")) {
-                    env |= PodMutator.WORKLOAD_IDENTITY_ENV.contains(variable.path("name").asText());
+                    env |= PodMutator.WORKLOAD_IDENTITY_ENV.contains(
+                            variable.path("name").asText());
                 }
                 boolean mount = false;
                 for (JsonNode m : container.path("volumeMounts")) {
@@ -144,7 +164,8 @@ public class WorkloadIdentityOrderTest {
 
     @Test
     void aigateFirstThenTheWorkloadIdentityWebhook() throws IOException {
-        JsonNode done = admit(pod("workload-identity-aigate-first.review.json"),
+        JsonNode done = admit(
+                pod("workload-identity-aigate-first.review.json"),
                 List.of(WorkloadIdentityOrderTest::aigate, WorkloadIdentityOrderTest::workloadIdentityWebhook));
         onlyAigateHoldsTheIdentity(done);
         assertEquals(0, AIGATE.patch(done, "team-a").size(), "a further reinvocation changes nothing");
@@ -152,9 +173,12 @@ public class WorkloadIdentityOrderTest {
 
     @Test
     void theWorkloadIdentityWebhookFirstThenAigate() throws IOException {
-        for (String fixture : List.of("workload-identity-aigate-first.review.json", "workload-identity.review.json",
+        for (String fixture : List.of(
+                "workload-identity-aigate-first.review.json",
+                "workload-identity.review.json",
                 "workload-identity-v16-first.review.json")) {
-            JsonNode done = admit(pod(fixture),
+            JsonNode done = admit(
+                    pod(fixture),
                     List.of(WorkloadIdentityOrderTest::workloadIdentityWebhook, WorkloadIdentityOrderTest::aigate));
             onlyAigateHoldsTheIdentity(done);
             assertEquals(0, AIGATE.patch(done, "team-a").size(), fixture + ": a further reinvocation changes nothing");
@@ -163,10 +187,17 @@ public class WorkloadIdentityOrderTest {
 
     @Test
     void aSidecarAnotherWebhookAddsLaterIsKeptFromTheIdentityToo() throws IOException {
-        JsonNode done = admit(pod("workload-identity-aigate-first.review.json"), List.of(WorkloadIdentityOrderTest::aigate,
-                WorkloadIdentityOrderTest::mesh, WorkloadIdentityOrderTest::workloadIdentityWebhook));
+        JsonNode done = admit(
+                pod("workload-identity-aigate-first.review.json"),
+                List.of(
+                        WorkloadIdentityOrderTest::aigate,
+                        WorkloadIdentityOrderTest::mesh,
+                        WorkloadIdentityOrderTest::workloadIdentityWebhook));
         onlyAigateHoldsTheIdentity(done);
-        String skipped = done.path("metadata").path("annotations").path(PodMutator.SKIP_CONTAINERS).asText();
+        String skipped = done.path("metadata")
+                .path("annotations")
+                .path(PodMutator.SKIP_CONTAINERS)
+                .asText();
         assertTrue(Arrays.asList(skipped.split(";")).containsAll(List.of("app", "istio-proxy")), skipped);
     }
 
@@ -174,8 +205,8 @@ public class WorkloadIdentityOrderTest {
     void anAppThatMustShareTheIdentitySaysSoAndKeepsIt() throws IOException {
         ObjectNode pod = (ObjectNode) pod("workload-identity.review.json");
         ((ObjectNode) pod.path("metadata")).putObject("annotations").put(PodMutator.APP_IDENTITY, "shared");
-        JsonNode done = admit(pod, List.of(WorkloadIdentityOrderTest::workloadIdentityWebhook,
-                WorkloadIdentityOrderTest::aigate));
+        JsonNode done = admit(
+                pod, List.of(WorkloadIdentityOrderTest::workloadIdentityWebhook, WorkloadIdentityOrderTest::aigate));
         JsonNode app = done.path("spec").path("containers").get(0);
         assertTrue(app.path("env").toString().contains("AZURE_FEDERATED_TOKEN_FILE"), "the app kept it: " + app);
         assertFalse(done.path("metadata").path("annotations").has(PodMutator.SKIP_CONTAINERS));

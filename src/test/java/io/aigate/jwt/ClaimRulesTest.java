@@ -1,15 +1,14 @@
 package io.aigate.jwt;
 
-import io.aigate.config.AigateConfig;
-import org.jose4j.jwt.JwtClaims;
-import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.aigate.config.AigateConfig;
+import java.util.List;
+import java.util.Set;
+import org.jose4j.jwt.JwtClaims;
+import org.junit.jupiter.api.Test;
 
 /** APIM's required-claims and aigate's client-app binding, judged on claims alone. */
 class ClaimRulesTest {
@@ -34,9 +33,11 @@ class ClaimRulesTest {
         claims.setStringListClaim("roles", "Chat.Use", "Files.Read");
         assertNull(ClaimRules.check(List.of(any("roles", "Chat.Use", "Admin")), Set.of(), claims));
         assertNull(ClaimRules.check(List.of(all("roles", "Chat.Use", "Files.Read")), Set.of(), claims));
-        assertEquals("Claim roles value of Chat.Use,Files.Read is not allowed. Access denied.",
+        assertEquals(
+                "Claim roles value of Chat.Use,Files.Read is not allowed. Access denied.",
                 ClaimRules.check(List.of(all("roles", "Chat.Use", "Admin")), Set.of(), claims));
-        assertEquals("Claim roles value of Chat.Use,Files.Read is not allowed. Access denied.",
+        assertEquals(
+                "Claim roles value of Chat.Use,Files.Read is not allowed. Access denied.",
                 ClaimRules.check(List.of(any("roles", "Admin")), Set.of(), claims));
     }
 
@@ -46,7 +47,8 @@ class ClaimRulesTest {
         claims.setClaim("scp", "chat.read  chat.write");
         assertNull(ClaimRules.check(List.of(all("scp", "chat.read", "chat.write")), Set.of(), claims));
         claims.setClaim("scp", "chat.readwrite");
-        assertEquals("Claim scp value of chat.readwrite is not allowed. Access denied.",
+        assertEquals(
+                "Claim scp value of chat.readwrite is not allowed. Access denied.",
                 ClaimRules.check(List.of(any("scp", "chat.read")), Set.of(), claims));
     }
 
@@ -54,30 +56,36 @@ class ClaimRulesTest {
     void aStringClaimWithoutSeparatorIsOneValueNotAList() {
         JwtClaims claims = claims();
         claims.setClaim("groups", "a,b");
-        assertEquals("Claim groups value of a,b is not allowed. Access denied.",
+        assertEquals(
+                "Claim groups value of a,b is not allowed. Access denied.",
                 ClaimRules.check(List.of(any("groups", "a")), Set.of(), claims));
     }
 
     @Test
     void everyMissingClaimIsNamedAtOnce() {
-        assertEquals("JWT token is missing the following claims: roles, scp. Access denied.",
+        assertEquals(
+                "JWT token is missing the following claims: roles, scp. Access denied.",
                 ClaimRules.check(List.of(any("roles", "x"), any("scp", "y")), Set.of(), claims()));
     }
 
     @Test
     void aBoundSubscriptionNeedsTheAppInAzpOrAppid() {
         assertNull(ClaimRules.check(List.of(), Set.of("app-1"), claims()));
-        assertEquals("Claim azp value of app-1 is not allowed. Access denied.",
+        assertEquals(
+                "Claim azp value of app-1 is not allowed. Access denied.",
                 ClaimRules.check(List.of(), Set.of("app-2"), claims()));
         JwtClaims v1 = new JwtClaims();
         v1.setClaim("appid", "app-2");
         assertNull(ClaimRules.check(List.of(), Set.of("app-2"), v1), "v1 tokens name the app in appid");
-        assertEquals("JWT token is missing the following claims: azp. Access denied.",
+        assertEquals(
+                "JWT token is missing the following claims: azp. Access denied.",
                 ClaimRules.check(List.of(), Set.of("app-2"), new JwtClaims()));
         JwtClaims numeric = new JwtClaims();
         numeric.setClaim("azp", 42);
-        assertEquals("JWT token is missing the following claims: azp. Access denied.",
-                ClaimRules.check(List.of(), Set.of("42"), numeric), "only a string names an app");
+        assertEquals(
+                "JWT token is missing the following claims: azp. Access denied.",
+                ClaimRules.check(List.of(), Set.of("42"), numeric),
+                "only a string names an app");
     }
 
     @Test

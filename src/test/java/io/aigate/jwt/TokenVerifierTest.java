@@ -1,6 +1,13 @@
 package io.aigate.jwt;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.sandbox.FakeEntraId;
+import java.util.List;
+import java.util.Set;
 import org.jose4j.jwk.JsonWebKey;
 import org.jose4j.jwk.RsaJsonWebKey;
 import org.jose4j.jwk.RsaJwkGenerator;
@@ -11,14 +18,6 @@ import org.jose4j.jwt.NumericDate;
 import org.jose4j.keys.HmacKey;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import java.util.List;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The signature and standard-claim checks alone, against keys and tokens made here: no Entra, no HTTP. */
 class TokenVerifierTest {
@@ -50,8 +49,8 @@ class TokenVerifierTest {
     @Test
     void aWellSignedTokenIsValidUntilItsExpiry() throws Exception {
         JwtClaims claims = claims();
-        TokenVerifier.Valid valid = assertInstanceOf(TokenVerifier.Valid.class,
-                verifier.verify(FakeEntraId.mint(key, claims), keys, ISSUERS));
+        TokenVerifier.Valid valid = assertInstanceOf(
+                TokenVerifier.Valid.class, verifier.verify(FakeEntraId.mint(key, claims), keys, ISSUERS));
         assertEquals("app-1", valid.claims().getClaimValue("azp"));
         assertEquals(claims.getClaimValue("exp", Long.class) * 1000, valid.expiresAtMillis());
     }

@@ -1,21 +1,33 @@
 package io.aigate.jwt;
 
-import java.time.Duration;
-import jakarta.inject.Inject;
-import io.aigate.testing.TestClock;
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.FakeEntraId;
+import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
+import io.aigate.testing.TestClock;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
+import jakarta.inject.Inject;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.jose4j.base64url.Base64Url;
 import org.jose4j.jwa.AlgorithmConstraints;
-import org.jose4j.jwk.JsonWebKey;
 import org.jose4j.jwk.RsaJsonWebKey;
 import org.jose4j.jws.AlgorithmIdentifiers;
 import org.jose4j.jws.JsonWebSignature;
@@ -24,20 +36,6 @@ import org.jose4j.jwt.NumericDate;
 import org.jose4j.keys.HmacKey;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
@@ -50,7 +48,8 @@ class ValidateJwtTest {
     TestClock clock;
 
     /** HTTP/1.1, as the SDKs speak it: a 17 KB header must reach aigate to get aigate's own answer. */
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @TestHTTPResource("/")
     URL base;
@@ -65,8 +64,8 @@ class ValidateJwtTest {
     }
 
     HttpResponse<String> call(String deployment, String token, String key) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.toString())
-                        .resolve("/openai/deployments/" + deployment + "/chat/completions"))
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create(base.toString()).resolve("/openai/deployments/" + deployment + "/chat/completions"))
                 .header("Ocp-Apim-Subscription-Key", key)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[]}"));
         if (token != null) {
@@ -85,7 +84,12 @@ class ValidateJwtTest {
 
     static void assertAnswer(HttpResponse<String> response, int status, String message) {
         assertEquals(status, response.statusCode(), response.body());
-        assertEquals(new JsonObject().put("statusCode", status).put("message", message).encode(), response.body());
+        assertEquals(
+                new JsonObject()
+                        .put("statusCode", status)
+                        .put("message", message)
+                        .encode(),
+                response.body());
     }
 
     void assertRefused401(String what, String token) throws Exception {
@@ -143,8 +147,13 @@ class ValidateJwtTest {
 
         JsonWebSignature hmac = new JsonWebSignature();
         hmac.setKeyIdHeaderValue("key-1");
-        hostile.put("HS256 keyed with the RSA public key", sign(hmac, claims(),
-                new HmacKey(CloudDoubles.signingKey.getPublicKey().getEncoded()), AlgorithmIdentifiers.HMAC_SHA256));
+        hostile.put(
+                "HS256 keyed with the RSA public key",
+                sign(
+                        hmac,
+                        claims(),
+                        new HmacKey(CloudDoubles.signingKey.getPublicKey().getEncoded()),
+                        AlgorithmIdentifiers.HMAC_SHA256));
 
         hostile.put("signed by a key never published", FakeEntraId.mint(rogue, claims()));
 
@@ -156,15 +165,17 @@ class ValidateJwtTest {
         JsonWebSignature jwk = new JsonWebSignature();
         jwk.setKeyIdHeaderValue("key-1");
         jwk.setJwkHeader(rogue);
-        hostile.put("embedded jwk header", sign(jwk, claims(), rogue.getPrivateKey(),
-                AlgorithmIdentifiers.RSA_USING_SHA256));
+        hostile.put(
+                "embedded jwk header",
+                sign(jwk, claims(), rogue.getPrivateKey(), AlgorithmIdentifiers.RSA_USING_SHA256));
 
         JsonWebSignature crit = new JsonWebSignature();
         crit.setKeyIdHeaderValue("key-1");
         crit.setCriticalHeaderNames("x-must-understand");
         crit.setHeader("x-must-understand", "yes");
-        hostile.put("unknown crit", sign(crit, claims(), CloudDoubles.signingKey.getPrivateKey(),
-                AlgorithmIdentifiers.RSA_USING_SHA256));
+        hostile.put(
+                "unknown crit",
+                sign(crit, claims(), CloudDoubles.signingKey.getPrivateKey(), AlgorithmIdentifiers.RSA_USING_SHA256));
 
         JwtClaims expired = claims();
         expired.setExpirationTime(NumericDate.fromSeconds(NumericDate.now().getValue() - 60));
@@ -197,7 +208,9 @@ class ValidateJwtTest {
     void rotatedKeysAreAcceptedWithinOneCooldownAndInventedKidsDoNotFloodEntra() throws Exception {
         clock.advance(COOLDOWN); // any earlier unknown-key fetch's cooldown has passed
         RsaJsonWebKey next = CloudDoubles.entra.signingKey("key-2", true);
-        assertEquals(200, call("gpt-jwt", FakeEntraId.mint(next, claims())).statusCode(),
+        assertEquals(
+                200,
+                call("gpt-jwt", FakeEntraId.mint(next, claims())).statusCode(),
                 "a key published since the last fetch is fetched and accepted at once");
         assertEquals(200, call("gpt-jwt", token(claims())).statusCode(), "the old key works while published");
 
@@ -212,8 +225,9 @@ class ValidateJwtTest {
         }
         long cooldowns = (clock.millis() - floodStart) / COOLDOWN.toMillis() + 1;
         int fetched = CloudDoubles.entra.jwksFetches() - before;
-        assertTrue(fetched <= cooldowns, "30 invented kids caused " + fetched + " fetches in " + cooldowns
-                + " cooldown(s)");
+        assertTrue(
+                fetched <= cooldowns,
+                "30 invented kids caused " + fetched + " fetches in " + cooldowns + " cooldown(s)");
         CloudDoubles.entra.unpublish("key-2");
     }
 
@@ -237,9 +251,13 @@ class ValidateJwtTest {
         assertEquals(200, call("gpt-roles", token(use)).statusCode(), "any: one role suffices");
         JwtClaims other = claims();
         other.setStringListClaim("roles", "Files.Read", "Other");
-        assertAnswer(call("gpt-roles", token(other)), 403,
+        assertAnswer(
+                call("gpt-roles", token(other)),
+                403,
                 "Claim roles value of Files.Read,Other is not allowed. Access denied.");
-        assertAnswer(call("gpt-roles", token(claims())), 403,
+        assertAnswer(
+                call("gpt-roles", token(claims())),
+                403,
                 "JWT token is missing the following claims: roles. Access denied.");
 
         JwtClaims both = claims();
@@ -252,14 +270,14 @@ class ValidateJwtTest {
 
     @Test
     void aKeyBoundToClientAppsIsUselessToAnyOtherApp() throws Exception {
-        Keys.Run bound = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "bound", "--allowed-client-apps",
-                "client-app");
+        Keys.Run bound =
+                Keys.ok(CloudDoubles.redis.url(), "create", "--name", "bound", "--allowed-client-apps", "client-app");
         String key = bound.key("Primary");
         assertEquals(200, call("gpt-4o", token(claims()), key).statusCode(), "the bound app, on a route with no rule");
         JwtClaims thief = FakeEntraId.appToken(CloudDoubles.TENANT, CloudDoubles.AUDIENCE, "thief-app");
         CloudDoubles.openAi.clear();
-        assertAnswer(call("gpt-4o", token(thief), key), 403,
-                "Claim azp value of thief-app is not allowed. Access denied.");
+        assertAnswer(
+                call("gpt-4o", token(thief), key), 403, "Claim azp value of thief-app is not allowed. Access denied.");
         assertAnswer(call("gpt-4o", null, key), 401, "JWT not present.");
         assertNull(CloudDoubles.openAi.next(0));
     }
@@ -273,7 +291,10 @@ class ValidateJwtTest {
         try (LogCapture logs = LogCapture.start()) {
             call("gpt-jwt", good);
             call("gpt-jwt", bad);
-            Await.until("the refusal was logged", Duration.ofSeconds(2), () -> !logs.lines().isEmpty());
+            Await.until(
+                    "the refusal was logged",
+                    Duration.ofSeconds(2),
+                    () -> !logs.lines().isEmpty());
             for (String line : logs.lines()) {
                 for (String token : List.of(good, bad)) {
                     assertFalse(line.contains(token.substring(token.lastIndexOf('.') + 1)), line);

@@ -1,16 +1,15 @@
 package io.aigate.lifecycle;
 
-import java.time.Duration;
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Await;
 import io.aigate.testing.Keys;
 import io.aigate.testing.PackagedAigate;
 import io.aigate.testing.RawHttp;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
@@ -18,13 +17,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Hundreds of slow uploads without a key, each declaring a megabyte, against the packaged sidecar with the heap
@@ -35,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class FloodIT {
 
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     LocalRedis redis;
     FakeAzureOpenAi openAi;
@@ -59,19 +58,27 @@ class FloodIT {
         redis = new LocalRedis(LocalRedis.freePort()).start();
         openAi = FakeAzureOpenAi.start(0);
         String key = Keys.ok(redis.url(), "create", "--name", "real").key("Primary");
-        aigate = PackagedAigate.start(Map.of("AIGATE_REDIS_URL", redis.url(),
-                "AZURE_OPENAI_BACKEND_URL", openAi.url(), "AIGATE_BACKENDS_AOAI_CREDENTIAL", "none",
-                "AIGATE_REQUEST_RECEIVE_TIMEOUT", "3s", "AIGATE_REQUEST_MAX_BUFFERED_SIZE", "4M"));
+        aigate = PackagedAigate.start(Map.of(
+                "AIGATE_REDIS_URL",
+                redis.url(),
+                "AZURE_OPENAI_BACKEND_URL",
+                openAi.url(),
+                "AIGATE_BACKENDS_AOAI_CREDENTIAL",
+                "none",
+                "AIGATE_REQUEST_RECEIVE_TIMEOUT",
+                "3s",
+                "AIGATE_REQUEST_MAX_BUFFERED_SIZE",
+                "4M"));
         List<Socket> sockets = new ArrayList<>();
         try {
             for (int i = 0; i < 400; i++) {
                 Socket socket = new Socket("127.0.0.1", aigate.port());
                 socket.setSoTimeout(15_000);
-                String path = i % 2 == 0 ? "/openai/deployments/gpt-4o/chat/completions"
-                        : "/openai/v1/chat/completions";
+                String path =
+                        i % 2 == 0 ? "/openai/deployments/gpt-4o/chat/completions" : "/openai/v1/chat/completions";
                 OutputStream out = socket.getOutputStream();
                 out.write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        + "Content-Length: 1048576\r\n\r\n{\"model\":\"gpt-4o\",\"messages\":\"")
+                                + "Content-Length: 1048576\r\n\r\n{\"model\":\"gpt-4o\",\"messages\":\"")
                         .getBytes(StandardCharsets.ISO_8859_1));
                 out.write(new byte[i % 2 == 0 ? 10 : 48 * 1024]); // 200 x 48 KB: more than the 4 MB bound
                 out.flush();
@@ -91,7 +98,8 @@ class FloodIT {
                 busy += status == 503 ? 1 : 0;
                 timedOut += status == 408 ? 1 : 0;
             }
-            System.out.printf("flood: %d refused on their headers, %d busy, %d cut at the deadline; RSS %d MB%n",
+            System.out.printf(
+                    "flood: %d refused on their headers, %d busy, %d cut at the deadline; RSS %d MB%n",
                     unauthorized, busy, timedOut, residentKb / 1024);
             assertEquals(200, unauthorized, "every classic upload without a key is refused on its headers");
             assertEquals(200, busy + timedOut, "every v1 upload is refused (bound) or cut (deadline)");
@@ -109,7 +117,8 @@ class FloodIT {
         int held = 0;
         sockets.clear();
         byte[] unfinished = ("POST /openai/deployments/gpt-4o/chat/completions HTTP/1.1\r\nHost: x\r\nX-Pad: "
-                + "a".repeat(39_000)).getBytes(StandardCharsets.ISO_8859_1);
+                        + "a".repeat(39_000))
+                .getBytes(StandardCharsets.ISO_8859_1);
         try {
             for (int i = 0; i < 1000; i++) {
                 try {
@@ -130,15 +139,21 @@ class FloodIT {
                 socket.close();
             }
         }
-        Await.equal("served again once the flood stops", Duration.ofSeconds(10), 200,
+        Await.equal(
+                "served again once the flood stops",
+                Duration.ofSeconds(10),
+                200,
                 () -> realCall(key).statusCode());
         assertFalse(aigate.output().contains("OutOfMemoryError"), aigate.output());
     }
 
     private HttpResponse<String> realCall(String key) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(aigate.url("/openai/deployments/gpt-4o/chat/completions")))
-                .header("Content-Type", "application/json").header("Ocp-Apim-Subscription-Key", key)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[]}")).build(),
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create(aigate.url("/openai/deployments/gpt-4o/chat/completions")))
+                        .header("Content-Type", "application/json")
+                        .header("Ocp-Apim-Subscription-Key", key)
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[]}"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -1,13 +1,12 @@
 package io.aigate.lifecycle;
 
-import java.time.Duration;
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Await;
 import io.aigate.testing.PackagedAigate;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -16,12 +15,12 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * The packaged sidecar as its own process, with the JVM flags of Dockerfile.jvm, stopped the way the kubelet stops it: SIGTERM while a stream is in flight.
@@ -30,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class GracefulShutdownIT {
 
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     LocalRedis redis;
     FakeAzureOpenAi openAi;
@@ -58,9 +58,17 @@ class GracefulShutdownIT {
     void aStreamInFlightAtSigtermCompletesAndReadinessDropsAtOnce() throws Exception {
         redis = new LocalRedis(LocalRedis.freePort()).start();
         openAi = FakeAzureOpenAi.start(0);
-        packaged = PackagedAigate.start(Map.of("AIGATE_REDIS_URL", redis.url(),
-                "AZURE_OPENAI_BACKEND_URL", openAi.url(), "AIGATE_BACKENDS_AOAI_CREDENTIAL", "none",
-                "AIGATE_SUBSCRIPTION_KEY_REQUIRED", "false", "QUARKUS_SHUTDOWN_TIMEOUT", "20s"));
+        packaged = PackagedAigate.start(Map.of(
+                "AIGATE_REDIS_URL",
+                redis.url(),
+                "AZURE_OPENAI_BACKEND_URL",
+                openAi.url(),
+                "AIGATE_BACKENDS_AOAI_CREDENTIAL",
+                "none",
+                "AIGATE_SUBSCRIPTION_KEY_REQUIRED",
+                "false",
+                "QUARKUS_SHUTDOWN_TIMEOUT",
+                "20s"));
         aigate = packaged.process();
         String ready = packaged.managementUrl("/q/health/ready");
 
@@ -71,9 +79,11 @@ class GracefulShutdownIT {
         CountDownLatch release = new CountDownLatch(1);
         openAi.holdStreamAfterFirstEvent(release);
         String chat = packaged.url("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21");
-        HttpResponse<InputStream> stream = HTTP.send(HttpRequest.newBuilder(URI.create(chat))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[],\"stream\":true}")).build(),
+        HttpResponse<InputStream> stream = HTTP.send(
+                HttpRequest.newBuilder(URI.create(chat))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[],\"stream\":true}"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         assertEquals(200, stream.statusCode());
         BufferedReader events = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8));
@@ -83,7 +93,9 @@ class GracefulShutdownIT {
         aigate.toHandle().destroy(); // SIGTERM, as the kubelet sends it
         Await.until("readiness false within 2 s of SIGTERM", Duration.ofSeconds(2), () -> status(ready) != 200);
         int[] fresh = new int[1];
-        Await.until("new requests refused during shutdown", Duration.ofSeconds(2),
+        Await.until(
+                "new requests refused during shutdown",
+                Duration.ofSeconds(2),
                 () -> (fresh[0] = status(chat.replace("/chat/completions", "/embeddings"))) != 200);
         assertTrue(fresh[0] == 503 || fresh[0] < 0, "new requests get 503 during shutdown: " + fresh[0]);
         assertTrue(aigate.isAlive(), "aigate must wait for the stream in flight");
@@ -101,8 +113,9 @@ class GracefulShutdownIT {
         assertTrue(rest.toString().contains("data: [DONE]"), "the stream ended cleanly: " + rest);
         assertTrue(aigate.waitFor(20, TimeUnit.SECONDS), "aigate did not exit after the stream finished");
         // a JVM stopped by SIGTERM reports 143 (128 + 15) after its shutdown ran; anything else is a crash
-        assertTrue(aigate.exitValue() == 0 || aigate.exitValue() == 143, "exit " + aigate.exitValue() + ": "
-                + packaged.output());
+        assertTrue(
+                aigate.exitValue() == 0 || aigate.exitValue() == 143,
+                "exit " + aigate.exitValue() + ": " + packaged.output());
         String output = packaged.output();
         assertTrue(output.contains("shutting down: new requests get 503"), output);
         assertTrue(!output.contains("Exception"), "a clean shutdown logs no exception: " + output);

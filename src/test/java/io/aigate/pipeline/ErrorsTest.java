@@ -1,17 +1,17 @@
 package io.aigate.pipeline;
 
-import org.junit.jupiter.api.Test;
-
-import java.net.ConnectException;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.ConnectException;
+import org.junit.jupiter.api.Test;
 
 class ErrorsTest {
 
     @Test
     void theDeepestCauseOnOneShortLine() {
-        assertEquals("ConnectException: Connection refused",
+        assertEquals(
+                "ConnectException: Connection refused",
                 Errors.describe(new IllegalStateException("wrapper", new ConnectException("Connection refused"))));
         assertEquals("IllegalStateException", Errors.describe(new IllegalStateException()));
         assertEquals("IllegalArgumentException: first", Errors.describe(new IllegalArgumentException("first\nsecond")));

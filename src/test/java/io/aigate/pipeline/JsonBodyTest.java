@@ -1,11 +1,11 @@
 package io.aigate.pipeline;
 
-import io.vertx.core.buffer.Buffer;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
 
 /** One reading: whatever two parsers could read two ways is refused, whatever they read alike is kept exactly. */
 class JsonBodyTest {
@@ -16,9 +16,13 @@ class JsonBodyTest {
 
     @Test
     void namesThatCollideOnceDecodedOrFoldedAreDuplicates() {
-        assertEquals(JsonBody.Problem.DUPLICATE_FIELD, problem("{\"model\":\"a\",\"mod\\u0065l\":\"b\"}"),
+        assertEquals(
+                JsonBody.Problem.DUPLICATE_FIELD,
+                problem("{\"model\":\"a\",\"mod\\u0065l\":\"b\"}"),
                 "an escaped name is the same name");
-        assertEquals(JsonBody.Problem.DUPLICATE_FIELD, problem("{\"model\":\"a\",\"Model\":\"b\"}"),
+        assertEquals(
+                JsonBody.Problem.DUPLICATE_FIELD,
+                problem("{\"model\":\"a\",\"Model\":\"b\"}"),
                 "a backend binding fields without regard to case reads the second");
         assertEquals(JsonBody.Problem.DUPLICATE_FIELD, problem("{\"max_tokens\":1,\"MAX_TOKENS\":100000}"));
         assertEquals(JsonBody.Problem.DUPLICATE_FIELD, problem("{\"a\":{\"x\":1,\"x\":2}}"), "at any depth");

@@ -1,18 +1,21 @@
 package io.aigate.redis;
 
-import java.time.Duration;
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.config.AigateConfig;
 import io.aigate.identity.EntraToken;
-import io.aigate.tokens.QuotaPeriod;
 import io.aigate.sandbox.FakeEntraId;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.subscription.InvalidationAccess;
 import io.aigate.subscription.Subscription;
 import io.aigate.subscription.SubscriptionKeys;
 import io.aigate.subscription.SubscriptionStore;
+import io.aigate.testing.Await;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
+import io.aigate.tokens.QuotaPeriod;
 import io.aigate.tokens.RedisTokenBudgetAccess;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfigBuilder;
@@ -21,21 +24,17 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisOptions;
-import org.jose4j.jwt.JwtClaims;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.jose4j.jwt.JwtClaims;
+import org.junit.jupiter.api.Test;
 
 /**
  * Redis with no stored secret: the sidecar logs in with its Entra token, as Azure Cache for Redis and Azure Managed
@@ -50,8 +49,7 @@ class EntraRedisLoginTest {
     static final String IDENTITY = "redis-identity";
     static final String USER = "aigate-sidecar";
 
-    record Login(String token, long expiresAtMillis, long firstClientId) {
-    }
+    record Login(String token, long expiresAtMillis, long firstClientId) {}
 
     static <T> T await(Future<T> future) throws Exception {
         return future.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -60,19 +58,30 @@ class EntraRedisLoginTest {
     @Test
     void everyConnectionMovesToTheNewTokenBeforeTheOldOneExpires() throws Exception {
         // workload identity, as in AKS: a projected token exchanged at the (fake) Entra authority over HTTPS
-        FakeEntraId entra = FakeEntraId.start(0, "unused").withHttps(0, Path.of("src/test/resources/tls/fake-entra.p12"),
-                "changeit".toCharArray());
+        FakeEntraId entra = FakeEntraId.start(0, "unused")
+                .withHttps(0, Path.of("src/test/resources/tls/fake-entra.p12"), "changeit".toCharArray());
         Path federated = Files.createTempFile("federated-token", ".jwt");
         Files.writeString(federated, "projected-service-account-token");
-        Map<String, String> environment = Map.of("AZURE_FEDERATED_TOKEN_FILE", federated.toString(),
-                "AZURE_TENANT_ID", "tenant-redis", "AZURE_CLIENT_ID", IDENTITY,
-                "AZURE_AUTHORITY_HOST", entra.authorityHost());
+        Map<String, String> environment = Map.of(
+                "AZURE_FEDERATED_TOKEN_FILE",
+                federated.toString(),
+                "AZURE_TENANT_ID",
+                "tenant-redis",
+                "AZURE_CLIENT_ID",
+                IDENTITY,
+                "AZURE_AUTHORITY_HOST",
+                entra.authorityHost());
         Vertx vertx = Vertx.vertx();
-        try (LocalRedis redis = new LocalRedis(LocalRedis.freePort()).start(); LogCapture logs = LogCapture.start()) {
+        try (LocalRedis redis = new LocalRedis(LocalRedis.freePort()).start();
+                LogCapture logs = LogCapture.start()) {
             RedisAPI root = RedisAPI.api(Redis.createClient(vertx, redis.url()));
             List<String> rule = new ArrayList<>(List.of("SETUSER", USER, "on"));
             rule.addAll(List.of(Files.readAllLines(Path.of("deploy/redis/sidecar.acl")).stream()
-                    .filter(l -> !l.isBlank() && !l.startsWith("#")).findFirst().orElseThrow().trim().split("\\s+")));
+                    .filter(l -> !l.isBlank() && !l.startsWith("#"))
+                    .findFirst()
+                    .orElseThrow()
+                    .trim()
+                    .split("\\s+")));
             await(root.acl(rule));
 
             // the service: a token is a password from its issue to its expiry
@@ -83,7 +92,8 @@ class EntraRedisLoginTest {
                     return;
                 }
                 try {
-                    long mark = await(RedisAPI.api(Redis.createClient(vertx, redis.url())).client(List.of("ID")))
+                    long mark = await(RedisAPI.api(Redis.createClient(vertx, redis.url()))
+                                    .client(List.of("ID")))
                             .toLong();
                     await(root.acl(List.of("SETUSER", USER, ">" + issued.token())));
                     logins.add(new Login(issued.token(), issued.expiresAtMillis(), mark));
@@ -94,16 +104,32 @@ class EntraRedisLoginTest {
             AtomicInteger killed = new AtomicInteger();
             long expiry = vertx.setPeriodic(100, id -> expire(root, logins, killed));
 
-            AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                    .withDefaultValues(Map.of("aigate.redis.credential", "managed-identity",
-                            "aigate.redis.user", USER,
-                            "aigate.redis.rotation-grace", "300ms", "aigate.identity.first-token-wait", "5s",
-                            "aigate.subscription-key.cache-ttl", "10m", "aigate.subscription-key.outage-grace", "10m"))
-                    .build().getConfigMapping(AigateConfig.class);
+            AigateConfig config = new SmallRyeConfigBuilder()
+                    .addDiscoveredConverters()
+                    .withMapping(AigateConfig.class)
+                    .withDefaultValues(Map.of(
+                            "aigate.redis.credential",
+                            "managed-identity",
+                            "aigate.redis.user",
+                            USER,
+                            "aigate.redis.rotation-grace",
+                            "300ms",
+                            "aigate.identity.first-token-wait",
+                            "5s",
+                            "aigate.subscription-key.cache-ttl",
+                            "10m",
+                            "aigate.subscription-key.outage-grace",
+                            "10m"))
+                    .build()
+                    .getConfigMapping(AigateConfig.class);
             QuarkusRedisOptions options = new QuarkusRedisOptions();
             options.customize("<default>", new RedisOptions().setConnectionString(redis.url()));
-            AuthenticatedRedis authenticated = new AuthenticatedRedis(config, vertx, options,
-                    new SimpleMeterRegistry(), name -> java.util.Optional.ofNullable(environment.get(name)));
+            AuthenticatedRedis authenticated = new AuthenticatedRedis(
+                    config,
+                    vertx,
+                    options,
+                    new SimpleMeterRegistry(),
+                    name -> java.util.Optional.ofNullable(environment.get(name)));
 
             Keys.Run created = Keys.ok(redis.url(), "create", "--name", "entra", "--id", "entra");
             String hash = SubscriptionKeys.hash(created.key("Primary"));
@@ -112,8 +138,8 @@ class EntraRedisLoginTest {
             Await.until("subscribed with the first token", Duration.ofMillis(10000), () -> channel.subscribed());
 
             // four token lifetimes of work on every kind of connection
-            RedisTokenBudgetAccess budget = new RedisTokenBudgetAccess(authenticated, 1_000_000, 100_000_000,
-                    QuotaPeriod.DAILY);
+            RedisTokenBudgetAccess budget =
+                    new RedisTokenBudgetAccess(authenticated, 1_000_000, 100_000_000, QuotaPeriod.DAILY);
             io.vertx.core.Context eventLoop = vertx.getOrCreateContext();
             AtomicInteger failures = new AtomicInteger();
             AtomicInteger unsubscribed = new AtomicInteger();
@@ -124,7 +150,8 @@ class EntraRedisLoginTest {
                     SubscriptionStore.Found found = await(store.lookup(hash));
                     assertTrue(found != null && found.subscription().id().equals("entra"));
                     // token budgets run on an event loop, over their own long-lived connections
-                    java.util.concurrent.CompletableFuture<String> admitted = new java.util.concurrent.CompletableFuture<>();
+                    java.util.concurrent.CompletableFuture<String> admitted =
+                            new java.util.concurrent.CompletableFuture<>();
                     eventLoop.runOnContext(v -> budget.admitAndSettle().onComplete(r -> {
                         if (r.succeeded()) {
                             admitted.complete(r.result());
@@ -151,7 +178,10 @@ class EntraRedisLoginTest {
             // the channel still hears revocations after the rotations
             assertEquals(Subscription.State.ACTIVE, channel.state(hash));
             Keys.ok(redis.url(), "suspend", "entra");
-            Await.until("a suspension is heard after the rotations", Duration.ofMillis(3000), () -> channel.state(hash) == Subscription.State.SUSPENDED);
+            Await.until(
+                    "a suspension is heard after the rotations",
+                    Duration.ofMillis(3000),
+                    () -> channel.state(hash) == Subscription.State.SUSPENDED);
             stopListening.run();
             vertx.cancelTimer(expiry);
             authenticated.close();
@@ -180,7 +210,8 @@ class EntraRedisLoginTest {
             root.client(List.of("LIST")).onSuccess(list -> {
                 for (String line : list.toString().split("\n")) {
                     if (line.contains(" user=" + USER + " ")) {
-                        long id = Long.parseLong(line.replaceAll("^id=(\\d+) .*$", "$1").trim());
+                        long id = Long.parseLong(
+                                line.replaceAll("^id=(\\d+) .*$", "$1").trim());
                         if (id < successorMark) {
                             killed.incrementAndGet();
                             root.client(List.of("KILL", "ID", Long.toString(id)));
@@ -203,10 +234,13 @@ class EntraRedisLoginTest {
         }
         key.setKeyId("k");
         String token = FakeEntraId.mint(key, claims);
-        assertEquals("4f1d2c3b-0000-4000-8000-000000000001", EntraToken.objectId(token).orElseThrow());
+        assertEquals(
+                "4f1d2c3b-0000-4000-8000-000000000001",
+                EntraToken.objectId(token).orElseThrow());
         assertTrue(EntraToken.objectId("not-a-jwt").isEmpty());
-        assertEquals("rediss://4f1d2c3b-0000-4000-8000-000000000001:tok.en-_x@cache.redis.azure.net:10000",
-                AuthenticatedRedis.withLogin("rediss://cache.redis.azure.net:10000",
-                        "4f1d2c3b-0000-4000-8000-000000000001", "tok.en-_x"));
+        assertEquals(
+                "rediss://4f1d2c3b-0000-4000-8000-000000000001:tok.en-_x@cache.redis.azure.net:10000",
+                AuthenticatedRedis.withLogin(
+                        "rediss://cache.redis.azure.net:10000", "4f1d2c3b-0000-4000-8000-000000000001", "tok.en-_x"));
     }
 }

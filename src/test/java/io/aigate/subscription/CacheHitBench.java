@@ -4,19 +4,17 @@ import io.aigate.cli.KeysCli;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
-import io.aigate.testing.Requests;
 import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Requests;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.redis.client.Redis;
-
-import java.time.Clock;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -34,33 +32,48 @@ public final class CacheHitBench {
         Vertx vertx = Vertx.vertx();
         try {
             StringWriter out = new StringWriter();
-            KeysCli.execute(new PrintWriter(out, true), new PrintWriter(System.err, true), "--redis", redis.url(),
-                    "--output", "json", "create", "--name", "bench");
+            KeysCli.execute(
+                    new PrintWriter(out, true),
+                    new PrintWriter(System.err, true),
+                    "--redis",
+                    redis.url(),
+                    "--output",
+                    "json",
+                    "create",
+                    "--name",
+                    "bench");
             String primary = new io.vertx.core.json.JsonObject(out.toString()).getString("primaryKey");
-            AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters()
+            AigateConfig config = new SmallRyeConfigBuilder()
+                    .addDiscoveredConverters()
                     .withMapping(AigateConfig.class)
-                    .withDefaultValues(Map.of("aigate.subscription-key.cache-ttl", "10m",
-                            "aigate.subscription-key.outage-grace", "10m"))
-                    .build().getConfigMapping(AigateConfig.class);
-            SubscriptionLookup lookup = new SubscriptionLookup(config, Redis.createClient(vertx, redis.url()),
-                    new SimpleMeterRegistry(), Clock.systemUTC());
+                    .withDefaultValues(Map.of(
+                            "aigate.subscription-key.cache-ttl", "10m", "aigate.subscription-key.outage-grace", "10m"))
+                    .build()
+                    .getConfigMapping(AigateConfig.class);
+            SubscriptionLookup lookup = new SubscriptionLookup(
+                    config, Redis.createClient(vertx, redis.url()), new SimpleMeterRegistry(), Clock.systemUTC());
             ValidateSubscriptionKey step = new ValidateSubscriptionKey(config, lookup, Clock.systemUTC());
-            MultiMap headers = HttpHeaders.headers().add("Ocp-Apim-Subscription-Key", primary)
+            MultiMap headers = HttpHeaders.headers()
+                    .add("Ocp-Apim-Subscription-Key", primary)
                     .add("Content-Type", "application/json");
             RequestContext ctx = Requests.chat(headers, "default", "aoai", "gpt-4o");
 
             // misses: each a fresh well-formed key, so each one is a Redis round trip
             long[] miss = new long[2000];
             for (int i = 0; i < miss.length; i++) {
-                RequestContext fresh = Requests.chat(HttpHeaders.headers().add("Ocp-Apim-Subscription-Key",
-                        SubscriptionKeys.generate()), "default", "aoai", "gpt-4o");
+                RequestContext fresh = Requests.chat(
+                        HttpHeaders.headers().add("Ocp-Apim-Subscription-Key", SubscriptionKeys.generate()),
+                        "default",
+                        "aoai",
+                        "gpt-4o");
                 long t = System.nanoTime();
                 step.apply(fresh).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
                 miss[i] = System.nanoTime() - t;
             }
             Arrays.sort(miss);
 
-            Outcome first = step.apply(ctx).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            Outcome first =
+                    step.apply(ctx).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
             if (!first.proceeds()) {
                 throw new IllegalStateException("the bench key was refused: " + first);
             }
@@ -73,10 +86,12 @@ public final class CacheHitBench {
                     }
                 }
                 long ns = System.nanoTime() - t;
-                System.out.printf("cache hit, round %d: %.0f ns/op over %,d calls%n", round + 1,
-                        (double) ns / iterations, iterations);
+                System.out.printf(
+                        "cache hit, round %d: %.0f ns/op over %,d calls%n",
+                        round + 1, (double) ns / iterations, iterations);
             }
-            System.out.printf("cache miss (a Redis round trip on loopback): p50 %.1f us, p99 %.1f us%n",
+            System.out.printf(
+                    "cache miss (a Redis round trip on loopback): p50 %.1f us, p99 %.1f us%n",
                     miss[miss.length / 2] / 1000.0, miss[miss.length * 99 / 100] / 1000.0);
             System.out.println("accepted " + accepted + " of " + 3L * iterations);
         } finally {

@@ -4,7 +4,6 @@ import io.aigate.config.AigateConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
-
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
@@ -30,8 +29,10 @@ public final class InvalidationAccess {
 
     /** The state this instance holds for a key hash (from its cache when it can), or null when unknown. */
     public Subscription.State state(String keyHash) throws Exception {
-        SubscriptionLookup.Answer answer = lookup.find(keyHash).toCompletionStage().toCompletableFuture()
-                .get(5, TimeUnit.SECONDS);
-        return answer instanceof SubscriptionLookup.Known known ? known.found().subscription().state() : null;
+        SubscriptionLookup.Answer answer =
+                lookup.find(keyHash).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        return answer instanceof SubscriptionLookup.Known known
+                ? known.found().subscription().state()
+                : null;
     }
 }

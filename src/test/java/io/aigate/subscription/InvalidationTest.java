@@ -1,30 +1,28 @@
 package io.aigate.subscription;
 
-import java.time.Duration;
-import io.aigate.testing.Await;
-import io.aigate.testing.WithRealRedis;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.config.AigateConfig;
+import io.aigate.testing.Await;
 import io.aigate.testing.Keys;
+import io.aigate.testing.WithRealRedis;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
-import org.junit.jupiter.api.Test;
-
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * A second aigate instance on the same Redis (its own cache, its own invalidation channel, a cache TTL of ten minutes
  * so that only an invalidation can change its mind quickly) sees a revocation within two seconds.
  */
 class InvalidationTest extends WithRealRedis {
-
 
     static SubscriptionLookup instance() {
         return instance(vertx, redis.url(), Map.of());
@@ -35,13 +33,18 @@ class InvalidationTest extends WithRealRedis {
      * so only an invalidation can change its mind quickly) and its own invalidation channel.
      */
     static SubscriptionLookup instance(Vertx vertx, String redisUrl, Map<String, String> settings) {
-        Map<String, String> all = new java.util.HashMap<>(Map.of("aigate.subscription-key.cache-ttl", "10m",
-                "aigate.subscription-key.outage-grace", "10m"));
+        Map<String, String> all = new java.util.HashMap<>(
+                Map.of("aigate.subscription-key.cache-ttl", "10m", "aigate.subscription-key.outage-grace", "10m"));
         all.putAll(settings);
-        AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                .withDefaultValues(all).build().getConfigMapping(AigateConfig.class);
+        AigateConfig config = new SmallRyeConfigBuilder()
+                .addDiscoveredConverters()
+                .withMapping(AigateConfig.class)
+                .withDefaultValues(all)
+                .build()
+                .getConfigMapping(AigateConfig.class);
         Redis client = Redis.createClient(vertx, redisUrl);
-        SubscriptionLookup lookup = new SubscriptionLookup(config, client, new SimpleMeterRegistry(), Clock.systemUTC());
+        SubscriptionLookup lookup =
+                new SubscriptionLookup(config, client, new SimpleMeterRegistry(), Clock.systemUTC());
         new InvalidationChannel(vertx, client, lookup, config);
         return lookup;
     }
@@ -51,13 +54,17 @@ class InvalidationTest extends WithRealRedis {
     }
 
     static SubscriptionLookup.Answer find(SubscriptionLookup lookup, String key) throws Exception {
-        return lookup.find(SubscriptionKeys.hash(key)).toCompletionStage().toCompletableFuture()
+        return lookup.find(SubscriptionKeys.hash(key))
+                .toCompletionStage()
+                .toCompletableFuture()
                 .get(5, TimeUnit.SECONDS);
     }
 
     static Subscription.State state(SubscriptionLookup lookup, String key) throws Exception {
         SubscriptionLookup.Answer answer = find(lookup, key);
-        return answer instanceof SubscriptionLookup.Known known ? known.found().subscription().state() : null;
+        return answer instanceof SubscriptionLookup.Known known
+                ? known.found().subscription().state()
+                : null;
     }
 
     @Test
@@ -70,11 +77,16 @@ class InvalidationTest extends WithRealRedis {
         assertEquals(Subscription.State.ACTIVE, state(other, key)); // from its cache now
 
         Keys.ok(redis.url(), "suspend", created.id());
-        Await.until("the other instance stops trusting the key within 2 s", Duration.ofSeconds(2),
+        Await.until(
+                "the other instance stops trusting the key within 2 s",
+                Duration.ofSeconds(2),
                 () -> state(other, key) == Subscription.State.SUSPENDED);
 
         Keys.ok(redis.url(), "revoke", created.id());
-        Await.until("a revoked key is unknown everywhere within 2 s", Duration.ofMillis(2000), () -> (find(other, key) instanceof SubscriptionLookup.Unknown));
+        Await.until(
+                "a revoked key is unknown everywhere within 2 s",
+                Duration.ofMillis(2000),
+                () -> (find(other, key) instanceof SubscriptionLookup.Unknown));
         assertInstanceOf(SubscriptionLookup.Unknown.class, find(other, key));
     }
 

@@ -1,35 +1,34 @@
 package io.aigate.subscription;
 
-import java.time.Duration;
-import io.aigate.testing.Await;
-import io.aigate.redis.RedisSchema;
-import io.aigate.tokens.QuotaPeriod;
-import io.aigate.sandbox.LocalRedis;
-import io.aigate.testing.Keys;
-import io.aigate.tokens.RedisTokenBudgetAccess;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisAPI;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-
 import static io.aigate.subscription.InvalidationTest.awaitSubscribed;
 import static io.aigate.subscription.InvalidationTest.instance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+
+import io.aigate.redis.RedisSchema;
+import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Await;
+import io.aigate.testing.Keys;
+import io.aigate.tokens.QuotaPeriod;
+import io.aigate.tokens.RedisTokenBudgetAccess;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The Redis users shipped in {@code deploy/redis}, on a real redis-server: everything a sidecar does works as the
@@ -66,7 +65,10 @@ class RedisAclTest {
     /** The rule line of {@code deploy/redis/<user>.acl} (comments are lines starting with #). */
     static String rule(String user) throws Exception {
         return Files.readAllLines(Path.of("deploy/redis", user + ".acl")).stream()
-                .filter(l -> !l.isBlank() && !l.startsWith("#")).findFirst().orElseThrow().trim();
+                .filter(l -> !l.isBlank() && !l.startsWith("#"))
+                .findFirst()
+                .orElseThrow()
+                .trim();
     }
 
     static <T> T await(Future<T> future) throws Exception {
@@ -88,8 +90,8 @@ class RedisAclTest {
 
     @Test
     void theAdminUserRunsEveryCliCommandAndNothingElse() throws Exception {
-        Keys.Run created = Keys.ok(adminUrl, "create", "--name", "acl-admin", "--id", "acl-admin",
-                "--expires-in", "30d");
+        Keys.Run created =
+                Keys.ok(adminUrl, "create", "--name", "acl-admin", "--id", "acl-admin", "--expires-in", "30d");
         Keys.ok(adminUrl, "rotate", "acl-admin", "--which", "secondary");
         Keys.ok(adminUrl, "limits", "acl-admin", "--tokens-per-minute", "1000");
         Keys.ok(adminUrl, "suspend", "acl-admin");
@@ -111,19 +113,21 @@ class RedisAclTest {
 
     @Test
     void theSidecarUserDoesEverythingASidecarDoesAndCannotAdministerAnything() throws Exception {
-        Keys.Run created = Keys.ok(adminUrl, "create", "--name", "acl-sidecar", "--id", "acl-sidecar",
-                "--expires-in", "3d");
+        Keys.Run created =
+                Keys.ok(adminUrl, "create", "--name", "acl-sidecar", "--id", "acl-sidecar", "--expires-in", "3d");
         String hash = SubscriptionKeys.hash(created.key("Primary"));
 
         // lookups, the invalidation channel and its keepalive
-        SubscriptionLookup lookup = instance(vertx, sidecarUrl, Map.of(
-                "aigate.subscription-key.invalidation-keepalive", "200ms"));
+        SubscriptionLookup lookup =
+                instance(vertx, sidecarUrl, Map.of("aigate.subscription-key.invalidation-keepalive", "200ms"));
         awaitSubscribed(lookup);
         assertInstanceOf(SubscriptionLookup.Known.class, await(lookup.find(hash)));
         Thread.sleep(600); // time must pass: three keepalive PINGs on the subscribed connection, under this user
         assertTrue(lookup.storeUp(), "PINGs answered under the sidecar user: " + lookup.state());
         Keys.ok(adminUrl, "suspend", "acl-sidecar");
-        Await.until("the sidecar user hears invalidations", Duration.ofSeconds(3),
+        Await.until(
+                "the sidecar user hears invalidations",
+                Duration.ofSeconds(3),
                 () -> await(lookup.find(hash)) instanceof SubscriptionLookup.Known k
                         && k.found().subscription().state() == Subscription.State.SUSPENDED);
         // the expiry gauge and the token budgets
@@ -133,11 +137,17 @@ class RedisAclTest {
         assertEquals("ADMITTED", RedisTokenBudgetAccess.admitAndSettle(sidecar, 1000, 100_000, QuotaPeriod.DAILY));
 
         RedisAPI api = RedisAPI.api(sidecar);
-        refused("writing a subscription", api.hset(List.of(RedisSchema.subscription("acl-sidecar"), "state", "active")));
+        refused(
+                "writing a subscription",
+                api.hset(List.of(RedisSchema.subscription("acl-sidecar"), "state", "active")));
         refused("linking a key", api.set(List.of(RedisSchema.key("f".repeat(64)), "acl-sidecar primary")));
         refused("deleting a subscription", api.del(List.of(RedisSchema.subscription("acl-sidecar"))));
-        refused("a script writing a subscription", api.eval(List.of(
-                "return redis.call('HSET', KEYS[1], 'state', 'active')", "1", RedisSchema.subscription("acl-sidecar"))));
+        refused(
+                "a script writing a subscription",
+                api.eval(List.of(
+                        "return redis.call('HSET', KEYS[1], 'state', 'active')",
+                        "1",
+                        RedisSchema.subscription("acl-sidecar"))));
         refused("publishing an invalidation", api.publish(RedisSchema.INVALIDATE_CHANNEL, "acl-sidecar"));
         refused("listing subscriptions", api.smembers(RedisSchema.SUBSCRIPTIONS));
         refused("another key space", api.get("session:1"));
@@ -153,9 +163,12 @@ class RedisAclTest {
         // a sidecar user whose rules lack the invalidation channel (or any other channel: none is allowed)
         RedisAPI root = RedisAPI.api(Redis.createClient(vertx, redis.url()));
         List<String> args = new ArrayList<>(List.of("SETUSER", "aigate-deaf", "on", ">deaf-secret"));
-        args.addAll(List.of(rule("sidecar").replace("&aigate:v1:invalidate", "").trim().split("\\s+")));
+        args.addAll(List.of(
+                rule("sidecar").replace("&aigate:v1:invalidate", "").trim().split("\\s+")));
         await(root.acl(args));
-        SubscriptionLookup deaf = instance(vertx, "redis://aigate-deaf:deaf-secret@127.0.0.1:" + redis.port(),
+        SubscriptionLookup deaf = instance(
+                vertx,
+                "redis://aigate-deaf:deaf-secret@127.0.0.1:" + redis.port(),
                 Map.of("aigate.subscription-key.redis-timeout", "300ms"));
         Thread.sleep(1500); // time must pass: what is checked is that the channel never comes up, over several tries
         assertTrue(!deaf.storeUp(), "revocations would go unheard: " + deaf.state());
@@ -171,8 +184,8 @@ class RedisAclTest {
         Keys.Run created = Keys.ok(adminUrl, "create", "--name", "acl-six", "--id", "acl-six");
         SubscriptionLookup lookup = instance(vertx, url, Map.of());
         awaitSubscribed(lookup);
-        assertInstanceOf(SubscriptionLookup.Known.class,
-                await(lookup.find(SubscriptionKeys.hash(created.key("Primary")))));
+        assertInstanceOf(
+                SubscriptionLookup.Known.class, await(lookup.find(SubscriptionKeys.hash(created.key("Primary")))));
         Redis six = Redis.createClient(vertx, url);
         assertEquals("ADMITTED", RedisTokenBudgetAccess.admitAndSettle(six, 1000, 100_000, QuotaPeriod.DAILY));
         RedisAPI api = RedisAPI.api(six);

@@ -1,12 +1,15 @@
 package io.aigate.subscription;
 
-import java.time.Duration;
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.config.AigateConfig;
-import io.aigate.tokens.QuotaPeriod;
+import io.aigate.testing.Await;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LocalRedisCluster;
 import io.aigate.testing.MutableClock;
+import io.aigate.tokens.QuotaPeriod;
 import io.aigate.tokens.TokenBudget;
 import io.aigate.tokens.TokenCounter;
 import io.aigate.tokens.TokenLimitMetricsAccess;
@@ -17,18 +20,14 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * Everything aigate keeps in Redis, on a real Redis Cluster of three masters: subscriptions and keys written by the CLI
@@ -53,15 +52,18 @@ class RedisClusterTest {
     }
 
     static Redis clusterClient() {
-        return Redis.createClient(vertx, new RedisOptions().setType(RedisClientType.CLUSTER)
-                .setConnectionString(cluster.url()));
+        return Redis.createClient(
+                vertx, new RedisOptions().setType(RedisClientType.CLUSTER).setConnectionString(cluster.url()));
     }
 
     static AigateConfig config() {
-        return new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                .withDefaultValues(Map.of("aigate.subscription-key.cache-ttl", "10m",
-                        "aigate.token-limit.on-redis-unavailable", "deny"))
-                .build().getConfigMapping(AigateConfig.class);
+        return new SmallRyeConfigBuilder()
+                .addDiscoveredConverters()
+                .withMapping(AigateConfig.class)
+                .withDefaultValues(Map.of(
+                        "aigate.subscription-key.cache-ttl", "10m", "aigate.token-limit.on-redis-unavailable", "deny"))
+                .build()
+                .getConfigMapping(AigateConfig.class);
     }
 
     static Verdict onEventLoop(TokenBudget budget, TokenCounter counter, long tokens) throws Exception {
@@ -78,14 +80,20 @@ class RedisClusterTest {
 
     /** The same from a caller thread: the pooled client. */
     static Verdict pooled(TokenBudget budget, TokenCounter counter) throws Exception {
-        return budget.admit(counter, 25).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return budget.admit(counter, 25)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
     }
 
     @Test
     void tokenBudgetsWorkOnEveryMaster() throws Exception {
         AigateConfig config = config();
-        TokenBudget budget = new TokenBudget(config, clusterClient(), TokenLimitMetricsAccess.create(
-                new SimpleMeterRegistry(), config), new MutableClock(Instant.parse("2026-11-28T12:00:00Z")));
+        TokenBudget budget = new TokenBudget(
+                config,
+                clusterClient(),
+                TokenLimitMetricsAccess.create(new SimpleMeterRegistry(), config),
+                new MutableClock(Instant.parse("2026-11-28T12:00:00Z")));
         // fallback is deny: an admission that did not run in the cluster would be refused, not quietly local
         for (int i = 0; i < 30; i++) {
             TokenCounter counter = new TokenCounter("c" + i, "s:cluster-" + i, 100, 1000, QuotaPeriod.DAILY);
@@ -107,11 +115,23 @@ class RedisClusterTest {
 
     @Test
     void subscriptionsKeysAndInvalidationWorkInClusterMode() throws Exception {
-        Keys.Run created = Keys.ok(cluster.url(), "--redis-client-type", "cluster", "create", "--name", "clustered",
-                "--tokens-per-minute", "5000", "--token-quota", "100000", "--token-quota-period", "Monthly");
+        Keys.Run created = Keys.ok(
+                cluster.url(),
+                "--redis-client-type",
+                "cluster",
+                "create",
+                "--name",
+                "clustered",
+                "--tokens-per-minute",
+                "5000",
+                "--token-quota",
+                "100000",
+                "--token-quota-period",
+                "Monthly");
         String key = created.key("Primary");
         Redis client = clusterClient();
-        SubscriptionLookup lookup = new SubscriptionLookup(config(), client, new SimpleMeterRegistry(), Clock.systemUTC());
+        SubscriptionLookup lookup =
+                new SubscriptionLookup(config(), client, new SimpleMeterRegistry(), Clock.systemUTC());
         new InvalidationChannel(vertx, client, lookup, config());
         Await.until("invalidation channel subscribed on the cluster", Duration.ofMillis(10000), () -> lookup.storeUp());
         SubscriptionLookup.Answer found = InvalidationTest.find(lookup, key);
@@ -122,7 +142,10 @@ class RedisClusterTest {
 
         // the suspension is published on whichever node the CLI reaches; the sidecar listens on another one
         Keys.ok(cluster.url(), "--redis-client-type", "cluster", "suspend", created.id());
-        Await.until("suspension reached the cluster client within 2 s", Duration.ofMillis(2000), () -> InvalidationTest.state(lookup, key) == Subscription.State.SUSPENDED);
+        Await.until(
+                "suspension reached the cluster client within 2 s",
+                Duration.ofMillis(2000),
+                () -> InvalidationTest.state(lookup, key) == Subscription.State.SUSPENDED);
         Keys.Run listed = Keys.ok(cluster.url(), "--redis-client-type", "cluster", "list");
         assertTrue(listed.out().contains(created.id()), listed.out());
     }

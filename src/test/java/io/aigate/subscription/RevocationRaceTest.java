@@ -1,23 +1,22 @@
 package io.aigate.subscription;
 
-import java.time.Duration;
-import io.aigate.testing.Await;
-import io.aigate.testing.WithRealRedis;
-import io.aigate.testing.FaultyLink;
-import io.aigate.testing.Keys;
-import io.vertx.core.Future;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-
 import static io.aigate.subscription.InvalidationTest.awaitSubscribed;
 import static io.aigate.subscription.InvalidationTest.instance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.aigate.testing.Await;
+import io.aigate.testing.FaultyLink;
+import io.aigate.testing.Keys;
+import io.aigate.testing.WithRealRedis;
+import io.vertx.core.Future;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * Revocation against the races a fleet meets: an answer read before a revocation and delivered after it, an
@@ -43,7 +42,9 @@ class RevocationRaceTest extends WithRealRedis {
     }
 
     static Subscription.State state(SubscriptionLookup.Answer answer) {
-        return answer instanceof SubscriptionLookup.Known known ? known.found().subscription().state() : null;
+        return answer instanceof SubscriptionLookup.Known known
+                ? known.found().subscription().state()
+                : null;
     }
 
     @Test
@@ -66,17 +67,24 @@ class RevocationRaceTest extends WithRealRedis {
         link.release();
 
         assertEquals(Subscription.State.ACTIVE, state(await(before)), "read before the suspension");
-        assertEquals(Subscription.State.SUSPENDED, state(await(after)),
+        assertEquals(
+                Subscription.State.SUSPENDED,
+                state(await(after)),
                 "a request that arrives after the invalidation does not join a lookup that started before it");
-        assertEquals(Subscription.State.SUSPENDED, state(await(lookup.find(hash))),
+        assertEquals(
+                Subscription.State.SUSPENDED,
+                state(await(lookup.find(hash))),
                 "the answer read before the suspension was not cached");
     }
 
     @Test
     void aSilentlyDroppedChannelIsNoticedReconnectedAndTheCacheFlushed() throws Exception {
-        SubscriptionLookup lookup = instance(vertx, link.url(), Map.of(
-                "aigate.subscription-key.invalidation-keepalive", "300ms",
-                "aigate.subscription-key.redis-timeout", "500ms"));
+        SubscriptionLookup lookup = instance(
+                vertx,
+                link.url(),
+                Map.of(
+                        "aigate.subscription-key.invalidation-keepalive", "300ms",
+                        "aigate.subscription-key.redis-timeout", "500ms"));
         awaitSubscribed(lookup);
         Keys.Run created = Keys.ok(redis.url(), "create", "--name", "dropped");
         String hash = SubscriptionKeys.hash(created.key("Primary"));
@@ -88,19 +96,25 @@ class RevocationRaceTest extends WithRealRedis {
         assertEquals(1, link.silence("SUBSCRIBE"), "the invalidation channel's connection goes silent");
         Keys.ok(redis.url(), "suspend", created.id()); // published into the void
 
-        Await.until("a suspension published while the channel was silently dropped is seen once it is noticed",
-                Duration.ofSeconds(5), () -> state(await(lookup.find(hash))) == Subscription.State.SUSPENDED);
+        Await.until(
+                "a suspension published while the channel was silently dropped is seen once it is noticed",
+                Duration.ofSeconds(5),
+                () -> state(await(lookup.find(hash))) == Subscription.State.SUSPENDED);
         assertTrue(lookup.storeUp(), "subscribed again: " + lookup.state());
     }
 
     @Test
     void inventedKeysNeverCrowdARealKeyOutOfItsOutageGrace() throws Exception {
-        SubscriptionLookup lookup = instance(vertx, link.url(), Map.of(
-                "aigate.subscription-key.cache-max-entries", "20",
-                "aigate.subscription-key.negative-cache-ttl", "10m",
-                "aigate.subscription-key.redis-timeout", "500ms"));
+        SubscriptionLookup lookup = instance(
+                vertx,
+                link.url(),
+                Map.of(
+                        "aigate.subscription-key.cache-max-entries", "20",
+                        "aigate.subscription-key.negative-cache-ttl", "10m",
+                        "aigate.subscription-key.redis-timeout", "500ms"));
         awaitSubscribed(lookup);
-        String real = SubscriptionKeys.hash(Keys.ok(redis.url(), "create", "--name", "real").key("Primary"));
+        String real = SubscriptionKeys.hash(
+                Keys.ok(redis.url(), "create", "--name", "real").key("Primary"));
         assertInstanceOf(SubscriptionLookup.Known.class, await(lookup.find(real)));
         assertInstanceOf(SubscriptionLookup.Known.class, await(lookup.find(real)));
 
@@ -113,7 +127,9 @@ class RevocationRaceTest extends WithRealRedis {
         }
 
         link.cut(); // Redis is gone
-        assertInstanceOf(SubscriptionLookup.Known.class, await(lookup.find(real)),
+        assertInstanceOf(
+                SubscriptionLookup.Known.class,
+                await(lookup.find(real)),
                 "a key Redis confirmed keeps working through the outage grace");
     }
 }

@@ -1,32 +1,30 @@
 package io.aigate.subscription;
 
-import java.util.concurrent.TimeUnit;
-import jakarta.inject.Inject;
-import io.aigate.testing.TestClock;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
+import io.aigate.testing.TestClock;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
+import jakarta.inject.Inject;
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
@@ -67,7 +65,8 @@ class SubscriptionKeyTest {
 
     static void assertRefused(HttpResponse<String> response, String message) {
         assertEquals(401, response.statusCode(), response.body());
-        assertEquals(new JsonObject().put("statusCode", 401).put("message", message).encode(), response.body());
+        assertEquals(
+                new JsonObject().put("statusCode", 401).put("message", message).encode(), response.body());
     }
 
     void assertBackendUntouched() throws InterruptedException {
@@ -108,7 +107,7 @@ class SubscriptionKeyTest {
         String unknown = SubscriptionKeys.generate();
         String forged = CloudDoubles.key.substring(0, CloudDoubles.key.length() - 1)
                 + (CloudDoubles.key.endsWith("0") ? "1" : "0");
-        for (String bad : new String[]{"not-a-key", unknown, forged, CloudDoubles.key + "x", "aig_' OR 1=1 --"}) {
+        for (String bad : new String[] {"not-a-key", unknown, forged, CloudDoubles.key + "x", "aig_' OR 1=1 --"}) {
             assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", bad), KeyRefusal.UNKNOWN.message());
         }
         assertBackendUntouched();
@@ -117,17 +116,26 @@ class SubscriptionKeyTest {
     @Test
     void theHeaderWinsOverTheQueryAndTheSdksApiKeyHeaderIsAccepted() throws Exception {
         String other = SubscriptionKeys.generate();
-        assertEquals(200, call("gpt-4o", "?subscription-key=" + other, "Ocp-Apim-Subscription-Key",
-                CloudDoubles.key).statusCode());
-        assertRefused(call("gpt-4o", "?subscription-key=" + CloudDoubles.key, "Ocp-Apim-Subscription-Key", other),
+        assertEquals(
+                200,
+                call("gpt-4o", "?subscription-key=" + other, "Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                        .statusCode());
+        assertRefused(
+                call("gpt-4o", "?subscription-key=" + CloudDoubles.key, "Ocp-Apim-Subscription-Key", other),
                 KeyRefusal.UNKNOWN.message());
-        assertEquals(200, call("gpt-4o", "?api-version=2024-10-21&subscription-key=" + CloudDoubles.key)
-                .statusCode());
-        assertEquals(200, call("gpt-4o", "", "api-key", CloudDoubles.secondaryKey).statusCode());
-        assertEquals(200, call("gpt-4o", "", "Authorization", "Bearer " + CloudDoubles.key).statusCode(),
+        assertEquals(
+                200,
+                call("gpt-4o", "?api-version=2024-10-21&subscription-key=" + CloudDoubles.key)
+                        .statusCode());
+        assertEquals(
+                200, call("gpt-4o", "", "api-key", CloudDoubles.secondaryKey).statusCode());
+        assertEquals(
+                200,
+                call("gpt-4o", "", "Authorization", "Bearer " + CloudDoubles.key)
+                        .statusCode(),
                 "the OpenAI SDKs send their key as a bearer token");
-        assertRefused(call("gpt-4o", "", "Authorization", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.x"),
-                KeyRefusal.MISSING.message());
+        assertRefused(
+                call("gpt-4o", "", "Authorization", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.x"), KeyRefusal.MISSING.message());
         CloudDoubles.openAi.clear();
         call("gpt-4o", "?subscription-key=" + CloudDoubles.key + "&api-version=1");
         var got = CloudDoubles.openAi.next(5);
@@ -172,26 +180,37 @@ class SubscriptionKeyTest {
 
     @Test
     void aKeyOutsideItsScopeIsRefusedLikeAnUnknownOne() throws Exception {
-        String deployments = create("--name", "mini-only", "--scope", "deployments:gpt-4o-mini").key("Primary");
-        assertEquals(200, call("gpt-4o-mini", "", "Ocp-Apim-Subscription-Key", deployments).statusCode());
+        String deployments = create("--name", "mini-only", "--scope", "deployments:gpt-4o-mini")
+                .key("Primary");
+        assertEquals(
+                200,
+                call("gpt-4o-mini", "", "Ocp-Apim-Subscription-Key", deployments)
+                        .statusCode());
         assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", deployments), KeyRefusal.UNKNOWN.message());
 
-        String product = create("--name", "chat-product", "--scope", "product:chat").key("Primary");
-        assertEquals(200, call("gpt-4o", "", "Ocp-Apim-Subscription-Key", product).statusCode());
+        String product =
+                create("--name", "chat-product", "--scope", "product:chat").key("Primary");
+        assertEquals(
+                200, call("gpt-4o", "", "Ocp-Apim-Subscription-Key", product).statusCode());
         assertRefused(call("gpt-4o-mini", "", "Ocp-Apim-Subscription-Key", product), KeyRefusal.UNKNOWN.message());
 
-        String unknownProduct = create("--name", "ghost", "--scope", "product:ghost").key("Primary");
-        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", unknownProduct),
-                KeyRefusal.UNKNOWN.message());
+        String unknownProduct =
+                create("--name", "ghost", "--scope", "product:ghost").key("Primary");
+        assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", unknownProduct), KeyRefusal.UNKNOWN.message());
 
         String route = create("--name", "route-only", "--scope", "routes:short").key("Primary");
-        assertEquals(200, call("gpt-short", "", "Ocp-Apim-Subscription-Key", route).statusCode());
+        assertEquals(
+                200, call("gpt-short", "", "Ocp-Apim-Subscription-Key", route).statusCode());
         assertRefused(call("gpt-4o", "", "Ocp-Apim-Subscription-Key", route), KeyRefusal.UNKNOWN.message());
     }
 
     @Test
     void anExpiredSubscriptionIsRefusedEvenFromTheCache() throws Exception {
-        String key = create("--name", "short-lived", "--expires-at", clock.instant().plusSeconds(60).toString())
+        String key = create(
+                        "--name",
+                        "short-lived",
+                        "--expires-at",
+                        clock.instant().plusSeconds(60).toString())
                 .key("Primary");
         assertEquals(200, status(key)); // cached now
         clock.advance(Duration.ofSeconds(61));
@@ -200,17 +219,22 @@ class SubscriptionKeyTest {
         } finally {
             clock.advance(Duration.ofSeconds(-61));
         }
-        String past = create("--name", "already-expired", "--expires-at", "2020-01-01T00:00:00Z").key("Primary");
+        String past = create("--name", "already-expired", "--expires-at", "2020-01-01T00:00:00Z")
+                .key("Primary");
         assertEquals(401, status(past));
         Keys.Run listed = Keys.ok(CloudDoubles.redis.url(), "list");
         assertTrue(listed.out().contains("expired"), listed.out());
     }
 
     double expiringGauge() throws Exception {
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
-        var m = java.util.regex.Pattern.compile("^aigate_subscriptions_expiring\\{within=\"14d\"} (\\S+)$",
-                java.util.regex.Pattern.MULTILINE).matcher(metrics);
+        String metrics = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        var m = java.util.regex.Pattern.compile(
+                        "^aigate_subscriptions_expiring\\{within=\"14d\"} (\\S+)$", java.util.regex.Pattern.MULTILINE)
+                .matcher(metrics);
         return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 
@@ -245,7 +269,10 @@ class SubscriptionKeyTest {
             HttpResponse<String> allowed = call("gpt-4o", "", "Ocp-Apim-Subscription-Key", CloudDoubles.key);
             assertEquals(200, allowed.statusCode());
             assertFalse(refused.body().contains(unknown));
-            Await.until("the access log wrote the refusal", Duration.ofSeconds(2), () -> !logs.lines().isEmpty());
+            Await.until(
+                    "the access log wrote the refusal",
+                    Duration.ofSeconds(2),
+                    () -> !logs.lines().isEmpty());
             for (String line : logs.lines()) {
                 assertFalse(line.contains(unknown) || line.contains(CloudDoubles.key), line);
                 assertFalse(line.contains("aig_"), line);
@@ -256,9 +283,13 @@ class SubscriptionKeyTest {
     @Test
     void decisionsAreCountedByReason() throws Exception {
         call("gpt-4o", "");
-        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
-        assertTrue(metrics.contains("aigate_subscription_decisions_total{layer=\"subscription-key\",result=\"missing\"}"),
+        String metrics = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+        assertTrue(
+                metrics.contains("aigate_subscription_decisions_total{layer=\"subscription-key\",result=\"missing\"}"),
                 metrics);
         assertTrue(metrics.contains("aigate_subscription_cache_total{result=\"hit\"}"));
         assertTrue(metrics.contains("aigate_subscription_store_up 1.0"));

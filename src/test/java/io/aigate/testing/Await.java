@@ -1,9 +1,9 @@
 package io.aigate.testing;
 
-import java.time.Duration;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
+
+import java.time.Duration;
 
 /**
  * Waits for something another thread or process brings about (a pub/sub message handled, a process ready, a metric
@@ -26,8 +26,7 @@ public final class Await {
 
     private static final long POLL_MILLIS = 20;
 
-    private Await() {
-    }
+    private Await() {}
 
     /** @return how long it took */
     public static Duration until(String what, Duration within, Condition condition) throws Exception {

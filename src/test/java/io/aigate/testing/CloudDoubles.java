@@ -4,7 +4,6 @@ import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.FakeEntraId;
 import io.aigate.sandbox.LocalRedis;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -29,11 +28,13 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
     public static FaultyLink redisLink;
     /** An active subscription, scope all: its two keys. */
     public static String key;
+
     public static String secondaryKey;
     public static final String TENANT = "test-tenant";
     public static final String AUDIENCE = "api://aigate-test";
     /** The caller-token signing key published in the fake Entra's JWKS from the start. */
     public static org.jose4j.jwk.RsaJsonWebKey signingKey;
+
     private static Path redisDataDir;
 
     /** Stops Redis (an outage); {@link #startRedisAgain()} brings it back on the same port with the same data. */
@@ -44,6 +45,7 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
     public static void startRedisAgain() {
         redis = new LocalRedis(redis.port()).persistentIn(redisDataDir).start();
     }
+
     public static FakeEntraId entra;
     public static FakeAzureOpenAi openAi;
 

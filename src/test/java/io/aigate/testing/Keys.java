@@ -1,12 +1,11 @@
 package io.aigate.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.aigate.cli.KeysCliAccess;
 import io.vertx.core.json.JsonObject;
-
 import java.io.PrintWriter;
 import java.io.StringWriter;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Runs the real key-admin CLI against a Redis, as an operator's script would: with {@code --output json}, reading
@@ -29,8 +28,9 @@ public final class Keys {
         public String key(String label) {
             if (!out.trim().startsWith("{")) {
                 // the sentences: "Primary key:   aig_…", "New secondary key: aig_…"
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(Primary key|Secondary key|New \\w+ key):"
-                        + "\\s+(aig_\\S+)").matcher(out);
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                                "(Primary key|Secondary key|New \\w+ key):" + "\\s+(aig_\\S+)")
+                        .matcher(out);
                 while (m.find()) {
                     if (m.group(1).startsWith(label)) {
                         return m.group(2);
@@ -52,7 +52,8 @@ public final class Keys {
 
         public String id() {
             if (!out.trim().startsWith("{")) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("Created subscription (\\S+) ").matcher(out);
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("Created subscription (\\S+) ")
+                        .matcher(out);
                 if (!m.find()) {
                     throw new AssertionError("no subscription id in: " + out + err);
                 }
@@ -62,8 +63,7 @@ public final class Keys {
         }
     }
 
-    private Keys() {
-    }
+    private Keys() {}
 
     /** Runs the CLI with {@code --output json}. */
     public static Run cli(String redisUrl, String... args) {

@@ -1,12 +1,11 @@
 package io.aigate.testing;
 
-import java.time.Duration;
 import io.aigate.sandbox.LocalRedis;
-
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -30,10 +29,27 @@ public final class LocalRedisCluster implements AutoCloseable {
         for (int i = 0; i < 3; i++) {
             int port = LocalRedis.freePort();
             Path nodeDir = Files.createDirectories(dir.resolve("node-" + port));
-            Process p = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--cluster-enabled", "yes", "--cluster-config-file", nodeDir.resolve("nodes.conf").toString(),
-                    "--dir", nodeDir.toString(), "--save", "", "--appendonly", "no", "--protected-mode", "yes")
-                    .redirectErrorStream(true).redirectOutput(nodeDir.resolve("log.txt").toFile()).start();
+            Process p = new ProcessBuilder(
+                            "redis-server",
+                            "--port",
+                            Integer.toString(port),
+                            "--bind",
+                            "127.0.0.1",
+                            "--cluster-enabled",
+                            "yes",
+                            "--cluster-config-file",
+                            nodeDir.resolve("nodes.conf").toString(),
+                            "--dir",
+                            nodeDir.toString(),
+                            "--save",
+                            "",
+                            "--appendonly",
+                            "no",
+                            "--protected-mode",
+                            "yes")
+                    .redirectErrorStream(true)
+                    .redirectOutput(nodeDir.resolve("log.txt").toFile())
+                    .start();
             Runtime.getRuntime().addShutdownHook(new Thread(p.toHandle()::destroy));
             nodes.add(p);
             ports.add(port);
@@ -57,7 +73,8 @@ public final class LocalRedisCluster implements AutoCloseable {
     private boolean clusterOk() throws Exception {
         for (int port : ports) {
             Process info = new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "cluster", "info")
-                    .redirectErrorStream(true).start();
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(info.getInputStream().readAllBytes());
             info.waitFor();
             if (!out.contains("cluster_state:ok")) {

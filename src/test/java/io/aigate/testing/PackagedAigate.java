@@ -1,7 +1,8 @@
 package io.aigate.testing;
 
-import io.aigate.sandbox.LocalRedis;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aigate.sandbox.LocalRedis;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -15,11 +16,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The packaged sidecar ({@code target/quarkus-app}) as its own process, run with the JVM flags {@code Dockerfile.jvm}
@@ -27,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 public final class PackagedAigate implements AutoCloseable {
 
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     private final Process process;
     private final Path log;
@@ -43,7 +42,8 @@ public final class PackagedAigate implements AutoCloseable {
 
     /** The flags of {@code JAVA_OPTS_APPEND} in {@code Dockerfile.jvm}. */
     public static List<String> shippedJvmFlags() throws IOException {
-        Matcher m = Pattern.compile("JAVA_OPTS_APPEND=\"([^\"]+)\"").matcher(Files.readString(Path.of("Dockerfile.jvm")));
+        Matcher m =
+                Pattern.compile("JAVA_OPTS_APPEND=\"([^\"]+)\"").matcher(Files.readString(Path.of("Dockerfile.jvm")));
         assertTrue(m.find(), "Dockerfile.jvm sets JAVA_OPTS_APPEND");
         return Arrays.asList(m.group(1).trim().split("\\s+"));
     }
@@ -58,7 +58,8 @@ public final class PackagedAigate implements AutoCloseable {
         command.addAll(shippedJvmFlags());
         command.add("-jar");
         command.add(System.getProperty("aigate.test.jar"));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
         builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
         builder.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
@@ -95,8 +96,12 @@ public final class PackagedAigate implements AutoCloseable {
     /** The status of a GET, -1 when nobody listens, -2 on any other failure. */
     public int status(String url) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
+            return HTTP.send(
+                            HttpRequest.newBuilder(URI.create(url))
+                                    .timeout(Duration.ofSeconds(2))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (ConnectException e) {
             return -1;
         } catch (Exception e) {

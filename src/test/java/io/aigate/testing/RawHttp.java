@@ -12,8 +12,7 @@ import java.nio.charset.StandardCharsets;
  */
 public final class RawHttp {
 
-    private RawHttp() {
-    }
+    private RawHttp() {}
 
     public static String exchange(int port, String request) throws IOException {
         try (Socket socket = new Socket("127.0.0.1", port)) {
@@ -38,7 +37,8 @@ public final class RawHttp {
                     if (headerEnd > 0) {
                         int cl = text.toLowerCase().indexOf("content-length:");
                         if (cl > 0 && cl < headerEnd) {
-                            int len = Integer.parseInt(text.substring(cl + 15, text.indexOf("\r\n", cl)).trim());
+                            int len = Integer.parseInt(text.substring(cl + 15, text.indexOf("\r\n", cl))
+                                    .trim());
                             if (text.length() >= headerEnd + 4 + len) {
                                 break;
                             }

@@ -1,7 +1,6 @@
 package io.aigate.testing;
 
 import jakarta.inject.Singleton;
-
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

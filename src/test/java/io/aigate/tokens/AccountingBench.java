@@ -1,7 +1,6 @@
 package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
-import io.aigate.tokens.QuotaPeriod;
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.LocalRedis;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -9,10 +8,8 @@ import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Redis;
-
 import java.time.Clock;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,8 +26,11 @@ public final class AccountingBench {
 
     public static void main(String[] args) throws Exception {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
-        AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                .build().getConfigMapping(AigateConfig.class);
+        AigateConfig config = new SmallRyeConfigBuilder()
+                .addDiscoveredConverters()
+                .withMapping(AigateConfig.class)
+                .build()
+                .getConfigMapping(AigateConfig.class);
         TokenMetrics metrics = new TokenMetrics(new SimpleMeterRegistry(), config);
         Buffer json = Buffer.buffer(FakeAzureOpenAi.completion("gpt-4o"));
         Buffer request = Buffer.buffer(REQUEST);
@@ -58,7 +58,8 @@ public final class AccountingBench {
 
             t = System.nanoTime();
             for (int i = 0; i < iterations; i++) {
-                sink += TokenEstimator.demand(io.aigate.pipeline.JsonBody.parse(request).object(), "gpt-4o", true)
+                sink += TokenEstimator.demand(
+                                io.aigate.pipeline.JsonBody.parse(request).object(), "gpt-4o", true)
                         .promptTokens();
             }
             estimateNs = (System.nanoTime() - t) / (double) iterations;
@@ -82,13 +83,18 @@ public final class AccountingBench {
         Vertx vertx = Vertx.vertx();
         long[] admit = new long[20_000];
         try {
-            TokenBudget budget = new TokenBudget(config, Redis.createClient(vertx, redis.url()),
-                    new TokenLimitMetrics(new SimpleMeterRegistry(), config), Clock.systemUTC());
-            TokenCounter counter = new TokenCounter("bench", "s:bench", 1_000_000_000_000L, 1_000_000_000_000L,
-                    QuotaPeriod.MONTHLY);
+            TokenBudget budget = new TokenBudget(
+                    config,
+                    Redis.createClient(vertx, redis.url()),
+                    new TokenLimitMetrics(new SimpleMeterRegistry(), config),
+                    Clock.systemUTC());
+            TokenCounter counter =
+                    new TokenCounter("bench", "s:bench", 1_000_000_000_000L, 1_000_000_000_000L, QuotaPeriod.MONTHLY);
             for (int i = 0; i < admit.length; i++) {
                 long t = System.nanoTime();
-                Verdict v = budget.admit(counter, 212).toCompletionStage().toCompletableFuture()
+                Verdict v = budget.admit(counter, 212)
+                        .toCompletionStage()
+                        .toCompletableFuture()
                         .get(5, TimeUnit.SECONDS);
                 admit[i] = System.nanoTime() - t;
                 if (!v.admitted() || !"redis".equals(v.store())) {
@@ -102,13 +108,14 @@ public final class AccountingBench {
         long[] measured = Arrays.copyOfRange(admit, admit.length / 2, admit.length);
         Arrays.sort(measured);
 
-        System.out.printf("JSON answer: read usage + record metrics   %8.0f ns per answer   (target <= 100000 ns)%n",
-                jsonNs);
+        System.out.printf(
+                "JSON answer: read usage + record metrics   %8.0f ns per answer   (target <= 100000 ns)%n", jsonNs);
         System.out.printf("stream: read + restore one SSE event         %8.0f ns per event%n", eventNs);
         System.out.printf("prompt estimate for a reservation (jtokkit)  %8.0f ns per request%n", estimateNs);
-        System.out.printf("limit admission (EVALSHA, loopback Redis)   p50 %6.0f us   p99 %6.0f us   (measured from "
-                        + "a caller thread: includes two thread hops)%n", measured[measured.length / 2] / 1e3,
-                measured[(int) (measured.length * 0.99)] / 1e3);
+        System.out.printf(
+                "limit admission (EVALSHA, loopback Redis)   p50 %6.0f us   p99 %6.0f us   (measured from "
+                        + "a caller thread: includes two thread hops)%n",
+                measured[measured.length / 2] / 1e3, measured[(int) (measured.length * 0.99)] / 1e3);
         System.out.println("(checksum " + sink + ")");
     }
 }

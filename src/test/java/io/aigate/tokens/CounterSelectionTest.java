@@ -1,37 +1,48 @@
 package io.aigate.tokens;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Caller;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.testing.Requests;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.http.HttpHeaders;
-import org.junit.jupiter.api.Test;
-
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** Whose budget a request spends, and which limits apply to it: decided from the request alone. */
 class CounterSelectionTest {
 
     private static LlmTokenLimit limit(String counterKey) {
-        Map<String, String> values = new HashMap<>(Map.of("aigate.token-limit.tokens-per-minute", "1000",
-                "aigate.token-limit.token-quota", "50000", "aigate.token-limit.token-quota-period", "Daily"));
+        Map<String, String> values = new HashMap<>(Map.of(
+                "aigate.token-limit.tokens-per-minute",
+                "1000",
+                "aigate.token-limit.token-quota",
+                "50000",
+                "aigate.token-limit.token-quota-period",
+                "Daily"));
         values.put("aigate.token-limit.counter-key", counterKey);
-        AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                .withDefaultValues(values).build().getConfigMapping(AigateConfig.class);
+        AigateConfig config = new SmallRyeConfigBuilder()
+                .addDiscoveredConverters()
+                .withMapping(AigateConfig.class)
+                .withDefaultValues(values)
+                .build()
+                .getConfigMapping(AigateConfig.class);
         return new LlmTokenLimit(config, null);
     }
 
     private static RequestContext request(String subscription, String clientApp, String header) {
-        RequestContext ctx = Requests.chat(header == null ? HttpHeaders.headers()
-                : HttpHeaders.headers().add("x-team", header), "default", "aoai", "gpt-4o");
+        RequestContext ctx = Requests.chat(
+                header == null ? HttpHeaders.headers() : HttpHeaders.headers().add("x-team", header),
+                "default",
+                "aoai",
+                "gpt-4o");
         ctx.caller(new Caller(subscription, Set.of(), clientApp));
         return ctx;
     }
@@ -61,19 +72,35 @@ class CounterSelectionTest {
 
     @Test
     void eachCounterKeyNamesItsOwnBudget() {
-        assertEquals("s:team-a", limit("subscription").counterFor(request("team-a", "app-1", "x")).tag());
-        assertEquals("a:app-1", limit("client-app").counterFor(request("team-a", "app-1", "x")).tag());
+        assertEquals(
+                "s:team-a",
+                limit("subscription")
+                        .counterFor(request("team-a", "app-1", "x"))
+                        .tag());
+        assertEquals(
+                "a:app-1",
+                limit("client-app").counterFor(request("team-a", "app-1", "x")).tag());
         TokenCounter byHeader = limit("header:x-team").counterFor(request("team-a", "app-1", "blue"));
         assertTrue(byHeader.tag().matches("h:[0-9a-f]{16}"), byHeader.tag());
         assertEquals(byHeader.tag(), byHeader.label(), "a header's value never reaches a label or key as it is");
-        assertNotEquals(byHeader.tag(), limit("header:x-team").counterFor(request("team-a", "app-1", "red")).tag());
+        assertNotEquals(
+                byHeader.tag(),
+                limit("header:x-team")
+                        .counterFor(request("team-a", "app-1", "red"))
+                        .tag());
     }
 
     @Test
     void callersTheKeyCannotTellApartShareOneBudget() {
-        assertEquals("anonymous", limit("subscription").counterFor(request(null, null, null)).tag());
-        assertEquals("anonymous", limit("client-app").counterFor(request("team-a", null, null)).tag());
-        assertEquals("anonymous", limit("header:x-team").counterFor(request("team-a", null, "")).tag());
+        assertEquals(
+                "anonymous",
+                limit("subscription").counterFor(request(null, null, null)).tag());
+        assertEquals(
+                "anonymous",
+                limit("client-app").counterFor(request("team-a", null, null)).tag());
+        assertEquals(
+                "anonymous",
+                limit("header:x-team").counterFor(request("team-a", null, "")).tag());
     }
 
     @Test

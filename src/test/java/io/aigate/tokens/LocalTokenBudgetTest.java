@@ -1,11 +1,10 @@
 package io.aigate.tokens;
 
-import org.junit.jupiter.api.Test;
-
-import java.time.Instant;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
 
 /** The outage fallback's arithmetic, on a clock the test sets: a leaky bucket and a windowed quota per counter. */
 class LocalTokenBudgetTest {
@@ -33,7 +32,9 @@ class LocalTokenBudgetTest {
         Verdict full = budget.admit(counter, 60, T0);
         assertEquals(Verdict.Result.RATE_LIMITED, full.result());
         assertEquals(6, full.retryAfterSeconds(), "60 tokens drain in 6 s at 600 a minute");
-        assertEquals(Verdict.Result.RATE_LIMITED, budget.admit(counter, 60, T0.plusSeconds(5)).result());
+        assertEquals(
+                Verdict.Result.RATE_LIMITED,
+                budget.admit(counter, 60, T0.plusSeconds(5)).result());
         assertTrue(budget.admit(counter, 60, T0.plusSeconds(6)).admitted());
     }
 
@@ -42,7 +43,9 @@ class LocalTokenBudgetTest {
         LocalTokenBudget budget = new LocalTokenBudget(1.0);
         TokenCounter counter = counter(0, 100);
         assertTrue(budget.admit(counter, 100, T0).admitted());
-        assertEquals(Verdict.Result.QUOTA_EXCEEDED, budget.admit(counter, 1, T0.plusSeconds(10)).result());
+        assertEquals(
+                Verdict.Result.QUOTA_EXCEEDED,
+                budget.admit(counter, 1, T0.plusSeconds(10)).result());
         assertTrue(budget.admit(counter, 1, T0.plusSeconds(3600)).admitted(), "the next hour");
     }
 

@@ -1,9 +1,7 @@
 package io.aigate.tokens;
 
-import io.aigate.tokens.QuotaPeriod;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
-
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
@@ -22,14 +20,18 @@ public final class RedisTokenBudgetAccess {
     /** Admits ten tokens and gives five back; the admission's result. Call it on an event loop to use its links. */
     public Future<String> admitAndSettle() {
         Instant now = Instant.now();
-        return budget.admit(counter, 10, now).compose(verdict -> budget.settle(
-                new TokenBudget.Hold(counter, now, 10, "redis"), -5, now).map(v -> verdict.result().name()));
+        return budget.admit(counter, 10, now)
+                .compose(verdict -> budget.settle(new TokenBudget.Hold(counter, now, 10, "redis"), -5, now)
+                        .map(v -> verdict.result().name()));
     }
 
     /** The same, waited for (off any event loop). */
     public static String admitAndSettle(Redis redis, long tokensPerMinute, long quota, QuotaPeriod period)
             throws Exception {
-        return new RedisTokenBudgetAccess(redis, tokensPerMinute, quota, period).admitAndSettle().toCompletionStage()
-                .toCompletableFuture().get(5, TimeUnit.SECONDS);
+        return new RedisTokenBudgetAccess(redis, tokensPerMinute, quota, period)
+                .admitAndSettle()
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
     }
 }

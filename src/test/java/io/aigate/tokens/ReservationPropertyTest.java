@@ -1,5 +1,8 @@
 package io.aigate.tokens;
 
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.RequestContext;
@@ -7,13 +10,9 @@ import io.aigate.testing.Requests;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
-import org.junit.jupiter.api.Test;
-
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * No body can make a reservation negative or hold more than its prompt plus the configured cap: thousands of bodies
@@ -21,16 +20,41 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReservationPropertyTest {
 
-    static final String[] NUMBERS = {"0", "1", "-1", "2", "128", "129", "1.5", "1e3", "-0", "2147483647", "2147483648",
-            "6917529027641081856", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
-            "100000000000000000000000000000000", "\"100\"", "null", "true", "[]", "{}", "1.0", "0.0000001"};
+    static final String[] NUMBERS = {
+        "0",
+        "1",
+        "-1",
+        "2",
+        "128",
+        "129",
+        "1.5",
+        "1e3",
+        "-0",
+        "2147483647",
+        "2147483648",
+        "6917529027641081856",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "100000000000000000000000000000000",
+        "\"100\"",
+        "null",
+        "true",
+        "[]",
+        "{}",
+        "1.0",
+        "0.0000001"
+    };
     static final String[] FIELDS = {"max_tokens", "max_completion_tokens", "max_output_tokens", "n", "best_of"};
 
     @Test
     void noBodyReservesLessThanNothingOrMoreThanItsPromptAndTheCap() {
-        AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
+        AigateConfig config = new SmallRyeConfigBuilder()
+                .addDiscoveredConverters()
+                .withMapping(AigateConfig.class)
                 .withDefaultValues(Map.of("aigate.token-limit.tokens-per-minute", "1000"))
-                .build().getConfigMapping(AigateConfig.class);
+                .build()
+                .getConfigMapping(AigateConfig.class);
         LlmTokenLimit limit = new LlmTokenLimit(config, null);
         long cap = config.tokenLimit().maxCompletionReservation();
         Random random = new Random(20261129);
@@ -40,7 +64,9 @@ class ReservationPropertyTest {
             StringBuilder body = new StringBuilder("{\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]");
             int fields = random.nextInt(4);
             for (int f = 0; f < fields; f++) {
-                body.append(",\"").append(FIELDS[random.nextInt(FIELDS.length)]).append("\":")
+                body.append(",\"")
+                        .append(FIELDS[random.nextInt(FIELDS.length)])
+                        .append("\":")
                         .append(NUMBERS[random.nextInt(NUMBERS.length)]);
             }
             body.append('}');

@@ -1,15 +1,14 @@
 package io.aigate.tokens;
 
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 class StreamUsageTest {
 
@@ -20,11 +19,15 @@ class StreamUsageTest {
 
     @Test
     void theUsageNullFieldAndTheUsageEventAreTakenAwayAndNothingElse() {
-        assertEquals("data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n",
+        assertEquals(
+                "data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n",
                 restore("data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n"));
-        assertEquals("data: {\"id\":\"c\",\"choices\":[]}\n\n",
-                restore("data: {\"usage\":null,\"id\":\"c\",\"choices\":[]}\n\n"), "first field: the comma after goes");
-        assertNull(restore("data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}\n\n"));
+        assertEquals(
+                "data: {\"id\":\"c\",\"choices\":[]}\n\n",
+                restore("data: {\"usage\":null,\"id\":\"c\",\"choices\":[]}\n\n"),
+                "first field: the comma after goes");
+        assertNull(
+                restore("data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"total_tokens\":1}}\n\n"));
         String untouched = "data: {\"choices\":[{\"delta\":{\"content\":\"\\\"usage\\\":null\"}}]}\n\n";
         assertEquals(untouched, restore(untouched), "text that merely looks like the field stays");
         assertEquals("data: [DONE]\n\n", restore("data: [DONE]\n\n"));
@@ -35,7 +38,7 @@ class StreamUsageTest {
     void aStreamWithAddedUsageIsRestoredByteForByteHoweverItIsChunked() {
         StringBuilder asked = new StringBuilder();
         StringBuilder added = new StringBuilder();
-        for (String word : new String[]{"Hello", " there", "."}) {
+        for (String word : new String[] {"Hello", " there", "."}) {
             String chunk = "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\""
                     + word + "\"},\"finish_reason\":null}]";
             asked.append("data: ").append(chunk).append("}\r\n\r\n");
@@ -71,14 +74,15 @@ class StreamUsageTest {
 
     @Test
     void usageIsRequestedOnlyForStreamsThatDidNotSayAnything() {
-        JsonObject added = new JsonObject(StreamUsage.requestUsage(json(
-                "{\"stream\":true,\"messages\":[],\"stream_options\":{\"other\":1}}")));
+        JsonObject added = new JsonObject(
+                StreamUsage.requestUsage(json("{\"stream\":true,\"messages\":[],\"stream_options\":{\"other\":1}}")));
         assertTrue(added.getJsonObject("stream_options").getBoolean("include_usage"));
         assertEquals(1, added.getJsonObject("stream_options").getInteger("other"));
         assertNull(StreamUsage.requestUsage(json("{\"stream\":false}")));
         assertNull(StreamUsage.requestUsage(json("{\"messages\":[]}")));
-        assertNull(StreamUsage.requestUsage(json(
-                "{\"stream\":true,\"stream_options\":{\"include_usage\":false}}")), "an explicit no is respected");
+        assertNull(
+                StreamUsage.requestUsage(json("{\"stream\":true,\"stream_options\":{\"include_usage\":false}}")),
+                "an explicit no is respected");
         assertNull(StreamUsage.requestUsage(json("[1,2]")));
         assertNull(StreamUsage.requestUsage(json("not json")));
     }

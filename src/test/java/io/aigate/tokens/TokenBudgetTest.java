@@ -1,19 +1,19 @@
 package io.aigate.tokens;
 
-import io.aigate.testing.Await;
-import io.aigate.testing.WithRealRedis;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.config.AigateConfig;
-import io.aigate.tokens.QuotaPeriod;
 import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Await;
 import io.aigate.testing.LogCapture;
 import io.aigate.testing.MutableClock;
+import io.aigate.testing.WithRealRedis;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
-import org.junit.jupiter.api.Test;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,9 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The fleet-wide budget against a real Redis: instances share it, concurrent admissions cannot overshoot it by more
@@ -33,12 +31,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TokenBudgetTest extends WithRealRedis {
 
-
     static AigateConfig config(Map<String, String> values) {
         Map<String, String> all = new HashMap<>(Map.of("aigate.subscription-key.redis-timeout", "500ms"));
         all.putAll(values);
-        return new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                .withDefaultValues(all).build().getConfigMapping(AigateConfig.class);
+        return new SmallRyeConfigBuilder()
+                .addDiscoveredConverters()
+                .withMapping(AigateConfig.class)
+                .withDefaultValues(all)
+                .build()
+                .getConfigMapping(AigateConfig.class);
     }
 
     /** One aigate instance's budget: its own Redis client, its own local fallback, its own metrics. */
@@ -55,8 +56,8 @@ class TokenBudgetTest extends WithRealRedis {
     static Instance instance(String redisUrl, MutableClock clock, Map<String, String> values) {
         AigateConfig config = config(values);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        TokenBudget budget = new TokenBudget(config, Redis.createClient(vertx, redisUrl),
-                new TokenLimitMetrics(registry, config), clock);
+        TokenBudget budget = new TokenBudget(
+                config, Redis.createClient(vertx, redisUrl), new TokenLimitMetrics(registry, config), clock);
         return new Instance(budget, registry);
     }
 
@@ -112,8 +113,7 @@ class TokenBudgetTest extends WithRealRedis {
         List<Instance> fleet = List.of(instance(clock), instance(clock), instance(clock));
         long limit = 100;
         long reservation = 30;
-        TokenCounter counter = new TokenCounter("burst", "s:burst-" + UUID.randomUUID(), limit, 250,
-                QuotaPeriod.DAILY);
+        TokenCounter counter = new TokenCounter("burst", "s:burst-" + UUID.randomUUID(), limit, 250, QuotaPeriod.DAILY);
         List<Future<Verdict>> all = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             all.add(fleet.get(i % 3).budget().admit(counter, reservation));
@@ -122,8 +122,11 @@ class TokenBudgetTest extends WithRealRedis {
         long admitted = all.stream().filter(f -> f.result().admitted()).count();
         assertTrue(admitted * reservation <= limit + reservation, admitted + " admitted");
         assertTrue(admitted >= limit / reservation, "the budget was used: " + admitted);
-        assertEquals(20 - admitted, all.stream().filter(f -> f.result().result() == Verdict.Result.RATE_LIMITED)
-                .count());
+        assertEquals(
+                20 - admitted,
+                all.stream()
+                        .filter(f -> f.result().result() == Verdict.Result.RATE_LIMITED)
+                        .count());
     }
 
     @Test
@@ -144,28 +147,37 @@ class TokenBudgetTest extends WithRealRedis {
     void settlementReplacesTheReservationWithTheRealUsage() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
         Instance a = instance(clock);
-        TokenCounter counter = new TokenCounter("settle", "s:settle-" + UUID.randomUUID(), 1000, 10_000,
-                QuotaPeriod.DAILY);
+        TokenCounter counter =
+                new TokenCounter("settle", "s:settle-" + UUID.randomUUID(), 1000, 10_000, QuotaPeriod.DAILY);
         Verdict admitted = a.admit(counter, 800);
         assertEquals(200, admitted.remainingTokens());
         assertEquals(9200, admitted.remainingQuotaTokens());
         // the answer used 50 of the 800 reserved: 750 come back
-        a.budget().reservation(new TokenBudget.Hold(counter, clock.instant(), 800, "redis")).used(50);
+        a.budget()
+                .reservation(new TokenBudget.Hold(counter, clock.instant(), 800, "redis"))
+                .used(50);
         Verdict next = awaitSettled(a, counter, 10, 940);
         assertEquals(9940, next.remainingQuotaTokens());
         // an answer that used more than reserved is charged the difference
-        a.budget().reservation(new TokenBudget.Hold(counter, clock.instant(), 10, "redis")).used(500);
+        a.budget()
+                .reservation(new TokenBudget.Hold(counter, clock.instant(), 10, "redis"))
+                .used(500);
         awaitSettled(a, counter, 0, 450);
         // unknown usage keeps the reservation
-        a.budget().reservation(new TokenBudget.Hold(counter, clock.instant(), 10, "redis")).unknown();
+        a.budget()
+                .reservation(new TokenBudget.Hold(counter, clock.instant(), 10, "redis"))
+                .unknown();
         assertEquals(450, a.admit(counter, 0).remainingTokens());
     }
 
     @Test
     void aLateRefundNeverTakesBackTokensOtherRequestsPutIn() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
-        for (Instance a : List.of(instance(clock),
-                instance("redis://127.0.0.1:" + LocalRedis.freePort(), clock,
+        for (Instance a : List.of(
+                instance(clock),
+                instance(
+                        "redis://127.0.0.1:" + LocalRedis.freePort(),
+                        clock,
                         Map.of("aigate.token-limit.local-share", "1")))) { // Redis, then the local fallback
             TokenCounter counter = rate(1000);
             Instant t0 = clock.instant();
@@ -174,7 +186,9 @@ class TokenBudgetTest extends WithRealRedis {
             assertTrue(first.admitted() && a.admit(counter, 100).admitted(), first.toString());
             clock.advance(Duration.ofSeconds(30)); // 500 drained: of the 900, 400 are left
             // the 800 request comes back unserved; at most the 300 left of its own hold may go, not B's 100
-            a.budget().reservation(new TokenBudget.Hold(counter, t0, 800, store)).release();
+            a.budget()
+                    .reservation(new TokenBudget.Hold(counter, t0, 800, store))
+                    .release();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             Verdict v;
             do {
@@ -190,7 +204,9 @@ class TokenBudgetTest extends WithRealRedis {
     /** Settlements are fire-and-forget: wait until the counter shows one. */
     private static Verdict awaitSettled(Instance a, TokenCounter counter, long probe, long expectedRemaining)
             throws Exception {
-        Await.until("the settlement reached the counter", Duration.ofSeconds(5),
+        Await.until(
+                "the settlement reached the counter",
+                Duration.ofSeconds(5),
                 () -> a.admit(counter, 0).remainingTokens() == expectedRemaining + probe);
         Verdict charged = a.admit(counter, probe);
         assertEquals(expectedRemaining, charged.remainingTokens());
@@ -208,7 +224,8 @@ class TokenBudgetTest extends WithRealRedis {
         for (TokenCounter c : List.of(monthly, daily, weekly, hourly)) {
             assertTrue(a.admit(c, 100).admitted());
             Verdict spent = a.admit(c, 1);
-            assertEquals(Verdict.Result.QUOTA_EXCEEDED, spent.result(), c.period().wire());
+            assertEquals(
+                    Verdict.Result.QUOTA_EXCEEDED, spent.result(), c.period().wire());
             assertEquals(0, spent.remainingQuotaTokens());
         }
         clock.set(Instant.parse("2026-11-30T23:59:59.999Z"));
@@ -241,7 +258,8 @@ class TokenBudgetTest extends WithRealRedis {
         assertEquals(Instant.parse("2026-11-30T00:00:00Z"), QuotaPeriod.WEEKLY.windowEnd(t));
         assertEquals(Instant.parse("2026-12-01T00:00:00Z"), QuotaPeriod.MONTHLY.windowEnd(t));
         assertEquals(Instant.parse("2027-01-01T00:00:00Z"), QuotaPeriod.YEARLY.windowEnd(t));
-        assertEquals(Instant.parse("2028-03-01T00:00:00Z"),
+        assertEquals(
+                Instant.parse("2028-03-01T00:00:00Z"),
                 QuotaPeriod.MONTHLY.windowEnd(Instant.parse("2028-02-29T23:59:59Z")));
     }
 
@@ -250,8 +268,8 @@ class TokenBudgetTest extends WithRealRedis {
         MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
         int deadPort = LocalRedis.freePort(); // nothing listens here
         try (LogCapture log = LogCapture.start()) {
-            Instance a = instance("redis://127.0.0.1:" + deadPort, clock,
-                    Map.of("aigate.token-limit.local-share", "0.25"));
+            Instance a =
+                    instance("redis://127.0.0.1:" + deadPort, clock, Map.of("aigate.token-limit.local-share", "0.25"));
             TokenCounter counter = rate(400);
             // a quarter of 400 is 100: ten reservations of 10, the eleventh waits
             for (int i = 0; i < 10; i++) {
@@ -266,9 +284,18 @@ class TokenBudgetTest extends WithRealRedis {
             // limits far beyond any real traffic must not overflow the local arithmetic into a refusal
             Verdict huge = a.admit(rate(1_000_000_000_000L), 212);
             assertTrue(huge.admitted(), huge.toString());
-            assertTrue(a.registry().get("aigate.token.limit.requests").tag("store", "local").tag("result", "admitted")
-                    .counter().count() >= 10);
-            assertEquals(1, log.lines().stream().filter(l -> l.contains("Redis unreachable")).count(),
+            assertTrue(a.registry()
+                            .get("aigate.token.limit.requests")
+                            .tag("store", "local")
+                            .tag("result", "admitted")
+                            .counter()
+                            .count()
+                    >= 10);
+            assertEquals(
+                    1,
+                    log.lines().stream()
+                            .filter(l -> l.contains("Redis unreachable"))
+                            .count(),
                     "one line for the outage, not one per request: " + log.lines());
         }
     }
@@ -291,16 +318,20 @@ class TokenBudgetTest extends WithRealRedis {
     void redisComingBackMakesBudgetsFleetWideAgain() throws Exception {
         MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
         int port = LocalRedis.freePort();
-        Instance a = instance("redis://127.0.0.1:" + port, clock,
-                Map.of("aigate.token-limit.redis-retry-interval", "200ms"));
+        Instance a = instance(
+                "redis://127.0.0.1:" + port, clock, Map.of("aigate.token-limit.redis-retry-interval", "200ms"));
         TokenCounter counter = rate(1000);
         assertEquals("local", a.admit(counter, 10).store());
         try (LocalRedis late = new LocalRedis(port).start()) {
-            Await.until("the budget is fleet-wide again", Duration.ofSeconds(10),
+            Await.until(
+                    "the budget is fleet-wide again",
+                    Duration.ofSeconds(10),
                     () -> "redis".equals(a.admit(counter, 10).store()));
             assertEquals(1.0, a.storeUp());
-            assertEquals("1", await(RedisAPI.api(Redis.createClient(vertx, late.url()))
-                    .exists(List.of(counter.rateKey()))).toString());
+            assertEquals(
+                    "1",
+                    await(RedisAPI.api(Redis.createClient(vertx, late.url())).exists(List.of(counter.rateKey())))
+                            .toString());
         }
     }
 }

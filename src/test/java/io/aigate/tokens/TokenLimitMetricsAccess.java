@@ -6,8 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 /** Lets tests in other packages build the token limit's metrics (its constructor is for CDI). */
 public final class TokenLimitMetricsAccess {
 
-    private TokenLimitMetricsAccess() {
-    }
+    private TokenLimitMetricsAccess() {}
 
     public static TokenLimitMetrics create(MeterRegistry registry, AigateConfig config) {
         return new TokenLimitMetrics(registry, config);

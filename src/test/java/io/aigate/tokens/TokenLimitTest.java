@@ -1,25 +1,25 @@
 package io.aigate.tokens;
 
-import io.aigate.testing.Await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.aigate.config.AigateConfig;
-import io.aigate.tokens.QuotaPeriod;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Keys;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
@@ -34,11 +34,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@code llm-token-limit} through the running sidecar: APIM's 429 and 403 answers with their headers, no backend call
@@ -49,13 +47,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTestResource(CloudDoubles.class)
 class TokenLimitTest {
 
-    static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    static final HttpClient HTTP =
+            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static final Vertx VERTX = Vertx.vertx();
     /** "hi" as one user message with max_tokens 10: 3 (priming) + 4 (message) + 1 (hi) + 10 = 18 reserved. */
     static final String SMALL = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":10}";
+
     static final long SMALL_RESERVATION = 18;
     /** What the fake reports for a JSON answer, and for a stream. */
     static final long JSON_USAGE = 19;
+
     static final long STREAM_USAGE = 12 + FakeAzureOpenAi.WORDS.length;
 
     @TestHTTPResource("/")
@@ -74,8 +75,10 @@ class TokenLimitTest {
     HttpRequest request(String key, String deployment, String body) {
         return HttpRequest.newBuilder(URI.create(base.toString())
                         .resolve("/openai/deployments/" + deployment + "/chat/completions?api-version=2024-10-21"))
-                .header("Ocp-Apim-Subscription-Key", key).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+                .header("Ocp-Apim-Subscription-Key", key)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
     }
 
     HttpResponse<String> call(String key, String body) throws Exception {
@@ -89,8 +92,11 @@ class TokenLimitTest {
     }
 
     static String redisGet(String key) throws Exception {
-        Response r = RedisAPI.api(Redis.createClient(VERTX, CloudDoubles.redis.url())).get(key)
-                .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        Response r = RedisAPI.api(Redis.createClient(VERTX, CloudDoubles.redis.url()))
+                .get(key)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
         return r == null ? null : r.toString();
     }
 
@@ -117,21 +123,29 @@ class TokenLimitTest {
             }
             assertEquals(200, r.statusCode(), r.body());
             admitted++;
-            long remaining = Long.parseLong(r.headers().firstValue("x-aigate-remaining-tokens").orElseThrow());
+            long remaining = Long.parseLong(
+                    r.headers().firstValue("x-aigate-remaining-tokens").orElseThrow());
             assertTrue(remaining < remainingBefore, "the bucket fills: " + remaining);
             remainingBefore = remaining;
             // a JSON answer with a limit in force is held just long enough to say what it cost
-            assertEquals(Long.toString(JSON_USAGE), r.headers().firstValue("x-tokens-consumed").orElse(null));
+            assertEquals(
+                    Long.toString(JSON_USAGE),
+                    r.headers().firstValue("x-tokens-consumed").orElse(null));
         }
         assertNotNull(refused, "the limit of 100 tokens a minute was never reached");
         assertTrue(admitted >= 4 && admitted <= 5, admitted + " requests of 19 tokens fit in a bucket of 100");
         String retryAfter = refused.headers().firstValue("Retry-After").orElseThrow();
         long seconds = Long.parseLong(retryAfter);
         assertTrue(seconds >= 1 && seconds <= 60, retryAfter);
-        assertEquals(new JsonObject().put("statusCode", 429)
-                .put("message", "Token limit is exceeded. Try again in " + seconds + " seconds.").encode(),
+        assertEquals(
+                new JsonObject()
+                        .put("statusCode", 429)
+                        .put("message", "Token limit is exceeded. Try again in " + seconds + " seconds.")
+                        .encode(),
                 refused.body());
-        assertEquals("application/json", refused.headers().firstValue("Content-Type").orElse("").split(";")[0]);
+        assertEquals(
+                "application/json",
+                refused.headers().firstValue("Content-Type").orElse("").split(";")[0]);
         for (int i = 0; i < admitted; i++) {
             assertNotNull(CloudDoubles.openAi.next(1));
         }
@@ -147,19 +161,31 @@ class TokenLimitTest {
         awaitQuotaUsed(quotaKey(created.id(), QuotaPeriod.DAILY), 2 * JSON_USAGE);
         HttpResponse<String> last = call(key, SMALL); // 38 used: not spent yet, and this one may overshoot it once
         assertEquals(200, last.statusCode());
-        assertEquals("0", last.headers().firstValue("x-aigate-remaining-quota-tokens").orElse(null));
+        assertEquals(
+                "0",
+                last.headers().firstValue("x-aigate-remaining-quota-tokens").orElse(null));
         awaitQuotaUsed(quotaKey(created.id(), QuotaPeriod.DAILY), 3 * JSON_USAGE);
 
         HttpResponse<String> spent = call(key, SMALL);
         assertEquals(403, spent.statusCode(), spent.body());
-        long untilMidnight = Duration.between(Instant.now(),
-                LocalDate.now(ZoneOffset.UTC).plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant()).toSeconds();
+        long untilMidnight = Duration.between(
+                        Instant.now(),
+                        LocalDate.now(ZoneOffset.UTC)
+                                .plusDays(1)
+                                .atStartOfDay(ZoneOffset.UTC)
+                                .toInstant())
+                .toSeconds();
         long seconds = Long.parseLong(spent.headers().firstValue("Retry-After").orElseThrow());
         assertTrue(Math.abs(seconds - untilMidnight) <= 5, seconds + " vs " + untilMidnight);
-        assertEquals(new JsonObject().put("statusCode", 403)
-                .put("message", "Token quota is exceeded. The quota renews in " + seconds + " seconds.").encode(),
+        assertEquals(
+                new JsonObject()
+                        .put("statusCode", 403)
+                        .put("message", "Token quota is exceeded. The quota renews in " + seconds + " seconds.")
+                        .encode(),
                 spent.body());
-        assertEquals("0", spent.headers().firstValue("x-aigate-remaining-quota-tokens").orElse(null));
+        assertEquals(
+                "0",
+                spent.headers().firstValue("x-aigate-remaining-quota-tokens").orElse(null));
     }
 
     @Test
@@ -169,20 +195,23 @@ class TokenLimitTest {
         String counter = quotaKey(created.id(), QuotaPeriod.MONTHLY);
 
         // no max_tokens: 1000 completion tokens are reserved, and given back once the answer says 19 were used
-        assertEquals(200, call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").statusCode());
+        assertEquals(
+                200,
+                call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                        .statusCode());
         awaitQuotaUsed(counter, JSON_USAGE);
 
         // a stream whose caller did not ask for usage: aigate asks, reads it, hides it — and settles exactly
-        HttpResponse<String> streamed = call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
-                + "\"stream\":true}");
+        HttpResponse<String> streamed =
+                call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + "\"stream\":true}");
         assertEquals(200, streamed.statusCode());
         assertTrue(!streamed.body().contains("\"usage\""), "the caller's stream carries no usage it did not ask for");
         assertNull(streamed.headers().firstValue("x-tokens-consumed").orElse(null), "a stream is never held");
         awaitQuotaUsed(counter, JSON_USAGE + STREAM_USAGE);
 
         // a backend error costs nothing: the whole reservation comes back
-        HttpResponse<String> throttled = HTTP.send(request(key, "throttled", SMALL),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> throttled =
+                HTTP.send(request(key, "throttled", SMALL), HttpResponse.BodyHandlers.ofString());
         assertEquals(429, throttled.statusCode());
         assertTrue(throttled.body().contains("ChatCompletions_Create"), "the backend's own 429 is relayed");
         awaitQuotaUsed(counter, JSON_USAGE + STREAM_USAGE);
@@ -191,13 +220,19 @@ class TokenLimitTest {
         // may have generated more than reached the caller
         HttpResponse<String> cut = null;
         try {
-            cut = HTTP.send(request(key, "gpt-stall", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
-                    + "\"stream\":true}"), HttpResponse.BodyHandlers.ofString());
+            cut = HTTP.send(
+                    request(
+                            key,
+                            "gpt-stall",
+                            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + "\"stream\":true}"),
+                    HttpResponse.BodyHandlers.ofString());
         } catch (java.io.IOException expected) {
             // the caller sees the cut as a broken stream, never as a clean end
         }
         assertTrue(cut == null || cut.statusCode() == 200);
-        Await.until("the cut stream is charged", Duration.ofSeconds(5),
+        Await.until(
+                "the cut stream is charged",
+                Duration.ofSeconds(5),
                 () -> Long.parseLong(redisGet(counter)) != JSON_USAGE + STREAM_USAGE);
         long charged = Long.parseLong(redisGet(counter)) - JSON_USAGE - STREAM_USAGE;
         // prompt 3 + 4 + 1 and the 1000 default completion tokens reserved
@@ -223,19 +258,23 @@ class TokenLimitTest {
     @Test
     void theReservationCoversEveryChoiceButNoMoreThanAnyModelWrites() throws Exception {
         String key = create("--tokens-per-minute", "200000").key("Primary");
-        HttpResponse<String> r = call(key, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
-                + "\"max_tokens\":2000000000,\"n\":128}");
+        HttpResponse<String> r = call(
+                key,
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + "\"max_tokens\":2000000000,\"n\":128}");
         assertEquals(200, r.statusCode(), r.body());
         // 8 prompt tokens + the 128000 cap, not 2.56 x 10^11: the budget is not held hostage while the request runs
-        assertEquals(Long.toString(200000 - 8 - 128000), r.headers().firstValue("x-aigate-remaining-tokens")
-                .orElse(null));
+        assertEquals(
+                Long.toString(200000 - 8 - 128000),
+                r.headers().firstValue("x-aigate-remaining-tokens").orElse(null));
 
         // n choices each write up to max_tokens: 8 + 3 x 10 reserved
         String other = create("--tokens-per-minute", "1000").key("Primary");
-        HttpResponse<String> three = call(other, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
-                + "\"max_tokens\":10,\"n\":3}");
+        HttpResponse<String> three =
+                call(other, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]," + "\"max_tokens\":10,\"n\":3}");
         assertEquals(200, three.statusCode(), three.body());
-        assertEquals(Long.toString(1000 - 8 - 30), three.headers().firstValue("x-aigate-remaining-tokens").orElse(null));
+        assertEquals(
+                Long.toString(1000 - 8 - 30),
+                three.headers().firstValue("x-aigate-remaining-tokens").orElse(null));
     }
 
     @Test
@@ -243,12 +282,21 @@ class TokenLimitTest {
         Keys.Run created = create("--tokens-per-minute", "100");
         String key = created.key("Primary");
         // a second aigate instance (its own Redis client, its own fallback) spends 90 of the subscription's 100 tokens
-        AigateConfig config = new SmallRyeConfigBuilder().addDiscoveredConverters().withMapping(AigateConfig.class)
-                .build().getConfigMapping(AigateConfig.class);
-        TokenBudget other = new TokenBudget(config, Redis.createClient(VERTX, CloudDoubles.redis.url()),
-                new TokenLimitMetrics(new SimpleMeterRegistry(), config), Clock.systemUTC());
+        AigateConfig config = new SmallRyeConfigBuilder()
+                .addDiscoveredConverters()
+                .withMapping(AigateConfig.class)
+                .build()
+                .getConfigMapping(AigateConfig.class);
+        TokenBudget other = new TokenBudget(
+                config,
+                Redis.createClient(VERTX, CloudDoubles.redis.url()),
+                new TokenLimitMetrics(new SimpleMeterRegistry(), config),
+                Clock.systemUTC());
         TokenCounter counter = new TokenCounter(created.id(), "s:" + created.id(), 100, 0, QuotaPeriod.MONTHLY);
-        Verdict spent = other.admit(counter, 90).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        Verdict spent = other.admit(counter, 90)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(5, TimeUnit.SECONDS);
         assertTrue(spent.admitted() && "redis".equals(spent.store()), spent.toString());
 
         // so this instance has 10 left: the request's 18 do not fit

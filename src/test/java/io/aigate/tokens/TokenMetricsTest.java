@@ -1,22 +1,21 @@
 package io.aigate.tokens;
 
-import java.time.Duration;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import org.junit.jupiter.api.Test;
-
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
@@ -31,16 +30,22 @@ class TokenMetricsTest {
     URL management;
 
     String call(String body) throws Exception {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(chat.toString()))
-                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HTTP.send(
+                HttpRequest.newBuilder(URI.create(chat.toString()))
+                        .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                        .POST(HttpRequest.BodyPublishers.ofString(body))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), response.body());
         return response.body();
     }
 
     double metric(String name, String labels) throws Exception {
-        String text = HTTP.send(HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String text = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
         Matcher m = Pattern.compile("^" + Pattern.quote(name + "{" + labels + "}") + " (\\S+)$", Pattern.MULTILINE)
                 .matcher(text);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
@@ -80,42 +85,59 @@ class TokenMetricsTest {
                 + "subscription=\"test-suite\",type=\"";
         double completion = metric("aigate_tokens_total", estimated + "completion\"");
         double prompt = metric("aigate_tokens_total", estimated + "prompt\"");
-        HttpResponse<java.io.InputStream> response = HTTP.send(HttpRequest.newBuilder(URI.create(chat.toString()
-                        .replace("gpt-4o-mini", "gpt-stall")))
-                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
-                .POST(HttpRequest.BodyPublishers.ofString(
-                        "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the world\"}]}"))
-                .build(), HttpResponse.BodyHandlers.ofInputStream());
-        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> response.body().readAllBytes());
-        Await.until("cut stream counted", Duration.ofSeconds(5),
+        HttpResponse<java.io.InputStream> response = HTTP.send(
+                HttpRequest.newBuilder(URI.create(chat.toString().replace("gpt-4o-mini", "gpt-stall")))
+                        .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                        .POST(
+                                HttpRequest.BodyPublishers.ofString(
+                                        "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the world\"}]}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        org.junit.jupiter.api.Assertions.assertThrows(
+                java.io.IOException.class, () -> response.body().readAllBytes());
+        Await.until(
+                "cut stream counted",
+                Duration.ofSeconds(5),
                 () -> metric("aigate_tokens_total", estimated + "completion\"") != completion);
         assertMetric(completion + 1, "aigate_tokens_total", estimated + "completion\"", "\"Hello\" passed");
-        assertMetric(prompt + 3 + 4 + 5, "aigate_tokens_total", estimated + "prompt\"",
+        assertMetric(
+                prompt + 3 + 4 + 5,
+                "aigate_tokens_total",
+                estimated + "prompt\"",
                 "priming + one message + five o200k tokens");
     }
 
     @Test
     void aStreamThatDidNotAskForUsageIsCountedAndArrivesExactlyAsADirectCallWouldSendIt() throws Exception {
         String request = "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-        String direct = HTTP.send(HttpRequest.newBuilder(URI.create(CloudDoubles.openAi.url()
-                        + "/openai/deployments/gpt-4o-mini/chat/completions"))
-                .POST(HttpRequest.BodyPublishers.ofString(request)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        String direct = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(
+                                        CloudDoubles.openAi.url() + "/openai/deployments/gpt-4o-mini/chat/completions"))
+                                .POST(HttpRequest.BodyPublishers.ofString(request))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
         double total = metric("aigate_tokens_total", tokens("total"));
         CloudDoubles.openAi.clear();
         String through = call(request);
         assertEquals(direct, through, "byte for byte what the backend sends a caller that did not ask for usage");
         assertMetric(total + 19, "aigate_tokens_total", tokens("total"), "and still counted exactly");
         var forwarded = CloudDoubles.openAi.next(5);
-        org.junit.jupiter.api.Assertions.assertTrue(forwarded.body().contains("\"include_usage\":true"),
-                forwarded.body());
+        org.junit.jupiter.api.Assertions.assertTrue(
+                forwarded.body().contains("\"include_usage\":true"), forwarded.body());
 
-        HTTP.send(HttpRequest.newBuilder(URI.create(chat.toString().replace("/deployments/gpt-4o-mini/chat/completions",
-                        "/v1/responses")))
-                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}"))
-                .build(), HttpResponse.BodyHandlers.ofString());
+        HTTP.send(
+                HttpRequest.newBuilder(URI.create(
+                                chat.toString().replace("/deployments/gpt-4o-mini/chat/completions", "/v1/responses")))
+                        .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                        .POST(HttpRequest.BodyPublishers.ofString(
+                                "{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         var responses = CloudDoubles.openAi.next(5);
-        assertEquals("{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}", responses.body(),
+        assertEquals(
+                "{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}",
+                responses.body(),
                 "the Responses API knows no stream_options: its body is forwarded untouched");
     }
 }

@@ -1,14 +1,13 @@
 package io.aigate.tokens;
 
-import io.vertx.core.buffer.Buffer;
-import org.junit.jupiter.api.Test;
-
-import java.nio.charset.StandardCharsets;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.buffer.Buffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 class UsageReaderTest {
 
@@ -36,12 +35,20 @@ class UsageReaderTest {
 
     @Test
     void embeddingsAndTheResponsesApi() {
-        assertEquals(new Usage(8, 0, 8, -1, -1), read("application/json",
-                "{\"data\":[{\"embedding\":[0.1,0.2]}],\"usage\":{\"prompt_tokens\":8,\"total_tokens\":8}}", 2));
-        assertEquals(new Usage(30, 11, 41, 10, 5), read("application/json",
-                "{\"object\":\"response\",\"output\":[],\"usage\":{\"input_tokens\":30,\"input_tokens_details\":"
-                        + "{\"cached_tokens\":10},\"output_tokens\":11,\"output_tokens_details\":{\"reasoning_tokens\":5},"
-                        + "\"total_tokens\":41}}", 3));
+        assertEquals(
+                new Usage(8, 0, 8, -1, -1),
+                read(
+                        "application/json",
+                        "{\"data\":[{\"embedding\":[0.1,0.2]}],\"usage\":{\"prompt_tokens\":8,\"total_tokens\":8}}",
+                        2));
+        assertEquals(
+                new Usage(30, 11, 41, 10, 5),
+                read(
+                        "application/json",
+                        "{\"object\":\"response\",\"output\":[],\"usage\":{\"input_tokens\":30,\"input_tokens_details\":"
+                                + "{\"cached_tokens\":10},\"output_tokens\":11,\"output_tokens_details\":{\"reasoning_tokens\":5},"
+                                + "\"total_tokens\":41}}",
+                        3));
     }
 
     @Test
@@ -53,18 +60,30 @@ class UsageReaderTest {
         for (long seed = 0; seed < 20; seed++) {
             assertEquals(new Usage(12, 7, 19, -1, -1), read("text/event-stream; charset=utf-8", stream, seed));
         }
-        assertEquals(new Usage(5, 3, 8, -1, -1), read("text/event-stream",
-                "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"x\"}\n\n"
-                        + "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\","
-                        + "\"usage\":{\"input_tokens\":5,\"output_tokens\":3,\"total_tokens\":8}}}\n\n", 4));
+        assertEquals(
+                new Usage(5, 3, 8, -1, -1),
+                read(
+                        "text/event-stream",
+                        "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"x\"}\n\n"
+                                + "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\","
+                                + "\"usage\":{\"input_tokens\":5,\"output_tokens\":3,\"total_tokens\":8}}}\n\n",
+                        4));
     }
 
     @Test
     void noUsageMeansNullNotZero() {
-        assertNull(read("text/event-stream", "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n"
-                + "data: [DONE]\n\n", 5), "a stream without include_usage");
-        assertNull(read("text/event-stream", "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n",
-                6), "a stream cut before its usage chunk");
+        assertNull(
+                read(
+                        "text/event-stream",
+                        "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n" + "data: [DONE]\n\n",
+                        5),
+                "a stream without include_usage");
+        assertNull(
+                read(
+                        "text/event-stream",
+                        "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n",
+                        6),
+                "a stream cut before its usage chunk");
         assertNull(read("application/json", "{\"usage\":{\"prompt_tokens\":", 7), "truncated JSON");
         assertNull(read("application/json", "not json", 8));
         assertNull(UsageReader.forContentType("audio/mpeg"));
@@ -85,20 +104,26 @@ class UsageReaderTest {
         assertTrue(body.length() > 5_000_000);
         assertEquals(new Usage(5, 1_200_000, 1_200_005, -1, 3), read("application/json", body, 42));
         // nested under response (Responses API), and a usage deeper down is not the answer's
-        assertEquals(new Usage(2, 3, 5, -1, -1), read("application/json",
-                "{\"data\":[{\"usage\":{\"total_tokens\":99}}],\"response\":{\"usage\":{\"input_tokens\":2,"
-                        + "\"output_tokens\":3,\"total_tokens\":5}}}", 43));
+        assertEquals(
+                new Usage(2, 3, 5, -1, -1),
+                read(
+                        "application/json",
+                        "{\"data\":[{\"usage\":{\"total_tokens\":99}}],\"response\":{\"usage\":{\"input_tokens\":2,"
+                                + "\"output_tokens\":3,\"total_tokens\":5}}}",
+                        43));
     }
 
     @Test
     void aStreamWithoutUsageIsEstimatedFromEverythingTheModelGenerated() {
         UsageReader reader = UsageReader.forContentType("text/event-stream");
         String args = "{\\\"city\\\":\\\"Stockholm and the whole archipelago\\\"}";
-        reader.accept(Buffer.buffer("data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,"
-                + "\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"weather\",\"arguments\":\""
-                + args + "\"}}]}}]}\n\n"
-                + "data: {\"choices\":[{\"delta\":{\"refusal\":\"I cannot help with that request today\"}}]}\n\n"
-                + "data: {\"type\":\"response.reasoning_summary_text.delta\",\"delta\":\"thinking it over\"}\n\n"));
+        reader.accept(
+                Buffer.buffer(
+                        "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"tool_calls\":[{\"index\":0,"
+                                + "\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"weather\",\"arguments\":\""
+                                + args + "\"}}]}}]}\n\n"
+                                + "data: {\"choices\":[{\"delta\":{\"refusal\":\"I cannot help with that request today\"}}]}\n\n"
+                                + "data: {\"type\":\"response.reasoning_summary_text.delta\",\"delta\":\"thinking it over\"}\n\n"));
         assertNull(reader.finish());
         long tokens = reader.streamedTokens("gpt-4o");
         long expected = TokenEstimator.count("{\"city\":\"Stockholm and the whole archipelago\"}", "gpt-4o")
