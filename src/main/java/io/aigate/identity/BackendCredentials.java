@@ -74,18 +74,14 @@ public class BackendCredentials {
                             + backend.clientId().map(id -> "|" + id).orElse("");
                     yield tokens.computeIfAbsent(
                             label,
-                            l -> new RefreshingToken(
+                            l -> RefreshingToken.of(
                                     l,
                                     EntraCredentials.create(env, backend.clientId(), entraHttp),
                                     backend.resource(),
                                     refresher(),
                                     vertx,
                                     registry,
-                                    System::currentTimeMillis,
-                                    identity.refreshAhead(),
-                                    identity.retryInitialDelay(),
-                                    identity.retryMaxDelay(),
-                                    identity.firstTokenWait()));
+                                    identity));
                 }
             };
             byBackend.put(name, credential);

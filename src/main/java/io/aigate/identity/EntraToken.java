@@ -50,7 +50,7 @@ public final class EntraToken {
             AigateConfig.Identity identity,
             Function<String, Optional<String>> env) {
         ScheduledExecutorService refresher = RefreshingToken.refreshThread(label);
-        RefreshingToken token = new RefreshingToken(
+        RefreshingToken token = RefreshingToken.of(
                 label,
                 EntraCredentials.create(
                         env,
@@ -62,11 +62,7 @@ public final class EntraToken {
                 refresher,
                 vertx,
                 registry,
-                System::currentTimeMillis,
-                identity.refreshAhead(),
-                identity.retryInitialDelay(),
-                identity.retryMaxDelay(),
-                identity.firstTokenWait());
+                identity);
         token.start();
         return new EntraToken(token, refresher);
     }

@@ -3,6 +3,7 @@ package io.aigate.identity;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
+import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Backoff;
 import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.Outcome;
@@ -59,6 +60,29 @@ final class RefreshingToken implements BackendCredential {
     private volatile int consecutiveFailures;
     private volatile long nextAttemptAtMillis;
     private volatile String lastFailure;
+
+    /** A token with the configured refresh and retry timings, on the system clock. */
+    static RefreshingToken of(
+            String label,
+            TokenCredential credential,
+            String resource,
+            ScheduledExecutorService refresher,
+            Vertx vertx,
+            MeterRegistry registry,
+            AigateConfig.Identity identity) {
+        return new RefreshingToken(
+                label,
+                credential,
+                resource,
+                refresher,
+                vertx,
+                registry,
+                System::currentTimeMillis,
+                identity.refreshAhead(),
+                identity.retryInitialDelay(),
+                identity.retryMaxDelay(),
+                identity.firstTokenWait());
+    }
 
     RefreshingToken(
             String label,

@@ -39,13 +39,9 @@ public class TokenBudget {
     /** Flipped by compare-and-set, so an outage seen by many event loops at once is logged once. */
     private final AtomicBoolean redisDown = new AtomicBoolean();
 
+    /** @param clock quota windows roll on it */
     @Inject
-    TokenBudget(AigateConfig config, @Authenticated Redis redis, TokenLimitMetrics metrics) {
-        this(config, redis, metrics, Clock.systemUTC());
-    }
-
-    /** With a clock of the caller's choosing: quota windows roll on it. */
-    public TokenBudget(AigateConfig config, Redis redis, TokenLimitMetrics metrics, Clock clock) {
+    public TokenBudget(AigateConfig config, @Authenticated Redis redis, TokenLimitMetrics metrics, Clock clock) {
         AigateConfig.TokenLimit limit = config.tokenLimit();
         this.redis = new RedisTokenBudget(
                 redis, config.subscriptionKey().redisTimeout().toMillis());

@@ -3,16 +3,14 @@ package io.aigate.deploy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aigate.testing.AigateTest;
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -27,16 +25,9 @@ import org.junit.jupiter.api.Test;
 /** The shipped dashboard and alert rules only query metrics aigate really exposes, under those names. */
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
-class MonitoringTest {
+class MonitoringTest extends AigateTest {
 
-    static final HttpClient HTTP = HttpClient.newHttpClient();
     static final Pattern METRIC = Pattern.compile("\\baigate_[a-z_]+");
-
-    @TestHTTPResource("/")
-    URL base;
-
-    @TestHTTPResource(value = "/", management = true)
-    URL management;
 
     HttpResponse<InputStream> call(String deployment, String body, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(
@@ -89,12 +80,7 @@ class MonitoringTest {
         Set<String> unexposed = new TreeSet<>();
         // the cut stream is counted when the cut is handled, which may be just after the caller saw it
         Await.until("every queried metric exposed", Duration.ofSeconds(5), () -> {
-            String exposed = HTTP.send(
-                            HttpRequest.newBuilder(
-                                            URI.create(management.toString()).resolve("/q/metrics"))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString())
-                    .body();
+            String exposed = metrics();
             unexposed.clear();
             for (String name : queried) {
                 String family = name.replaceAll("_(bucket|count|sum)$", "");

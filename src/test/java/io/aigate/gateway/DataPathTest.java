@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.testing.AigateTest;
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.RawHttp;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
@@ -20,8 +20,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -29,27 +27,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
-class DataPathTest {
+class DataPathTest extends AigateTest {
 
     static final String CHAT = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    static final HttpClient HTTP =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    @TestHTTPResource("/")
-    URL base;
-
-    @TestHTTPResource(value = "/", management = true)
-    URL management;
-
-    @BeforeEach
-    void clear() {
-        CloudDoubles.openAi.clear();
-    }
 
     HttpResponse<String> post(String path, String body, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(
@@ -335,11 +319,7 @@ class DataPathTest {
     @Test
     void metricsCountRequestsByRouteBackendAndStatus() throws Exception {
         post("/openai/deployments/gpt-4o/chat/completions", CHAT);
-        String metrics = HTTP.send(
-                        HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+        String metrics = metrics();
         assertTrue(
                 metrics.contains("aigate_requests_seconds_count{backend=\"aoai\",route=\"default\",status=\"200\"}"),
                 metrics);

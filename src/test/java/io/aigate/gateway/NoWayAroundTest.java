@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.testing.AigateTest;
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.RawHttp;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -18,8 +18,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,7 +34,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
 @TestProfile(NoWayAroundTest.StarRoute.class)
-class NoWayAroundTest {
+class NoWayAroundTest extends AigateTest {
 
     /** The suite's routes plus a {@code *} route that is open (no JWT) and lists models. */
     public static class StarRoute implements QuarkusTestProfile {
@@ -55,22 +52,6 @@ class NoWayAroundTest {
                     "aigate.request.max-buffered-size",
                     "2M");
         }
-    }
-
-    static final HttpClient HTTP = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
-
-    @TestHTTPResource("/")
-    URL base;
-
-    @TestHTTPResource(value = "/", management = true)
-    URL management;
-
-    @BeforeEach
-    void clear() {
-        CloudDoubles.openAi.clear();
     }
 
     HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
@@ -355,13 +336,6 @@ class NoWayAroundTest {
         Await.until(
                 "every buffered byte given back",
                 Duration.ofSeconds(5),
-                () -> HTTP.send(
-                                HttpRequest.newBuilder(URI.create(management.toString())
-                                                .resolve("/q/metrics"))
-                                        .build(),
-                                HttpResponse.BodyHandlers.ofString())
-                        .body()
-                        .lines()
-                        .anyMatch("aigate_request_buffered_bytes 0.0"::equals));
+                () -> metrics().lines().anyMatch("aigate_request_buffered_bytes 0.0"::equals));
     }
 }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.aigate.config.AigateConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
+import io.aigate.testing.Configs;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -13,10 +13,7 @@ import org.junit.jupiter.api.Test;
 class RouteTableTest {
 
     static Map<String, AigateConfig.Route> routes() {
-        return new SmallRyeConfigBuilder()
-                .addDiscoveredConverters()
-                .withMapping(AigateConfig.class)
-                .withDefaultValues(Map.of(
+        return Configs.aigate(Map.of(
                         "aigate.routes.chat.deployments",
                         "gpt-4o,gpt-4o-mini",
                         "aigate.routes.chat.backend",
@@ -29,8 +26,6 @@ class RouteTableTest {
                         "*",
                         "aigate.routes.rest.backend",
                         "other"))
-                .build()
-                .getConfigMapping(AigateConfig.class)
                 .routes();
     }
 

@@ -7,9 +7,9 @@ import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Configs;
 import io.aigate.testing.Requests;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import java.time.Clock;
@@ -25,24 +25,19 @@ class KeysNotYetLoadedTest {
         Vertx vertx = Vertx.vertx();
         try {
             String nowhere = "http://127.0.0.1:" + LocalRedis.freePort() + "/keys";
-            AigateConfig config = new SmallRyeConfigBuilder()
-                    .addDiscoveredConverters()
-                    .withMapping(AigateConfig.class)
-                    .withDefaultValues(Map.of(
-                            "aigate.jwt.enabled",
-                            "true",
-                            "aigate.jwt.jwks-uri",
-                            nowhere,
-                            "aigate.jwt.issuers",
-                            "https://issuer.example/",
-                            "aigate.jwt.audiences",
-                            "api://x",
-                            "aigate.routes.all.deployments",
-                            "*",
-                            "aigate.routes.all.backend",
-                            "aoai"))
-                    .build()
-                    .getConfigMapping(AigateConfig.class);
+            AigateConfig config = Configs.aigate(Map.of(
+                    "aigate.jwt.enabled",
+                    "true",
+                    "aigate.jwt.jwks-uri",
+                    nowhere,
+                    "aigate.jwt.issuers",
+                    "https://issuer.example/",
+                    "aigate.jwt.audiences",
+                    "api://x",
+                    "aigate.routes.all.deployments",
+                    "*",
+                    "aigate.routes.all.backend",
+                    "aoai"));
             SigningKeys keys = new SigningKeys(config, vertx, Clock.systemUTC());
             ValidateJwt step = new ValidateJwt(config, keys, new SimpleMeterRegistry(), Clock.systemUTC());
             RequestContext ctx =

@@ -7,19 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.FakeEntraId;
+import io.aigate.testing.AigateTest;
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
 import io.aigate.testing.TestClock;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -34,12 +32,11 @@ import org.jose4j.jws.JsonWebSignature;
 import org.jose4j.jwt.JwtClaims;
 import org.jose4j.jwt.NumericDate;
 import org.jose4j.keys.HmacKey;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
-class ValidateJwtTest {
+class ValidateJwtTest extends AigateTest {
 
     /** {@code aigate.jwt.unknown-key-cooldown} in the test configuration ({@code CloudDoubles}). */
     private static final Duration COOLDOWN = Duration.ofSeconds(2);
@@ -48,17 +45,6 @@ class ValidateJwtTest {
     TestClock clock;
 
     /** HTTP/1.1, as the SDKs speak it: a 17 KB header must reach aigate to get aigate's own answer. */
-    static final HttpClient HTTP =
-            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-
-    @TestHTTPResource("/")
-    URL base;
-
-    @BeforeEach
-    void clear() {
-        CloudDoubles.openAi.clear();
-    }
-
     HttpResponse<String> call(String deployment, String token) throws Exception {
         return call(deployment, token, CloudDoubles.key);
     }

@@ -13,12 +13,12 @@ import io.aigate.subscription.Subscription;
 import io.aigate.subscription.SubscriptionKeys;
 import io.aigate.subscription.SubscriptionStore;
 import io.aigate.testing.Await;
+import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
 import io.aigate.tokens.QuotaPeriod;
 import io.aigate.tokens.RedisTokenBudgetAccess;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
@@ -104,24 +104,19 @@ class EntraRedisLoginTest {
             AtomicInteger killed = new AtomicInteger();
             long expiry = vertx.setPeriodic(100, id -> expire(root, logins, killed));
 
-            AigateConfig config = new SmallRyeConfigBuilder()
-                    .addDiscoveredConverters()
-                    .withMapping(AigateConfig.class)
-                    .withDefaultValues(Map.of(
-                            "aigate.redis.credential",
-                            "managed-identity",
-                            "aigate.redis.user",
-                            USER,
-                            "aigate.redis.rotation-grace",
-                            "300ms",
-                            "aigate.identity.first-token-wait",
-                            "5s",
-                            "aigate.subscription-key.cache-ttl",
-                            "10m",
-                            "aigate.subscription-key.outage-grace",
-                            "10m"))
-                    .build()
-                    .getConfigMapping(AigateConfig.class);
+            AigateConfig config = Configs.aigate(Map.of(
+                    "aigate.redis.credential",
+                    "managed-identity",
+                    "aigate.redis.user",
+                    USER,
+                    "aigate.redis.rotation-grace",
+                    "300ms",
+                    "aigate.identity.first-token-wait",
+                    "5s",
+                    "aigate.subscription-key.cache-ttl",
+                    "10m",
+                    "aigate.subscription-key.outage-grace",
+                    "10m"));
             QuarkusRedisOptions options = new QuarkusRedisOptions();
             options.customize("<default>", new RedisOptions().setConnectionString(redis.url()));
             AuthenticatedRedis authenticated = new AuthenticatedRedis(

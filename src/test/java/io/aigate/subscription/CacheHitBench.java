@@ -5,9 +5,9 @@ import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Configs;
 import io.aigate.testing.Requests;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -43,13 +43,8 @@ public final class CacheHitBench {
                     "--name",
                     "bench");
             String primary = new io.vertx.core.json.JsonObject(out.toString()).getString("primaryKey");
-            AigateConfig config = new SmallRyeConfigBuilder()
-                    .addDiscoveredConverters()
-                    .withMapping(AigateConfig.class)
-                    .withDefaultValues(Map.of(
-                            "aigate.subscription-key.cache-ttl", "10m", "aigate.subscription-key.outage-grace", "10m"))
-                    .build()
-                    .getConfigMapping(AigateConfig.class);
+            AigateConfig config = Configs.aigate(
+                    Map.of("aigate.subscription-key.cache-ttl", "10m", "aigate.subscription-key.outage-grace", "10m"));
             SubscriptionLookup lookup = new SubscriptionLookup(
                     config, Redis.createClient(vertx, redis.url()), new SimpleMeterRegistry(), Clock.systemUTC());
             ValidateSubscriptionKey step = new ValidateSubscriptionKey(config, lookup, Clock.systemUTC());

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.testing.Await;
+import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
 import io.aigate.testing.WithRealRedis;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import java.time.Clock;
@@ -36,12 +36,7 @@ class InvalidationTest extends WithRealRedis {
         Map<String, String> all = new java.util.HashMap<>(
                 Map.of("aigate.subscription-key.cache-ttl", "10m", "aigate.subscription-key.outage-grace", "10m"));
         all.putAll(settings);
-        AigateConfig config = new SmallRyeConfigBuilder()
-                .addDiscoveredConverters()
-                .withMapping(AigateConfig.class)
-                .withDefaultValues(all)
-                .build()
-                .getConfigMapping(AigateConfig.class);
+        AigateConfig config = Configs.aigate(all);
         Redis client = Redis.createClient(vertx, redisUrl);
         SubscriptionLookup lookup =
                 new SubscriptionLookup(config, client, new SimpleMeterRegistry(), Clock.systemUTC());

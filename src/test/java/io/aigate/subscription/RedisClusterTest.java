@@ -6,16 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.testing.Await;
+import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LocalRedisCluster;
-import io.aigate.testing.MutableClock;
+import io.aigate.testing.TestClock;
 import io.aigate.tokens.QuotaPeriod;
 import io.aigate.tokens.TokenBudget;
 import io.aigate.tokens.TokenCounter;
 import io.aigate.tokens.TokenLimitMetricsAccess;
 import io.aigate.tokens.Verdict;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
@@ -57,13 +57,8 @@ class RedisClusterTest {
     }
 
     static AigateConfig config() {
-        return new SmallRyeConfigBuilder()
-                .addDiscoveredConverters()
-                .withMapping(AigateConfig.class)
-                .withDefaultValues(Map.of(
-                        "aigate.subscription-key.cache-ttl", "10m", "aigate.token-limit.on-redis-unavailable", "deny"))
-                .build()
-                .getConfigMapping(AigateConfig.class);
+        return Configs.aigate(
+                Map.of("aigate.subscription-key.cache-ttl", "10m", "aigate.token-limit.on-redis-unavailable", "deny"));
     }
 
     static Verdict onEventLoop(TokenBudget budget, TokenCounter counter, long tokens) throws Exception {
@@ -93,7 +88,7 @@ class RedisClusterTest {
                 config,
                 clusterClient(),
                 TokenLimitMetricsAccess.create(new SimpleMeterRegistry(), config),
-                new MutableClock(Instant.parse("2026-11-28T12:00:00Z")));
+                TestClock.at(Instant.parse("2026-11-28T12:00:00Z")));
         // fallback is deny: an admission that did not run in the cluster would be refused, not quietly local
         for (int i = 0; i < 30; i++) {
             TokenCounter counter = new TokenCounter("c" + i, "s:cluster-" + i, 100, 1000, QuotaPeriod.DAILY);

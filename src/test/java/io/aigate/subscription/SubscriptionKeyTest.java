@@ -5,49 +5,33 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aigate.testing.AigateTest;
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
 import io.aigate.testing.TestClock;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonObject;
 import jakarta.inject.Inject;
 import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
-class SubscriptionKeyTest {
+class SubscriptionKeyTest extends AigateTest {
 
     @Inject
     TestClock clock;
 
     @Inject
     ExpiryWatch expiryWatch;
-
-    static final HttpClient HTTP = HttpClient.newHttpClient();
-
-    @TestHTTPResource("/")
-    URL base;
-
-    @TestHTTPResource(value = "/", management = true)
-    URL management;
-
-    @BeforeEach
-    void clear() {
-        CloudDoubles.openAi.clear();
-    }
 
     HttpResponse<String> call(String deployment, String query, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.toString())
@@ -227,11 +211,7 @@ class SubscriptionKeyTest {
     }
 
     double expiringGauge() throws Exception {
-        String metrics = HTTP.send(
-                        HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+        String metrics = metrics();
         var m = java.util.regex.Pattern.compile(
                         "^aigate_subscriptions_expiring\\{within=\"14d\"} (\\S+)$", java.util.regex.Pattern.MULTILINE)
                 .matcher(metrics);
@@ -283,11 +263,7 @@ class SubscriptionKeyTest {
     @Test
     void decisionsAreCountedByReason() throws Exception {
         call("gpt-4o", "");
-        String metrics = HTTP.send(
-                        HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+        String metrics = metrics();
         assertTrue(
                 metrics.contains("aigate_subscription_decisions_total{layer=\"subscription-key\",result=\"missing\"}"),
                 metrics);

@@ -3,13 +3,14 @@ package io.aigate.tokens;
 import io.aigate.config.AigateConfig;
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.LocalRedis;
+import io.aigate.testing.Configs;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Redis;
 import java.time.Clock;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -26,11 +27,7 @@ public final class AccountingBench {
 
     public static void main(String[] args) throws Exception {
         int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
-        AigateConfig config = new SmallRyeConfigBuilder()
-                .addDiscoveredConverters()
-                .withMapping(AigateConfig.class)
-                .build()
-                .getConfigMapping(AigateConfig.class);
+        AigateConfig config = Configs.aigate(Map.of());
         TokenMetrics metrics = new TokenMetrics(new SimpleMeterRegistry(), config);
         Buffer json = Buffer.buffer(FakeAzureOpenAi.completion("gpt-4o"));
         Buffer request = Buffer.buffer(REQUEST);

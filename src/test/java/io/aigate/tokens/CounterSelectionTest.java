@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Caller;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.testing.Configs;
 import io.aigate.testing.Requests;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.http.HttpHeaders;
 import java.util.HashMap;
 import java.util.Map;
@@ -28,12 +28,7 @@ class CounterSelectionTest {
                 "aigate.token-limit.token-quota-period",
                 "Daily"));
         values.put("aigate.token-limit.counter-key", counterKey);
-        AigateConfig config = new SmallRyeConfigBuilder()
-                .addDiscoveredConverters()
-                .withMapping(AigateConfig.class)
-                .withDefaultValues(values)
-                .build()
-                .getConfigMapping(AigateConfig.class);
+        AigateConfig config = Configs.aigate(values);
         return new LlmTokenLimit(config, null);
     }
 

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.testing.Configs;
 import io.aigate.testing.Requests;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import java.util.Map;
@@ -49,12 +49,7 @@ class ReservationPropertyTest {
 
     @Test
     void noBodyReservesLessThanNothingOrMoreThanItsPromptAndTheCap() {
-        AigateConfig config = new SmallRyeConfigBuilder()
-                .addDiscoveredConverters()
-                .withMapping(AigateConfig.class)
-                .withDefaultValues(Map.of("aigate.token-limit.tokens-per-minute", "1000"))
-                .build()
-                .getConfigMapping(AigateConfig.class);
+        AigateConfig config = Configs.aigate(Map.of("aigate.token-limit.tokens-per-minute", "1000"));
         LlmTokenLimit limit = new LlmTokenLimit(config, null);
         long cap = config.tokenLimit().maxCompletionReservation();
         Random random = new Random(20261129);

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.aigate.config.AigateConfig;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.Await;
+import io.aigate.testing.Configs;
 import io.aigate.testing.LogCapture;
-import io.aigate.testing.MutableClock;
+import io.aigate.testing.TestClock;
 import io.aigate.testing.WithRealRedis;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
@@ -34,12 +34,7 @@ class TokenBudgetTest extends WithRealRedis {
     static AigateConfig config(Map<String, String> values) {
         Map<String, String> all = new HashMap<>(Map.of("aigate.subscription-key.redis-timeout", "500ms"));
         all.putAll(values);
-        return new SmallRyeConfigBuilder()
-                .addDiscoveredConverters()
-                .withMapping(AigateConfig.class)
-                .withDefaultValues(all)
-                .build()
-                .getConfigMapping(AigateConfig.class);
+        return Configs.aigate(all);
     }
 
     /** One aigate instance's budget: its own Redis client, its own local fallback, its own metrics. */
@@ -53,7 +48,7 @@ class TokenBudgetTest extends WithRealRedis {
         }
     }
 
-    static Instance instance(String redisUrl, MutableClock clock, Map<String, String> values) {
+    static Instance instance(String redisUrl, TestClock clock, Map<String, String> values) {
         AigateConfig config = config(values);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         TokenBudget budget = new TokenBudget(
@@ -61,7 +56,7 @@ class TokenBudgetTest extends WithRealRedis {
         return new Instance(budget, registry);
     }
 
-    static Instance instance(MutableClock clock) {
+    static Instance instance(TestClock clock) {
         return instance(redis.url(), clock, Map.of());
     }
 
@@ -81,7 +76,7 @@ class TokenBudgetTest extends WithRealRedis {
 
     @Test
     void twoInstancesSpendFromOneBudget() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
         Instance a = instance(clock);
         Instance b = instance(clock);
         TokenCounter counter = rate(1000);
@@ -109,7 +104,7 @@ class TokenBudgetTest extends WithRealRedis {
 
     @Test
     void twentyConcurrentRequestsOvershootByAtMostOneReservation() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
         List<Instance> fleet = List.of(instance(clock), instance(clock), instance(clock));
         long limit = 100;
         long reservation = 30;
@@ -131,7 +126,7 @@ class TokenBudgetTest extends WithRealRedis {
 
     @Test
     void aRequestLargerThanTheBucketWaitsForItToEmptyThenPassesAlone() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
         Instance a = instance(clock);
         TokenCounter counter = rate(600);
         assertTrue(a.admit(counter, 60).admitted());
@@ -145,7 +140,7 @@ class TokenBudgetTest extends WithRealRedis {
 
     @Test
     void settlementReplacesTheReservationWithTheRealUsage() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
         Instance a = instance(clock);
         TokenCounter counter =
                 new TokenCounter("settle", "s:settle-" + UUID.randomUUID(), 1000, 10_000, QuotaPeriod.DAILY);
@@ -172,7 +167,7 @@ class TokenBudgetTest extends WithRealRedis {
 
     @Test
     void aLateRefundNeverTakesBackTokensOtherRequestsPutIn() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
         for (Instance a : List.of(
                 instance(clock),
                 instance(
@@ -215,7 +210,7 @@ class TokenBudgetTest extends WithRealRedis {
 
     @Test
     void quotaWindowsRollAtUtcBoundaries() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-30T23:59:58Z"));
+        TestClock clock = TestClock.at(Instant.parse("2026-11-30T23:59:58Z"));
         Instance a = instance(clock);
         TokenCounter monthly = quota(100, QuotaPeriod.MONTHLY);
         TokenCounter daily = quota(100, QuotaPeriod.DAILY);
@@ -265,7 +260,7 @@ class TokenBudgetTest extends WithRealRedis {
 
     @Test
     void unreachableRedisFallsBackToALocalShareVisibly() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
         int deadPort = LocalRedis.freePort(); // nothing listens here
         try (LogCapture log = LogCapture.start()) {
             Instance a =
@@ -302,7 +297,7 @@ class TokenBudgetTest extends WithRealRedis {
 
     @Test
     void theFallbackCanAlsoAllowOrDeny() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
         String dead = "redis://127.0.0.1:" + LocalRedis.freePort();
         Verdict allowed = instance(dead, clock, Map.of("aigate.token-limit.on-redis-unavailable", "allow"))
                 .admit(rate(1), 1000);
@@ -316,7 +311,7 @@ class TokenBudgetTest extends WithRealRedis {
 
     @Test
     void redisComingBackMakesBudgetsFleetWideAgain() throws Exception {
-        MutableClock clock = new MutableClock(Instant.parse("2026-11-28T12:00:00Z"));
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
         int port = LocalRedis.freePort();
         Instance a = instance(
                 "redis://127.0.0.1:" + port, clock, Map.of("aigate.token-limit.redis-retry-interval", "200ms"));

@@ -7,22 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.sandbox.FakeAzureOpenAi;
+import io.aigate.testing.AigateTest;
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
+import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
@@ -32,10 +30,10 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -45,10 +43,8 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
-class TokenLimitTest {
+class TokenLimitTest extends AigateTest {
 
-    static final HttpClient HTTP =
-            HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     static final Vertx VERTX = Vertx.vertx();
     /** "hi" as one user message with max_tokens 10: 3 (priming) + 4 (message) + 1 (hi) + 10 = 18 reserved. */
     static final String SMALL = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":10}";
@@ -59,17 +55,9 @@ class TokenLimitTest {
 
     static final long STREAM_USAGE = 12 + FakeAzureOpenAi.WORDS.length;
 
-    @TestHTTPResource("/")
-    URL base;
-
     @AfterAll
     static void close() {
         VERTX.close();
-    }
-
-    @BeforeEach
-    void clear() {
-        CloudDoubles.openAi.clear();
     }
 
     HttpRequest request(String key, String deployment, String body) {
@@ -282,11 +270,7 @@ class TokenLimitTest {
         Keys.Run created = create("--tokens-per-minute", "100");
         String key = created.key("Primary");
         // a second aigate instance (its own Redis client, its own fallback) spends 90 of the subscription's 100 tokens
-        AigateConfig config = new SmallRyeConfigBuilder()
-                .addDiscoveredConverters()
-                .withMapping(AigateConfig.class)
-                .build()
-                .getConfigMapping(AigateConfig.class);
+        AigateConfig config = Configs.aigate(Map.of());
         TokenBudget other = new TokenBudget(
                 config,
                 Redis.createClient(VERTX, CloudDoubles.redis.url()),

@@ -1,0 +1,43 @@
+package io.aigate.testing;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+
+/**
+ * What every test of the running sidecar needs: its data and management ports, a fake backend that has seen nothing
+ * yet, and the metrics as a Prometheus scrape sees them.
+ */
+public abstract class AigateTest {
+
+    /** HTTP/1.1, as the SDKs speak to a sidecar on localhost. */
+    protected static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+
+    @TestHTTPResource("/")
+    protected URL base;
+
+    @TestHTTPResource(value = "/", management = true)
+    protected URL management;
+
+    @BeforeEach
+    void forgetWhatTheBackendSaw() {
+        CloudDoubles.openAi.clear();
+    }
+
+    /** The text of {@code /q/metrics}, scraped now. */
+    protected String metrics() throws Exception {
+        return HTTP.send(
+                        HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+    }
+}
