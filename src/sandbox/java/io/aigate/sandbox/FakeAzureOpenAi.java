@@ -98,9 +98,16 @@ public final class FakeAzureOpenAi implements AutoCloseable {
         return received.poll(seconds, TimeUnit.SECONDS);
     }
 
-    /** Forgets what was received so far. */
+    /**
+     * Forgets what was received so far and what any test asked of it (delays, held streams): each test starts from a
+     * backend that behaves as configured, whatever the test before it did.
+     */
     public void clear() {
         received.clear();
+        slowMillis = 3000;
+        eventDelayMillis = 0;
+        holdAfterFirstEvent = null;
+        holding = false;
     }
 
     public int pending() {
