@@ -2,7 +2,6 @@ package io.aigate.gateway;
 
 import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.RequestContext;
-import io.aigate.tokens.LlmEmitTokenMetric;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
@@ -110,14 +109,10 @@ public class Forwarder {
             relayWhole(ctx, response, answer, outcome);
             return;
         }
-        ReadStream<Buffer> body = answer;
-        LlmEmitTokenMetric.Passage passage = outcome.passage();
-        if (passage != null) {
-            if (passage.rewrites()) {
-                response.headers().remove(HttpHeaders.CONTENT_LENGTH); // what is relayed is shorter than what came
-                response.setChunked(request.version() != HttpVersion.HTTP_1_0);
-            }
-            body = new ObservedStream(answer, passage.chunk(), passage.tail());
+        ReadStream<Buffer> body = outcome.observed(answer);
+        if (outcome.rewrites()) {
+            response.headers().remove(HttpHeaders.CONTENT_LENGTH); // what is relayed is shorter than what came
+            response.setChunked(request.version() != HttpVersion.HTTP_1_0);
         }
         body.pipe()
                 .endOnFailure(false)

@@ -8,6 +8,7 @@ import io.aigate.tokens.UsageReader;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.streams.ReadStream;
 import jakarta.inject.Singleton;
 
 /**
@@ -85,9 +86,14 @@ public class OutboundPipeline {
             return holdsWhole;
         }
 
-        /** What each chunk of a flowing body passes through, or null when nothing needs to see it. */
-        LlmEmitTokenMetric.Passage passage() {
-            return passage;
+        /** The body as the caller is to receive it: as it comes, or through what must see (or restore) it. */
+        ReadStream<Buffer> observed(ReadStream<Buffer> body) {
+            return passage == null ? body : new ObservedStream(body, passage.chunk(), passage.tail());
+        }
+
+        /** Whether what is relayed differs from what came, so a declared length no longer holds. */
+        boolean rewrites() {
+            return passage != null && passage.rewrites();
         }
 
         /** A held body is complete: both policies run, and the exact total goes into the answer's headers. */
