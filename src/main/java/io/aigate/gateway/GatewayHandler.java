@@ -80,7 +80,7 @@ public class GatewayHandler {
         this.maxBodyBytes = config.request().maxBodySize().asLongValue();
         this.tooLarge = RequestRefusal.tooLarge(maxBodyBytes);
         // every header a caller credential can arrive in; Set.copyOf folds the names configured to the defaults
-        this.droppedHeaders = Set.copyOf(List.of(
+        this.droppedHeaders = HopByHop.caseless(List.of(
                 "authorization",
                 "api-key",
                 config.subscriptionKey().headerName().toLowerCase(Locale.ROOT),

@@ -38,7 +38,9 @@ public class GatewayMetrics {
     };
 
     private final MeterRegistry registry;
-    private final ConcurrentMap<String, Timer> requests = new ConcurrentHashMap<>();
+    /** By route, then backend, then status: looked up without building a key per request. */
+    private final ConcurrentMap<String, ConcurrentMap<String, Timer[]>> requests = new ConcurrentHashMap<>();
+
     private final ConcurrentMap<String, Timer> overhead = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Counter> cut = new ConcurrentHashMap<>();
 
@@ -48,16 +50,22 @@ public class GatewayMetrics {
 
     /** A finished request: from its first byte to the last byte of the answer. */
     void request(String route, String backend, int status, long elapsedNanos) {
-        requests.computeIfAbsent(
-                        route + '\n' + backend + '\n' + status,
-                        k -> Timer.builder("aigate.requests")
-                                .description("Requests through the data path, by route, backend and status")
-                                .tag("route", route)
-                                .tag("backend", backend)
-                                .tag("status", Integer.toString(status))
-                                .serviceLevelObjectives(LATENCY_BUCKETS)
-                                .register(registry))
-                .record(elapsedNanos, TimeUnit.NANOSECONDS);
+        Timer[] byStatus = requests.computeIfAbsent(route, r -> new ConcurrentHashMap<>())
+                .computeIfAbsent(backend, b -> new Timer[600]);
+        int index = status >= 100 && status < 600 ? status : 0;
+        Timer timer = byStatus[index];
+        if (timer == null) {
+            // a race here registers the same meter twice, which Micrometer answers with the one already registered
+            timer = Timer.builder("aigate.requests")
+                    .description("Requests through the data path, by route, backend and status")
+                    .tag("route", route)
+                    .tag("backend", backend)
+                    .tag("status", Integer.toString(status))
+                    .serviceLevelObjectives(LATENCY_BUCKETS)
+                    .register(registry);
+            byStatus[index] = timer;
+        }
+        timer.record(elapsedNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Time aigate itself spent on a forwarded request: body received to request sent, headers received to relayed. */

@@ -2,10 +2,12 @@ package io.aigate.gateway;
 
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
-import java.util.HashSet;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -14,7 +16,7 @@ import java.util.Set;
  */
 final class HopByHop {
 
-    static final Set<String> HOP_BY_HOP = Set.of(
+    static final Set<String> HOP_BY_HOP = caseless(List.of(
             "connection",
             "keep-alive",
             "proxy-authenticate",
@@ -23,54 +25,77 @@ final class HopByHop {
             "te",
             "trailer",
             "transfer-encoding",
-            "upgrade");
+            "upgrade"));
 
     /** Request headers aigate sets itself toward the backend. */
-    private static final Set<String> SET_BY_AIGATE = Set.of("host", "content-length", "expect");
+    private static final Set<String> SET_BY_AIGATE = caseless(List.of("host", "content-length", "expect"));
 
     private HopByHop() {}
 
     /**
-     * @param dropped lower-case names of caller credentials (never forwarded, whatever the pipeline decides)
+     * A set of header names that matches without regard to case, and without lower-casing (and so allocating) the
+     * name of every header of every request.
+     */
+    static Set<String> caseless(Collection<String> names) {
+        // Vert.x's header map hashes and compares names without regard to case, and without copying them
+        MultiMap set = HttpHeaders.headers();
+        names.forEach(name -> set.set(name, ""));
+        return new AbstractSet<>() {
+            @Override
+            public boolean contains(Object name) {
+                return name instanceof CharSequence text && set.contains(text);
+            }
+
+            @Override
+            public Iterator<String> iterator() {
+                return Collections.unmodifiableSet(set.names()).iterator();
+            }
+
+            @Override
+            public int size() {
+                return set.names().size();
+            }
+        };
+    }
+
+    /**
+     * @param dropped names of caller credentials (never forwarded, whatever the pipeline decides), {@link #caseless}
      */
     static MultiMap requestHeaders(MultiMap inbound, Set<String> dropped) {
         MultiMap out = HttpHeaders.headers();
         Set<String> named = namedInConnection(inbound);
-        for (Map.Entry<String, String> header : inbound) {
-            String name = header.getKey().toLowerCase(Locale.ROOT);
+        inbound.forEach((name, value) -> {
             if (!HOP_BY_HOP.contains(name)
                     && !SET_BY_AIGATE.contains(name)
                     && !dropped.contains(name)
                     && !named.contains(name)) {
-                out.add(header.getKey(), header.getValue());
+                out.add(name, value);
             }
-        }
+        });
         return out;
     }
 
     static void copyResponseHeaders(MultiMap from, MultiMap to) {
         Set<String> named = namedInConnection(from);
-        for (Map.Entry<String, String> header : from) {
-            String name = header.getKey().toLowerCase(Locale.ROOT);
+        from.forEach((name, value) -> {
             if (!HOP_BY_HOP.contains(name) && !named.contains(name)) {
-                to.add(header.getKey(), header.getValue());
+                to.add(name, value);
             }
-        }
+        });
     }
 
     /** Every name in every {@code Connection} header: a second header line counts as much as the first. */
     private static Set<String> namedInConnection(MultiMap headers) {
-        List<String> connection = headers.getAll(HttpHeaders.CONNECTION);
-        if (connection.isEmpty()) {
+        if (!headers.contains(HttpHeaders.CONNECTION)) {
             return Set.of();
         }
-        Set<String> names = new HashSet<>();
-        for (String line : connection) {
+        List<String> names = new ArrayList<>();
+        for (String line : headers.getAll(HttpHeaders.CONNECTION)) {
             for (String token : line.split(",")) {
-                names.add(token.trim().toLowerCase(Locale.ROOT));
+                names.add(token.trim());
             }
         }
-        return names;
+        return caseless(names);
     }
 
     /**

@@ -22,12 +22,24 @@ public class TokenMetrics {
 
     private final MeterRegistry registry;
     private final List<String> dimensions;
-    private final ConcurrentMap<Tags, Counter[]> counters = new ConcurrentHashMap<>();
+    private final ConcurrentMap<Key, Counter[]> counters = new ConcurrentHashMap<>();
+    private final boolean byRoute;
+    private final boolean byBackend;
+    private final boolean byDeployment;
+    private final boolean bySubscription;
+
+    /** The dimensions of one set of counters; those not configured are null, so they fold together. */
+    private record Key(String route, String backend, String deployment, String subscription, boolean estimated) {}
+
     private final ConcurrentMap<String, Counter> unmeasured = new ConcurrentHashMap<>();
 
     TokenMetrics(MeterRegistry registry, AigateConfig config) {
         this.registry = registry;
         this.dimensions = config.tokens().dimensions();
+        this.byRoute = dimensions.contains("route");
+        this.byBackend = dimensions.contains("backend");
+        this.byDeployment = dimensions.contains("deployment");
+        this.bySubscription = dimensions.contains("subscription");
     }
 
     /**
@@ -35,24 +47,14 @@ public class TokenMetrics {
      */
     public void record(
             String route, String backend, String deployment, String subscription, Usage usage, boolean estimated) {
-        Tags tags = Tags.of("source", estimated ? "estimated" : "reported");
-        for (String dimension : dimensions) {
-            tags = tags.and(
-                    dimension,
-                    switch (dimension) {
-                        case "route" -> route;
-                        case "backend" -> backend;
-                        case "deployment" -> deployment == null ? "none" : deployment;
-                        default -> subscription == null ? "none" : subscription;
-                    });
-        }
-        Counter[] c = counters.computeIfAbsent(tags, t -> new Counter[] {
-            counter(t, "prompt"),
-            counter(t, "completion"),
-            counter(t, "total"),
-            counter(t, "cached"),
-            counter(t, "reasoning")
-        });
+        // the tags are built once per set of counters, not per answer: the key is all an answer costs
+        Key key = new Key(
+                byRoute ? route : null,
+                byBackend ? backend : null,
+                byDeployment ? (deployment == null ? "none" : deployment) : null,
+                bySubscription ? (subscription == null ? "none" : subscription) : null,
+                estimated);
+        Counter[] c = counters.computeIfAbsent(key, this::counters);
         c[0].increment(usage.promptTokens());
         c[1].increment(usage.completionTokens());
         c[2].increment(usage.totalTokens());
@@ -74,6 +76,27 @@ public class TokenMetrics {
                                 .tags("route", route, "backend", backend, "why", why)
                                 .register(registry))
                 .increment();
+    }
+
+    private Counter[] counters(Key key) {
+        Tags tags = Tags.of("source", key.estimated() ? "estimated" : "reported");
+        for (String dimension : dimensions) {
+            tags = tags.and(
+                    dimension,
+                    switch (dimension) {
+                        case "route" -> key.route();
+                        case "backend" -> key.backend();
+                        case "deployment" -> key.deployment();
+                        default -> key.subscription();
+                    });
+        }
+        return new Counter[] {
+            counter(tags, "prompt"),
+            counter(tags, "completion"),
+            counter(tags, "total"),
+            counter(tags, "cached"),
+            counter(tags, "reasoning")
+        };
     }
 
     private Counter counter(Tags tags, String type) {

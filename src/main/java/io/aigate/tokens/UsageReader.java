@@ -19,7 +19,10 @@ import java.util.Set;
  */
 public final class UsageReader {
 
-    private static final JsonFactory JSON = new JsonFactory();
+    /** Field names are not interned: each event has a handful, read once (see {@link JsonUsageScanner}). */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
+            .build();
     /** The fields of a streamed choice whose strings the model generated. */
     private static final Set<String> GENERATED =
             Set.of("content", "refusal", "reasoning_content", "arguments", "text", "reasoning");
@@ -31,11 +34,12 @@ public final class UsageReader {
     private static final int COUNT_EVERY = 16 * 1024;
 
     private final boolean stream;
-    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    /** A stream's unfinished line: made for streams only, a JSON answer never needs one. */
+    private final ByteArrayOutputStream pending;
     /** A JSON answer is read as it passes, whatever its size: nothing of it is held. */
     private final JsonUsageScanner json;
     /** The generated text a stream delivered and not yet counted, for an estimate when it reports no usage. */
-    private final StringBuilder streamed = new StringBuilder();
+    private final StringBuilder streamed;
 
     private long streamedTokens;
     private String model;
@@ -44,6 +48,8 @@ public final class UsageReader {
     private UsageReader(boolean stream) {
         this.stream = stream;
         this.json = stream ? null : new JsonUsageScanner();
+        this.pending = stream ? new ByteArrayOutputStream() : null;
+        this.streamed = stream ? new StringBuilder() : null;
     }
 
     /** A reader for this content type, or null when the answer cannot carry usage (nothing to read). */

@@ -42,8 +42,12 @@ public final class AccountingBench {
         double jsonNs = 0;
         double estimateNs = 0;
         double eventNs = 0;
+        double jsonBytes = 0;
+        double estimateBytes = 0;
+        double eventBytes = 0;
         for (int round = 0; round < 4; round++) { // the first rounds warm the JIT; the last one is reported
             long t = System.nanoTime();
+            long a = allocated();
             for (int i = 0; i < iterations; i++) {
                 UsageReader reader = UsageReader.forContentType("application/json");
                 reader.accept(json);
@@ -52,16 +56,20 @@ public final class AccountingBench {
                 sink += used.totalTokens();
             }
             jsonNs = (System.nanoTime() - t) / (double) iterations;
+            jsonBytes = (allocated() - a) / (double) iterations;
 
             t = System.nanoTime();
+            a = allocated();
             for (int i = 0; i < iterations; i++) {
                 sink += TokenEstimator.demand(
                                 io.aigate.pipeline.JsonBody.parse(request).object(), "gpt-4o", true)
                         .promptTokens();
             }
             estimateNs = (System.nanoTime() - t) / (double) iterations;
+            estimateBytes = (allocated() - a) / (double) iterations;
 
             t = System.nanoTime();
+            a = allocated();
             for (int i = 0; i < iterations / 10; i++) {
                 UsageReader reader = UsageReader.forContentType("text/event-stream");
                 SseRestorer restorer = new SseRestorer();
@@ -74,6 +82,7 @@ public final class AccountingBench {
                 sink += reader.finish().totalTokens();
             }
             eventNs = (System.nanoTime() - t) / (double) (iterations / 10 * 11);
+            eventBytes = (allocated() - a) / (double) (iterations / 10 * 11);
         }
 
         LocalRedis redis = new LocalRedis(LocalRedis.freePort()).start();
@@ -106,13 +115,23 @@ public final class AccountingBench {
         Arrays.sort(measured);
 
         System.out.printf(
-                "JSON answer: read usage + record metrics   %8.0f ns per answer   (target <= 100000 ns)%n", jsonNs);
-        System.out.printf("stream: read + restore one SSE event         %8.0f ns per event%n", eventNs);
-        System.out.printf("prompt estimate for a reservation (jtokkit)  %8.0f ns per request%n", estimateNs);
+                "JSON answer: read usage + record metrics   %8.0f ns %7.0f B per answer   (target <= 100000 ns)%n",
+                jsonNs, jsonBytes);
+        System.out.printf(
+                "stream: read + restore one SSE event         %8.0f ns %7.0f B per event%n", eventNs, eventBytes);
+        System.out.printf(
+                "request body: strict parse + prompt estimate %8.0f ns %7.0f B per request%n",
+                estimateNs, estimateBytes);
         System.out.printf(
                 "limit admission (EVALSHA, loopback Redis)   p50 %6.0f us   p99 %6.0f us   (measured from "
                         + "a caller thread: includes two thread hops)%n",
                 measured[measured.length / 2] / 1e3, measured[(int) (measured.length * 0.99)] / 1e3);
         System.out.println("(checksum " + sink + ")");
+    }
+
+    /** Bytes this thread has allocated so far: what one operation costs the garbage collector. */
+    static long allocated() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getThreadAllocatedBytes(Thread.currentThread().getId());
     }
 }
