@@ -47,14 +47,24 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--cpu-request", defaultValue = "50m")
     String cpuRequest;
 
-    @Option(names = "--memory-request", defaultValue = "64Mi")
+    @Option(
+            names = "--memory-request",
+            description = "Default: the image's flavour's (JVM 224Mi, native 64Mi), see --flavour.")
     String memoryRequest;
 
     @Option(names = "--cpu-limit", defaultValue = "1")
     String cpuLimit;
 
-    @Option(names = "--memory-limit", defaultValue = "128Mi")
+    @Option(
+            names = "--memory-limit",
+            description = "Default: the image's flavour's (JVM 288Mi, native 128Mi), see --flavour.")
     String memoryLimit;
+
+    @Option(
+            names = "--flavour",
+            description = "JVM or NATIVE: which image the sidecar runs, for its memory defaults. Default: NATIVE when "
+                    + "the image's tag contains 'native', else JVM; a pod's aigate.io/image is judged the same way.")
+    InjectorSettings.Flavour flavour;
 
     @Option(
             names = "--excluded-namespaces",
@@ -99,7 +109,8 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
                 cpuLimit,
                 memoryLimit,
                 Set.copyOf(excluded),
-                endpoint);
+                endpoint,
+                flavour);
     }
 
     public static int execute(String... args) {

@@ -10,6 +10,9 @@ import java.util.Set;
  *                           ({@code aigate.io/config-map} overrides)
  * @param envConfigMap       an optional ConfigMap of environment overrides (e.g. AIGATE_REDIS_URL), per namespace
  * @param envSecret          a Secret of environment overrides offered to every sidecar, per namespace; empty for none
+ * @param memoryRequest      the sidecar's memory request, or null for its image's flavour default
+ * @param memoryLimit        the sidecar's memory limit, or null for its image's flavour default
+ * @param flavour            which image is injected, for the memory defaults; null to tell by the image's tag
  * @param excludedNamespaces namespaces whose pods are never touched
  */
 public record InjectorSettings(
@@ -22,12 +25,61 @@ public record InjectorSettings(
         String cpuLimit,
         String memoryLimit,
         Set<String> excludedNamespaces,
-        String endpoint) {
+        String endpoint,
+        Flavour flavour) {
 
     public static final int MANAGEMENT_PORT = 9000;
 
     public InjectorSettings {
         excludedNamespaces = Set.copyOf(excludedNamespaces);
+    }
+
+    /**
+     * The two images a sidecar can be, with memory set from what each was measured to hold at load (bench/run.sh,
+     * shipped flags) plus headroom, so a default-injected pod is not OOM-killed when traffic comes.
+     */
+    public enum Flavour {
+        /**
+         * The JVM image: peak RSS 207-210 MB under the benchmark's saturation and fixed-rate load (heap 64 MB,
+         * metaspace, code cache, direct buffers, threads); the limit leaves about a third on top.
+         */
+        JVM("224Mi", "288Mi"),
+        /**
+         * The native image: not measured on the machines this was built on (no GraalVM there); these are the
+         * defaults aigate had before, for an executable without a JIT, metaspace or code cache. Measure with
+         * bench/run.sh against the native binary before relying on them.
+         */
+        NATIVE("64Mi", "128Mi");
+
+        final String memoryRequest;
+        final String memoryLimit;
+
+        Flavour(String memoryRequest, String memoryLimit) {
+            this.memoryRequest = memoryRequest;
+            this.memoryLimit = memoryLimit;
+        }
+
+        /** Native when the image's tag says so ({@code aigate:1.2.0-native}), else JVM. */
+        static Flavour of(String image) {
+            int slash = image.lastIndexOf('/');
+            int colon = image.indexOf(':', slash + 1);
+            String tag = colon < 0 ? "" : image.substring(colon + 1);
+            return tag.contains("native") ? NATIVE : JVM;
+        }
+    }
+
+    /** The memory request for a sidecar running {@code sidecarImage}. */
+    String memoryRequest(String sidecarImage) {
+        return memoryRequest != null ? memoryRequest : flavourOf(sidecarImage).memoryRequest;
+    }
+
+    /** The memory limit for a sidecar running {@code sidecarImage}. */
+    String memoryLimit(String sidecarImage) {
+        return memoryLimit != null ? memoryLimit : flavourOf(sidecarImage).memoryLimit;
+    }
+
+    private Flavour flavourOf(String sidecarImage) {
+        return flavour != null ? flavour : Flavour.of(sidecarImage);
     }
 
     /** The defaults are the injector's command-line defaults: one place says what they are. */

@@ -285,7 +285,8 @@ public final class PodMutator {
     private ObjectNode sidecar(JsonNode pod) {
         ObjectNode c = NODES.objectNode();
         c.put("name", CONTAINER);
-        c.put("image", annotation(pod, IMAGE, settings.image(), IMAGE_REF));
+        String image = annotation(pod, IMAGE, settings.image(), IMAGE_REF);
+        c.put("image", image);
         c.put("restartPolicy", "Always");
         ArrayNode ports = c.putArray("ports");
         ports.addObject().put("name", "aigate-mgmt").put("containerPort", InjectorSettings.MANAGEMENT_PORT);
@@ -317,11 +318,11 @@ public final class PodMutator {
         resources
                 .putObject("requests")
                 .put("cpu", annotation(pod, CPU_REQUEST, settings.cpuRequest(), QUANTITY))
-                .put("memory", annotation(pod, MEMORY_REQUEST, settings.memoryRequest(), QUANTITY));
+                .put("memory", annotation(pod, MEMORY_REQUEST, settings.memoryRequest(image), QUANTITY));
         resources
                 .putObject("limits")
                 .put("cpu", annotation(pod, CPU_LIMIT, settings.cpuLimit(), QUANTITY))
-                .put("memory", annotation(pod, MEMORY_LIMIT, settings.memoryLimit(), QUANTITY));
+                .put("memory", annotation(pod, MEMORY_LIMIT, settings.memoryLimit(image), QUANTITY));
         ObjectNode security = c.putObject("securityContext");
         security.put("runAsNonRoot", true)
                 .put("runAsUser", 1001)
