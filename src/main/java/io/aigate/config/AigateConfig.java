@@ -369,7 +369,7 @@ public interface AigateConfig {
 
         /**
          * Request body bytes held across all requests in flight; beyond it a request gets 503 with Retry-After. Keeps
-         * many slow or partial uploads from filling the heap (the JVM image runs with a 64 MB heap).
+         * many slow or partial uploads from filling the heap (the JVM image runs with a 96 MB heap).
          */
         @WithDefault("16M")
         MemorySize maxBufferedSize();

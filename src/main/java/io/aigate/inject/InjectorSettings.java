@@ -40,7 +40,7 @@ public record InjectorSettings(
      */
     public enum Flavour {
         /**
-         * The JVM image: peak RSS 207-210 MB under the benchmark's saturation and fixed-rate load (heap 64 MB,
+         * The JVM image: peak RSS 206-222 MB under the benchmark's saturation and fixed-rate load (heap 96 MB,
          * metaspace, code cache, direct buffers, threads); the limit leaves about a third on top.
          */
         JVM("224Mi", "288Mi"),
