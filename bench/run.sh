@@ -77,13 +77,11 @@ export AIGATE_TOKEN=$(cat "$OUT/token")
 JWKS=$(cat "$OUT/jwks.json")
 
 # the backend and the nginx peer are two nginx processes, so each one's CPU can be read on its own
-cat > "$OUT/nginx.conf" <<NGINX
-worker_processes 1;
-pid $OUT/nginx.pid;
-error_log $OUT/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
+nginx_conf() { # name: one worker, its own pid and error log, the http block's contents from stdin
+  { printf 'worker_processes 1;\npid %s/%s.pid;\nerror_log %s/%s-error.log warn;\n' "$OUT" "$1" "$OUT" "$1"
+    printf 'events { worker_connections 4096; }\nhttp {\n  access_log off;\n'; cat; printf '}\n'; } > "$OUT/$1.conf"
+}
+nginx_conf nginx <<NGINX
   server {
     listen 127.0.0.1:$BACKEND_PORT;
     location /msi/token {
@@ -94,15 +92,8 @@ http {
     location /openai/deployments/gpt-stream/ { default_type text/event-stream; return 200 '$STREAM'; }
     location / { default_type application/json; return 200 '$COMPLETION'; }
   }
-}
 NGINX
-cat > "$OUT/proxy.conf" <<NGINX
-worker_processes 1;
-pid $OUT/proxy.pid;
-error_log $OUT/proxy-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
+nginx_conf proxy <<NGINX
   upstream backend { server 127.0.0.1:$BACKEND_PORT; keepalive 64; }
   server {
     listen 127.0.0.1:$PROXY_PORT;
@@ -114,7 +105,6 @@ http {
       proxy_buffering off;
     }
   }
-}
 NGINX
 for port in $BACKEND_PORT $PROXY_PORT $HAPROXY_PORT $AIGATE_PORT $AIGATE_MGMT $REDIS_PORT; do
   if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is busy: stop what listens there"; exit 1; fi
