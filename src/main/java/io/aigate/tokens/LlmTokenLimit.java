@@ -56,6 +56,10 @@ public class LlmTokenLimit implements Step {
 
     LlmTokenLimit(AigateConfig config, TokenBudget budget) {
         this.config = config.tokenLimit();
+        if (this.config.estimatePromptTokens()) {
+            // any subscription may carry a limit of its own, so any request may need the tokenizer
+            TokenEstimator.preloadInBackground();
+        }
         String key = this.config.counterKey().trim();
         if (key.regionMatches(true, 0, "header:", 0, 7)) {
             this.counterKey = CounterKey.HEADER;
