@@ -5,7 +5,9 @@ import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Sha256;
 import io.aigate.pipeline.Step;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,10 +58,6 @@ public class LlmTokenLimit implements Step {
 
     LlmTokenLimit(AigateConfig config, TokenBudget budget) {
         this.config = config.tokenLimit();
-        if (this.config.estimatePromptTokens()) {
-            // any subscription may carry a limit of its own, so any request may need the tokenizer
-            TokenEstimator.preloadInBackground();
-        }
         String key = this.config.counterKey().trim();
         if (key.regionMatches(true, 0, "header:", 0, 7)) {
             this.counterKey = CounterKey.HEADER;
@@ -72,6 +70,11 @@ public class LlmTokenLimit implements Step {
         this.anyDefault = this.config.tokensPerMinute().isPresent()
                 || this.config.tokenQuota().isPresent();
         this.tokensConsumedHeader = this.config.tokensConsumedHeaderName().orElse(null);
+        if (this.config.estimatePromptTokens() && anyDefault) {
+            // limits configured for everyone: every request will need the tokenizer, so it is loaded at start.
+            // Otherwise only subscriptions with limits of their own need it, and it is loaded when the first comes.
+            TokenEstimator.preloadInBackground();
+        }
     }
 
     @Override
@@ -94,7 +97,17 @@ public class LlmTokenLimit implements Step {
         if (!counter.limited()) {
             return PROCEED;
         }
-        long reserve = reservation(ctx);
+        Context context = Vertx.currentContext();
+        if (config.estimatePromptTokens() && !TokenEstimator.defaultEncodingLoaded() && context != null) {
+            // the tokenizer is still loading: this estimate waits for it on a worker, never on the event loop
+            TokenEstimator.preloadInBackground();
+            return context.executeBlocking(() -> reservation(ctx), false)
+                    .compose(reserve -> admit(ctx, counter, reserve));
+        }
+        return admit(ctx, counter, reservation(ctx));
+    }
+
+    private Future<Outcome> admit(RequestContext ctx, TokenCounter counter, long reserve) {
         return budget.admit(counter, reserve).map(verdict -> decide(ctx, counter, reserve, verdict));
     }
 

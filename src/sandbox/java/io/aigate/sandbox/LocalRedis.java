@@ -38,33 +38,12 @@ public final class LocalRedis implements AutoCloseable {
     }
 
     public LocalRedis start() {
-        List<String> args = dataDir == null
-                ? List.of(
-                        "--port",
-                        Integer.toString(port),
-                        "--bind",
-                        "127.0.0.1",
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                        "--protected-mode",
-                        "yes")
-                : List.of(
-                        "--port",
-                        Integer.toString(port),
-                        "--bind",
-                        "127.0.0.1",
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "yes",
-                        "--appendfsync",
-                        "always",
-                        "--dir",
-                        dataDir.toString(),
-                        "--protected-mode",
-                        "yes");
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "yes"));
+        args.addAll(
+                dataDir == null
+                        ? List.of("--appendonly", "no")
+                        : List.of("--appendonly", "yes", "--appendfsync", "always", "--dir", dataDir.toString()));
         Path binary = onPath("redis-server");
         try {
             if (binary != null) {
