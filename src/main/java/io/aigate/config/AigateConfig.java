@@ -283,8 +283,27 @@ public interface AigateConfig {
          * Stricter than it need be on purpose: servers that trim a trailing dot or space would read
          * {@code gpt-4o.} as {@code gpt-4o}, which must never meet a different route.
          */
-        java.util.regex.Pattern DEPLOYMENT_NAME =
-                java.util.regex.Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,62}[A-Za-z0-9])?");
+        static boolean isDeploymentName(String name) {
+            // by hand, not a regex: every request's deployment is checked, and this is a tenth of the work
+            int length = name == null ? 0 : name.length();
+            if (length == 0
+                    || length > 64
+                    || !letterOrDigit(name.charAt(0))
+                    || !letterOrDigit(name.charAt(length - 1))) {
+                return false;
+            }
+            for (int i = 1; i < length - 1; i++) {
+                char c = name.charAt(i);
+                if (!letterOrDigit(c) && c != '.' && c != '_' && c != '-') {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static boolean letterOrDigit(char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        }
 
         /** {@code METHOD path}: a method (or {@code *}) and segments, each plain or one {@code {parameter}}. */
         java.util.regex.Pattern OPERATION = java.util.regex.Pattern.compile(

@@ -55,10 +55,7 @@ public class ConfigCheck {
                 if (deployment.isBlank()) {
                     fail(key + ".deployments has an empty entry: list deployment names separated by commas, or *.");
                 }
-                if (!deployment.equals("*")
-                        && !AigateConfig.Route.DEPLOYMENT_NAME
-                                .matcher(deployment)
-                                .matches()) {
+                if (!deployment.equals("*") && !AigateConfig.Route.isDeploymentName(deployment)) {
                     fail(
                             key + ".deployments lists '" + deployment + "', which cannot name an Azure deployment: use "
                                     + "letters, digits, '.', '_' and '-' (at most 64, starting and ending with a letter or digit), or *.");

@@ -62,7 +62,9 @@ final class HopByHop {
      * @param dropped names of caller credentials (never forwarded, whatever the pipeline decides), {@link #caseless}
      */
     static MultiMap requestHeaders(MultiMap inbound, Set<String> dropped) {
-        MultiMap out = HttpHeaders.headers();
+        // not validated again: the names and values were validated as they were parsed, and the client validates the
+        // copy it sends
+        MultiMap out = MultiMap.caseInsensitiveMultiMap();
         Set<String> named = namedInConnection(inbound);
         inbound.forEach((name, value) -> {
             if (!HOP_BY_HOP.contains(name)
@@ -86,16 +88,24 @@ final class HopByHop {
 
     /** Every name in every {@code Connection} header: a second header line counts as much as the first. */
     private static Set<String> namedInConnection(MultiMap headers) {
-        if (!headers.contains(HttpHeaders.CONNECTION)) {
-            return Set.of();
-        }
-        List<String> names = new ArrayList<>();
+        List<String> names = null;
+        // nearly every message says only "keep-alive" or "close": those name no header, and cost no set
         for (String line : headers.getAll(HttpHeaders.CONNECTION)) {
-            for (String token : line.split(",")) {
-                names.add(token.trim());
+            int start = 0;
+            while (start <= line.length()) {
+                int comma = line.indexOf(',', start);
+                int end = comma < 0 ? line.length() : comma;
+                String token = line.substring(start, end).trim();
+                if (!token.isEmpty() && !HOP_BY_HOP.contains(token) && !token.equalsIgnoreCase("close")) {
+                    if (names == null) {
+                        names = new ArrayList<>();
+                    }
+                    names.add(token);
+                }
+                start = end + 1;
             }
         }
-        return caseless(names);
+        return names == null ? Set.of() : caseless(names);
     }
 
     /**

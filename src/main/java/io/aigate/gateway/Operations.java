@@ -19,18 +19,26 @@ final class Operations {
 
     private record Template(String method, String[] segments) {
 
-        boolean matches(String requestMethod, String[] parts) {
+        /** Segment by segment along the operation itself: this runs on every request, so it cuts nothing out. */
+        boolean matches(String requestMethod, String operation) {
             if (!method.equals("*") && !method.equals(requestMethod)) {
                 return false;
             }
-            if (parts.length != segments.length) {
-                return false;
-            }
-            for (int i = 0; i < parts.length; i++) {
-                boolean parameter = segments[i].startsWith("{");
-                if (parts[i].isEmpty() || (!parameter && !segments[i].equals(parts[i]))) {
+            int start = 0;
+            for (int i = 0; i < segments.length; i++) {
+                int end = operation.indexOf('/', start);
+                if (end < 0) {
+                    end = operation.length();
+                }
+                if (end == start || (end == operation.length()) != (i == segments.length - 1)) {
+                    return false; // an empty segment, or fewer or more segments than the template has
+                }
+                String segment = segments[i];
+                boolean parameter = segment.startsWith("{");
+                if (!parameter && (segment.length() != end - start || !operation.startsWith(segment, start))) {
                     return false;
                 }
+                start = end + 1;
             }
             return true;
         }
@@ -60,9 +68,8 @@ final class Operations {
     }
 
     boolean allows(String method, String operation) {
-        String[] parts = operation.split("/", -1);
         for (Template t : templates) {
-            if (t.matches(method, parts)) {
+            if (t.matches(method, operation)) {
                 return true;
             }
         }

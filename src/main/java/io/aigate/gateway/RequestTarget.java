@@ -57,10 +57,7 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
 
     static boolean validDeploymentName(String name) {
         // anything Azure would not accept as a name is refused, never matched to a route the backend reads otherwise
-        return name != null
-                && AigateConfig.Route.DEPLOYMENT_NAME.matcher(name).matches()
-                && !name.equals(".")
-                && !name.equals("..");
+        return AigateConfig.Route.isDeploymentName(name) && !name.equals(".") && !name.equals("..");
     }
 
     private static RequestTarget invalid() {

@@ -21,9 +21,31 @@ public final class Sha256 {
 
     private Sha256() {}
 
+    /**
+     * Keys and tokens are ASCII: they are hashed from a per-thread buffer instead of a fresh UTF-8 copy of each one.
+     * Anything else takes the UTF-8 way, so two different texts never hash the same bytes.
+     */
+    private static final ThreadLocal<byte[]> ASCII = ThreadLocal.withInitial(() -> new byte[8192]);
+
     public static String hex(String text) {
         MessageDigest digest = DIGEST.get();
         digest.reset();
+        byte[] ascii = ASCII.get();
+        int length = text.length();
+        if (length <= ascii.length) {
+            int i = 0;
+            for (; i < length; i++) {
+                char c = text.charAt(i);
+                if (c > 0x7f) {
+                    break;
+                }
+                ascii[i] = (byte) c;
+            }
+            if (i == length) {
+                digest.update(ascii, 0, length);
+                return HEX.formatHex(digest.digest());
+            }
+        }
         return HEX.formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 }

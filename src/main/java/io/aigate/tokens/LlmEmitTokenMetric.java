@@ -78,6 +78,7 @@ public class LlmEmitTokenMetric implements Step {
                 && ctx.json() != null
                 && ctx.inbound().operation().endsWith("completions")
                 && backendsWithStreamUsage.contains(ctx.route().backend())
+                && StreamUsage.streams(ctx.json())
                 && apiVersionAccepts(ctx.inbound().query())) {
             Buffer withUsage = StreamUsage.requestUsage(ctx.json());
             if (withUsage != null) {

@@ -27,10 +27,15 @@ public final class StreamUsage {
      * The request body with usage requested, written from the tree every step judged; or null when nothing is to be
      * done: not a stream, or the caller already asked for usage (or explicitly refused it).
      */
+    /** Whether the caller asked for a stream. */
+    static boolean streams(ObjectNode request) {
+        return request != null
+                && request.path("stream").isBoolean()
+                && request.path("stream").booleanValue();
+    }
+
     public static Buffer requestUsage(ObjectNode request) {
-        if (request == null
-                || !request.path("stream").isBoolean()
-                || !request.path("stream").booleanValue()) {
+        if (!streams(request)) {
             return null;
         }
         JsonNode options = request.get("stream_options");

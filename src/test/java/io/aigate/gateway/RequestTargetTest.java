@@ -99,4 +99,29 @@ class RequestTargetTest {
         assertEquals("a=1", QueryString.without("a=1&%zz=secret", dropped));
         assertNull(QueryString.without(null, dropped));
     }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {"gpt-4o", "a", "A.b_c-9", "x234567890123456789012345678901234567890123456789012345678901234"})
+    void deploymentNamesAreWhatAzureAccepts(String name) {
+        assertEquals(true, RequestTarget.validDeploymentName(name), name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(
+            strings = {
+                "",
+                ".",
+                "..",
+                "-gpt",
+                "gpt-",
+                "gpt.",
+                "gpt 4o",
+                "gpt%2e",
+                "gpt\u00e9",
+                "x2345678901234567890123456789012345678901234567890123456789012345"
+            })
+    void anyOtherDeploymentNameIsRefused(String name) {
+        assertEquals(false, RequestTarget.validDeploymentName(name), name);
+    }
 }
