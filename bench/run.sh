@@ -7,7 +7,8 @@
 #                                                                 (a peer a user would pick for keys and JWT)
 #   aigate    -> aigate (JVM, the flags we ship) -> backend       (all three layers: key cached, token seen before,
 #                                                                  managed-identity token cached; usage read, counted)
-#   limits    the same, with a subscription under a token limit (one Redis script call to admit, one to settle)
+#   limits    the same, with a subscription under a token limit (one Redis script call per request: it admits, and
+#             carries the settlements of the requests before it)
 # and prints saturation throughput, p50/p99 latency, a fixed-rate table (CPU per 1,000 requests from /proc for each
 # proxy's own processes, p50/p99 at a realistic rate), aigate's allocation per request, its resident memory under
 # load and its start-to-ready time.

@@ -1,67 +1,145 @@
 package io.aigate.tokens;
 
 import io.aigate.redis.RedisScript;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Response;
+import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The fleet-wide budget: one Lua script ({@code aigate/token-limit.lua}) checks and moves a counter's rate bucket and
  * quota window atomically, so every aigate instance spends from the same tokens and concurrent requests cannot slip
- * through between a read and a write. One EVALSHA to admit, one to settle; the script is sent in full only to a
- * Redis node that does not know it yet (after a restart or on a new cluster node).
+ * through between a read and a write. The script is sent in full only to a Redis node that does not know it yet
+ * (after a restart or on a new cluster node).
+ *
+ * <p>A limited request costs one EVALSHA. Its settlement (the real usage replacing the reservation) waits on its event
+ * loop for the next admission of the same counter and window, which carries it into Redis; a counter that stays quiet
+ * has its settlements sent together after {@link #SETTLE_WITHIN_MILLIS}. The script applies them before it decides,
+ * each on its own hold, so an admission never sees a budget older than the settlements it carries.
  */
 public final class RedisTokenBudget {
 
     private static final RedisScript SCRIPT = RedisScript.load("token-limit.lua");
     /** A quota window's key outlives its window by this much, so a late settlement still finds it. */
     private static final long WINDOW_GRACE_SECONDS = 3600;
+    /** The longest a settlement waits for an admission to carry it. */
+    static final long SETTLE_WITHIN_MILLIS = 50;
 
     private final EventLoopRedis redis;
+    private final Clock clock;
+    /** Settlements not yet in Redis, per event loop: only that loop's requests add to or take from its own. */
+    private final ThreadLocal<Map<String, Waiting>> waiting = ThreadLocal.withInitial(LinkedHashMap::new);
 
-    public RedisTokenBudget(Redis redis, long timeoutMillis) {
+    /** The settlements of one counter in one quota window, and who waits to hear they landed. */
+    private static final class Waiting {
+        final TokenCounter counter;
+        final Instant window;
+        final List<String> settlements = new ArrayList<>();
+        final Promise<Void> landed = Promise.promise();
+
+        Waiting(TokenCounter counter, Instant window) {
+            this.counter = counter;
+            this.window = window;
+        }
+    }
+
+    /** @param clock what settlements sent on their own are dated with */
+    public RedisTokenBudget(Redis redis, long timeoutMillis, Clock clock) {
         this.redis = new EventLoopRedis(redis, timeoutMillis);
+        this.clock = clock;
     }
 
     public Future<Verdict> admit(TokenCounter counter, long tokens, Instant now) {
-        return run("admit", counter, now, tokens, now, 0)
-                .map(r -> new Verdict(
-                        switch (r.get(0).toInteger()) {
-                            case 0 -> Verdict.Result.ADMITTED;
-                            case 1 -> Verdict.Result.RATE_LIMITED;
-                            default -> Verdict.Result.QUOTA_EXCEEDED;
-                        },
-                        r.get(1).toLong(),
-                        counter.tokensPerMinute() > 0 ? r.get(2).toLong() : -1,
-                        counter.tokenQuota() > 0 ? r.get(3).toLong() : -1,
-                        "redis",
-                        now));
+        Waiting carried = onEventLoop() ? waiting.get().remove(key(counter, now)) : null;
+        Future<Response> answer = run("admit", counter, now, tokens, now, carried);
+        if (carried != null) {
+            answer.<Void>mapEmpty().onComplete(carried.landed);
+        }
+        return answer.map(r -> new Verdict(
+                switch (r.get(0).toInteger()) {
+                    case 0 -> Verdict.Result.ADMITTED;
+                    case 1 -> Verdict.Result.RATE_LIMITED;
+                    default -> Verdict.Result.QUOTA_EXCEEDED;
+                },
+                r.get(1).toLong(),
+                counter.tokensPerMinute() > 0 ? r.get(2).toLong() : -1,
+                counter.tokenQuota() > 0 ? r.get(3).toLong() : -1,
+                "redis",
+                now));
     }
 
     /**
      * Moves the counter by {@code correction} (negative gives tokens back, never more than is left of the hold) in the
-     * window the request was admitted in.
+     * window the request was admitted in: with the next admission of that counter on this event loop, or within
+     * {@link #SETTLE_WITHIN_MILLIS}. The future completes when Redis has it.
      */
     public Future<Void> settle(TokenBudget.Hold hold, long correction, Instant now) {
-        return run("settle", hold.counter(), hold.admittedAt(), correction, now, hold.tokens())
-                .mapEmpty();
+        Waiting one = new Waiting(hold.counter(), hold.admittedAt());
+        add(one, hold, correction);
+        if (!onEventLoop()) {
+            return run("settle", hold.counter(), hold.admittedAt(), 0, now, one).mapEmpty();
+        }
+        Map<String, Waiting> here = waiting.get();
+        if (here.isEmpty()) {
+            Vertx.currentContext().owner().setTimer(SETTLE_WITHIN_MILLIS, id -> sendWaiting(here));
+        }
+        Waiting group = here.computeIfAbsent(key(hold.counter(), hold.admittedAt()), k -> one);
+        if (group != one) {
+            add(group, hold, correction);
+        }
+        return group.landed.future();
     }
 
-    private Future<Response> run(String op, TokenCounter counter, Instant window, long tokens, Instant now, long held) {
+    private static void add(Waiting group, TokenBudget.Hold hold, long correction) {
+        group.settlements.add(Long.toString(correction));
+        group.settlements.add(Long.toString(hold.admittedAt().toEpochMilli()));
+        group.settlements.add(Long.toString(hold.tokens()));
+    }
+
+    /** What no admission carried: one call per counter and window. */
+    private void sendWaiting(Map<String, Waiting> here) {
+        List<Waiting> all = new ArrayList<>(here.values());
+        here.clear();
+        Instant now = clock.instant();
+        for (Waiting group : all) {
+            run("settle", group.counter, group.window, 0, now, group)
+                    .<Void>mapEmpty()
+                    .onComplete(group.landed);
+        }
+    }
+
+    private static boolean onEventLoop() {
+        Context context = Vertx.currentContext();
+        return context != null && context.isEventLoopContext();
+    }
+
+    private static String key(TokenCounter counter, Instant window) {
+        return counter.quotaKey(window) + ' ' + counter.rateKey();
+    }
+
+    private Future<Response> run(
+            String op, TokenCounter counter, Instant window, long tokens, Instant now, Waiting carried) {
         long ttl = counter.tokenQuota() > 0
                 ? counter.period().windowEnd(window).getEpochSecond() - now.getEpochSecond() + WINDOW_GRACE_SECONDS
                 : WINDOW_GRACE_SECONDS;
-        List<String> args = List.of(
-                op,
-                Long.toString(now.toEpochMilli()),
-                Long.toString(counter.tokensPerMinute()),
-                Long.toString(tokens),
-                Long.toString(counter.tokenQuota()),
-                Long.toString(Math.max(1, ttl)),
-                Long.toString(window.toEpochMilli()),
-                Long.toString(held));
+        List<String> args = new ArrayList<>(6 + (carried == null ? 0 : carried.settlements.size()));
+        args.add(op);
+        args.add(Long.toString(now.toEpochMilli()));
+        args.add(Long.toString(counter.tokensPerMinute()));
+        args.add(Long.toString(tokens));
+        args.add(Long.toString(counter.tokenQuota()));
+        args.add(Long.toString(Math.max(1, ttl)));
+        if (carried != null) {
+            args.addAll(carried.settlements);
+        }
         return redis.send(api -> SCRIPT.run(api, List.of(counter.rateKey(), counter.quotaKey(window)), args));
     }
 }

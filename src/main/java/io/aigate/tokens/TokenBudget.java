@@ -44,7 +44,7 @@ public class TokenBudget {
     public TokenBudget(AigateConfig config, @Authenticated Redis redis, TokenLimitMetrics metrics, Clock clock) {
         AigateConfig.TokenLimit limit = config.tokenLimit();
         this.redis = new RedisTokenBudget(
-                redis, config.subscriptionKey().redisTimeout().toMillis());
+                redis, config.subscriptionKey().redisTimeout().toMillis(), clock);
         this.local = new LocalTokenBudget(limit.localShare());
         this.fallback = limit.onRedisUnavailable();
         this.retryIntervalNanos = limit.redisRetryInterval().toNanos();

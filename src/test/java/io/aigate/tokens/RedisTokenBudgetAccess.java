@@ -2,6 +2,7 @@ package io.aigate.tokens;
 
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
@@ -13,7 +14,7 @@ public final class RedisTokenBudgetAccess {
 
     /** One budget (with its own connections per event loop), kept across calls. */
     public RedisTokenBudgetAccess(Redis redis, long tokensPerMinute, long quota, QuotaPeriod period) {
-        this.budget = new RedisTokenBudget(redis, 2000);
+        this.budget = new RedisTokenBudget(redis, 2000, Clock.systemUTC());
         this.counter = new TokenCounter("acl-test", "s:acl-test", tokensPerMinute, quota, period);
     }
 

@@ -196,6 +196,66 @@ class TokenBudgetTest extends WithRealRedis {
         }
     }
 
+    @Test
+    void onAnEventLoopASettlementRidesOnTheNextAdmissionOfItsCounter() throws Exception {
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
+        Instance a = instance(clock);
+        TokenCounter counter = new TokenCounter("ride", "s:ride-" + UUID.randomUUID(), 1000, 10_000, QuotaPeriod.DAILY);
+        RedisAPI stats = RedisAPI.api(Redis.createClient(vertx, redis.url()));
+        a.admit(rate(1000), 1); // the script is known to Redis from here on: no EVAL fallback in what is counted
+        long before = scriptCalls(stats);
+        Instant t0 = clock.instant();
+        Verdict carried = await(onEventLoop(() -> a.budget()
+                .admit(counter, 600)
+                .compose(first -> a.budget().admit(counter, 300).compose(second -> {
+                    // the 600 comes back unserved; the next admission carries the refund, and decides after it
+                    a.budget()
+                            .reservation(new TokenBudget.Hold(counter, t0, 600, "redis"))
+                            .release();
+                    return a.budget().admit(counter, 500);
+                }))));
+        assertTrue(carried.admitted(), "the refund was applied before the decision: " + carried);
+        assertEquals(200, carried.remainingTokens()); // 300 + 500 of 1000
+        assertEquals(9200, carried.remainingQuotaTokens());
+        assertEquals(3, scriptCalls(stats) - before, "three requests, three calls: the settlement cost none");
+
+        // a settlement no admission comes for is sent on its own, soon
+        await(onEventLoop(() -> {
+            a.budget()
+                    .reservation(new TokenBudget.Hold(counter, t0, 500, "redis"))
+                    .used(100);
+            return Future.succeededFuture();
+        }));
+        awaitSettled(a, counter, 0, 600);
+
+        // an admission the budget refuses still lands what it carried
+        Verdict refused = await(onEventLoop(() -> {
+            a.budget()
+                    .reservation(new TokenBudget.Hold(counter, t0, 10, "redis"))
+                    .used(610); // 600 more than reserved: the bucket is full
+            return a.budget().admit(counter, 50);
+        }));
+        assertEquals(Verdict.Result.RATE_LIMITED, refused.result());
+        assertEquals(0, a.admit(counter, 0).remainingTokens());
+    }
+
+    private static <T> Future<T> onEventLoop(java.util.function.Supplier<Future<T>> work) {
+        io.vertx.core.Promise<T> done = io.vertx.core.Promise.promise();
+        vertx.getOrCreateContext().runOnContext(v -> work.get().onComplete(done));
+        return done.future();
+    }
+
+    private static long scriptCalls(RedisAPI api) throws Exception {
+        String stats = await(api.info(List.of("commandstats"))).toString();
+        long calls = 0;
+        for (String line : stats.split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                calls += Long.parseLong(line.replaceAll(".*[:,]calls=(\\d+),.*", "$1"));
+            }
+        }
+        return calls;
+    }
+
     /** Settlements are fire-and-forget: wait until the counter shows one. */
     private static Verdict awaitSettled(Instance a, TokenCounter counter, long probe, long expectedRemaining)
             throws Exception {
