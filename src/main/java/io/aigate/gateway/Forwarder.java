@@ -63,7 +63,7 @@ public class Forwarder {
         backend.client().request(options).onComplete(connected -> {
             if (connected.failed()) {
                 outbound.notForwarded(ctx); // no connection: the backend never saw the request
-                backendFailed(ctx, response, connected.cause());
+                backendFailed(ctx, request, connected.cause());
                 return;
             }
             HttpClientRequest sending = connected.result();
@@ -74,9 +74,12 @@ public class Forwarder {
                             ? sending.send()
                             : sending.send(ctx.body()))
                     .onComplete(answered -> {
-                        if (answered.failed()) {
+                        if (answered.failed() && response.closed()) {
+                            outbound.unanswered(ctx); // the caller left, and took the backend's request with it
+                            metrics.cut(ctx.route().name(), ctx.route().backend(), "caller");
+                        } else if (answered.failed()) {
                             outbound.unanswered(ctx); // sent, then no answer (a timeout, a reset)
-                            backendFailed(ctx, response, answered.cause());
+                            backendFailed(ctx, request, answered.cause());
                         } else {
                             relay(ctx, request, answered.result(), sentAt - received);
                         }
@@ -106,7 +109,7 @@ public class Forwarder {
         metrics.overhead(ctx.route().name(), addedBefore + (System.nanoTime() - headersAt));
         OutboundPipeline.Answer outcome = outbound.answer(ctx, answer.statusCode(), answer.headers());
         if (outcome.holdsWhole()) {
-            relayWhole(ctx, response, answer, outcome);
+            relayWhole(ctx, request, answer, outcome);
             return;
         }
         ReadStream<Buffer> body = outcome.observed(answer);
@@ -120,16 +123,14 @@ public class Forwarder {
                 .onSuccess(done -> outcome.ended(false))
                 .onFailure(err -> {
                     outcome.ended(true);
-                    cut(ctx, response, answer, err);
+                    cut(ctx, request, answer, err);
                 });
     }
 
     /** An answer held until complete, for the tokens-consumed header. */
     private void relayWhole(
-            RequestContext ctx,
-            HttpServerResponse response,
-            HttpClientResponse answer,
-            OutboundPipeline.Answer outcome) {
+            RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, OutboundPipeline.Answer outcome) {
+        HttpServerResponse response = request.response();
         answer.body()
                 .onSuccess(whole -> {
                     outcome.whole(whole, response.headers());
@@ -137,21 +138,27 @@ public class Forwarder {
                 })
                 .onFailure(err -> {
                     outcome.ended(true);
-                    cut(ctx, response, answer, err);
+                    cut(ctx, request, answer, new ObservedStream.SourceFailure(err));
                 });
     }
 
-    private void cut(RequestContext ctx, HttpServerResponse response, HttpClientResponse answer, Throwable err) {
-        // never end a cut stream cleanly: the caller must see it was cut, not a short but complete answer
-        metrics.cut(ctx.route().name(), ctx.route().backend(), response.closed() ? "caller" : "backend");
-        if (!response.closed()) {
-            LOG.warnf("backend %s: response cut after headers (%s)", ctx.route().backend(), Errors.describe(err));
-            response.reset();
+    private void cut(RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, Throwable err) {
+        HttpServerResponse response = request.response();
+        // a write to the caller fails before its connection counts as closed: only a failure of the answer itself is
+        // the backend's, and only then is there a caller left to tell
+        boolean backend = err instanceof ObservedStream.SourceFailure && !response.closed();
+        metrics.cut(ctx.route().name(), ctx.route().backend(), backend ? "backend" : "caller");
+        if (backend) {
+            LOG.warnf(
+                    "backend %s: response cut after headers (%s)",
+                    ctx.route().backend(), Errors.describe(err.getCause()));
+            abort(request);
         }
         answer.request().reset();
     }
 
-    private void backendFailed(RequestContext ctx, HttpServerResponse response, Throwable err) {
+    private void backendFailed(RequestContext ctx, HttpServerRequest request, Throwable err) {
+        HttpServerResponse response = request.response();
         // by type: Vert.x's request timeout is a TimeoutException, Netty's connect and read timeouts have their own
         boolean timeout = err instanceof TimeoutException
                 || err instanceof ConnectTimeoutException
@@ -160,9 +167,23 @@ public class Forwarder {
                 "backend %s: %s (%s)",
                 ctx.route().backend(), timeout ? "timed out" : "unreachable", Errors.describe(err));
         if (response.headWritten()) {
-            response.reset();
+            abort(request);
             return;
         }
         ApimError.send(response, timeout ? RequestRefusal.BACKEND_TIMEOUT : RequestRefusal.BACKEND_UNREACHABLE, false);
+    }
+
+    /**
+     * Ends an answer so that the caller sees it broken, never short but complete. On HTTP/1.x the connection is
+     * closed rather than the response reset: Vert.x then reports the close like any other, and the request counts as
+     * finished; a reset response never does, and the shutdown would wait out its whole timeout for it. On HTTP/2 only
+     * the stream is reset, so the caller's other streams go on.
+     */
+    private static void abort(HttpServerRequest request) {
+        if (request.version() == HttpVersion.HTTP_2) {
+            request.response().reset();
+        } else {
+            request.connection().close();
+        }
     }
 }

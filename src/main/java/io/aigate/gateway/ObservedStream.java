@@ -23,9 +23,19 @@ final class ObservedStream implements ReadStream<Buffer> {
         this.tail = tail;
     }
 
+    /**
+     * A failure of the source (the backend's answer), told apart from a failure to write it on: in a pipe both end
+     * the same way, but only one of them is the backend's doing.
+     */
+    static final class SourceFailure extends RuntimeException {
+        SourceFailure(Throwable cause) {
+            super(cause.getMessage(), cause, false, false);
+        }
+    }
+
     @Override
     public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
-        source.exceptionHandler(handler);
+        source.exceptionHandler(handler == null ? null : err -> handler.handle(new SourceFailure(err)));
         return this;
     }
 

@@ -88,7 +88,9 @@ public class OutboundPipeline {
 
         /** The body as the caller is to receive it: as it comes, or through what must see (or restore) it. */
         ReadStream<Buffer> observed(ReadStream<Buffer> body) {
-            return passage == null ? body : new ObservedStream(body, passage.chunk(), passage.tail());
+            return passage == null
+                    ? new ObservedStream(body, chunk -> chunk, Buffer::buffer)
+                    : new ObservedStream(body, passage.chunk(), passage.tail());
         }
 
         /** Whether what is relayed differs from what came, so a declared length no longer holds. */

@@ -10,6 +10,8 @@ import io.aigate.testing.PackagedAigate;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -54,8 +56,8 @@ class GracefulShutdownIT {
         return packaged.status(url);
     }
 
-    @Test
-    void aStreamInFlightAtSigtermCompletesAndReadinessDropsAtOnce() throws Exception {
+    /** @param backendTimeout how long the backend may stay silent before aigate cuts its answer */
+    private void startAigate(String backendTimeout) throws Exception {
         redis = new LocalRedis(LocalRedis.freePort()).start();
         openAi = FakeAzureOpenAi.start(0);
         packaged = PackagedAigate.start(Map.of(
@@ -68,8 +70,15 @@ class GracefulShutdownIT {
                 "AIGATE_SUBSCRIPTION_KEY_REQUIRED",
                 "false",
                 "QUARKUS_SHUTDOWN_TIMEOUT",
-                "20s"));
+                "20s",
+                "AIGATE_BACKENDS_AOAI_TIMEOUT",
+                backendTimeout));
         aigate = packaged.process();
+    }
+
+    @Test
+    void aStreamInFlightAtSigtermCompletesAndReadinessDropsAtOnce() throws Exception {
+        startAigate("300s");
         String ready = packaged.managementUrl("/q/health/ready");
 
         // the probe the injector gives every sidecar (startupProbe) is served by the artifact
@@ -119,5 +128,76 @@ class GracefulShutdownIT {
         String output = packaged.output();
         assertTrue(output.contains("shutting down: new requests get 503"), output);
         assertTrue(!output.contains("Exception"), "a clean shutdown logs no exception: " + output);
+    }
+
+    @Test
+    void callersWhoHangUpHoldNothingOpenAndAreNotBlamedOnTheBackend() throws Exception {
+        startAigate("1s");
+        URI target = URI.create(packaged.url("/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21"));
+        // callers that hang up while the backend works on their request ...
+        openAi.slowMillis(300);
+        for (int i = 0; i < 10; i++) {
+            try (Socket caller = send(target, "{\"messages\":[]}")) {
+                openAi.next(5); // the backend has it
+                caller.setSoLinger(true, 0); // and the caller resets its connection
+            }
+        }
+        // ... and callers that hang up in the middle of a stream
+        openAi.slowMillis(0);
+        openAi.eventDelayMillis(100);
+        for (int i = 0; i < 10; i++) {
+            try (Socket caller = send(target, "{\"messages\":[],\"stream\":true}")) {
+                BufferedReader answer =
+                        new BufferedReader(new InputStreamReader(caller.getInputStream(), StandardCharsets.ISO_8859_1));
+                String line;
+                while ((line = answer.readLine()) != null && !line.startsWith("data: ")) {
+                    // headers and chunk sizes
+                }
+                caller.setSoLinger(true, 0);
+            }
+        }
+        // ... and callers that send a second request on a kept-alive connection and hang up while it is answered
+        openAi.eventDelayMillis(0);
+        for (int i = 0; i < 100; i++) {
+            try (Socket caller = send(target, "{\"messages\":[]}")) {
+                caller.getInputStream().read(new byte[65536]);
+                write(caller, target, "{\"messages\":[]}");
+                TimeUnit.MICROSECONDS.sleep(300L * (i % 10)); // hang up at every moment of the second exchange
+                caller.setSoLinger(true, 0);
+            }
+        }
+        // a stream the backend stops feeding is cut by aigate: that, too, must leave nothing open
+        try (Socket caller = send(
+                URI.create(target.toString().replace("gpt-4o", "gpt-stall")), "{\"messages\":[],\"stream\":true}")) {
+            InputStream answer = caller.getInputStream();
+            while (answer.read() >= 0) {
+                // the first event, then the cut
+            }
+        }
+        long stopping = System.nanoTime();
+        aigate.toHandle().destroy();
+        // nothing is in flight: the shutdown must not wait out its 20 s for requests whose callers are long gone
+        assertTrue(aigate.waitFor(10, TimeUnit.SECONDS), "aigate waited for requests nobody was waiting for");
+        assertTrue(System.nanoTime() - stopping < TimeUnit.SECONDS.toNanos(10));
+        String output = packaged.output();
+        // one backend failure was real, the stalled stream; a caller's hang-up is no failure of the backend
+        assertEquals(1, output.split("backend aoai:", -1).length - 1, output);
+        assertTrue(!output.contains("\tat "), "a caller's hang-up logs no stack trace: " + output);
+    }
+
+    private static Socket send(URI target, String body) throws Exception {
+        Socket socket = new Socket(target.getHost(), target.getPort());
+        write(socket, target, body);
+        return socket;
+    }
+
+    private static void write(Socket socket, URI target, String body) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        String head = "POST " + target.getRawPath() + "?" + target.getRawQuery() + " HTTP/1.1\r\nHost: aigate\r\n"
+                + "Content-Type: application/json\r\nContent-Length: " + bytes.length + "\r\n\r\n";
+        OutputStream out = socket.getOutputStream();
+        out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+        out.write(bytes);
+        out.flush();
     }
 }
