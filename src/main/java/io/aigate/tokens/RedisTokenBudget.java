@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * The fleet-wide budget: one Lua script ({@code aigate/token-limit.lua}) checks and moves a counter's rate bucket and
@@ -35,8 +37,13 @@ public final class RedisTokenBudget {
 
     private final EventLoopRedis redis;
     private final Clock clock;
+    private final long settleWithinMillis;
     /** Settlements not yet in Redis, per event loop: only that loop's requests add to or take from its own. */
-    private final ThreadLocal<Map<String, Waiting>> waiting = ThreadLocal.withInitial(LinkedHashMap::new);
+    private final ThreadLocal<Map<String, Waiting>> waiting = ThreadLocal.withInitial(this::newLoop);
+    /** Every event loop's waiting settlements, so that an instance that stops can still send them. */
+    private final Queue<Loop> loops = new ConcurrentLinkedQueue<>();
+
+    private record Loop(Context context, Map<String, Waiting> waiting) {}
 
     /** The settlements of one counter in one quota window, and who waits to hear they landed. */
     private static final class Waiting {
@@ -53,8 +60,19 @@ public final class RedisTokenBudget {
 
     /** @param clock what settlements sent on their own are dated with */
     public RedisTokenBudget(Redis redis, long timeoutMillis, Clock clock) {
+        this(redis, timeoutMillis, clock, SETTLE_WITHIN_MILLIS);
+    }
+
+    RedisTokenBudget(Redis redis, long timeoutMillis, Clock clock, long settleWithinMillis) {
         this.redis = new EventLoopRedis(redis, timeoutMillis);
         this.clock = clock;
+        this.settleWithinMillis = settleWithinMillis;
+    }
+
+    private Map<String, Waiting> newLoop() {
+        Map<String, Waiting> here = new LinkedHashMap<>();
+        loops.add(new Loop(Vertx.currentContext(), here));
+        return here;
     }
 
     public Future<Verdict> admit(TokenCounter counter, long tokens, Instant now) {
@@ -89,7 +107,7 @@ public final class RedisTokenBudget {
         }
         Map<String, Waiting> here = waiting.get();
         if (here.isEmpty()) {
-            Vertx.currentContext().owner().setTimer(SETTLE_WITHIN_MILLIS, id -> sendWaiting(here));
+            Vertx.currentContext().owner().setTimer(settleWithinMillis, id -> sendWaiting(here));
         }
         Waiting group = here.computeIfAbsent(key(hold.counter(), hold.admittedAt()), k -> one);
         if (group != one) {
@@ -105,7 +123,8 @@ public final class RedisTokenBudget {
     }
 
     /** What no admission carried: one call per counter and window. */
-    private void sendWaiting(Map<String, Waiting> here) {
+    private Future<Void> sendWaiting(Map<String, Waiting> here) {
+        List<Future<Void>> sent = new ArrayList<>(here.size());
         List<Waiting> all = new ArrayList<>(here.values());
         here.clear();
         Instant now = clock.instant();
@@ -113,7 +132,20 @@ public final class RedisTokenBudget {
             run("settle", group.counter, group.window, 0, now, group)
                     .<Void>mapEmpty()
                     .onComplete(group.landed);
+            sent.add(group.landed.future());
         }
+        return Future.join(sent).mapEmpty();
+    }
+
+    /** Sends every settlement still waiting, each from its own event loop: for an instance that stops. */
+    public Future<Void> sendAllWaiting() {
+        List<Future<Void>> sent = new ArrayList<>();
+        for (Loop loop : loops) {
+            Promise<Void> done = Promise.promise();
+            loop.context().runOnContext(v -> sendWaiting(loop.waiting()).onComplete(done));
+            sent.add(done.future());
+        }
+        return Future.join(sent).mapEmpty();
     }
 
     private static boolean onEventLoop() {

@@ -1,13 +1,17 @@
 package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Errors;
 import io.aigate.redis.Authenticated;
+import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
@@ -135,6 +139,15 @@ public class TokenBudget {
             default -> {
                 // admitted without any budget (allow): nothing to correct
             }
+        }
+    }
+
+    /** Settlements still waiting for an admission to carry them go now: a stopping pod would otherwise drop them. */
+    void stop(@Observes ShutdownEvent event) {
+        try {
+            redis.sendAllWaiting().toCompletionStage().toCompletableFuture().get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warnf("token limits: settlements not sent at shutdown (%s)", Errors.describe(e));
         }
     }
 

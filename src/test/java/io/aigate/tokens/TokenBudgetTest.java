@@ -239,6 +239,22 @@ class TokenBudgetTest extends WithRealRedis {
         assertEquals(0, a.admit(counter, 0).remainingTokens());
     }
 
+    @Test
+    void aStoppingInstanceSendsTheSettlementsStillWaiting() throws Exception {
+        TestClock clock = TestClock.at(Instant.parse("2026-11-28T12:00:00Z"));
+        // a settlement's own timer ten minutes away: only an admission or the stop can send it
+        RedisTokenBudget budget = new RedisTokenBudget(Redis.createClient(vertx, redis.url()), 2000, clock, 600_000);
+        TokenCounter counter = rate(1000);
+        Instant t0 = clock.instant();
+        await(onEventLoop(() -> budget.admit(counter, 800, t0).map(admitted -> {
+            budget.settle(new TokenBudget.Hold(counter, t0, 800, "redis"), -700, t0);
+            return admitted;
+        })));
+        assertEquals(200, await(budget.admit(counter, 0, t0)).remainingTokens(), "the settlement is still waiting");
+        await(budget.sendAllWaiting());
+        assertEquals(900, await(budget.admit(counter, 0, t0)).remainingTokens(), "the stop sent it");
+    }
+
     private static <T> Future<T> onEventLoop(java.util.function.Supplier<Future<T>> work) {
         io.vertx.core.Promise<T> done = io.vertx.core.Promise.promise();
         vertx.getOrCreateContext().runOnContext(v -> work.get().onComplete(done));
