@@ -117,8 +117,14 @@ final class HopByHop {
             return -1;
         }
         String digits = value.trim();
-        if (digits.isEmpty() || digits.length() > 18 || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (digits.isEmpty() || digits.length() > 18) {
             return Long.MAX_VALUE;
+        }
+        for (int i = 0; i < digits.length(); i++) {
+            char c = digits.charAt(i);
+            if (c < '0' || c > '9') {
+                return Long.MAX_VALUE;
+            }
         }
         return Long.parseLong(digits);
     }

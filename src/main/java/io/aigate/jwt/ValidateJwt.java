@@ -123,14 +123,14 @@ public class ValidateJwt implements Step {
             // refuse for good (a 503 would have SDKs retry forever) and say what the platform team must change
             return Future.succeededFuture(refuse(JwtRefusal.UNVERIFIABLE));
         }
-        String token = extract(ctx);
-        if (token == null || token.isEmpty()) {
+        Found found = extract(ctx);
+        if (found == null || found.length() == 0) {
             return Future.succeededFuture(failed(JwtRefusal.Kind.MISSING, JwtRefusal.NOT_PRESENT));
         }
-        if (token.length() > MAX_TOKEN_LENGTH) {
+        if (found.length() > MAX_TOKEN_LENGTH) {
             return Future.succeededFuture(failed(JwtRefusal.Kind.TOO_LARGE, JwtRefusal.TOO_LARGE));
         }
-        String hash = Sha256.hex(token);
+        String hash = Sha256.hex(found.header(), found.from(), found.to());
         TokenVerifier.Valid cached = verified.getIfPresent(hash);
         if (cached != null) {
             return Future.succeededFuture(authorize(cached, rules, ctx));
@@ -138,6 +138,7 @@ public class ValidateJwt implements Step {
         if (!keys.ready()) {
             return Future.succeededFuture(refuse(JwtRefusal.KEYS_UNAVAILABLE));
         }
+        String token = found.token();
         TokenVerifier.Result first = verifier.verify(token, keys.current(), issuers());
         if (first instanceof TokenVerifier.Invalid invalid && invalid.unknownKey()) {
             // a key published after our last fetch: fetch once (never more often than the cooldown) and try again
@@ -148,17 +149,43 @@ public class ValidateJwt implements Step {
         return Future.succeededFuture(decide(first, hash, rules, ctx));
     }
 
+    /**
+     * Where the token sits in its header, found without copying it out: a seen token is looked up by its hash, and only
+     * a new one is cut out to be verified.
+     */
+    private record Found(String header, int from, int to) {
+        int length() {
+            return to - from;
+        }
+
+        String token() {
+            return header.substring(from, to);
+        }
+    }
+
     /** The Bearer scheme is required in Authorization (as APIM's require-scheme); another header carries the bare token. */
-    private String extract(RequestContext ctx) {
+    private Found extract(RequestContext ctx) {
         String header = ctx.inbound().headers().get(headerName);
         if (header == null) {
             return null;
         }
-        boolean bearer = header.regionMatches(true, 0, "Bearer ", 0, 7);
-        if (bearer) {
-            return header.substring(7).trim();
+        int from;
+        if (header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            from = 7;
+        } else if (headerName.equalsIgnoreCase("Authorization")) {
+            return null;
+        } else {
+            from = 0;
         }
-        return headerName.equalsIgnoreCase("Authorization") ? null : header.trim();
+        // what String.trim() would take off: anything up to and including a space, at either end
+        int to = header.length();
+        while (from < to && header.charAt(from) <= ' ') {
+            from++;
+        }
+        while (to > from && header.charAt(to - 1) <= ' ') {
+            to--;
+        }
+        return new Found(header, from, to);
     }
 
     private Outcome decide(TokenVerifier.Result result, String hash, RouteRules rules, RequestContext ctx) {

@@ -28,14 +28,19 @@ public final class Sha256 {
     private static final ThreadLocal<byte[]> ASCII = ThreadLocal.withInitial(() -> new byte[8192]);
 
     public static String hex(String text) {
+        return hex(text, 0, text.length());
+    }
+
+    /** The hash of {@code text}'s characters from {@code from} to {@code to}, without cutting them out first. */
+    public static String hex(String text, int from, int to) {
         MessageDigest digest = DIGEST.get();
         digest.reset();
         byte[] ascii = ASCII.get();
-        int length = text.length();
+        int length = to - from;
         if (length <= ascii.length) {
             int i = 0;
             for (; i < length; i++) {
-                char c = text.charAt(i);
+                char c = text.charAt(from + i);
                 if (c > 0x7f) {
                     break;
                 }
@@ -46,6 +51,6 @@ public final class Sha256 {
                 return HEX.formatHex(digest.digest());
             }
         }
-        return HEX.formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
+        return HEX.formatHex(digest.digest(text.substring(from, to).getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -25,6 +25,16 @@ class Sha256Test {
         assertNotEquals(Sha256.hex("A"), Sha256.hex(wide));
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"Bearer eyJ.abc.def", "Bearer  é.x.y ", "x"})
+    void aRangeHashesAsItsCopyWould(String header) throws Exception {
+        for (int from = 0; from <= header.length(); from++) {
+            for (int to = from; to <= header.length(); to++) {
+                assertEquals(reference(header.substring(from, to)), Sha256.hex(header, from, to));
+            }
+        }
+    }
+
     private static String reference(String text) throws Exception {
         return HexFormat.of()
                 .formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
