@@ -41,25 +41,40 @@ public final class QueryString {
         if (query == null || query.isEmpty()) {
             return new Reading(query, null);
         }
-        StringBuilder out = dropped.isEmpty() ? null : new StringBuilder(query.length());
-        Set<String> seen = new java.util.HashSet<>(4);
+        // most queries have nothing to leave out: they are forwarded as they came, and no copy is built. The copy
+        // starts at the first pair left out, from everything before it, which was kept byte for byte.
+        boolean filtering = !dropped.isEmpty();
+        StringBuilder out = null;
+        Set<String> seen = null;
         String repeated = null;
-        for (String pair : query.split("&")) {
-            if (pair.isEmpty()) {
-                continue;
+        int start = 0;
+        while (start <= query.length()) {
+            int amp = query.indexOf('&', start);
+            int end = amp < 0 ? query.length() : amp;
+            boolean keep = false;
+            if (end > start) {
+                int eq = query.indexOf('=', start);
+                String decoded = decode(query.substring(start, eq < 0 || eq > end ? end : eq));
+                String name = decoded == null ? null : decoded.toLowerCase(Locale.ROOT);
+                if (repeated == null && name != null && deciding.contains(name)) {
+                    if (seen == null) {
+                        seen = new java.util.HashSet<>(4);
+                    }
+                    if (!seen.add(name)) {
+                        repeated = name;
+                    }
+                }
+                keep = name != null && !dropped.contains(name);
             }
-            int eq = pair.indexOf('=');
-            String decoded = decode(eq < 0 ? pair : pair.substring(0, eq));
-            String name = decoded == null ? null : decoded.toLowerCase(Locale.ROOT);
-            if (repeated == null && name != null && deciding.contains(name) && !seen.add(name)) {
-                repeated = name;
-            }
-            if (out != null && name != null && !dropped.contains(name)) {
+            if (filtering && !keep && out == null) {
+                out = new StringBuilder(query.length()).append(query, 0, Math.max(0, start - 1));
+            } else if (keep && out != null) {
                 if (out.length() > 0) {
                     out.append('&');
                 }
-                out.append(pair);
+                out.append(query, start, end);
             }
+            start = end + 1;
         }
         return new Reading(out == null ? query : out.toString(), repeated);
     }
@@ -70,6 +85,9 @@ public final class QueryString {
     }
 
     private static String decode(String raw) {
+        if (raw.indexOf('%') < 0 && raw.indexOf('+') < 0) {
+            return raw; // nothing to decode, and URLDecoder would still build a copy
+        }
         try {
             return URLDecoder.decode(raw, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException malformed) {
