@@ -51,32 +51,27 @@ public final class EntraToken {
             Function<String, Optional<String>> env) {
         ScheduledExecutorService refresher = RefreshingToken.refreshThread(label);
         RefreshingToken token = RefreshingToken.of(
-                label,
-                EntraCredentials.create(
-                        env,
-                        clientId,
-                        new com.azure.core.http.vertx.VertxHttpClientBuilder()
-                                .vertx(vertx)
-                                .build()),
-                resource,
-                refresher,
-                vertx,
-                registry,
-                identity);
+                label, credential(env, clientId, vertx), resource, refresher, vertx, registry, identity);
         token.start();
         return new EntraToken(token, refresher);
     }
 
     /** One token, fetched now and not refreshed: for a command that runs for seconds (the key-admin CLI). */
     public static String fetchOnce(String resource, Optional<String> clientId, Vertx vertx) {
-        return EntraCredentials.create(
-                        env(),
-                        clientId,
-                        new com.azure.core.http.vertx.VertxHttpClientBuilder()
-                                .vertx(vertx)
-                                .build())
+        return credential(env(), clientId, vertx)
                 .getTokenSync(new TokenRequestContext().addScopes(RefreshingToken.scopeOf(resource)))
                 .getToken();
+    }
+
+    /** The credential for this pod's identity, speaking HTTP through the sidecar's own Vert.x. */
+    private static com.azure.core.credential.TokenCredential credential(
+            Function<String, Optional<String>> env, Optional<String> clientId, Vertx vertx) {
+        return EntraCredentials.create(
+                env,
+                clientId,
+                new com.azure.core.http.vertx.VertxHttpClientBuilder()
+                        .vertx(vertx)
+                        .build());
     }
 
     /** One token for the person at the keyboard, from their {@code az login} (the key-admin CLI on a workstation). */

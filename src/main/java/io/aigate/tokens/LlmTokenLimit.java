@@ -98,9 +98,11 @@ public class LlmTokenLimit implements Step {
             return PROCEED;
         }
         Context context = Vertx.currentContext();
-        if (config.estimatePromptTokens() && !TokenEstimator.defaultEncodingLoaded() && context != null) {
-            // the tokenizer is still loading: this estimate waits for it on a worker, never on the event loop
-            TokenEstimator.preloadInBackground();
+        if (config.estimatePromptTokens()
+                && !TokenEstimator.loadedFor(ctx.route().deployment())
+                && context != null) {
+            // this model's encoding may still have to be loaded: the estimate waits for it on a worker, never on the
+            // event loop
             return context.executeBlocking(() -> reservation(ctx), false)
                     .compose(reserve -> admit(ctx, counter, reserve));
         }

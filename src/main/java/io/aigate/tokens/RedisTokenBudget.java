@@ -38,7 +38,10 @@ public final class RedisTokenBudget {
     private final EventLoopRedis redis;
     private final Clock clock;
     private final long settleWithinMillis;
-    /** Settlements not yet in Redis, per event loop: only that loop's requests add to or take from its own. */
+    /**
+     * Settlements not yet in Redis, per event loop (only that loop's requests add to or take from its own), by quota
+     * key: it names the counter and the window, as the rate key names the counter.
+     */
     private final ThreadLocal<Map<String, Waiting>> waiting = ThreadLocal.withInitial(this::newLoop);
     /** Every event loop's waiting settlements, so that an instance that stops can still send them. */
     private final Queue<Loop> loops = new ConcurrentLinkedQueue<>();
@@ -49,12 +52,20 @@ public final class RedisTokenBudget {
     private static final class Waiting {
         final TokenCounter counter;
         final Instant window;
+        final List<String> keys;
         final List<String> settlements = new ArrayList<>();
         final Promise<Void> landed = Promise.promise();
 
-        Waiting(TokenCounter counter, Instant window) {
+        Waiting(TokenCounter counter, Instant window, List<String> keys) {
             this.counter = counter;
             this.window = window;
+            this.keys = keys;
+        }
+
+        void add(TokenBudget.Hold hold, long correction) {
+            settlements.add(Long.toString(correction));
+            settlements.add(Long.toString(hold.admittedAt().toEpochMilli()));
+            settlements.add(Long.toString(hold.tokens()));
         }
     }
 
@@ -76,8 +87,9 @@ public final class RedisTokenBudget {
     }
 
     public Future<Verdict> admit(TokenCounter counter, long tokens, Instant now) {
-        Waiting carried = onEventLoop() ? waiting.get().remove(key(counter, now)) : null;
-        Future<Response> answer = run("admit", counter, now, tokens, now, carried);
+        List<String> keys = keys(counter, now);
+        Waiting carried = onEventLoop() ? waiting.get().remove(keys.get(1)) : null;
+        Future<Response> answer = run("admit", counter, keys, now, tokens, now, carried);
         if (carried != null) {
             answer.<Void>mapEmpty().onComplete(carried.landed);
         }
@@ -100,26 +112,19 @@ public final class RedisTokenBudget {
      * {@link #SETTLE_WITHIN_MILLIS}. The future completes when Redis has it.
      */
     public Future<Void> settle(TokenBudget.Hold hold, long correction, Instant now) {
-        Waiting one = new Waiting(hold.counter(), hold.admittedAt());
-        add(one, hold, correction);
+        List<String> keys = keys(hold.counter(), hold.admittedAt());
         if (!onEventLoop()) {
-            return run("settle", hold.counter(), hold.admittedAt(), 0, now, one).mapEmpty();
+            Waiting alone = new Waiting(hold.counter(), hold.admittedAt(), keys);
+            alone.add(hold, correction);
+            return send("settle", alone, now);
         }
         Map<String, Waiting> here = waiting.get();
         if (here.isEmpty()) {
             Vertx.currentContext().owner().setTimer(settleWithinMillis, id -> sendWaiting(here));
         }
-        Waiting group = here.computeIfAbsent(key(hold.counter(), hold.admittedAt()), k -> one);
-        if (group != one) {
-            add(group, hold, correction);
-        }
+        Waiting group = here.computeIfAbsent(keys.get(1), k -> new Waiting(hold.counter(), hold.admittedAt(), keys));
+        group.add(hold, correction);
         return group.landed.future();
-    }
-
-    private static void add(Waiting group, TokenBudget.Hold hold, long correction) {
-        group.settlements.add(Long.toString(correction));
-        group.settlements.add(Long.toString(hold.admittedAt().toEpochMilli()));
-        group.settlements.add(Long.toString(hold.tokens()));
     }
 
     /** What no admission carried: one call per counter and window. */
@@ -129,12 +134,17 @@ public final class RedisTokenBudget {
         here.clear();
         Instant now = clock.instant();
         for (Waiting group : all) {
-            run("settle", group.counter, group.window, 0, now, group)
-                    .<Void>mapEmpty()
-                    .onComplete(group.landed);
-            sent.add(group.landed.future());
+            sent.add(send("settle", group, now));
         }
         return Future.join(sent).mapEmpty();
+    }
+
+    /** Sends a group on its own; it has landed when the future completes. */
+    private Future<Void> send(String op, Waiting group, Instant now) {
+        run(op, group.counter, group.keys, group.window, 0, now, group)
+                .<Void>mapEmpty()
+                .onComplete(group.landed);
+        return group.landed.future();
     }
 
     /** Sends every settlement still waiting, each from its own event loop: for an instance that stops. */
@@ -153,12 +163,19 @@ public final class RedisTokenBudget {
         return context != null && context.isEventLoopContext();
     }
 
-    private static String key(TokenCounter counter, Instant window) {
-        return counter.quotaKey(window) + ' ' + counter.rateKey();
+    /** The script's two keys for a counter's window: the rate bucket, then the quota window. */
+    private static List<String> keys(TokenCounter counter, Instant window) {
+        return List.of(counter.rateKey(), counter.quotaKey(window));
     }
 
     private Future<Response> run(
-            String op, TokenCounter counter, Instant window, long tokens, Instant now, Waiting carried) {
+            String op,
+            TokenCounter counter,
+            List<String> keys,
+            Instant window,
+            long tokens,
+            Instant now,
+            Waiting carried) {
         long ttl = counter.tokenQuota() > 0
                 ? counter.period().windowEnd(window).getEpochSecond() - now.getEpochSecond() + WINDOW_GRACE_SECONDS
                 : WINDOW_GRACE_SECONDS;
@@ -172,6 +189,6 @@ public final class RedisTokenBudget {
         if (carried != null) {
             args.addAll(carried.settlements);
         }
-        return redis.send(api -> SCRIPT.run(api, List.of(counter.rateKey(), counter.quotaKey(window)), args));
+        return redis.send(api -> SCRIPT.run(api, keys, args));
     }
 }

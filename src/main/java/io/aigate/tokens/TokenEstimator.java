@@ -6,6 +6,8 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -24,7 +26,13 @@ public final class TokenEstimator {
     private TokenEstimator() {}
 
     private static final AtomicBoolean LOADING = new AtomicBoolean();
-    private static volatile boolean loaded;
+    /**
+     * The encodings already looked up, by model ("" for none): a model found here counts without a load. Bounded,
+     * because deployment names come from callers; past the bound a model is merely looked up again.
+     */
+    private static final Map<String, Encoding> READY = new ConcurrentHashMap<>();
+
+    private static final int MAX_READY = 1024;
 
     /**
      * Loads the default encoding (o200k_base, about 0.5 s and 31 MB of heap) on a thread of its own, once. Loaded by
@@ -32,30 +40,33 @@ public final class TokenEstimator {
      */
     static void preloadInBackground() {
         if (LOADING.compareAndSet(false, true)) {
-            Thread loader = new Thread(
-                    () -> {
-                        REGISTRY.getEncoding(EncodingType.O200K_BASE);
-                        loaded = true;
-                    },
-                    "aigate-tokenizer-load");
+            Thread loader = new Thread(() -> encodingFor(null), "aigate-tokenizer-load");
             loader.setDaemon(true);
             loader.start();
         }
     }
 
-    /** Whether counting with the default encoding is quick now (it is loaded), or may first take its load. */
-    static boolean defaultEncodingLoaded() {
-        return loaded;
+    /**
+     * Whether counting for {@code model} is quick now, or may first load its encoding (each of jtokkit's encodings
+     * takes a fraction of a second the first time, whichever model asks for it).
+     */
+    static boolean loadedFor(String model) {
+        return READY.containsKey(model == null ? "" : model);
     }
 
     static Encoding encodingFor(String model) {
-        if (model != null) {
-            var known = REGISTRY.getEncodingForModel(model);
-            if (known.isPresent()) {
-                return known.get();
-            }
+        String key = model == null ? "" : model;
+        Encoding ready = READY.get(key);
+        if (ready != null) {
+            return ready;
         }
-        return REGISTRY.getEncoding(EncodingType.O200K_BASE);
+        Encoding encoding = model == null
+                ? REGISTRY.getEncoding(EncodingType.O200K_BASE)
+                : REGISTRY.getEncodingForModel(model).orElseGet(() -> REGISTRY.getEncoding(EncodingType.O200K_BASE));
+        if (READY.size() < MAX_READY) {
+            READY.put(key, encoding);
+        }
+        return encoding;
     }
 
     public static long count(String text, String model) {

@@ -58,17 +58,10 @@ class FloodIT {
         redis = new LocalRedis(LocalRedis.freePort()).start();
         openAi = FakeAzureOpenAi.start(0);
         String key = Keys.ok(redis.url(), "create", "--name", "real").key("Primary");
-        aigate = PackagedAigate.start(Map.of(
-                "AIGATE_REDIS_URL",
+        aigate = PackagedAigate.againstFakes(
                 redis.url(),
-                "AZURE_OPENAI_BACKEND_URL",
                 openAi.url(),
-                "AIGATE_BACKENDS_AOAI_CREDENTIAL",
-                "none",
-                "AIGATE_REQUEST_RECEIVE_TIMEOUT",
-                "3s",
-                "AIGATE_REQUEST_MAX_BUFFERED_SIZE",
-                "4M"));
+                Map.of("AIGATE_REQUEST_RECEIVE_TIMEOUT", "3s", "AIGATE_REQUEST_MAX_BUFFERED_SIZE", "4M"));
         List<Socket> sockets = new ArrayList<>();
         try {
             for (int i = 0; i < 400; i++) {

@@ -60,19 +60,16 @@ class GracefulShutdownIT {
     private void startAigate(String backendTimeout) throws Exception {
         redis = new LocalRedis(LocalRedis.freePort()).start();
         openAi = FakeAzureOpenAi.start(0);
-        packaged = PackagedAigate.start(Map.of(
-                "AIGATE_REDIS_URL",
+        packaged = PackagedAigate.againstFakes(
                 redis.url(),
-                "AZURE_OPENAI_BACKEND_URL",
                 openAi.url(),
-                "AIGATE_BACKENDS_AOAI_CREDENTIAL",
-                "none",
-                "AIGATE_SUBSCRIPTION_KEY_REQUIRED",
-                "false",
-                "QUARKUS_SHUTDOWN_TIMEOUT",
-                "20s",
-                "AIGATE_BACKENDS_AOAI_TIMEOUT",
-                backendTimeout));
+                Map.of(
+                        "AIGATE_SUBSCRIPTION_KEY_REQUIRED",
+                        "false",
+                        "QUARKUS_SHUTDOWN_TIMEOUT",
+                        "20s",
+                        "AIGATE_BACKENDS_AOAI_TIMEOUT",
+                        backendTimeout));
         aigate = packaged.process();
     }
 

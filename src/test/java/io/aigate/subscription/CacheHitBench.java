@@ -1,19 +1,17 @@
 package io.aigate.subscription;
 
-import io.aigate.cli.KeysCli;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.Configs;
+import io.aigate.testing.Keys;
 import io.aigate.testing.Requests;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.redis.client.Redis;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Map;
@@ -31,18 +29,7 @@ public final class CacheHitBench {
         LocalRedis redis = new LocalRedis(LocalRedis.freePort()).start();
         Vertx vertx = Vertx.vertx();
         try {
-            StringWriter out = new StringWriter();
-            KeysCli.execute(
-                    new PrintWriter(out, true),
-                    new PrintWriter(System.err, true),
-                    "--redis",
-                    redis.url(),
-                    "--output",
-                    "json",
-                    "create",
-                    "--name",
-                    "bench");
-            String primary = new io.vertx.core.json.JsonObject(out.toString()).getString("primaryKey");
+            String primary = Keys.ok(redis.url(), "create", "--name", "bench").key("Primary");
             AigateConfig config = Configs.aigate(
                     Map.of("aigate.subscription-key.cache-ttl", "10m", "aigate.subscription-key.outage-grace", "10m"));
             SubscriptionLookup lookup = new SubscriptionLookup(

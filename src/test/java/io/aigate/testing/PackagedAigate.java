@@ -48,6 +48,20 @@ public final class PackagedAigate implements AutoCloseable {
         return Arrays.asList(m.group(1).trim().split("\\s+"));
     }
 
+    /**
+     * Starts it against a real Redis and the fake Azure OpenAI (no backend credential), with {@code more} on top, and
+     * waits until it is ready.
+     */
+    public static PackagedAigate againstFakes(String redisUrl, String openAiUrl, Map<String, String> more)
+            throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(Map.of(
+                "AIGATE_REDIS_URL", redisUrl,
+                "AZURE_OPENAI_BACKEND_URL", openAiUrl,
+                "AIGATE_BACKENDS_AOAI_CREDENTIAL", "none"));
+        env.putAll(more);
+        return start(env);
+    }
+
     /** Starts it with {@code env} on top of free ports, and waits until it is ready. */
     public static PackagedAigate start(Map<String, String> env) throws Exception {
         int port = LocalRedis.freePort();
