@@ -5,6 +5,7 @@ import io.aigate.tokens.Consumption;
 import io.aigate.tokens.LlmEmitTokenMetric;
 import io.aigate.tokens.LlmTokenLimit;
 import io.aigate.tokens.UsageReader;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -101,17 +102,21 @@ public class OutboundPipeline {
         /** A held body is complete: both policies run, and the exact total goes into the answer's headers. */
         void whole(Buffer body, MultiMap answerHeaders) {
             usage.accept(body);
-            String total = ended(false).exactTotal();
+            Future<Consumption> used = ended(false);
+            // a held answer is JSON, whose usage is read, never counted on a worker: its count is already known
+            String total = used.isComplete() ? used.result().exactTotal() : null;
             if (total != null) {
                 answerHeaders.set(llmTokenLimit.tokensConsumedHeader(), total);
             }
         }
 
         /** The answer was relayed to its end ({@code cut} false) or cut after its headers: both policies run. */
-        Consumption ended(boolean cut) {
-            Consumption used = llmEmitTokenMetric.counted(ctx, status, usage, cut);
-            llmTokenLimit.settle(ctx, used);
-            return used;
+        Future<Consumption> ended(boolean cut) {
+            // a count that failed on its worker still settles: the reservation is never left held
+            return llmEmitTokenMetric
+                    .counted(ctx, status, usage, cut)
+                    .onComplete(
+                            used -> llmTokenLimit.settle(ctx, used.succeeded() ? used.result() : Consumption.UNKNOWN));
         }
     }
 }

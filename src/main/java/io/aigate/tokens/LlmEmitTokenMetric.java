@@ -5,7 +5,9 @@ import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Step;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import jakarta.inject.Singleton;
 import java.util.Map;
@@ -29,6 +31,8 @@ import java.util.stream.Collectors;
 public class LlmEmitTokenMetric implements Step {
 
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
+    private static final Future<Consumption> NOTHING = Future.succeededFuture(Consumption.NOTHING);
+    private static final Future<Consumption> UNKNOWN = Future.succeededFuture(Consumption.UNKNOWN);
 
     /**
      * Set by the inbound half when it asked a stream for usage its caller did not ask for; read by the outbound half,
@@ -136,17 +140,19 @@ public class LlmEmitTokenMetric implements Step {
 
     /**
      * Counts an answer that was relayed to its end ({@code cut} false) or cut after its headers, and says what it used.
-     * Only a refusal (4xx) used nothing; a 5xx, an unreadable answer or a cut one used at least what is known.
+     * Only a refusal (4xx) used nothing; a 5xx, an unreadable answer or a cut one used at least what is known. Complete
+     * at once, except for a stream counted with an encoding not yet loaded: that count waits on a worker, never on the
+     * event loop (a JSON answer is never counted with the tokenizer, so its future is always complete).
      */
-    public Consumption counted(RequestContext ctx, int status, UsageReader usage, boolean cut) {
+    public Future<Consumption> counted(RequestContext ctx, int status, UsageReader usage, boolean cut) {
         if (usage == null) {
             if (status / 100 == 4) {
-                return Consumption.NOTHING;
+                return NOTHING;
             }
             if (status / 100 == 2) {
                 tokens.unmeasured(ctx.route().name(), ctx.route().backend(), "unreadable");
             }
-            return Consumption.UNKNOWN;
+            return UNKNOWN;
         }
         Usage reported = usage.finish();
         if (reported != null && !cut) {
@@ -157,13 +163,21 @@ public class LlmEmitTokenMetric implements Step {
                     ctx.caller().subscriptionId(),
                     reported,
                     false);
-            return Consumption.exactly(reported.totalTokens());
+            return Future.succeededFuture(Consumption.exactly(reported.totalTokens()));
         }
         tokens.unmeasured(ctx.route().name(), ctx.route().backend(), cut ? "cut" : "no_usage_reported");
         if (!usage.isStream()) {
-            return Consumption.UNKNOWN;
+            return UNKNOWN;
         }
         String model = usage.model() != null ? usage.model() : ctx.route().deployment();
+        Context context = Vertx.currentContext();
+        if (!TokenEstimator.loadedFor(model) && context != null) {
+            return context.executeBlocking(() -> estimated(ctx, usage, model, cut), false);
+        }
+        return Future.succeededFuture(estimated(ctx, usage, model, cut));
+    }
+
+    private Consumption estimated(RequestContext ctx, UsageReader usage, String model, boolean cut) {
         long prompt = TokenEstimator.prompt(ctx.json(), model);
         long completion = usage.streamedTokens(model);
         tokens.record(

@@ -7,8 +7,10 @@ import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 
 /**
  * Token counts from text with the model's own tokenizer (jtokkit): for what the backend did not report (a stream cut
@@ -25,24 +27,43 @@ public final class TokenEstimator {
 
     private TokenEstimator() {}
 
-    private static final AtomicBoolean LOADING = new AtomicBoolean();
     /**
      * The encodings already looked up, by model ("" for none): a model found here counts without a load. Bounded,
-     * because deployment names come from callers; past the bound a model is merely looked up again.
+     * because deployment and model names come from callers and backends; past the bound a model is merely looked up
+     * again, on a worker.
      */
     private static final Map<String, Encoding> READY = new ConcurrentHashMap<>();
 
     private static final int MAX_READY = 1024;
+    /** Models whose encoding is being looked up in the background, so each is asked for once. */
+    private static final Set<String> LOADING = ConcurrentHashMap.newKeySet();
 
     /**
-     * Loads the default encoding (o200k_base, about 0.5 s and 31 MB of heap) on a thread of its own, once. Loaded by
-     * a request instead, it would hold that request's event loop, and every request behind it, for that long.
+     * One daemon thread looks encodings up (each of jtokkit's takes about 0.5 s and up to 31 MB of heap the first
+     * time): loaded by a request instead, it would hold that request's event loop, and every request behind it.
      */
+    private static final Executor LOADER = Executors.newSingleThreadExecutor(task -> {
+        Thread loader = new Thread(task, "aigate-tokenizer-load");
+        loader.setDaemon(true);
+        return loader;
+    });
+
+    /** Loads the default encoding (o200k_base) in the background, once. */
     static void preloadInBackground() {
-        if (LOADING.compareAndSet(false, true)) {
-            Thread loader = new Thread(() -> encodingFor(null), "aigate-tokenizer-load");
-            loader.setDaemon(true);
-            loader.start();
+        loadInBackground(null);
+    }
+
+    /** Looks this model's encoding up in the background unless it is ready or already asked for. */
+    static void loadInBackground(String model) {
+        String key = model == null ? "" : model;
+        if (!READY.containsKey(key) && READY.size() < MAX_READY && LOADING.add(key)) {
+            LOADER.execute(() -> {
+                try {
+                    encodingFor(model);
+                } finally {
+                    LOADING.remove(key);
+                }
+            });
         }
     }
 

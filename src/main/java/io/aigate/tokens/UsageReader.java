@@ -33,6 +33,8 @@ public final class UsageReader {
     /** Streamed text is counted in pieces of about this many characters, so no stream is too long to count. */
     private static final int COUNT_EVERY = 16 * 1024;
 
+    private static final int MAX_UNCOUNTED = 1024 * 1024;
+
     private final boolean stream;
     /** A stream's unfinished line: made for streams only, a JSON answer never needs one. */
     private final ByteArrayOutputStream pending;
@@ -103,17 +105,29 @@ public final class UsageReader {
         return usage;
     }
 
-    /** The tokens of everything a stream generated so far (text, tool-call arguments, refusals, reasoning). */
+    /**
+     * The tokens of everything a stream generated so far (text, tool-call arguments, refusals, reasoning). May load an
+     * encoding: call it where blocking is allowed unless {@link TokenEstimator#loadedFor} says the model is ready.
+     */
     public long streamedTokens(String fallbackModel) {
         String m = model != null ? model : fallbackModel;
         return streamedTokens + TokenEstimator.count(streamed.toString(), m);
     }
 
+    /**
+     * Counted as it comes, on the event loop, once this model's encoding is loaded (it loads in the background
+     * meanwhile); what is left is counted at the end. Past {@link #MAX_UNCOUNTED} it is counted here regardless, so no
+     * stream is held in memory whole.
+     */
     private void generated(String text) {
         streamed.append(text);
         if (streamed.length() >= COUNT_EVERY) {
-            streamedTokens += TokenEstimator.count(streamed.toString(), model);
-            streamed.setLength(0);
+            if (TokenEstimator.loadedFor(model) || streamed.length() >= MAX_UNCOUNTED) {
+                streamedTokens += TokenEstimator.count(streamed.toString(), model);
+                streamed.setLength(0);
+            } else {
+                TokenEstimator.loadInBackground(model);
+            }
         }
     }
 
