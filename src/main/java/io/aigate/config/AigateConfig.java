@@ -24,6 +24,31 @@ public interface AigateConfig {
     Map<String, Route> routes();
 
     /**
+     * Backend pools by name (APIM's load-balanced pool): a route's {@code backend} may name one. Members are backends;
+     * a lower {@code priority} group is used only while every member of the groups before it is unavailable, and
+     * within a group requests are spread by {@code weight}.
+     */
+    Map<String, Pool> pools();
+
+    interface Pool {
+        /** Members are tracked per request in a bit set of one {@code long}. */
+        int MAX_MEMBERS = 64;
+
+        /** The members by backend name; each sets at least its {@code priority}. */
+        Map<String, PoolMember> members();
+    }
+
+    interface PoolMember {
+        /** Lower first, as APIM's {@code priority}: 0 to 100. */
+        @WithDefault("1")
+        int priority();
+
+        /** Share of its priority group's requests, relative to the group's other members: 1 to 100. */
+        @WithDefault("1")
+        int weight();
+    }
+
+    /**
      * The routes this instance serves, when not all (the injector sets it from a pod's {@code aigate.io/routes}
      * annotation); requests for the others get 404 as if they had no route.
      */
@@ -248,6 +273,91 @@ public interface AigateConfig {
          */
         @WithDefault("true")
         boolean streamUsage();
+
+        /**
+         * The name this backend gives a deployment, by the name callers use, when the two differ (a pool's members in
+         * other resources often name the same model differently). Unlisted names are sent as they came.
+         */
+        Map<String, String> deploymentNames();
+
+        /** APIM's {@code circuitBreaker} rule for this backend. */
+        CircuitBreaker circuitBreaker();
+    }
+
+    /** When a backend rests (gets no traffic), for how long, and who else hears of it. */
+    interface CircuitBreaker {
+        /** On for the members of a pool, off for a backend used alone, unless set. */
+        Optional<Boolean> enabled();
+
+        FailureCondition failureCondition();
+
+        /** How long a tripped backend rests before one probe request decides whether it is back. */
+        @WithDefault("30s")
+        Duration tripDuration();
+
+        /**
+         * APIM's {@code acceptRetryAfter}: a 429 that says how long to wait ({@code retry-after-ms}, {@code Retry-After},
+         * {@code x-ratelimit-reset-requests/-tokens}) rests the backend that long at once, without waiting for the count.
+         */
+        @WithDefault("true")
+        boolean acceptRetryAfter();
+
+        /** The longest rest any answer (or another instance) can impose: a wait beyond it is cut to it. */
+        @WithDefault("5m")
+        Duration maxTripDuration();
+
+        /**
+         * Tell every other aigate instance through Redis when a 429 rests this backend, so none of them sends it the
+         * request that would be refused. Never a Redis call on a request's path.
+         */
+        @WithDefault("true")
+        boolean shareRest();
+    }
+
+    /** APIM's {@code failureCondition}: this many failures within the interval trip the breaker. */
+    interface FailureCondition {
+        @WithDefault("3")
+        int count();
+
+        @WithDefault("10s")
+        Duration interval();
+
+        /** Status codes and ranges that count as failures, e.g. {@code 429,500-599}. */
+        @WithDefault("429,500-599")
+        List<String> statusCodeRanges();
+
+        /** {@code connection-failure} (refused, reset, no route) and {@code timeout} (no answer in time). */
+        @WithDefault("connection-failure,timeout")
+        List<String> errorReasons();
+
+        List<String> ERROR_REASONS = List.of("connection-failure", "timeout");
+
+        /**
+         * {@code 429}, {@code 500-599}: each a status or an inclusive range within 100-599.
+         *
+         * @throws IllegalArgumentException naming the entry that is not one
+         */
+        static int[][] parseRanges(List<String> entries) {
+            List<int[]> ranges = new java.util.ArrayList<>();
+            for (String entry : entries) {
+                String e = entry.trim();
+                int dash = e.indexOf('-');
+                try {
+                    int min =
+                            Integer.parseInt(dash < 0 ? e : e.substring(0, dash).trim());
+                    int max = dash < 0
+                            ? min
+                            : Integer.parseInt(e.substring(dash + 1).trim());
+                    if (min < 100 || max > 599 || min > max) {
+                        throw new IllegalArgumentException(entry);
+                    }
+                    ranges.add(new int[] {min, max});
+                } catch (NumberFormatException ex) {
+                    throw new IllegalArgumentException(entry, ex);
+                }
+            }
+            return ranges.toArray(int[][]::new);
+        }
     }
 
     enum CredentialMode {
@@ -277,6 +387,9 @@ public interface AigateConfig {
          */
         @WithDefault(DEFAULT_OPERATIONS)
         List<String> operations();
+
+        /** Trying the request on another member of the route's pool, before any byte of an answer reached the caller. */
+        Retry retry();
 
         /**
          * A deployment name: letters, digits, {@code . _ -}, at most 64, starting and ending with a letter or digit.
@@ -312,6 +425,20 @@ public interface AigateConfig {
         String DEFAULT_OPERATIONS = "POST chat/completions,POST completions,POST embeddings,POST responses,"
                 + "POST images/generations,POST images/edits,POST audio/speech,POST audio/transcriptions,"
                 + "POST audio/translations";
+    }
+
+    /**
+     * APIM's {@code retry} around {@code forward-request}: a 429, a 5xx, a failed connection or a timeout before the
+     * answer's first byte is tried again on the next available member of the pool (never on the one that failed).
+     */
+    interface Retry {
+        /** Attempts after the first, at most. */
+        @WithDefault("2")
+        int count();
+
+        /** No attempt starts later than this after the first. */
+        @WithDefault("30s")
+        Duration within();
     }
 
     /** One {@code <claim name="…" match="all|any" separator="…">} with its {@code <value>}s. */

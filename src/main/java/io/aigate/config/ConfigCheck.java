@@ -47,9 +47,20 @@ public class ConfigCheck {
         Map<String, String> spelled = new HashMap<>();
         config.routes().forEach((name, route) -> {
             String key = "aigate.routes." + name;
-            if (!config.backends().containsKey(route.backend())) {
+            if (!config.backends().containsKey(route.backend())
+                    && !config.pools().containsKey(route.backend())) {
                 fail(key + ".backend names '" + route.backend() + "', which is not defined: use one of "
-                        + config.backends().keySet() + " or add aigate.backends." + route.backend() + ".url.");
+                        + config.backends().keySet()
+                        + (config.pools().isEmpty()
+                                ? ""
+                                : ", a pool of " + config.pools().keySet())
+                        + " or add aigate.backends." + route.backend() + ".url.");
+            }
+            if (route.retry().count() < 0 || route.retry().count() > 10) {
+                fail(key + ".retry.count must be from 0 to 10: the attempts after the first, e.g. 2.");
+            }
+            if (route.retry().within().isNegative() || route.retry().within().isZero()) {
+                fail(key + ".retry.within must be a positive duration, e.g. 30s.");
             }
             for (String deployment : route.deployments()) {
                 if (deployment.isBlank()) {
@@ -87,6 +98,7 @@ public class ConfigCheck {
                         .ifPresent(r -> fail("aigate.enabled-routes names '" + r + "', which is not a route: use "
                                 + "some of " + config.routes().keySet()
                                 + " (or fix the pod's aigate.io/routes annotation).")));
+        checkPools(config);
         checkJwt(config);
         checkRedisLogin(config, redisPassword);
         checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());
@@ -99,6 +111,68 @@ public class ConfigCheck {
         if (config.request().maxBodySize().asLongValue() < 1024
                 || config.request().maxBodySize().asLongValue() > Integer.MAX_VALUE) {
             fail("aigate.request.max-body-size must be between 1K and 2G: set a size such as 1M.");
+        }
+    }
+
+    private static void checkPools(AigateConfig config) {
+        config.pools().forEach((name, pool) -> {
+            String key = "aigate.pools." + name;
+            if (config.backends().containsKey(name)) {
+                fail(key + " has the name of a backend: give the pool a name of its own, so a route's backend "
+                        + "names one or the other.");
+            }
+            if (pool.members().isEmpty()) {
+                fail(key + ".members is empty: list at least one backend, e.g. " + key + ".members.ptu.priority=1.");
+            }
+            if (pool.members().size() > AigateConfig.Pool.MAX_MEMBERS) {
+                fail(key + ".members lists " + pool.members().size() + " backends: a pool takes at most "
+                        + AigateConfig.Pool.MAX_MEMBERS + ".");
+            }
+            pool.members().forEach((member, place) -> {
+                String at = key + ".members." + member;
+                if (!config.backends().containsKey(member)) {
+                    fail(at + " names a backend that is not defined: use one of "
+                            + config.backends().keySet() + " or add aigate.backends." + member + ".url.");
+                }
+                if (place.priority() < 0 || place.priority() > 100) {
+                    fail(at + ".priority is " + place.priority() + ": use 0 to 100, lower first.");
+                }
+                if (place.weight() < 1 || place.weight() > 100) {
+                    fail(at + ".weight is " + place.weight() + ": use 1 to 100, relative to its priority group.");
+                }
+            });
+        });
+    }
+
+    private static void checkBreaker(String key, AigateConfig.CircuitBreaker breaker) {
+        String at = key + ".circuit-breaker.";
+        AigateConfig.FailureCondition condition = breaker.failureCondition();
+        if (condition.count() < 1 || condition.count() > 1000) {
+            fail(at + "failure-condition.count must be from 1 to 1000: the failures that trip it, e.g. 3.");
+        }
+        if (condition.interval().isNegative() || condition.interval().isZero()) {
+            fail(at + "failure-condition.interval must be a positive duration, e.g. 10s.");
+        }
+        try {
+            AigateConfig.FailureCondition.parseRanges(condition.statusCodeRanges());
+        } catch (IllegalArgumentException e) {
+            fail(at + "failure-condition.status-code-ranges lists '" + e.getMessage() + "': use statuses or ranges "
+                    + "within 100-599, e.g. 429,500-599.");
+        }
+        for (String reason : condition.errorReasons()) {
+            if (!AigateConfig.FailureCondition.ERROR_REASONS.contains(reason.trim())) {
+                fail(at + "failure-condition.error-reasons lists '" + reason + "': use "
+                        + String.join(" or ", AigateConfig.FailureCondition.ERROR_REASONS) + ".");
+            }
+        }
+        if (breaker.maxTripDuration().isNegative() || breaker.maxTripDuration().isZero()) {
+            fail(at + "max-trip-duration must be a positive duration, e.g. 5m.");
+        }
+        if (breaker.tripDuration().isNegative()
+                || breaker.tripDuration().isZero()
+                || breaker.tripDuration().compareTo(breaker.maxTripDuration()) > 0) {
+            fail(at + "trip-duration must be positive and at most max-trip-duration (" + breaker.maxTripDuration()
+                    + "), e.g. 30s.");
         }
     }
 
@@ -239,6 +313,13 @@ public class ConfigCheck {
         if (backend.maxConnections() < 1) {
             fail(key + ".max-connections must be at least 1.");
         }
+        backend.deploymentNames().forEach((caller, own) -> {
+            if (!AigateConfig.Route.isDeploymentName(caller) || !AigateConfig.Route.isDeploymentName(own)) {
+                fail(key + ".deployment-names maps '" + caller + "' to '" + own + "': both must be deployment names "
+                        + "(letters, digits, '.', '_' and '-', at most 64).");
+            }
+        });
+        checkBreaker(key, backend.circuitBreaker());
         switch (backend.credential()) {
             case API_KEY -> checkApiKey(key, backend);
             case MANAGED_IDENTITY -> checkManagedIdentity(key, backend, allowImds);

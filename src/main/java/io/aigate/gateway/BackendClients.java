@@ -33,10 +33,16 @@ public class BackendClients {
             String basePath,
             String stripPrefix,
             long connectTimeoutMillis,
-            long timeoutMillis) {
+            long timeoutMillis,
+            Map<String, String> deploymentNames) {
 
         HttpClient client() {
             return clients.get();
+        }
+
+        /** This backend's name for a deployment (folded, as routes compare them), or null when it uses the caller's. */
+        String deploymentName(String deployment) {
+            return deployment == null ? null : deploymentNames.get(deployment);
         }
 
         String uri(String path, String query) {
@@ -94,8 +100,15 @@ public class BackendClients {
                             basePath,
                             b.stripPrefix().orElse(null),
                             b.connectTimeout().toMillis(),
-                            b.timeout().toMillis()));
+                            b.timeout().toMillis(),
+                            folded(b.deploymentNames())));
         });
+    }
+
+    private static Map<String, String> folded(Map<String, String> names) {
+        Map<String, String> folded = new HashMap<>();
+        names.forEach((caller, own) -> folded.put(RouteTable.fold(caller), own));
+        return Map.copyOf(folded);
     }
 
     /** @return the backend; names are checked at start-up, so a routed request always finds its own */

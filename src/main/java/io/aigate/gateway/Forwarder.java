@@ -1,8 +1,18 @@
 package io.aigate.gateway;
 
+import io.aigate.backends.BackendPool;
+import io.aigate.backends.BackendPools;
+import io.aigate.backends.Member;
+import io.aigate.config.AigateConfig;
+import io.aigate.identity.AuthenticationManagedIdentity;
 import io.aigate.pipeline.Errors;
+import io.aigate.pipeline.JsonBody;
+import io.aigate.pipeline.Refusal;
 import io.aigate.pipeline.RequestContext;
 import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.Context;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -14,15 +24,30 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.streams.ReadStream;
 import jakarta.inject.Singleton;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
- * Sends the request to its backend and streams the answer back as it arrives: each chunk (each SSE event) is written
- * to the caller when the backend sends it, with back-pressure both ways. Nothing here blocks. How each exchange went
- * is reported to the {@link OutboundPipeline}, which decides what it used and cost; the pools are
- * {@link BackendClients}.
+ * The {@code <backend>} section: sends the request to a member of its route's pool and streams the answer back as it
+ * arrives: each chunk (each SSE event) is written to the caller when the backend sends it, with back-pressure both
+ * ways. Nothing here blocks. How each exchange went is reported to the {@link OutboundPipeline}, which decides what it
+ * used and cost; the pools' choices and breakers are {@link BackendPools}, the connections {@link BackendClients}.
+ *
+ * <pre>
+ * &lt;backend&gt;
+ *   &lt;retry count="route's retry.count" within="retry.within"
+ *          condition="429, 5xx, no connection, no answer in time: before the answer's first byte reached the caller"&gt;
+ *     &lt;set-backend-service backend-id="the route's pool" /&gt;   a member not resting, not tried: lowest priority
+ *                                                               group first, by weight; none → 429/503, no call
+ *     &lt;authentication-managed-identity /&gt;                       that member's credential, never another's
+ *     &lt;forward-request /&gt;                                       its URL, its name for the deployment
+ *   &lt;/retry&gt;
+ * &lt;/backend&gt;
+ * </pre>
  */
 @Singleton
 public class Forwarder {
@@ -32,37 +57,181 @@ public class Forwarder {
             Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.DELETE, HttpMethod.OPTIONS);
 
     private final BackendClients backends;
+    private final BackendPools pools;
+    private final AuthenticationManagedIdentity authenticationManagedIdentity;
     private final GatewayMetrics metrics;
     private final OutboundPipeline outbound;
+    /** Per route: attempts after the first, and within how long of the first they may start. */
+    private final Map<String, AigateConfig.Retry> retries;
 
-    Forwarder(BackendClients backends, GatewayMetrics metrics, OutboundPipeline outbound) {
+    Forwarder(
+            AigateConfig config,
+            BackendClients backends,
+            BackendPools pools,
+            AuthenticationManagedIdentity authenticationManagedIdentity,
+            GatewayMetrics metrics,
+            OutboundPipeline outbound) {
         this.backends = backends;
+        this.pools = pools;
+        this.authenticationManagedIdentity = authenticationManagedIdentity;
         this.metrics = metrics;
         this.outbound = outbound;
+        Map<String, AigateConfig.Retry> byRoute = new HashMap<>();
+        config.routes().forEach((name, route) -> byRoute.put(name, route.retry()));
+        this.retries = Map.copyOf(byRoute);
+    }
+
+    /** One request on its way through its pool. */
+    private static final class Attempts {
+        final RequestContext ctx;
+        final HttpServerRequest request;
+        final BackendPool pool;
+        final Context context;
+        final long received;
+        final int maxAttempts;
+        final long deadline;
+        /** The outbound headers before any member's credential was set: each attempt starts from them. */
+        final MultiMap pristine;
+        /** Bit i: member i had this request. */
+        long tried;
+
+        int made;
+        /** An attempt may have been served though it got no answer (a timeout after sending): its cost is unknown. */
+        boolean maybeServed;
+
+        Attempts(
+                RequestContext ctx,
+                HttpServerRequest request,
+                BackendPool pool,
+                long received,
+                AigateConfig.Retry retry) {
+            this.ctx = ctx;
+            this.request = request;
+            this.pool = pool;
+            this.context = Vertx.currentContext();
+            this.received = received;
+            this.maxAttempts = pool.size() > 1 ? 1 + Math.max(0, retry.count()) : 1;
+            this.deadline = System.nanoTime() + retry.within().toNanos();
+            this.pristine = pool.size() > 1 ? HttpHeaders.headers().addAll(ctx.outboundHeaders()) : null;
+        }
+
+        /** Another attempt may start: within the bounds, and with a caller still waiting. */
+        boolean mayRetry() {
+            return made < maxAttempts
+                    && System.nanoTime() < deadline
+                    && !request.response().closed();
+        }
     }
 
     /**
      * @param received {@link System#nanoTime()} when the request body was complete, for the added-time metric
+     * @param refused  told the reason when aigate answers itself (every member resting, no credential)
      */
-    void forward(RequestContext ctx, HttpServerRequest request, long received) {
-        HttpServerResponse response = request.response();
-        if (response.closed()) {
+    void forward(RequestContext ctx, HttpServerRequest request, long received, Consumer<Refusal> refused) {
+        if (request.response().closed()) {
             outbound.notForwarded(ctx); // the caller left while the pipeline ran: nothing was sent
             return;
         }
-        BackendClients.Backend backend = backends.get(ctx.route().backend());
+        BackendPool pool = pools.get(ctx.route().backend());
+        Attempts attempts = new Attempts(
+                ctx, request, pool, received, retries.get(ctx.route().name()));
+        int first = pool.pick(0, pools.now());
+        if (first < 0) {
+            outbound.notForwarded(ctx);
+            Refusal resting = pool.resting(pools.now());
+            refused.accept(resting);
+            ApimError.send(request.response(), resting, false);
+            return;
+        }
+        attempt(attempts, first, refused);
+    }
+
+    /** The next member, if the request may go on to one (taking it, as its probe if it was resting); else -1. */
+    private int another(Attempts a) {
+        return a.mayRetry() ? a.pool.pick(a.tried, pools.now()) : -1;
+    }
+
+    private void attempt(Attempts a, int index, Consumer<Refusal> refused) {
+        Member member = a.pool.member(index);
+        a.tried |= 1L << index;
+        a.made++;
+        RequestContext ctx = a.ctx;
+        ctx.route(new RequestContext.Route(
+                ctx.route().name(), member.backend(), ctx.route().deployment()));
+        if (a.made > 1) {
+            ctx.outboundHeaders().clear().addAll(a.pristine); // never one member's credential sent to another
+        }
+        authenticationManagedIdentity
+                .apply(ctx)
+                .onComplete(authorized -> onContext(a.context, () -> {
+                    if (authorized.succeeded() && authorized.result().proceeds()) {
+                        send(a, member, refused);
+                        return;
+                    }
+                    pools.released(member);
+                    int next = another(a);
+                    if (next >= 0) {
+                        pools.retried(ctx.route().name(), member, "credential");
+                        attempt(a, next, refused);
+                        return;
+                    }
+                    gaveUp(a);
+                    Refusal refusal =
+                            authorized.succeeded() ? authorized.result().refusal() : RequestRefusal.INTERNAL;
+                    if (authorized.failed()) {
+                        LOG.errorf(
+                                authorized.cause(),
+                                "credential for backend %s failed; request refused",
+                                member.backend());
+                    }
+                    refused.accept(refusal);
+                    ApimError.send(a.request.response(), refusal, false);
+                }));
+    }
+
+    private void send(Attempts a, Member member, Consumer<Refusal> refused) {
+        RequestContext ctx = a.ctx;
+        HttpServerRequest request = a.request;
+        HttpServerResponse response = request.response();
+        if (response.closed()) {
+            pools.released(member);
+            gaveUp(a);
+            return;
+        }
+        BackendClients.Backend backend = backends.get(member.backend());
+        String path = ctx.inbound().path();
+        Buffer body = ctx.body();
+        String renamed = backend.deploymentName(ctx.route().deployment());
+        if (renamed != null) {
+            String classic = RequestTarget.withDeployment(path, renamed);
+            if (classic != null) {
+                path = classic;
+            } else {
+                body = JsonBody.withModel(body, renamed); // v1: the deployment is the body's model
+            }
+        }
         RequestOptions options = new RequestOptions()
                 .setMethod(request.method())
                 .setHost(backend.host())
                 .setPort(backend.port())
                 .setSsl(backend.ssl())
-                .setURI(backend.uri(ctx.inbound().path(), ctx.outboundQuery()))
+                .setURI(backend.uri(path, ctx.outboundQuery()))
                 .setHeaders(ctx.outboundHeaders())
                 .setConnectTimeout(backend.connectTimeoutMillis())
                 .setIdleTimeout(backend.timeoutMillis());
+        Buffer sent = body;
         backend.client().request(options).onComplete(connected -> {
             if (connected.failed()) {
-                outbound.notForwarded(ctx); // no connection: the backend never saw the request
+                // no connection: this backend never saw the request
+                boolean timeout = timedOut(connected.cause());
+                pools.unanswered(member, timeout);
+                int next = another(a);
+                if (next >= 0) {
+                    pools.retried(ctx.route().name(), member, timeout ? "timeout" : "connection_failure");
+                    attempt(a, next, refused);
+                    return;
+                }
+                gaveUp(a);
                 backendFailed(ctx, request, connected.cause());
                 return;
             }
@@ -70,21 +239,69 @@ public class Forwarder {
             // a caller that hangs up stops the backend too: it would otherwise go on generating (and billing) tokens
             response.closeHandler(v -> sending.reset());
             long sentAt = System.nanoTime();
-            (ctx.body().length() == 0 && BODILESS.contains(request.method())
-                            ? sending.send()
-                            : sending.send(ctx.body()))
+            (sent.length() == 0 && BODILESS.contains(request.method()) ? sending.send() : sending.send(sent))
                     .onComplete(answered -> {
                         if (answered.failed() && response.closed()) {
+                            pools.released(member);
                             outbound.unanswered(ctx); // the caller left, and took the backend's request with it
-                            metrics.cut(ctx.route().name(), ctx.route().backend(), "caller");
+                            metrics.cut(ctx.route().name(), member.backend(), "caller");
                         } else if (answered.failed()) {
-                            outbound.unanswered(ctx); // sent, then no answer (a timeout, a reset)
+                            // sent, then no answer (a timeout, a reset): the backend may have served it
+                            a.maybeServed = true;
+                            boolean timeout = timedOut(answered.cause());
+                            pools.unanswered(member, timeout);
+                            int next = another(a);
+                            if (next >= 0) {
+                                pools.retried(ctx.route().name(), member, timeout ? "timeout" : "connection_failure");
+                                attempt(a, next, refused);
+                                return;
+                            }
+                            outbound.unanswered(ctx);
                             backendFailed(ctx, request, answered.cause());
                         } else {
-                            relay(ctx, request, answered.result(), sentAt - received);
+                            HttpClientResponse answer = answered.result();
+                            pools.answered(member, answer.statusCode(), answer.headers());
+                            int status = answer.statusCode();
+                            int next = status == 429 || status >= 500 ? another(a) : -1;
+                            if (next >= 0) {
+                                // nothing of it reached the caller: let it go, and ask the next member
+                                answer.handler(chunk -> {}).exceptionHandler(err -> {});
+                                pools.retried(ctx.route().name(), member, status == 429 ? "429" : "5xx");
+                                attempt(a, next, refused);
+                                return;
+                            }
+                            relay(ctx, request, answer, sentAt - a.received);
                         }
                     });
         });
+    }
+
+    /** The request ends here without an answer from any member: what it cost depends on whether one may have served. */
+    private void gaveUp(Attempts a) {
+        if (a.maybeServed) {
+            outbound.unanswered(a.ctx);
+        } else {
+            outbound.notForwarded(a.ctx);
+        }
+    }
+
+    /**
+     * Runs {@code work} on the request's event loop: a credential that waited on Entra ID completes on another
+     * thread, and the HTTP request may only be touched from its own.
+     */
+    private static void onContext(Context context, Runnable work) {
+        if (context == null || Vertx.currentContext() == context) {
+            work.run();
+        } else {
+            context.runOnContext(v -> work.run());
+        }
+    }
+
+    /** By type: Vert.x's request timeout is a TimeoutException, Netty's connect and read timeouts have their own. */
+    private static boolean timedOut(Throwable err) {
+        return err instanceof TimeoutException
+                || err instanceof ConnectTimeoutException
+                || err instanceof io.netty.handler.timeout.TimeoutException;
     }
 
     private void relay(RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, long addedBefore) {
@@ -159,10 +376,7 @@ public class Forwarder {
 
     private void backendFailed(RequestContext ctx, HttpServerRequest request, Throwable err) {
         HttpServerResponse response = request.response();
-        // by type: Vert.x's request timeout is a TimeoutException, Netty's connect and read timeouts have their own
-        boolean timeout = err instanceof TimeoutException
-                || err instanceof ConnectTimeoutException
-                || err instanceof io.netty.handler.timeout.TimeoutException;
+        boolean timeout = timedOut(err);
         LOG.warnf(
                 "backend %s: %s (%s)",
                 ctx.route().backend(), timeout ? "timed out" : "unreachable", Errors.describe(err));

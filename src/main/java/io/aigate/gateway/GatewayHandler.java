@@ -99,6 +99,9 @@ public class GatewayHandler {
         String deployment;
         String reason = "forwarded";
         String subscription;
+        /** Once forwarded: the pool member that served is in its route. */
+        RequestContext ctx;
+
         long bufferedBytes;
         long bodyDone;
     }
@@ -305,7 +308,8 @@ public class GatewayHandler {
             refuse(request, exchange, outcome.refusal());
             return;
         }
-        forwarder.forward(ctx, request, exchange.bodyDone);
+        exchange.ctx = ctx;
+        forwarder.forward(ctx, request, exchange.bodyDone, refusal -> exchange.reason = refusal.reason());
     }
 
     private void refuse(HttpServerRequest request, Exchange exchange, Refusal refusal) {
@@ -319,6 +323,9 @@ public class GatewayHandler {
         exchange.bufferedBytes = 0;
         int status = request.response().getStatusCode();
         long elapsed = System.nanoTime() - exchange.receivedNanos;
+        if (exchange.ctx != null) {
+            exchange.backend = exchange.ctx.route().backend();
+        }
         metrics.request(exchange.route, exchange.backend, status, elapsed);
         if (ACCESS.isInfoEnabled() && (status >= 400 || ACCESS.isDebugEnabled())) {
             ACCESS.infof(

@@ -1,6 +1,5 @@
 package io.aigate.gateway;
 
-import io.aigate.identity.AuthenticationManagedIdentity;
 import io.aigate.jwt.ValidateJwt;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
@@ -23,12 +22,13 @@ import java.util.function.Supplier;
  *   &lt;validate-jwt /&gt;                                   layer 2: what they may do (Entra ID token, claims)
  *   -- the body is received here, once the route is known and the steps above let it in --
  *   &lt;llm-token-limit counter-key="…" /&gt;                 can their budget take it (Redis, fleet-wide)
- *   &lt;authentication-managed-identity resource="…" /&gt;   layer 3: aigate's own credential for the backend
  *   &lt;llm-emit-token-metric /&gt;                          make sure the answer carries its usage
  * &lt;/inbound&gt;
  * </pre>
  *
- * What happens to the answer is the {@link OutboundPipeline}.
+ * Layer 3, aigate's own credential ({@code authentication-managed-identity}), is set for the pool member that is
+ * about to be asked, so it runs in the {@code <backend>} section ({@link Forwarder}). What happens to the answer is
+ * the {@link OutboundPipeline}.
  */
 @Singleton
 public class InboundPipeline {
@@ -39,10 +39,8 @@ public class InboundPipeline {
             ValidateSubscriptionKey validateSubscriptionKey,
             ValidateJwt validateJwt,
             LlmTokenLimit llmTokenLimit,
-            AuthenticationManagedIdentity authenticationManagedIdentity,
             LlmEmitTokenMetric llmEmitTokenMetric) {
-        this.steps = List.of(
-                validateSubscriptionKey, validateJwt, llmTokenLimit, authenticationManagedIdentity, llmEmitTokenMetric);
+        this.steps = List.of(validateSubscriptionKey, validateJwt, llmTokenLimit, llmEmitTokenMetric);
     }
 
     /**

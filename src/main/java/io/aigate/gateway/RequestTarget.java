@@ -55,6 +55,15 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
         return new RequestTarget(Kind.NOT_FOUND, path, query, null, null);
     }
 
+    /** A classic path with its deployment segment replaced (a backend that names the deployment otherwise); else null. */
+    static String withDeployment(String path, String deployment) {
+        if (!path.startsWith(CLASSIC_PREFIX)) {
+            return null;
+        }
+        int end = path.indexOf('/', CLASSIC_PREFIX.length());
+        return end < 0 ? null : CLASSIC_PREFIX + deployment + path.substring(end);
+    }
+
     static boolean validDeploymentName(String name) {
         // anything Azure would not accept as a name is refused, never matched to a route the backend reads otherwise
         return AigateConfig.Route.isDeploymentName(name) && !name.equals(".") && !name.equals("..");

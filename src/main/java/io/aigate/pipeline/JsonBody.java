@@ -118,6 +118,20 @@ public final class JsonBody {
     }
 
     /** The bytes of a body aigate changed, written from the tree it judged; null if it cannot be written. */
+    /**
+     * The body with its {@code model} replaced, for a backend that names the deployment otherwise; re-serialised from
+     * the one reading, so what is judged is still what is sent. Unchanged when it cannot be (it was read before).
+     */
+    public static Buffer withModel(Buffer body, String model) {
+        Parsed parsed = parse(body);
+        if (!parsed.ok()) {
+            return body;
+        }
+        parsed.object().put("model", model);
+        Buffer written = write(parsed.object());
+        return written == null ? body : written;
+    }
+
     public static Buffer write(ObjectNode object) {
         try {
             return Buffer.buffer(MAPPER.writeValueAsBytes(object));

@@ -10,6 +10,7 @@ package io.aigate.redis;
  * aigate:v1:subs                  SET     every subscription id (for listing)
  * aigate:v1:expiries              ZSET    active subscriptions with an expiry, scored by it (epoch seconds)
  * aigate:v1:invalidate            channel a subscription id whose cached keys every instance must drop
+ * aigate:v1:backend-rest          channel "&lt;instance&gt; &lt;milliseconds&gt; &lt;backend url&gt;": a backend throttled for that long
  * aigate:v1:limit:{&lt;counter&gt;}:rate                      HASH    a counter's leaky bucket
  * aigate:v1:limit:{&lt;counter&gt;}:quota:&lt;period&gt;:&lt;start&gt;  STRING  tokens used in one quota window
  * </pre>
@@ -20,6 +21,7 @@ public final class RedisSchema {
     public static final String SUBSCRIPTIONS = PREFIX + "subs";
     public static final String EXPIRIES = PREFIX + "expiries";
     public static final String INVALIDATE_CHANNEL = PREFIX + "invalidate";
+    public static final String BACKEND_REST_CHANNEL = PREFIX + "backend-rest";
 
     private RedisSchema() {}
 

@@ -1,207 +1,39 @@
 package io.aigate.subscription;
 
-import io.aigate.config.AigateConfig;
-import io.aigate.pipeline.Backoff;
-import io.aigate.redis.Authenticated;
-import io.aigate.redis.AuthenticatedRedis;
+import io.aigate.redis.ChannelListener;
 import io.aigate.redis.RedisSchema;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.Startup;
-import io.vertx.core.Vertx;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisConnection;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import io.vertx.redis.client.ResponseType;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
-import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
 /**
- * Listens on {@link RedisSchema#INVALIDATE_CHANNEL}: when the CLI suspends, revokes, rotates or deletes, every instance
- * drops that subscription's cached keys at once. The connection is kept up with backoff; each (re)subscription clears
- * the cache, since an invalidation published while it was down would otherwise be missed. A subscribed connection
- * is silent until something is published, so a connection dropped without a word (Azure load balancers drop idle TCP
- * after minutes) would look healthy for ever: it is PINGed every {@code invalidation-keepalive}, and one PING left
- * unanswered for {@code redis-timeout} counts as lost.
+ * {@link RedisSchema#INVALIDATE_CHANNEL}: when the CLI suspends, revokes, rotates or deletes, every instance drops that
+ * subscription's cached keys at once. While the channel is lost, invalidations may be missed, so the key cache is
+ * cleared when it comes back (see {@link SubscriptionLookup#channelState}).
  */
-@Startup
 @Singleton
-public class InvalidationChannel {
+public class InvalidationChannel implements ChannelListener {
 
     private static final Logger LOG = Logger.getLogger(InvalidationChannel.class);
-    private static final Backoff RECONNECT = new Backoff(250, 10_000);
 
-    private final Vertx vertx;
-    private final Redis redis;
     private final SubscriptionLookup lookup;
-    private final long keepaliveMillis;
-    private final long timeoutMillis;
-    /** The subscribed connection, once Redis confirmed it. */
-    private volatile RedisConnection connection;
-    /** A connection whose subscription Redis has not confirmed yet. */
-    private volatile RedisConnection pending;
 
-    private volatile boolean stopped;
-    private int failures;
-
-    InvalidationChannel(Vertx vertx, @Authenticated Redis redis, SubscriptionLookup lookup, AigateConfig config) {
-        this.vertx = vertx;
-        this.redis = redis;
+    public InvalidationChannel(SubscriptionLookup lookup) {
         this.lookup = lookup;
-        this.keepaliveMillis = config.subscriptionKey().invalidationKeepalive().toMillis();
-        this.timeoutMillis = config.subscriptionKey().redisTimeout().toMillis();
-        if (redis instanceof AuthenticatedRedis authenticated) {
-            // a new login: subscribe with it first, then let the old connection go; no gap, so no cache flush
-            authenticated.onNewLogin(() -> vertx.runOnContext(v -> {
-                if (connection != null && pending == null) {
-                    connect();
-                }
-            }));
-        }
-        connect();
     }
 
-    private void connect() {
-        if (stopped) {
-            return;
-        }
-        redis.connect()
-                .onSuccess(conn -> {
-                    pending = conn;
-                    // the client completes SUBSCRIBE before Redis answers it: only Redis's confirmation counts, and a
-                    // refusal
-                    // (an ACL without the channel) or silence must never pass for a subscription
-                    long unconfirmed = vertx.setTimer(
-                            timeoutMillis,
-                            id -> lost(
-                                    conn,
-                                    new TimeoutException("SUBSCRIBE not confirmed within " + timeoutMillis + " ms")));
-                    conn.handler(message -> onMessage(conn, message, unconfirmed));
-                    conn.exceptionHandler(cause -> lost(conn, cause));
-                    conn.endHandler(v -> lost(conn, null));
-                    conn.send(Request.cmd(Command.SUBSCRIBE).arg(RedisSchema.INVALIDATE_CHANNEL))
-                            .onFailure(cause -> lost(conn, cause));
-                })
-                .onFailure(cause -> lost(null, cause));
+    @Override
+    public String channel() {
+        return RedisSchema.INVALIDATE_CHANNEL;
     }
 
-    private synchronized void subscribed(RedisConnection conn, long unconfirmed) {
-        if (conn != pending || !vertx.cancelTimer(unconfirmed)) {
-            return;
-        }
-        pending = null;
-        RedisConnection previous = connection;
-        connection = conn;
-        if (previous != null) {
-            quietlyClose(previous); // replaced while both were subscribed: nothing was missed
-        } else {
-            if (failures > 0) {
-                LOG.infof("invalidation channel subscribed again after %d attempts; key cache cleared", failures);
-            }
-            failures = 0;
-            lookup.channelState(true);
-        }
-        vertx.setTimer(keepaliveMillis, id -> ping(conn));
+    @Override
+    public void message(String subscriptionId) {
+        lookup.invalidate(subscriptionId);
+        LOG.debugf("subscription %s invalidated", subscriptionId);
     }
 
-    private void ping(RedisConnection conn) {
-        if (conn != connection) {
-            return; // that connection was given up; its successor runs its own keepalive
-        }
-        long deadline = vertx.setTimer(
-                timeoutMillis, id -> lost(conn, new TimeoutException("PING unanswered for " + timeoutMillis + " ms")));
-        conn.send(Request.cmd(Command.PING)).onComplete(answer -> {
-            if (!vertx.cancelTimer(deadline)) {
-                return; // too late: already counted as lost
-            }
-            if (answer.failed()) {
-                lost(conn, answer.cause());
-            } else {
-                vertx.setTimer(keepaliveMillis, id -> ping(conn));
-            }
-        });
-    }
-
-    private void onMessage(RedisConnection conn, Response message, long unconfirmed) {
-        if (message == null) {
-            return;
-        }
-        if (message.type() == ResponseType.ERROR) {
-            // a refused SUBSCRIBE arrives here (e.g. NOPERM: the user's ACL lacks the channel)
-            lost(conn, new IllegalStateException(message.toString()));
-            return;
-        }
-        if (message.type() != ResponseType.MULTI && message.type() != ResponseType.PUSH) {
-            return;
-        }
-        // RESP2 and RESP3 both deliver ["subscribe", channel, count] and ["message", channel, payload]
-        if (message.size() >= 3
-                && "subscribe".equals(message.get(0).toString())
-                && RedisSchema.INVALIDATE_CHANNEL.equals(message.get(1).toString())) {
-            subscribed(conn, unconfirmed);
-        } else if (message.size() >= 3 && "message".equals(message.get(0).toString())) {
-            String id = message.get(2).toString();
-            lookup.invalidate(id);
-            LOG.debugf("subscription %s invalidated", id);
-        }
-    }
-
-    /** {@code which} is the connection that failed, or null when none was made; news of an older one is ignored. */
-    private synchronized void lost(RedisConnection which, Throwable cause) {
-        if (stopped) {
-            return;
-        }
-        if (which != null && which == pending) {
-            pending = null;
-            quietlyClose(which);
-            if (connection != null) {
-                return; // a replacement failed; the subscription in place goes on (and is watched by its PINGs)
-            }
-        } else if (which != null && which != connection) {
-            return;
-        } else if (which == null && connection != null) {
-            return; // a replacement could not connect; the subscription in place goes on
-        }
-        RedisConnection current = connection;
-        connection = null;
-        if (current != null) {
-            quietlyClose(current);
-        }
-        if (failures++ == 0) {
-            LOG.warnf(
-                    "invalidation channel lost (%s); reconnecting, and clearing the key cache once back",
-                    cause == null
-                            ? "connection closed"
-                            : cause.getClass().getSimpleName()
-                                    + (cause instanceof TimeoutException || redisRefusal(cause)
-                                            ? ": " + cause.getMessage()
-                                            : ""));
-        }
-        lookup.channelState(false);
-        vertx.setTimer(RECONNECT.delayAfter(failures), id -> connect());
-    }
-
-    /** Redis's own refusals name what to fix (an ACL, a password) and carry nothing secret. */
-    private static boolean redisRefusal(Throwable cause) {
-        String message = cause.getMessage();
-        return message != null
-                && (message.startsWith("NOPERM") || message.startsWith("NOAUTH") || message.startsWith("WRONGPASS"));
-    }
-
-    private static void quietlyClose(RedisConnection conn) {
-        conn.handler(null).exceptionHandler(null).endHandler(null);
-        conn.close();
-    }
-
-    void stop(@Observes ShutdownEvent event) {
-        stopped = true;
-        for (RedisConnection current : new RedisConnection[] {connection, pending}) {
-            if (current != null) {
-                current.close();
-            }
-        }
+    @Override
+    public void subscribed(boolean up) {
+        lookup.channelState(up);
     }
 }

@@ -50,10 +50,17 @@ public class LlmEmitTokenMetric implements Step {
     LlmEmitTokenMetric(AigateConfig config, TokenMetrics tokens) {
         this.tokens = tokens;
         this.addStreamUsage = config.tokens().addStreamUsage();
-        this.backendsWithStreamUsage = config.backends().entrySet().stream()
+        Set<String> accepting = config.backends().entrySet().stream()
                 .filter(e -> e.getValue().streamUsage())
                 .map(Map.Entry::getKey)
                 .collect(Collectors.toSet());
+        // a pool asks only when every member accepts: any of them may serve the request as it was rewritten
+        config.pools().forEach((name, pool) -> {
+            if (accepting.containsAll(pool.members().keySet())) {
+                accepting.add(name);
+            }
+        });
+        this.backendsWithStreamUsage = Set.copyOf(accepting);
     }
 
     static boolean apiVersionAccepts(String query) {

@@ -42,8 +42,30 @@ public final class FakeAzureOpenAi implements AutoCloseable {
         }
     }
 
+    /**
+     * An answer a test orders: a status with its headers (and Azure's error body), after a delay; a 200 is the usual
+     * answer, after the delay.
+     */
+    public record Scripted(int status, Map<String, String> headers, long delayMillis) {
+        public static Scripted status(int status, String... headerPairs) {
+            Map<String, String> headers = new TreeMap<>();
+            for (int i = 0; i + 1 < headerPairs.length; i += 2) {
+                headers.put(headerPairs[i], headerPairs[i + 1]);
+            }
+            return new Scripted(status, headers, 0);
+        }
+
+        public static Scripted slow(long delayMillis) {
+            return new Scripted(200, Map.of(), delayMillis);
+        }
+    }
+
     private final HttpServer server;
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    private final java.util.Queue<Scripted> scripted = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile Scripted always;
+    private volatile String name = "aoai";
     private volatile long slowMillis = 3000;
     private volatile long eventDelayMillis;
     private volatile CountDownLatch holdAfterFirstEvent;
@@ -68,6 +90,27 @@ public final class FakeAzureOpenAi implements AutoCloseable {
 
     public int port() {
         return server.getAddress().getPort();
+    }
+
+    /** Names this backend in every answer ({@code x-served-by}), so a test sees which of several served. */
+    public FakeAzureOpenAi named(String name) {
+        this.name = name;
+        return this;
+    }
+
+    /** The next requests get these answers, one each, in order; then the usual ones. */
+    public void answerNext(Scripted... answers) {
+        scripted.addAll(List.of(answers));
+    }
+
+    /** Every request gets this answer until {@link #clear()} (null: the usual answers again). */
+    public void answerAlways(Scripted answer) {
+        always = answer;
+    }
+
+    /** How many requests reached this backend since it started or was last cleared. */
+    public int served() {
+        return served.get();
     }
 
     public String url() {
@@ -104,6 +147,9 @@ public final class FakeAzureOpenAi implements AutoCloseable {
      */
     public void clear() {
         received.clear();
+        scripted.clear();
+        always = null;
+        served.set(0);
         slowMillis = 3000;
         eventDelayMillis = 0;
         holdAfterFirstEvent = null;
@@ -122,6 +168,24 @@ public final class FakeAzureOpenAi implements AutoCloseable {
             String path = exchange.getRequestURI().getRawPath();
             received.add(new Received(
                     exchange.getRequestMethod(), path, exchange.getRequestURI().getRawQuery(), headers, body));
+            served.incrementAndGet();
+            exchange.getResponseHeaders().set("x-served-by", name);
+            Scripted order = scripted.poll();
+            if (order == null) {
+                order = always;
+            }
+            if (order != null) {
+                sleep(order.delayMillis());
+                if (order.status() != 200) {
+                    order.headers()
+                            .forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
+                    FakeEntraId.send(
+                            exchange,
+                            order.status(),
+                            "{\"error\":{\"code\":\"" + order.status() + "\",\"message\":\"scripted\"}}");
+                    return;
+                }
+            }
             Matcher deployment = DEPLOYMENT.matcher(path);
             Matcher model = MODEL.matcher(body);
             String name = deployment.find() ? deployment.group(1) : model.find() ? model.group(1) : "unknown";

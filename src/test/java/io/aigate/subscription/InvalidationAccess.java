@@ -1,10 +1,12 @@
 package io.aigate.subscription;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.redis.RedisChannels;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** One instance's key layer (cache, lookups, invalidation channel) on a given Redis client, for tests elsewhere. */
@@ -18,7 +20,7 @@ public final class InvalidationAccess {
 
     public static InvalidationAccess start(AigateConfig config, Vertx vertx, Redis redis) {
         SubscriptionLookup lookup = new SubscriptionLookup(config, redis, new SimpleMeterRegistry(), Clock.systemUTC());
-        new InvalidationChannel(vertx, redis, lookup, config);
+        RedisChannels.start(vertx, redis, config, List.of(new InvalidationChannel(lookup)));
         return new InvalidationAccess(lookup);
     }
 

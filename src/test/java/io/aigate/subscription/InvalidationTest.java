@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.redis.RedisChannels;
 import io.aigate.testing.Await;
 import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
@@ -14,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -40,7 +42,7 @@ class InvalidationTest extends WithRealRedis {
         Redis client = Redis.createClient(vertx, redisUrl);
         SubscriptionLookup lookup =
                 new SubscriptionLookup(config, client, new SimpleMeterRegistry(), Clock.systemUTC());
-        new InvalidationChannel(vertx, client, lookup, config);
+        RedisChannels.start(vertx, client, config, List.of(new InvalidationChannel(lookup)));
         return lookup;
     }
 

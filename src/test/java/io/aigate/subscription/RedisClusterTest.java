@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.redis.RedisChannels;
 import io.aigate.testing.Await;
 import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
@@ -23,6 +24,7 @@ import io.vertx.redis.client.RedisOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -127,7 +129,7 @@ class RedisClusterTest {
         Redis client = clusterClient();
         SubscriptionLookup lookup =
                 new SubscriptionLookup(config(), client, new SimpleMeterRegistry(), Clock.systemUTC());
-        new InvalidationChannel(vertx, client, lookup, config());
+        RedisChannels.start(vertx, client, config(), List.of(new InvalidationChannel(lookup)));
         Await.until("invalidation channel subscribed on the cluster", Duration.ofMillis(10000), () -> lookup.storeUp());
         SubscriptionLookup.Answer found = InvalidationTest.find(lookup, key);
         assertInstanceOf(SubscriptionLookup.Known.class, found);
