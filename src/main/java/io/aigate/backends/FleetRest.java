@@ -30,6 +30,7 @@ public class FleetRest implements ChannelListener {
     private final Redis redis;
     private final boolean active;
     private volatile BiConsumer<String, Long> receiver = (url, millis) -> {};
+    private volatile boolean listening;
 
     FleetRest(@Authenticated Redis redis, AigateConfig config) {
         this.redis = redis;
@@ -46,6 +47,16 @@ public class FleetRest implements ChannelListener {
     @Override
     public boolean active() {
         return active;
+    }
+
+    @Override
+    public void subscribed(boolean up) {
+        listening = up;
+    }
+
+    /** Whether rests from other instances are heard now (the channel is subscribed). */
+    public boolean listening() {
+        return listening;
     }
 
     /** Who hears of rests from other instances: the backend URL and how long it rests. */

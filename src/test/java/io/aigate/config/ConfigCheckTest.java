@@ -41,6 +41,70 @@ class ConfigCheckTest {
     }
 
     @Test
+    void poolMistakesAreOneSentenceEach() {
+        Map<String, String> pool = Map.of(
+                "aigate.backends.payg.url", "https://payg.openai.azure.com",
+                "aigate.backends.payg.credential", "none",
+                "aigate.pools.chat.members.aoai.priority", "1",
+                "aigate.pools.chat.members.payg.priority", "2",
+                "aigate.routes.all.backend", "chat");
+        assertDoesNotThrow(() -> ConfigCheck.check(config(pool), false));
+        assertEquals(
+                "aigate.pools.chat.members.nope names a backend that is not defined: use one of [aoai, payg] or add "
+                        + "aigate.backends.nope.url.",
+                refusal(with(pool, "aigate.pools.chat.members.nope.priority", "3")));
+        assertEquals(
+                "aigate.pools.chat.members.payg.priority is 101: use 0 to 100, lower first.",
+                refusal(with(pool, "aigate.pools.chat.members.payg.priority", "101")));
+        assertEquals(
+                "aigate.pools.chat.members.payg.weight is 0: use 1 to 100, relative to its priority group.",
+                refusal(with(pool, "aigate.pools.chat.members.payg.weight", "0")));
+        assertEquals(
+                "aigate.pools.aoai has the name of a backend: give the pool a name of its own, so a route's backend "
+                        + "names one or the other.",
+                refusal(with(pool, "aigate.pools.aoai.members.payg.priority", "1")));
+        assertEquals(
+                "aigate.backends.payg.circuit-breaker.failure-condition.status-code-ranges lists '600': use statuses "
+                        + "or ranges within 100-599, e.g. 429,500-599.",
+                refusal(with(
+                        pool, "aigate.backends.payg.circuit-breaker.failure-condition.status-code-ranges", "429,600")));
+        assertEquals(
+                "aigate.backends.payg.circuit-breaker.failure-condition.status-code-ranges lists '599-500': use "
+                        + "statuses or ranges within 100-599, e.g. 429,500-599.",
+                refusal(with(
+                        pool, "aigate.backends.payg.circuit-breaker.failure-condition.status-code-ranges", "599-500")));
+        assertEquals(
+                "aigate.backends.payg.circuit-breaker.failure-condition.error-reasons lists 'dns': use "
+                        + "connection-failure or timeout.",
+                refusal(with(pool, "aigate.backends.payg.circuit-breaker.failure-condition.error-reasons", "dns")));
+        assertEquals(
+                "aigate.backends.payg.circuit-breaker.trip-duration must be positive and at most "
+                        + "max-trip-duration, e.g. 30s.",
+                refusal(with(pool, "aigate.backends.payg.circuit-breaker.trip-duration", "10m")));
+        assertEquals(
+                "aigate.backends.payg.circuit-breaker.failure-condition.count must be from 1 to 1000: the failures "
+                        + "that trip it, e.g. 3.",
+                refusal(with(pool, "aigate.backends.payg.circuit-breaker.failure-condition.count", "0")));
+        assertEquals(
+                "aigate.routes.all.retry.count must be from 0 to 10: the attempts after the first, e.g. 2.",
+                refusal(with(pool, "aigate.routes.all.retry.count", "-1")));
+        assertEquals(
+                "aigate.backends.payg.deployment-names maps 'gpt-4o' to 'gpt 4o': both must be deployment names "
+                        + "(letters, digits, '.', '_' and '-', at most 64).",
+                refusal(with(pool, "aigate.backends.payg.deployment-names.gpt-4o", "gpt 4o")));
+        assertEquals(
+                "aigate.routes.all.backend names 'nope', which is not defined: use one of [aoai, payg], a pool of "
+                        + "[chat] or add aigate.backends.nope.url.",
+                refusal(with(pool, "aigate.routes.all.backend", "nope")));
+    }
+
+    private static Map<String, String> with(Map<String, String> base, String key, String value) {
+        Map<String, String> all = new HashMap<>(base);
+        all.put(key, value);
+        return all;
+    }
+
+    @Test
     void eachMistakeIsOneSentenceNamingTheKeyAndTheFix() {
         assertEquals(
                 "aigate.backends.aoai.url is not set: set it to the backend's base URL, "

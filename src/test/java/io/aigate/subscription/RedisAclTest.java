@@ -149,6 +149,9 @@ class RedisAclTest {
                         "1",
                         RedisSchema.subscription("acl-sidecar"))));
         refused("publishing an invalidation", api.publish(RedisSchema.INVALIDATE_CHANNEL, "acl-sidecar"));
+        // a backend's rest is shared with the fleet: published and heard by the sidecars themselves
+        await(api.publish(RedisSchema.BACKEND_REST_CHANNEL, "acl-sidecar 1000 https://ptu.openai.azure.com"));
+        refused("publishing on another channel", api.publish("aigate:v1:other", "x"));
         refused("listing subscriptions", api.smembers(RedisSchema.SUBSCRIPTIONS));
         refused("another key space", api.get("session:1"));
         refused("FLUSHALL", api.flushall(List.of()));
@@ -194,7 +197,8 @@ class RedisAclTest {
         refused("KEYS", api.keys("*"));
         refused("ACL SETUSER", api.acl(List.of("SETUSER", "aigate-sidecar6", "+@all")));
         refused("another key space", api.get("session:1"));
-        refused("publishing an invalidation", api.publish(RedisSchema.INVALIDATE_CHANNEL, "acl-six"));
+        await(api.publish(RedisSchema.BACKEND_REST_CHANNEL, "acl-six 1000 https://ptu.openai.azure.com"));
+        refused("publishing on another channel", api.publish("aigate:v1:other", "x"));
         refused("deleting a subscription", api.del(List.of(RedisSchema.subscription("acl-six"))));
     }
 }
