@@ -96,16 +96,6 @@ public final class BackendPool {
         return -1;
     }
 
-    /** Whether some member not yet tried could take the request now. */
-    public boolean hasAnother(long tried, long now) {
-        for (int i = 0; i < members.length; i++) {
-            if ((tried & (1L << i)) == 0 && members[i].breaker().available(now)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** What to tell a caller when no member can take the request: the shortest rest left, and whether it is a 429's. */
     public PoolRefusal resting(long now) {
         long soonest = Long.MAX_VALUE;

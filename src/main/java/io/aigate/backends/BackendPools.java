@@ -22,7 +22,8 @@ import org.jboss.logging.Logger;
  *
  * <p>Meters: {@code aigate_backend_state{backend,state}} (1 for the state a backend is in), {@code
  * aigate_backend_trips_total{backend,why}}, {@code aigate_backend_retries_total{route,backend,why}} (backend: the one
- * that failed the attempt).
+ * that failed the attempt), {@code aigate_backend_unavailable_total{route,why}} (answered by aigate: every member
+ * rested).
  */
 @Singleton
 public class BackendPools {
@@ -120,6 +121,12 @@ public class BackendPools {
     /** The attempt ended without a word about the backend (its caller left). */
     public void released(Member member) {
         member.breaker().release();
+    }
+
+    /** Every member of the route's pool rests: aigate answered the caller itself. */
+    public void unavailable(String route, PoolRefusal refusal) {
+        counter("aigate.backend.unavailable", "route", route, "why", refusal.throttled() ? "throttled" : "unavailable")
+                .increment();
     }
 
     /** An attempt failed before the answer's first byte and the request goes to another member. */

@@ -3,6 +3,7 @@ package io.aigate.gateway;
 import io.aigate.backends.BackendPool;
 import io.aigate.backends.BackendPools;
 import io.aigate.backends.Member;
+import io.aigate.backends.PoolRefusal;
 import io.aigate.config.AigateConfig;
 import io.aigate.identity.AuthenticationManagedIdentity;
 import io.aigate.pipeline.Errors;
@@ -96,6 +97,8 @@ public class Forwarder {
         long tried;
 
         int made;
+        /** When the first attempt was sent: time spent on members that failed is theirs, not aigate's. */
+        long firstSentAt;
         /** An attempt may have been served though it got no answer (a timeout after sending): its cost is unknown. */
         boolean maybeServed;
 
@@ -138,7 +141,8 @@ public class Forwarder {
         int first = pool.pick(0, pools.now());
         if (first < 0) {
             outbound.notForwarded(ctx);
-            Refusal resting = pool.resting(pools.now());
+            PoolRefusal resting = pool.resting(pools.now());
+            pools.unavailable(ctx.route().name(), resting);
             refused.accept(resting);
             ApimError.send(request.response(), resting, false);
             return;
@@ -238,7 +242,9 @@ public class Forwarder {
             HttpClientRequest sending = connected.result();
             // a caller that hangs up stops the backend too: it would otherwise go on generating (and billing) tokens
             response.closeHandler(v -> sending.reset());
-            long sentAt = System.nanoTime();
+            if (a.firstSentAt == 0) {
+                a.firstSentAt = System.nanoTime();
+            }
             (sent.length() == 0 && BODILESS.contains(request.method()) ? sending.send() : sending.send(sent))
                     .onComplete(answered -> {
                         if (answered.failed() && response.closed()) {
@@ -270,7 +276,7 @@ public class Forwarder {
                                 attempt(a, next, refused);
                                 return;
                             }
-                            relay(ctx, request, answer, sentAt - a.received);
+                            relay(ctx, request, answer, a.firstSentAt - a.received);
                         }
                     });
         });

@@ -232,6 +232,7 @@ class BackendPoolsTest {
         assertEquals(429, body.getInteger("statusCode"));
         assertTrue(body.getString("message").contains("Try again in 9 seconds"), body.getString("message"));
         assertNull(servedBy(resting), "aigate answered itself");
+        assertEquals(1, metric("aigate_backend_unavailable_total", "route=\"resting\",why=\"throttled\""));
         assertEquals(1, PoolDoubles.a.served() + PoolDoubles.b.served() - 1, "no backend was called");
     }
 

@@ -71,6 +71,12 @@ class MonitoringTest extends AigateTest {
         } catch (java.io.IOException cut) {
             // the stall is cut: that is the point
         }
+        for (int i = 0; i < 3; i++) { // retried on the next member; the third connection failure trips the first
+            assertEquals(200, call("gpt-pooled", "{}").statusCode());
+        }
+        for (int i = 0; i < 2; i++) { // the only member trips, then rests: aigate answers itself
+            call("gpt-downed", "{}").body().readAllBytes();
+        }
         Set<String> queried = new TreeSet<>();
         JsonObject dashboard = new JsonObject(Files.readString(Path.of("deploy/monitoring/aigate-dashboard.json")));
         assertEquals("aigate-overview", dashboard.getString("uid"));

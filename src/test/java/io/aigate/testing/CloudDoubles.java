@@ -112,6 +112,21 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.routes.dead.backend", "dead");
         config.put("aigate.routes.mistral.deployments", "mistral-large");
         config.put("aigate.routes.mistral.backend", "mistral");
+        // a pool whose first member refuses connections, and one whose only member does (for the backend meters)
+        config.put("aigate.backends.pool-gone.url", "http://127.0.0.1:" + LocalRedis.freePort());
+        config.put("aigate.backends.pool-gone.credential", "none");
+        config.put("aigate.backends.pool-ok.url", backend);
+        config.put("aigate.backends.pool-ok.credential", "none");
+        config.put("aigate.pools.pooled.members.pool-gone.priority", "1");
+        config.put("aigate.pools.pooled.members.pool-ok.priority", "2");
+        config.put("aigate.routes.pooled.deployments", "gpt-pooled");
+        config.put("aigate.routes.pooled.backend", "pooled");
+        config.put("aigate.backends.pool-down.url", "http://127.0.0.1:" + LocalRedis.freePort());
+        config.put("aigate.backends.pool-down.credential", "none");
+        config.put("aigate.backends.pool-down.circuit-breaker.failure-condition.count", "1");
+        config.put("aigate.pools.downed.members.pool-down.priority", "1");
+        config.put("aigate.routes.downed.deployments", "gpt-downed");
+        config.put("aigate.routes.downed.backend", "downed");
         config.put("aigate.identity.first-token-wait", "2s");
         config.put("aigate.products.chat.deployments", "gpt-4o");
         config.put("aigate.subscription-key.expiry-check-interval", "1s");
