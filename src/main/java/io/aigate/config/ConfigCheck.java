@@ -48,6 +48,13 @@ public class ConfigCheck {
         config.routes().forEach((name, route) -> {
             String key = "aigate.routes." + name;
             if (!config.backends().containsKey(route.backend())
+                    && !config.pools().containsKey(route.backend())
+                    && env("aigate.pools." + route.backend() + ".members").isPresent()) {
+                fail("aigate.pools." + route.backend() + ".members is a list, which names no member's place: give "
+                        + "each member its own keys, e.g. aigate.pools." + route.backend()
+                        + ".members.<backend>.priority=1.");
+            }
+            if (!config.backends().containsKey(route.backend())
                     && !config.pools().containsKey(route.backend())) {
                 fail(key + ".backend names '" + route.backend() + "', which is not defined: use one of "
                         + config.backends().keySet()

@@ -98,6 +98,19 @@ class ConfigCheckTest {
                 refusal(with(pool, "aigate.routes.all.backend", "nope")));
     }
 
+    @Test
+    void aPoolWhoseMembersAreWrittenAsAListIsToldHowToWriteThem() {
+        System.setProperty("aigate.pools.listed.members", "aoai,payg");
+        try {
+            assertEquals(
+                    "aigate.pools.listed.members is a list, which names no member's place: give each member its own "
+                            + "keys, e.g. aigate.pools.listed.members.<backend>.priority=1.",
+                    refusal(Map.of("aigate.routes.all.backend", "listed")));
+        } finally {
+            System.clearProperty("aigate.pools.listed.members");
+        }
+    }
+
     private static Map<String, String> with(Map<String, String> base, String key, String value) {
         Map<String, String> all = new HashMap<>(base);
         all.put(key, value);
