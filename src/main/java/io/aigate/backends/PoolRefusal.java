@@ -31,4 +31,9 @@ public record PoolRefusal(boolean throttled, long waitSeconds) implements Refusa
     public String reason() {
         return throttled ? "backends_throttled" : "backends_unavailable";
     }
+
+    @Override
+    public String policy() {
+        return "set-backend-service";
+    }
 }

@@ -66,6 +66,21 @@ public interface AigateConfig {
 
     TokenLimit tokenLimit();
 
+    Audit audit();
+
+    /** The audit trail: one JSON line per request on the {@code aigate.audit} logger (stdout by default). */
+    interface Audit {
+        /** {@code all} requests, {@code refusals} only (4xx and 5xx, and requests aigate refused), or {@code off}. */
+        @WithDefault("refusals")
+        AuditMode log();
+    }
+
+    enum AuditMode {
+        ALL,
+        REFUSALS,
+        OFF
+    }
+
     /** How the sidecar and the CLI log in to Redis; where Redis is stays {@code quarkus.redis.hosts}. */
     RedisLogin redis();
 

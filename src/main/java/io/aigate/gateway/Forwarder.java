@@ -97,8 +97,8 @@ public class Forwarder {
         long tried;
 
         int made;
-        /** When the first attempt was sent: time spent on members that failed is theirs, not aigate's. */
-        long firstSentAt;
+        /** When the first attempt was sent (time spent on members that failed is theirs, not aigate's), and more. */
+        final Timing timing = new Timing();
         /** An attempt may have been served though it got no answer (a timeout after sending): its cost is unknown. */
         boolean maybeServed;
 
@@ -138,6 +138,8 @@ public class Forwarder {
         BackendPool pool = pools.get(ctx.route().backend());
         Attempts attempts = new Attempts(
                 ctx, request, pool, received, retries.get(ctx.route().name()));
+        attempts.timing.received = received;
+        ctx.put(Timing.PART, attempts.timing);
         int first = pool.pick(0, pools.now());
         if (first < 0) {
             outbound.notForwarded(ctx);
@@ -236,14 +238,14 @@ public class Forwarder {
                     return;
                 }
                 gaveUp(a);
-                backendFailed(ctx, request, connected.cause());
+                backendFailed(ctx, request, connected.cause(), refused);
                 return;
             }
             HttpClientRequest sending = connected.result();
             // a caller that hangs up stops the backend too: it would otherwise go on generating (and billing) tokens
             response.closeHandler(v -> sending.reset());
-            if (a.firstSentAt == 0) {
-                a.firstSentAt = System.nanoTime();
+            if (a.timing.firstSentAt == 0) {
+                a.timing.firstSentAt = System.nanoTime();
             }
             (sent.length() == 0 && BODILESS.contains(request.method()) ? sending.send() : sending.send(sent))
                     .onComplete(answered -> {
@@ -263,7 +265,7 @@ public class Forwarder {
                                 return;
                             }
                             outbound.unanswered(ctx);
-                            backendFailed(ctx, request, answered.cause());
+                            backendFailed(ctx, request, answered.cause(), refused);
                         } else {
                             HttpClientResponse answer = answered.result();
                             pools.answered(member, answer.statusCode(), answer.headers());
@@ -276,7 +278,7 @@ public class Forwarder {
                                 attempt(a, next, refused);
                                 return;
                             }
-                            relay(ctx, request, answer, a.firstSentAt - a.received);
+                            relay(ctx, request, answer, a.timing);
                         }
                     });
         });
@@ -310,7 +312,7 @@ public class Forwarder {
                 || err instanceof io.netty.handler.timeout.TimeoutException;
     }
 
-    private void relay(RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, long addedBefore) {
+    private void relay(RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, Timing timing) {
         long headersAt = System.nanoTime();
         HttpServerResponse response = request.response();
         if (response.closed()) {
@@ -329,7 +331,9 @@ public class Forwarder {
         if (!response.headers().contains(HttpHeaders.CONTENT_LENGTH) && request.version() != HttpVersion.HTTP_1_0) {
             response.setChunked(true);
         }
-        metrics.overhead(ctx.route().name(), addedBefore + (System.nanoTime() - headersAt));
+        timing.backendNanos = headersAt - timing.firstSentAt;
+        timing.aigateNanos = timing.firstSentAt - timing.received + (System.nanoTime() - headersAt);
+        metrics.overhead(ctx.route().name(), timing.aigateNanos);
         OutboundPipeline.Answer outcome = outbound.answer(ctx, answer.statusCode(), answer.headers());
         if (outcome.holdsWhole()) {
             relayWhole(ctx, request, answer, outcome);
@@ -372,6 +376,10 @@ public class Forwarder {
         boolean backend = err instanceof ObservedStream.SourceFailure && !response.closed();
         metrics.cut(ctx.route().name(), ctx.route().backend(), backend ? "backend" : "caller");
         if (backend) {
+            Timing timing = ctx.get(Timing.PART);
+            if (timing != null) {
+                timing.error = "cut";
+            }
             LOG.warnf(
                     "backend %s: response cut after headers (%s)",
                     ctx.route().backend(), Errors.describe(err.getCause()));
@@ -380,17 +388,24 @@ public class Forwarder {
         answer.request().reset();
     }
 
-    private void backendFailed(RequestContext ctx, HttpServerRequest request, Throwable err) {
+    private void backendFailed(
+            RequestContext ctx, HttpServerRequest request, Throwable err, Consumer<Refusal> refused) {
         HttpServerResponse response = request.response();
         boolean timeout = timedOut(err);
         LOG.warnf(
                 "backend %s: %s (%s)",
                 ctx.route().backend(), timeout ? "timed out" : "unreachable", Errors.describe(err));
+        Timing timing = ctx.get(Timing.PART);
+        if (timing != null) {
+            timing.error = timeout ? "timeout" : "connection_failure";
+        }
         if (response.headWritten()) {
             abort(request);
             return;
         }
-        ApimError.send(response, timeout ? RequestRefusal.BACKEND_TIMEOUT : RequestRefusal.BACKEND_UNREACHABLE, false);
+        RequestRefusal refusal = timeout ? RequestRefusal.BACKEND_TIMEOUT : RequestRefusal.BACKEND_UNREACHABLE;
+        refused.accept(refusal);
+        ApimError.send(response, refusal, false);
     }
 
     /**

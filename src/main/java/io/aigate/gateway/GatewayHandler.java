@@ -7,6 +7,7 @@ import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.Refusal;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.tokens.GenAiMetrics;
 import io.aigate.tokens.TokenEstimator;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.AsyncResult;
@@ -36,7 +37,10 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class GatewayHandler {
 
-    private static final Logger ACCESS = Logger.getLogger("aigate.access");
+    /** The gateway's record of a request, so the outbound section's news finds it. */
+    private static final RequestContext.Part<Exchange> EXCHANGE = RequestContext.Part.declare("exchange");
+
+    private static final String SERVER_TIMING = "Server-Timing";
     /** What Azure OpenAI's data plane uses; TRACE, CONNECT and inventions never reach a backend. */
     private static final Set<HttpMethod> ALLOWED_METHODS = Set.of(
             HttpMethod.GET,
@@ -54,6 +58,8 @@ public class GatewayHandler {
     private final Forwarder forwarder;
     private final OutboundPipeline outbound;
     private final GatewayMetrics metrics;
+    private final AuditLog audit;
+    private final GenAiMetrics genAi;
     private final long maxBodyBytes;
     private final RequestRefusal tooLarge;
     private final long receiveTimeoutMillis;
@@ -69,8 +75,13 @@ public class GatewayHandler {
             Forwarder forwarder,
             OutboundPipeline outbound,
             GatewayMetrics metrics,
-            BufferedBodies buffered) {
+            BufferedBodies buffered,
+            AuditLog audit,
+            GenAiMetrics genAi) {
         this.outbound = outbound;
+        this.audit = audit;
+        this.genAi = genAi;
+        outbound.whenSettled(this::settled);
         this.buffered = buffered;
         this.receiveTimeoutMillis = config.request().receiveTimeout().toMillis();
         this.routes = new RouteTable(config.routes(), config.enabledRoutes().orElse(null));
@@ -91,26 +102,12 @@ public class GatewayHandler {
                 "api-version", config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT)));
     }
 
-    /** What the access log and metrics need, filled in as the request goes along. */
-    private static final class Exchange {
-        final long receivedNanos = System.nanoTime();
-        String route = "none";
-        String backend = "none";
-        String deployment;
-        String reason = "forwarded";
-        String subscription;
-        /** Once forwarded: the pool member that served is in its route. */
-        RequestContext ctx;
-
-        long bufferedBytes;
-        long bodyDone;
-    }
-
     void handle(HttpServerRequest request) {
         // held until a step needs the body, so nothing of it is read (or lost) while the header checks run
         request.pause();
-        Exchange exchange = new Exchange();
-        request.response().endHandler(v -> finished(request, exchange));
+        Exchange exchange = new Exchange(request, RequestId.of(request.headers()));
+        request.response().headersEndHandler(v -> headersEnd(exchange));
+        request.response().endHandler(v -> finished(exchange));
         RequestTarget target = RequestTarget.parse(request.uri());
         if (target.kind() == RequestTarget.Kind.INVALID) {
             refuse(request, exchange, RequestRefusal.INVALID_TARGET);
@@ -144,7 +141,9 @@ public class GatewayHandler {
                         request.headers(),
                         target.query()),
                 query.forwarded(),
-                outboundHeaders(request));
+                outboundHeaders(request, exchange.requestId));
+        ctx.put(EXCHANGE, exchange);
+        exchange.ctx = ctx;
         boolean jsonBody = Operations.jsonInference(method, operation);
         if (target.kind() == RequestTarget.Kind.V1 && jsonBody) {
             // the deployment is in the body: it is received first (within the shared bound and the deadline)
@@ -241,6 +240,7 @@ public class GatewayHandler {
                 received.tryComplete(Outcome.refuse(RequestRefusal.BODIES_OVER_BOUND));
             } else {
                 exchange.bufferedBytes += chunk.length();
+                exchange.bodyBytes += chunk.length();
                 body.appendBuffer(chunk);
             }
         });
@@ -294,6 +294,8 @@ public class GatewayHandler {
 
     private void decided(
             HttpServerRequest request, Exchange exchange, RequestContext ctx, AsyncResult<Outcome> decided) {
+        exchange.awaitsSettlement = true; // from here on, the outbound section settles the request exactly once
+        exchange.subscription = ctx.caller().subscriptionId();
         if (decided.failed() || !decided.result().proceeds()) {
             outbound.notForwarded(ctx); // a step after the token limit refused: the backend did no work
         }
@@ -303,45 +305,80 @@ public class GatewayHandler {
             return;
         }
         Outcome outcome = decided.result();
-        exchange.subscription = ctx.caller().subscriptionId();
         if (!outcome.proceeds()) {
             refuse(request, exchange, outcome.refusal());
             return;
         }
-        exchange.ctx = ctx;
-        forwarder.forward(ctx, request, exchange.bodyDone, refusal -> exchange.reason = refusal.reason());
+        forwarder.forward(ctx, request, exchange.bodyDone, refusal -> exchange.refusal = refusal);
     }
 
     private void refuse(HttpServerRequest request, Exchange exchange, Refusal refusal) {
-        exchange.reason = refusal.reason();
+        exchange.refusal = refusal;
         // a body we did not read is not drained: closing is cheaper and leaves nothing half-read on the connection
         ApimError.send(request.response(), refusal, !request.isEnded());
     }
 
-    private void finished(HttpServerRequest request, Exchange exchange) {
-        buffered.give(exchange.bufferedBytes);
-        exchange.bufferedBytes = 0;
-        int status = request.response().getStatusCode();
-        long elapsed = System.nanoTime() - exchange.receivedNanos;
-        if (exchange.ctx != null) {
-            exchange.backend = exchange.ctx.route().backend();
+    /**
+     * Just before the answer's headers go out, whoever wrote them: the request id, and how long aigate took against
+     * how long the backend did, so a caller can tell aigate's cost from the model's (for a stream: to its first byte).
+     */
+    private void headersEnd(Exchange exchange) {
+        exchange.headersAt = System.nanoTime();
+        MultiMap headers = exchange.request.response().headers();
+        headers.set(RequestId.CLIENT_HEADER, exchange.requestId);
+        Timing timing = exchange.ctx == null ? null : exchange.ctx.get(Timing.PART);
+        long elapsed = exchange.headersAt - exchange.receivedNanos;
+        // a backend's own Server-Timing stays: aigate's entries are added to it
+        headers.add(
+                SERVER_TIMING, timing == null ? "aigate;dur=" + Timing.millis(elapsed) : timing.serverTiming(elapsed));
+    }
+
+    /** The answer ended (or the caller left). The record is complete once the outbound section settled too. */
+    private void finished(Exchange exchange) {
+        if (exchange.finished) {
+            return;
         }
-        metrics.request(exchange.route, exchange.backend, status, elapsed);
-        if (ACCESS.isInfoEnabled() && (status >= 400 || ACCESS.isDebugEnabled())) {
-            ACCESS.infof(
-                    "route=%s backend=%s deployment=%s subscription=%s status=%d reason=%s ms=%.3f",
-                    exchange.route,
-                    exchange.backend,
-                    printable(exchange.deployment),
-                    exchange.subscription == null ? "-" : exchange.subscription,
-                    status,
-                    exchange.reason,
-                    elapsed / 1e6);
+        exchange.finished = true;
+        if (!exchange.awaitsSettlement || exchange.settled) {
+            complete(exchange);
         }
     }
 
+    /** The outbound section knows what the request used (its tokens, or that it used none). */
+    private void settled(RequestContext ctx) {
+        Exchange exchange = ctx.get(EXCHANGE);
+        if (exchange == null || exchange.settled) {
+            return;
+        }
+        exchange.settled = true;
+        if (exchange.finished) {
+            complete(exchange);
+        }
+    }
+
+    private void complete(Exchange exchange) {
+        long end = System.nanoTime();
+        HttpServerRequest request = exchange.request;
+        buffered.give(exchange.bufferedBytes);
+        exchange.bufferedBytes = 0;
+        RequestContext ctx = exchange.ctx;
+        if (ctx != null && ctx.route() != null) {
+            exchange.backend = ctx.route().backend(); // the pool member that served
+        }
+        int status = request.response().getStatusCode();
+        exchange.callerClosed =
+                request.response().closed() && !request.response().ended();
+        metrics.request(exchange.route, exchange.backend, status, end - exchange.receivedNanos);
+        Timing timing = ctx == null ? null : ctx.get(Timing.PART);
+        if (timing != null && timing.firstSentAt != 0 && !exchange.callerClosed) {
+            String error = timing.error != null ? timing.error : status >= 400 ? Integer.toString(status) : null;
+            genAi.operation(ctx, end - timing.firstSentAt, error);
+        }
+        audit.write(exchange, status, end);
+    }
+
     /** Deployment names come from callers: only a short, plain form reaches the log. */
-    private static String printable(String deployment) {
+    static String printable(String deployment) {
         if (deployment == null) {
             return "-";
         }
@@ -353,9 +390,10 @@ public class GatewayHandler {
      * The caller's headers minus credentials and hop-by-hop ones; answers are asked for without compression, so
      * aigate can read the usage of every answer it relays (on loopback, compression saves the caller nothing).
      */
-    private MultiMap outboundHeaders(HttpServerRequest request) {
+    private MultiMap outboundHeaders(HttpServerRequest request, String requestId) {
         MultiMap headers = HopByHop.requestHeaders(request.headers(), droppedHeaders);
         headers.set(HttpHeaders.ACCEPT_ENCODING, HttpHeaders.IDENTITY);
+        headers.set(RequestId.CLIENT_HEADER, requestId);
         return headers;
     }
 

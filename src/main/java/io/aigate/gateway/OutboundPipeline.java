@@ -11,6 +11,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.streams.ReadStream;
 import jakarta.inject.Singleton;
+import java.util.function.Consumer;
 
 /**
  * The {@code <outbound>} section: what happens to an answer, in order. The {@link Forwarder} relays bytes and reports
@@ -36,20 +37,28 @@ public class OutboundPipeline {
 
     private final LlmEmitTokenMetric llmEmitTokenMetric;
     private final LlmTokenLimit llmTokenLimit;
+    /** Told once per decided request, when what it used is known: the audit line waits for it. */
+    private volatile Consumer<RequestContext> settled = ctx -> {};
 
     OutboundPipeline(LlmEmitTokenMetric llmEmitTokenMetric, LlmTokenLimit llmTokenLimit) {
         this.llmEmitTokenMetric = llmEmitTokenMetric;
         this.llmTokenLimit = llmTokenLimit;
     }
 
+    void whenSettled(Consumer<RequestContext> listener) {
+        this.settled = listener;
+    }
+
     /** On error: the backend never had the request (a step refused it, no connection, the caller left first). */
     void notForwarded(RequestContext ctx) {
         llmTokenLimit.settle(ctx, Consumption.NOTHING);
+        settled.accept(ctx);
     }
 
     /** On error: sent, then no answer (a timeout, a reset, the caller gone): the backend may have served it. */
     void unanswered(RequestContext ctx) {
         llmTokenLimit.settle(ctx, Consumption.UNKNOWN);
+        settled.accept(ctx);
     }
 
     /** The answer's head is in: how its body is to pass. */
@@ -113,10 +122,10 @@ public class OutboundPipeline {
         /** The answer was relayed to its end ({@code cut} false) or cut after its headers: both policies run. */
         Future<Consumption> ended(boolean cut) {
             // a count that failed on its worker still settles: the reservation is never left held
-            return llmEmitTokenMetric
-                    .counted(ctx, status, usage, cut)
-                    .onComplete(
-                            used -> llmTokenLimit.settle(ctx, used.succeeded() ? used.result() : Consumption.UNKNOWN));
+            return llmEmitTokenMetric.counted(ctx, status, usage, cut).onComplete(used -> {
+                llmTokenLimit.settle(ctx, used.succeeded() ? used.result() : Consumption.UNKNOWN);
+                settled.accept(ctx);
+            });
         }
     }
 }

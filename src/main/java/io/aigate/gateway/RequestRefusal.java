@@ -44,6 +44,12 @@ public record RequestRefusal(int status, String message, String reason, Map<Stri
     public static final RequestRefusal BACKEND_TIMEOUT =
             of(504, "The backend did not answer in time.", "backend_timeout");
 
+    /** {@code forward-request} when the backend failed it; aigate's own reading of the request otherwise. */
+    @Override
+    public String policy() {
+        return reason.startsWith("backend_") ? "forward-request" : "request";
+    }
+
     private static RequestRefusal of(int status, String message, String reason) {
         return new RequestRefusal(status, message, reason, Map.of());
     }

@@ -54,4 +54,9 @@ public record CredentialRefusal(Kind kind, long waitSeconds) implements Refusal 
     public String reason() {
         return kind.reason;
     }
+
+    @Override
+    public String policy() {
+        return "authentication-managed-identity";
+    }
 }

@@ -59,4 +59,9 @@ public record JwtRefusal(Kind kind, int status, String message, Map<String, Stri
     public String reason() {
         return kind == Kind.CLAIMS_REFUSED ? "jwt_claims" : "jwt_" + kind.result;
     }
+
+    @Override
+    public String policy() {
+        return "validate-jwt";
+    }
 }

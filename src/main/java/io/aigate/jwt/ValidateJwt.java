@@ -205,10 +205,11 @@ public class ValidateJwt implements Step {
                 rules == null ? List.of() : rules.claims(), ctx.caller().allowedClientApps(), valid.claims());
         Object app = valid.claims().getClaimValue("azp");
         ctx.caller(ctx.caller()
-                .withClientApp(
+                .withToken(
                         app instanceof String s
                                 ? s
-                                : valid.claims().getClaimValue("appid") instanceof String s ? s : null));
+                                : valid.claims().getClaimValue("appid") instanceof String s ? s : null,
+                        valid.claims().getClaimValue("oid") instanceof String oid ? oid : null));
         if (refusal != null) {
             return refuse(JwtRefusal.claims(refusal));
         }

@@ -18,6 +18,9 @@ public interface Refusal {
     /** Headers the answer carries, e.g. {@code Retry-After}. */
     Map<String, String> headers();
 
-    /** A short machine word for the access log and metrics, never sent to the caller, e.g. {@code key_unknown}. */
+    /** A short machine word for the audit log and metrics, never sent to the caller, e.g. {@code key_unknown}. */
     String reason();
+
+    /** The APIM policy (or aigate's own check) that refused, for the audit log: e.g. {@code validate-jwt}. */
+    String policy();
 }

@@ -29,6 +29,11 @@ public enum KeyRefusal implements Refusal {
     private final Map<String, String> headers;
     private final String result = name().toLowerCase(java.util.Locale.ROOT);
 
+    @Override
+    public String policy() {
+        return "validate-subscription-key";
+    }
+
     KeyRefusal(int status, String message) {
         this(status, message, Map.of());
     }

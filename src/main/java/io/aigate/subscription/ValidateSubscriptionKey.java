@@ -80,7 +80,7 @@ public class ValidateSubscriptionKey implements Step {
         Subscription subscription = known.found().subscription();
         Instant now = clock.instant();
         // known even when refused: the log says whose key it was (never the key)
-        ctx.caller(new Caller(subscription.id(), Set.of(), null));
+        ctx.caller(Caller.subscribed(subscription.id(), Set.of()));
         if (subscription.state() != Subscription.State.ACTIVE) {
             return refuse(KeyRefusal.INACTIVE);
         }
@@ -91,7 +91,7 @@ public class ValidateSubscriptionKey implements Step {
             return refuse(KeyRefusal.OUT_OF_SCOPE);
         }
         metrics.allowed();
-        ctx.caller(new Caller(subscription.id(), subscription.allowedClientApps(), null));
+        ctx.caller(Caller.subscribed(subscription.id(), subscription.allowedClientApps()));
         ctx.put(LlmTokenLimit.SUBSCRIPTION_LIMITS, subscription.limits());
         return Outcome.proceed();
     }

@@ -49,4 +49,9 @@ public record LimitRefusal(Kind kind, long waitSeconds, Map<String, String> head
     public String reason() {
         return kind.reason;
     }
+
+    @Override
+    public String policy() {
+        return "llm-token-limit";
+    }
 }

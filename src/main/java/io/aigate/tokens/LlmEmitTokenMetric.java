@@ -43,12 +43,20 @@ public class LlmEmitTokenMetric implements Step {
     /** Azure OpenAI accepts stream_options from this api-version on; older versions refuse the request. */
     static final String FIRST_API_VERSION_WITH_STREAM_OPTIONS = "2024-09-01";
 
+    /** What an answer used, as counted: for the audit log. */
+    public record Counted(long promptTokens, long completionTokens, boolean estimated) {}
+
+    /** Set by the outbound half once it counted an answer's usage (reported, or counted from a stream). */
+    public static final RequestContext.Part<Counted> COUNTED = RequestContext.Part.declare("tokens-counted");
+
     private final boolean addStreamUsage;
     private final Set<String> backendsWithStreamUsage;
     private final TokenMetrics tokens;
+    private final GenAiMetrics genAi;
 
-    LlmEmitTokenMetric(AigateConfig config, TokenMetrics tokens) {
+    LlmEmitTokenMetric(AigateConfig config, TokenMetrics tokens, GenAiMetrics genAi) {
         this.tokens = tokens;
+        this.genAi = genAi;
         this.addStreamUsage = config.tokens().addStreamUsage();
         Set<String> accepting = config.backends().entrySet().stream()
                 .filter(e -> e.getValue().streamUsage())
@@ -170,6 +178,8 @@ public class LlmEmitTokenMetric implements Step {
                     ctx.caller().subscriptionId(),
                     reported,
                     false);
+            genAi.tokens(ctx, reported);
+            ctx.put(COUNTED, new Counted(reported.promptTokens(), reported.completionTokens(), false));
             return Future.succeededFuture(Consumption.exactly(reported.totalTokens()));
         }
         tokens.unmeasured(ctx.route().name(), ctx.route().backend(), cut ? "cut" : "no_usage_reported");
@@ -187,13 +197,16 @@ public class LlmEmitTokenMetric implements Step {
     private Consumption estimated(RequestContext ctx, UsageReader usage, String model, boolean cut) {
         long prompt = TokenEstimator.prompt(ctx.json(), model);
         long completion = usage.streamedTokens(model);
+        Usage counted = new Usage(prompt, completion, prompt + completion, -1, -1);
         tokens.record(
                 ctx.route().name(),
                 ctx.route().backend(),
                 ctx.route().deployment(),
                 ctx.caller().subscriptionId(),
-                new Usage(prompt, completion, prompt + completion, -1, -1),
+                counted,
                 true);
+        genAi.tokens(ctx, counted);
+        ctx.put(COUNTED, new Counted(prompt, completion, true));
         return cut ? Consumption.atLeast(prompt + completion) : Consumption.exactly(prompt + completion);
     }
 }

@@ -172,6 +172,11 @@ public class LlmTokenLimit implements Step {
         }
     }
 
+    /** {@code admitted} when a limit applied and let the request through; null when none applied (or it refused). */
+    public static String decision(RequestContext ctx) {
+        return ctx.get(RESERVATION) != null ? "admitted" : null;
+    }
+
     /** The subscription's own limits over the configured defaults, and whose budget this request spends. */
     TokenCounter counterFor(RequestContext ctx) {
         TokenLimits own = ctx.get(SUBSCRIPTION_LIMITS);

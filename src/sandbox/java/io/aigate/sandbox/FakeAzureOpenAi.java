@@ -170,6 +170,10 @@ public final class FakeAzureOpenAi implements AutoCloseable {
                     exchange.getRequestMethod(), path, exchange.getRequestURI().getRawQuery(), headers, body));
             served.incrementAndGet();
             exchange.getResponseHeaders().set("x-served-by", name);
+            // Azure's own ids for the request, which a gateway must pass on untouched
+            exchange.getResponseHeaders()
+                    .set("apim-request-id", java.util.UUID.randomUUID().toString());
+            exchange.getResponseHeaders().set("x-request-id", "backend-" + served.get());
             Scripted order = scripted.poll();
             if (order == null) {
                 order = always;

@@ -51,4 +51,13 @@ public final class Await {
             assertEquals(expected, last[0], message);
         }
     }
+
+    /** Polls until {@code read} gives something (not null), and returns it. */
+    public static <T> T value(String what, Duration within, Reading<T> read) throws Exception {
+        Object[] last = new Object[1];
+        until(what, within, () -> (last[0] = read.read()) != null);
+        @SuppressWarnings("unchecked")
+        T found = (T) last[0];
+        return found;
+    }
 }

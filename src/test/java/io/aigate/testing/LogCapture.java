@@ -6,14 +6,20 @@ import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-/** Collects every log line the JVM writes while open, to prove what never appears in them. */
+/**
+ * Collects every log line the JVM writes while open, to prove what never appears in them: the root logger's and the
+ * audit trail's (which has a handler of its own and does not pass its lines up).
+ */
 public final class LogCapture extends Handler implements AutoCloseable {
+
+    private static final String AUDIT = "aigate.audit";
 
     private final List<String> lines = new CopyOnWriteArrayList<>();
 
     public static LogCapture start() {
         LogCapture capture = new LogCapture();
         Logger.getLogger("").addHandler(capture);
+        Logger.getLogger(AUDIT).addHandler(capture);
         return capture;
     }
 
@@ -44,5 +50,6 @@ public final class LogCapture extends Handler implements AutoCloseable {
     @Override
     public void close() {
         Logger.getLogger("").removeHandler(this);
+        Logger.getLogger(AUDIT).removeHandler(this);
     }
 }

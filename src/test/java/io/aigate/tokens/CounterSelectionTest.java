@@ -38,7 +38,7 @@ class CounterSelectionTest {
                 "default",
                 "aoai",
                 "gpt-4o");
-        ctx.caller(new Caller(subscription, Set.of(), clientApp));
+        ctx.caller(Caller.subscribed(subscription, Set.of()).withToken(clientApp, null));
         return ctx;
     }
 

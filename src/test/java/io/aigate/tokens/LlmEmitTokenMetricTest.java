@@ -36,8 +36,9 @@ class LlmEmitTokenMetricTest {
     }
 
     final AigateConfig config = Configs.aigate(Map.of());
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final LlmEmitTokenMetric metric =
-            new LlmEmitTokenMetric(config, new TokenMetrics(new SimpleMeterRegistry(), config));
+            new LlmEmitTokenMetric(config, new TokenMetrics(registry, config), new GenAiMetrics(registry, config));
 
     /** A stream of {@code model} that says "Hello there, world" and ends without usage. */
     static UsageReader usageLessStream(String model) {
@@ -59,7 +60,7 @@ class LlmEmitTokenMetricTest {
 
     RequestContext request(String deployment) {
         RequestContext ctx = Requests.chat(HttpHeaders.headers(), "default", "aoai", deployment);
-        ctx.caller(new Caller("team-a", Set.of(), null));
+        ctx.caller(Caller.subscribed("team-a", Set.of()));
         ctx.body(
                 Buffer.buffer("{\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}"),
                 (com.fasterxml.jackson.databind.node.ObjectNode) io.vertx.core.json.jackson.DatabindCodec.mapper()

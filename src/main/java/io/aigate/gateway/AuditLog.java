@@ -1,0 +1,104 @@
+package io.aigate.gateway;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SegmentedStringWriter;
+import com.fasterxml.jackson.core.util.BufferRecycler;
+import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Caller;
+import io.aigate.pipeline.RequestContext;
+import io.aigate.tokens.LlmEmitTokenMetric;
+import io.aigate.tokens.LlmTokenLimit;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.time.Instant;
+import org.jboss.logging.Logger;
+
+/**
+ * The audit trail: one JSON line per request on the {@code aigate.audit} logger, written to stdout on a handler of its
+ * own (the line and nothing else), so Container Insights / Azure Monitor collect it as it is. It answers "who used
+ * which model, how much, and what was refused": time, request id, subscription, client application and object id
+ * from the token, route, deployment, the backend that served, status, the policy and reason of a refusal, the token
+ * limit's decision, prompt and completion tokens (reported or estimated), time to first byte, duration, bytes. Never a
+ * key, a token, a prompt or a completion: every value is an id aigate checked, a configured name, or a number.
+ */
+@Singleton
+public class AuditLog {
+
+    private static final Logger AUDIT = Logger.getLogger("aigate.audit");
+    private static final JsonFactory JSON = new JsonFactory();
+
+    private final AigateConfig.AuditMode mode;
+
+    AuditLog(AigateConfig config) {
+        this.mode = config.audit().log();
+    }
+
+    /** Whether this request gets a line. */
+    boolean wants(int status, boolean refused) {
+        return switch (mode) {
+            case ALL -> AUDIT.isInfoEnabled();
+            case REFUSALS -> (refused || status >= 400) && AUDIT.isInfoEnabled();
+            case OFF -> false;
+        };
+    }
+
+    void write(Exchange exchange, int status, long endNanos) {
+        if (!wants(status, exchange.refusal != null)) {
+            return;
+        }
+        RequestContext ctx = exchange.ctx;
+        Caller caller = ctx == null ? Caller.UNKNOWN : ctx.caller();
+        LlmEmitTokenMetric.Counted tokens = ctx == null ? null : ctx.get(LlmEmitTokenMetric.COUNTED);
+        try (SegmentedStringWriter out = new SegmentedStringWriter(new BufferRecycler());
+                JsonGenerator json = JSON.createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField(
+                    "time", Instant.ofEpochMilli(exchange.receivedAtMillis).toString());
+            json.writeStringField("request_id", exchange.requestId);
+            json.writeStringField("subscription_id", exchange.subscription);
+            json.writeStringField("client_app_id", caller.clientAppId());
+            json.writeStringField("object_id", caller.objectId());
+            json.writeStringField("route", exchange.route);
+            json.writeStringField("deployment", GatewayHandler.printable(exchange.deployment));
+            json.writeStringField("backend", exchange.backend);
+            json.writeNumberField("status", status);
+            json.writeStringField(
+                    "outcome",
+                    exchange.callerClosed ? "caller_closed" : exchange.refusal == null ? "forwarded" : "refused");
+            json.writeStringField("refused_by", exchange.refusal == null ? null : exchange.refusal.policy());
+            json.writeStringField("reason", exchange.refusal == null ? null : exchange.refusal.reason());
+            json.writeStringField("token_limit", tokenLimit(exchange, ctx));
+            if (tokens != null) {
+                json.writeNumberField("prompt_tokens", tokens.promptTokens());
+                json.writeNumberField("completion_tokens", tokens.completionTokens());
+                json.writeStringField("tokens", tokens.estimated() ? "estimated" : "reported");
+            } else {
+                json.writeStringField("tokens", "none");
+            }
+            if (exchange.headersAt != 0) {
+                json.writeNumberField("ttfb_ms", millis(exchange.headersAt - exchange.receivedNanos));
+            }
+            json.writeNumberField("duration_ms", millis(endNanos - exchange.receivedNanos));
+            json.writeNumberField("request_bytes", exchange.bodyBytes);
+            json.writeNumberField("response_bytes", exchange.request.response().bytesWritten());
+            json.writeEndObject();
+            json.flush();
+            AUDIT.info(out.getAndClear());
+        } catch (IOException e) {
+            AUDIT.warnf("audit line not written: %s", e.getClass().getSimpleName());
+        }
+    }
+
+    private static String tokenLimit(Exchange exchange, RequestContext ctx) {
+        if (exchange.refusal != null && exchange.refusal.policy().equals("llm-token-limit")) {
+            return exchange.refusal.reason();
+        }
+        String decision = ctx == null ? null : LlmTokenLimit.decision(ctx);
+        return decision == null ? "none" : decision;
+    }
+
+    private static double millis(long nanos) {
+        return Math.round(nanos / 1000.0) / 1000.0;
+    }
+}

@@ -1,0 +1,38 @@
+package io.aigate.gateway;
+
+import io.aigate.pipeline.RequestContext;
+
+/**
+ * The times the {@link Forwarder} saw, for the caller's {@code Server-Timing} (what aigate added, what the backend
+ * took) and the GenAI operation duration. Set once a request is sent to a backend.
+ */
+final class Timing {
+
+    static final RequestContext.Part<Timing> PART = RequestContext.Part.declare("timing");
+
+    /** When the request's body was complete ({@link System#nanoTime()}), and when the first attempt went out. */
+    long received;
+
+    long firstSentAt;
+    /** aigate's own time: body received → sent, plus answer's headers received → relayed. */
+    long aigateNanos = -1;
+    /** From the first attempt sent to the relayed answer's headers: the backends' time, retries included. */
+    long backendNanos = -1;
+    /** The conventions' {@code error.type} when no answer came or it was cut: {@code timeout}, {@code cut}, … */
+    String error;
+
+    /** {@code aigate;dur=0.062, backend;dur=812.300}: milliseconds, as the header's {@code dur} is. */
+    String serverTiming(long elapsedNanos) {
+        if (aigateNanos < 0) {
+            return "aigate;dur=" + millis(elapsedNanos);
+        }
+        return "aigate;dur=" + millis(aigateNanos) + ", backend;dur=" + millis(backendNanos);
+    }
+
+    /** Three decimals, without a formatter: this runs for every answer. */
+    static String millis(long nanos) {
+        long micros = Math.max(0, nanos) / 1000;
+        long fraction = micros % 1000;
+        return (micros / 1000) + (fraction < 10 ? ".00" : fraction < 100 ? ".0" : ".") + fraction;
+    }
+}
