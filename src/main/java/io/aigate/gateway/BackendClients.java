@@ -78,7 +78,9 @@ public class BackendClients {
                     .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
                     // compressed bodies are relayed as they are; aigate never inflates them itself
                     .setDecompressionSupported(false)
-                    .setTryUseCompression(false);
+                    .setTryUseCompression(false)
+                    // each attempt carries its own span's traceparent, set by aigate (Tracing), never Vert.x's
+                    .setTracingPolicy(io.vertx.core.tracing.TracingPolicy.IGNORE);
             List<HttpClient> all = new CopyOnWriteArrayList<>();
             ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(() -> {
                 HttpClient client = vertx.httpClientBuilder()

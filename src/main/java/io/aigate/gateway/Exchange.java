@@ -35,6 +35,8 @@ final class Exchange {
     boolean finished;
     /** The caller left before the answer ended. */
     boolean callerClosed;
+    /** The request's server span, while tracing is on. */
+    io.opentelemetry.api.trace.Span span;
 
     Exchange(HttpServerRequest request, String requestId) {
         this.request = request;

@@ -62,6 +62,7 @@ public class Forwarder {
     private final AuthenticationManagedIdentity authenticationManagedIdentity;
     private final GatewayMetrics metrics;
     private final OutboundPipeline outbound;
+    private final Tracing tracing;
     /** Per route: attempts after the first, and within how long of the first they may start. */
     private final Map<String, AigateConfig.Retry> retries;
 
@@ -71,7 +72,9 @@ public class Forwarder {
             BackendPools pools,
             AuthenticationManagedIdentity authenticationManagedIdentity,
             GatewayMetrics metrics,
-            OutboundPipeline outbound) {
+            OutboundPipeline outbound,
+            Tracing tracing) {
+        this.tracing = tracing;
         this.backends = backends;
         this.pools = pools;
         this.authenticationManagedIdentity = authenticationManagedIdentity;
@@ -167,6 +170,10 @@ public class Forwarder {
         if (a.made > 1) {
             ctx.outboundHeaders().clear().addAll(a.pristine); // never one member's credential sent to another
         }
+        io.opentelemetry.api.trace.Span server = ctx.get(Tracing.SERVER_SPAN);
+        if (server != null) {
+            a.timing.clientSpan = tracing.client(server, ctx, a.made);
+        }
         authenticationManagedIdentity
                 .apply(ctx)
                 .onComplete(authorized -> onContext(a.context, () -> {
@@ -177,6 +184,7 @@ public class Forwarder {
                     pools.released(member);
                     int next = another(a);
                     if (next >= 0) {
+                        failedAttempt(a, "credential");
                         pools.retried(ctx.route().name(), member, "credential");
                         attempt(a, next, refused);
                         return;
@@ -233,6 +241,8 @@ public class Forwarder {
                 pools.unanswered(member, timeout);
                 int next = another(a);
                 if (next >= 0) {
+                    failedAttempt(a, timeout ? "timeout" : "connection_failure");
+                    failedAttempt(a, timeout ? "timeout" : "connection_failure");
                     pools.retried(ctx.route().name(), member, timeout ? "timeout" : "connection_failure");
                     attempt(a, next, refused);
                     return;
@@ -270,10 +280,14 @@ public class Forwarder {
                             HttpClientResponse answer = answered.result();
                             pools.answered(member, answer.statusCode(), answer.headers());
                             int status = answer.statusCode();
+                            if (a.timing.clientSpan != null) {
+                                Tracing.answered(a.timing.clientSpan, status);
+                            }
                             int next = status == 429 || status >= 500 ? another(a) : -1;
                             if (next >= 0) {
                                 // nothing of it reached the caller: let it go, and ask the next member
                                 answer.handler(chunk -> {}).exceptionHandler(err -> {});
+                                failedAttempt(a, Integer.toString(status));
                                 pools.retried(ctx.route().name(), member, status == 429 ? "429" : "5xx");
                                 attempt(a, next, refused);
                                 return;
@@ -282,6 +296,14 @@ public class Forwarder {
                         }
                     });
         });
+    }
+
+    /** An attempt that is given up for the next member: its span ends here. */
+    private static void failedAttempt(Attempts a, String errorType) {
+        if (a.timing.clientSpan != null) {
+            Tracing.failed(a.timing.clientSpan, errorType);
+            a.timing.clientSpan = null;
+        }
     }
 
     /** The request ends here without an answer from any member: what it cost depends on whether one may have served. */

@@ -60,6 +60,7 @@ public class GatewayHandler {
     private final GatewayMetrics metrics;
     private final AuditLog audit;
     private final GenAiMetrics genAi;
+    private final Tracing tracing;
     private final long maxBodyBytes;
     private final RequestRefusal tooLarge;
     private final long receiveTimeoutMillis;
@@ -77,8 +78,10 @@ public class GatewayHandler {
             GatewayMetrics metrics,
             BufferedBodies buffered,
             AuditLog audit,
-            GenAiMetrics genAi) {
+            GenAiMetrics genAi,
+            Tracing tracing) {
         this.outbound = outbound;
+        this.tracing = tracing;
         this.audit = audit;
         this.genAi = genAi;
         outbound.whenSettled(this::settled);
@@ -106,6 +109,9 @@ public class GatewayHandler {
         // held until a step needs the body, so nothing of it is read (or lost) while the header checks run
         request.pause();
         Exchange exchange = new Exchange(request, RequestId.of(request.headers()));
+        if (tracing.on()) {
+            exchange.span = tracing.server(request);
+        }
         request.response().headersEndHandler(v -> headersEnd(exchange));
         request.response().endHandler(v -> finished(exchange));
         RequestTarget target = RequestTarget.parse(request.uri());
@@ -144,6 +150,9 @@ public class GatewayHandler {
                 outboundHeaders(request, exchange.requestId));
         ctx.put(EXCHANGE, exchange);
         exchange.ctx = ctx;
+        if (exchange.span != null) {
+            ctx.put(Tracing.SERVER_SPAN, exchange.span);
+        }
         boolean jsonBody = Operations.jsonInference(method, operation);
         if (target.kind() == RequestTarget.Kind.V1 && jsonBody) {
             // the deployment is in the body: it is received first (within the shared bound and the deadline)
@@ -188,6 +197,9 @@ public class GatewayHandler {
         exchange.route = route.name();
         exchange.backend = route.backend();
         ctx.route(new RequestContext.Route(route.name(), route.backend(), deployment));
+        if (exchange.span != null) {
+            tracing.routed(exchange.span, ctx);
+        }
         Context requestContext = Vertx.currentContext();
         pipeline.run(ctx, receiveBody).onComplete(decided -> {
             if (Vertx.currentContext() != requestContext) {
@@ -362,8 +374,8 @@ public class GatewayHandler {
         buffered.give(exchange.bufferedBytes);
         exchange.bufferedBytes = 0;
         RequestContext ctx = exchange.ctx;
-        if (ctx != null && ctx.route() != null) {
-            exchange.backend = ctx.route().backend(); // the pool member that served
+        if (ctx != null && ctx.route().backend() != null) {
+            exchange.backend = ctx.route().backend(); // the pool member that served (once routed)
         }
         int status = request.response().getStatusCode();
         exchange.callerClosed =
@@ -375,6 +387,9 @@ public class GatewayHandler {
             genAi.operation(ctx, end - timing.firstSentAt, error);
         }
         audit.write(exchange, status, end);
+        if (exchange.span != null) {
+            tracing.finish(exchange, status);
+        }
     }
 
     /** Deployment names come from callers: only a short, plain form reaches the log. */

@@ -20,6 +20,8 @@ final class Timing {
     long backendNanos = -1;
     /** The conventions' {@code error.type} when no answer came or it was cut: {@code timeout}, {@code cut}, … */
     String error;
+    /** The current attempt's client span, while tracing is on. */
+    io.opentelemetry.api.trace.Span clientSpan;
 
     /** {@code aigate;dur=0.062, backend;dur=812.300}: milliseconds, as the header's {@code dur} is. */
     String serverTiming(long elapsedNanos) {

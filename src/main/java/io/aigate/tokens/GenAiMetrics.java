@@ -36,7 +36,7 @@ public class GenAiMetrics {
     };
 
     /** Where each backend is, and who provides it (the conventions' {@code gen_ai.provider.name}). */
-    record Server(String address, String port, String provider) {}
+    public record Server(String address, String port, String provider) {}
 
     private record TokenKey(String operation, String model, Server server, String type) {}
 
@@ -51,8 +51,7 @@ public class GenAiMetrics {
     GenAiMetrics(MeterRegistry registry, AigateConfig config) {
         this.registry = registry;
         config.backends()
-                .forEach((name, backend) ->
-                        servers.put(name, server(backend.url().orElseThrow())));
+                .forEach((name, backend) -> servers.put(name, at(backend.url().orElseThrow())));
         config.routes()
                 .values()
                 .forEach(route -> route.deployments().stream()
@@ -61,7 +60,7 @@ public class GenAiMetrics {
                         .forEach(namedDeployments::add));
     }
 
-    static Server server(String url) {
+    static Server at(String url) {
         URI uri = URI.create(url);
         String host = uri.getHost().toLowerCase(Locale.ROOT);
         int port = uri.getPort() > 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
@@ -93,6 +92,11 @@ public class GenAiMetrics {
             case "embeddings" -> "embeddings";
             default -> operation.replace('/', '_');
         };
+    }
+
+    /** Where a backend is, for spans as for metrics; null for a name that is no backend. */
+    public Server server(String backend) {
+        return servers.get(backend);
     }
 
     /** The usage of one answer, reported or counted. */

@@ -1,0 +1,181 @@
+package io.aigate.gateway;
+
+import io.aigate.pipeline.Caller;
+import io.aigate.pipeline.Refusal;
+import io.aigate.pipeline.RequestContext;
+import io.aigate.tokens.GenAiMetrics;
+import io.aigate.tokens.LlmEmitTokenMetric;
+import io.aigate.tokens.LlmTokenLimit;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import io.opentelemetry.context.propagation.TextMapSetter;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Traces by the OpenTelemetry GenAI conventions: one server span per request, one client span per backend attempt,
+ * both named {@code {gen_ai.operation.name} {gen_ai.request.model}} ({@code chat gpt-4o}). A caller's W3C
+ * {@code traceparent} is continued, and each attempt's own is sent to its backend. Attributes are ids aigate checked,
+ * configured names and numbers: never a key, a token, a prompt or a completion. Off unless an OTLP endpoint is
+ * configured ({@code TracesNeedAnEndpoint}); off, each request pays one boolean test.
+ */
+@Singleton
+public class Tracing {
+
+    private static final TextMapGetter<MultiMap> FROM_HEADERS = new TextMapGetter<>() {
+        @Override
+        public Iterable<String> keys(MultiMap headers) {
+            return headers.names();
+        }
+
+        @Override
+        public String get(MultiMap headers, String key) {
+            return headers == null ? null : headers.get(key);
+        }
+    };
+    private static final TextMapSetter<MultiMap> INTO_HEADERS = (headers, key, value) -> {
+        if (headers != null) {
+            headers.set(key, value);
+        }
+    };
+
+    /** The request's server span, for the attempts' client spans. */
+    static final RequestContext.Part<Span> SERVER_SPAN = RequestContext.Part.declare("server-span");
+
+    private final boolean on;
+    private final Tracer tracer;
+    private final TextMapPropagator propagator;
+    private final GenAiMetrics servers;
+
+    Tracing(
+            OpenTelemetry openTelemetry,
+            GenAiMetrics servers,
+            @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "true") boolean disabled) {
+        this.on = !disabled;
+        this.tracer = openTelemetry.getTracer("io.aigate");
+        this.propagator = openTelemetry.getPropagators().getTextMapPropagator();
+        this.servers = servers;
+    }
+
+    boolean on() {
+        return on;
+    }
+
+    /** The request's server span, continuing the caller's trace; named once its operation and model are known. */
+    Span server(HttpServerRequest request) {
+        Context parent = propagator.extract(Context.root(), request.headers(), FROM_HEADERS);
+        return tracer.spanBuilder("aigate")
+                .setParent(parent)
+                .setSpanKind(SpanKind.SERVER)
+                .setAttribute("http.request.method", request.method().name())
+                .startSpan();
+    }
+
+    /** The route and deployment are known: the span gets its conventional name. */
+    void routed(Span span, RequestContext ctx) {
+        String operation = GenAiMetrics.operationName(ctx.inbound().operation());
+        span.updateName(operation + " " + ctx.route().deployment());
+        span.setAttribute("gen_ai.operation.name", operation);
+        span.setAttribute("gen_ai.request.model", ctx.route().deployment());
+        span.setAttribute("aigate.route", ctx.route().name());
+    }
+
+    /** One attempt at a backend; its context goes to the backend in the outbound headers. */
+    Span client(Span server, RequestContext ctx, int attempt) {
+        String operation = GenAiMetrics.operationName(ctx.inbound().operation());
+        Span span = tracer.spanBuilder(operation + " " + ctx.route().deployment())
+                .setParent(Context.root().with(server))
+                .setSpanKind(SpanKind.CLIENT)
+                .setAttribute("gen_ai.operation.name", operation)
+                .setAttribute("gen_ai.request.model", ctx.route().deployment())
+                .setAttribute("aigate.backend", ctx.route().backend())
+                .setAttribute("aigate.attempt", attempt)
+                .startSpan();
+        GenAiMetrics.Server where = servers.server(ctx.route().backend());
+        if (where != null) {
+            span.setAttribute("gen_ai.provider.name", where.provider());
+            span.setAttribute("server.address", where.address());
+            span.setAttribute("server.port", Long.parseLong(where.port()));
+        }
+        if (ctx.json() != null && ctx.json().path("stream").asBoolean(false)) {
+            span.setAttribute("gen_ai.request.stream", true);
+        }
+        propagator.inject(Context.root().with(span), ctx.outboundHeaders(), INTO_HEADERS);
+        return span;
+    }
+
+    /** An attempt that got no answer, or one that is tried again elsewhere. */
+    static void failed(Span client, String errorType) {
+        client.setAttribute("error.type", errorType);
+        client.setStatus(StatusCode.ERROR);
+        client.end();
+    }
+
+    static void answered(Span client, int status) {
+        client.setAttribute("http.response.status_code", status);
+        if (status >= 400) {
+            client.setAttribute("error.type", Integer.toString(status));
+            client.setStatus(StatusCode.ERROR);
+        }
+    }
+
+    /** The request is over: what it was, who asked, what was decided and used, on both spans. */
+    void finish(Exchange exchange, int status) {
+        Span server = exchange.span;
+        RequestContext ctx = exchange.ctx;
+        Timing timing = ctx == null ? null : ctx.get(Timing.PART);
+        Span client = timing == null ? null : timing.clientSpan;
+        server.setAttribute("http.response.status_code", status);
+        server.setAttribute("aigate.request_id", exchange.requestId);
+        if (exchange.subscription != null) {
+            server.setAttribute("aigate.subscription.id", exchange.subscription);
+        }
+        Refusal refusal = exchange.refusal;
+        if (refusal != null) {
+            server.setAttribute("aigate.refused_by", refusal.policy());
+            server.setAttribute("aigate.refusal.reason", refusal.reason());
+        }
+        if (ctx != null) {
+            Caller caller = ctx.caller();
+            if (caller.clientAppId() != null) {
+                server.setAttribute("aigate.client_app.id", caller.clientAppId());
+            }
+            if (ctx.route().backend() != null) {
+                server.setAttribute("aigate.backend", ctx.route().backend());
+            }
+            String limit = refusal != null && refusal.policy().equals("llm-token-limit")
+                    ? refusal.reason()
+                    : LlmTokenLimit.decision(ctx);
+            server.setAttribute("aigate.token_limit", limit == null ? "none" : limit);
+            LlmEmitTokenMetric.Counted used = ctx.get(LlmEmitTokenMetric.COUNTED);
+            if (used != null) {
+                for (Span span : client == null ? new Span[] {server} : new Span[] {server, client}) {
+                    span.setAttribute("gen_ai.usage.input_tokens", used.promptTokens());
+                    span.setAttribute("gen_ai.usage.output_tokens", used.completionTokens());
+                    span.setAttribute("aigate.usage.source", used.estimated() ? "estimated" : "reported");
+                }
+            }
+        }
+        if (status >= 500 || (timing != null && timing.error != null)) {
+            String error = timing != null && timing.error != null ? timing.error : Integer.toString(status);
+            server.setAttribute("error.type", error);
+            server.setStatus(StatusCode.ERROR);
+            if (client != null && timing.error != null) {
+                client.setAttribute("error.type", timing.error);
+                client.setStatus(StatusCode.ERROR);
+            }
+        }
+        if (client != null) {
+            client.end();
+        }
+        server.end();
+    }
+}
