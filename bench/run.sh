@@ -13,6 +13,8 @@
 # proxy's own processes, p50/p99 at a realistic rate), aigate's allocation per request, its resident memory under
 # load and its start-to-ready time.
 # Loopback only. Usage: bench/run.sh [seconds-per-measurement] [connections]
+# TRACES=1 runs aigate with tracing on: every span exported over OTLP (http/protobuf) to the backend nginx, which
+# answers 200 — the cost of making and exporting the spans, against the same run's peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,6 +95,7 @@ nginx_conf nginx <<NGINX
       return 200 '{"access_token":"bench-token","expires_on":"4102444800","resource":"https://cognitiveservices.azure.com","token_type":"Bearer"}';
     }
     location = /keys { default_type application/json; return 200 '$JWKS'; }
+    location = /v1/traces { default_type application/x-protobuf; return 200 ''; }
     location /openai/deployments/gpt-stream/ { default_type text/event-stream; return 200 '$STREAM'; }
     location / { default_type application/json; return 200 '$COMPLETION'; }
   }
@@ -169,6 +172,8 @@ AZURE_OPENAI_BACKEND_URL=http://127.0.0.1:$BACKEND_PORT IDENTITY_ENDPOINT=http:/
 IDENTITY_HEADER=bench AIGATE_IDENTITY_ALLOW_IMDS=false \
 AIGATE_JWT_ENABLED=true AIGATE_JWT_JWKS_URI=http://127.0.0.1:$BACKEND_PORT/keys AIGATE_JWT_ISSUERS=$ISSUER \
 AIGATE_JWT_AUDIENCES=$AUDIENCE AIGATE_ROUTES_DEFAULT_VALIDATE_JWT=true AIGATE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT QUARKUS_HTTP_PORT=$AIGATE_PORT QUARKUS_MANAGEMENT_PORT=$AIGATE_MGMT \
+  env ${TRACES:+QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:$BACKEND_PORT} \
+  ${TRACES:+QUARKUS_OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf} \
   "${JAVA:-java}" $AIGATE_JAVA_OPTS -jar target/quarkus-app/quarkus-run.jar > "$OUT/aigate.log" 2>&1 &
 AIGATE_PID=$!
 until curl -sf -o /dev/null "http://127.0.0.1:$AIGATE_MGMT/q/health/ready"; do
@@ -327,4 +332,8 @@ awk -v a="$a_cpu" -v n="$n_cpu" -v h="$h_cpu" -v a9="$a_r99" -v n9="$n_r99" 'BEG
 echo "aigate allocation: ${ALLOC_PER_REQUEST} bytes per request at saturation   (target <= 4096)"
 echo "aigate RSS  idle ${RSS_IDLE} MB, after the fixed rate ${RSS_RATE} MB, peak under load ${RSS_LOAD} MB   (target <= 100 MB)"
 echo "aigate start to ready: ${READY_MS} ms (JVM, java ${AIGATE_JAVA_OPTS})"
+echo "aigate tracing: ${TRACES:+on, every span exported over OTLP}${TRACES:-off (no OTLP endpoint)}; audit log: ${AIGATE_AUDIT_LOG:-refusals}"
+if [ -n "${TRACES:-}" ] && grep -qi "export.*fail\|failed to export" "$OUT/aigate.log"; then
+  echo "WARNING: span exports failed (see $OUT/aigate.log): the figures are not those of tracing on"
+fi
 echo "${DURATION}s per measurement after ${WARMUP}s warm-up; $(nproc) cores shared by the load, the backend and the proxies; MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX"

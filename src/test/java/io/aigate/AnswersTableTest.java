@@ -103,6 +103,8 @@ class AnswersTableTest {
         for (CredentialRefusal.Kind kind : CredentialRefusal.Kind.values()) {
             all.add(new CredentialRefusal(kind, 3));
         }
+        all.add(new io.aigate.backends.PoolRefusal(true, 9));
+        all.add(new io.aigate.backends.PoolRefusal(false, 8));
         return all;
     }
 
