@@ -50,6 +50,9 @@ public class Tracing {
     /** The request's server span, for the attempts' client spans. */
     static final RequestContext.Part<Span> SERVER_SPAN = RequestContext.Part.declare("server-span");
 
+    private static final io.opentelemetry.api.common.AttributeKey<java.util.List<String>> FINISH_REASONS =
+            io.opentelemetry.api.common.AttributeKey.stringArrayKey("gen_ai.response.finish_reasons");
+
     private final boolean on;
     private final Tracer tracer;
     private final TextMapPropagator propagator;
@@ -161,6 +164,12 @@ public class Tracing {
                     span.setAttribute("gen_ai.usage.input_tokens", used.promptTokens());
                     span.setAttribute("gen_ai.usage.output_tokens", used.completionTokens());
                     span.setAttribute("aigate.usage.source", used.estimated() ? "estimated" : "reported");
+                    if (used.responseModel() != null) {
+                        span.setAttribute("gen_ai.response.model", used.responseModel());
+                    }
+                    if (!used.finishReasons().isEmpty()) {
+                        span.setAttribute(FINISH_REASONS, used.finishReasons());
+                    }
                 }
             }
         }

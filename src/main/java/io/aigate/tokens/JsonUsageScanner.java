@@ -31,6 +31,10 @@ final class JsonUsageScanner {
     private long cached = -1;
     private long reasoning = -1;
     private Usage found;
+    /** The answer's {@code model} and its choices' {@code finish_reason}s, for traces (bounded, plain words only). */
+    private String model;
+
+    private final java.util.List<String> finishReasons = new java.util.ArrayList<>(1);
 
     JsonUsageScanner() {
         try {
@@ -99,10 +103,53 @@ final class JsonUsageScanner {
                     depth--;
                 }
                 case VALUE_NUMBER_INT -> number(parser.currentName(), parser.getLongValue());
+                case VALUE_STRING -> string(parser.currentName());
                 default -> {
                     // strings, names, other numbers: nothing to count
                 }
             }
+        }
+    }
+
+    /** {@code model} of the answer (depth 1), {@code finish_reason} of each choice (depth 3: answer, choices, choice). */
+    private void string(String field) throws IOException {
+        if (field == null) {
+            return;
+        }
+        if (depth == 1 && field.equals("model")) {
+            model = plainWord(parser.getText());
+        } else if (depth == 3 && field.equals("finish_reason")) {
+            noteFinishReason(finishReasons, parser.getText());
+        }
+    }
+
+    String model() {
+        return model;
+    }
+
+    java.util.List<String> finishReasons() {
+        return finishReasons;
+    }
+
+    /** A backend's word kept for a trace: at most 64 plain characters, else nothing (it is not echoed as sent). */
+    static String plainWord(String text) {
+        if (text == null || text.isEmpty() || text.length() > 64) {
+            return null;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!(Character.isLetterOrDigit(c) && c < 128) && c != '-' && c != '_' && c != '.' && c != ':') {
+                return null;
+            }
+        }
+        return text;
+    }
+
+    /** At most 16 reasons, each a plain word: a stream of thousands of choices cannot grow a span. */
+    static void noteFinishReason(java.util.List<String> reasons, String text) {
+        String word = plainWord(text);
+        if (word != null && reasons.size() < 16) {
+            reasons.add(word);
         }
     }
 

@@ -44,7 +44,20 @@ public class LlmEmitTokenMetric implements Step {
     static final String FIRST_API_VERSION_WITH_STREAM_OPTIONS = "2024-09-01";
 
     /** What an answer used, as counted: for the audit log. */
-    public record Counted(long promptTokens, long completionTokens, boolean estimated) {}
+    /**
+     * What an answer used, as counted, and what the backend said of it ({@code model}, the choices' finish reasons:
+     * plain words only), for the audit log and traces.
+     */
+    public record Counted(
+            long promptTokens,
+            long completionTokens,
+            boolean estimated,
+            String responseModel,
+            java.util.List<String> finishReasons) {
+        public Counted {
+            finishReasons = java.util.List.copyOf(finishReasons);
+        }
+    }
 
     /** Set by the outbound half once it counted an answer's usage (reported, or counted from a stream). */
     public static final RequestContext.Part<Counted> COUNTED = RequestContext.Part.declare("tokens-counted");
@@ -179,7 +192,14 @@ public class LlmEmitTokenMetric implements Step {
                     reported,
                     false);
             genAi.tokens(ctx, reported);
-            ctx.put(COUNTED, new Counted(reported.promptTokens(), reported.completionTokens(), false));
+            ctx.put(
+                    COUNTED,
+                    new Counted(
+                            reported.promptTokens(),
+                            reported.completionTokens(),
+                            false,
+                            usage.model(),
+                            usage.finishReasons()));
             return Future.succeededFuture(Consumption.exactly(reported.totalTokens()));
         }
         tokens.unmeasured(ctx.route().name(), ctx.route().backend(), cut ? "cut" : "no_usage_reported");
@@ -206,7 +226,7 @@ public class LlmEmitTokenMetric implements Step {
                 counted,
                 true);
         genAi.tokens(ctx, counted);
-        ctx.put(COUNTED, new Counted(prompt, completion, true));
+        ctx.put(COUNTED, new Counted(prompt, completion, true, usage.model(), usage.finishReasons()));
         return cut ? Consumption.atLeast(prompt + completion) : Consumption.exactly(prompt + completion);
     }
 }

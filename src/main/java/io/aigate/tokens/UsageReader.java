@@ -45,6 +45,9 @@ public final class UsageReader {
 
     private long streamedTokens;
     private String model;
+    /** A stream's choices' {@code finish_reason}s, as they came. */
+    private final java.util.List<String> finishReasons = new java.util.ArrayList<>(1);
+
     private Usage usage;
 
     private UsageReader(boolean stream) {
@@ -131,8 +134,14 @@ public final class UsageReader {
         }
     }
 
+    /** The model the backend says answered (a plain word, or null). */
     public String model() {
-        return model;
+        return stream ? model : json.model();
+    }
+
+    /** The choices' {@code finish_reason}s (a plain word each, at most 16). */
+    public java.util.List<String> finishReasons() {
+        return stream ? finishReasons : json.finishReasons();
     }
 
     private void line(byte[] line) {
@@ -164,7 +173,7 @@ public final class UsageReader {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
                 if (field.equals("model") && value == JsonToken.VALUE_STRING) {
-                    model = parser.getText();
+                    model = JsonUsageScanner.plainWord(parser.getText());
                 } else if (field.equals("delta") && value == JsonToken.VALUE_STRING) {
                     generated(parser.getText());
                 } else if (field.equals("choices") && value == JsonToken.START_ARRAY) {
@@ -189,6 +198,8 @@ public final class UsageReader {
             if (value == JsonToken.VALUE_STRING) {
                 if (GENERATED.contains(field)) {
                     generated(parser.getText());
+                } else if (depth == 0 && "finish_reason".equals(field)) {
+                    JsonUsageScanner.noteFinishReason(finishReasons, parser.getText());
                 }
             } else if (value == JsonToken.START_OBJECT && depth < 3) {
                 collectStrings(parser, depth + 1);

@@ -128,6 +128,13 @@ class TracingTest extends AigateTest {
         assertEquals(12, s.get("gen_ai.usage.input_tokens").getIntValue());
         assertEquals(7, s.get("gen_ai.usage.output_tokens").getIntValue());
         assertEquals("reported", s.get("aigate.usage.source").getStringValue());
+        assertEquals("gpt-jwt", s.get("gen_ai.response.model").getStringValue(), "the model the backend named");
+        assertEquals(
+                "stop",
+                s.get("gen_ai.response.finish_reasons")
+                        .getArrayValue()
+                        .getValues(0)
+                        .getStringValue());
 
         assertEquals("chat gpt-jwt", client.getName());
         assertEquals(id(server.getSpanId()), id(client.getParentSpanId()), "the attempt is the request's child");

@@ -141,4 +141,29 @@ class UsageReaderTest {
         assertNull(reader.finish());
         assertEquals(TokenEstimator.count("Once upon a time", "gpt-4o"), reader.streamedTokens("gpt-4o"));
     }
+
+    @Test
+    void theModelAndFinishReasonsAreReadForTracesAsPlainWordsOnly() {
+        UsageReader json = UsageReader.forContentType("application/json");
+        json.accept(Buffer.buffer("{\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"finish_reason\":\"stop\","
+                + "\"message\":{\"content\":\"finish_reason\"}},{\"finish_reason\":\"length\"}],"
+                + "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}"));
+        json.finish();
+        assertEquals("gpt-4o-2024-08-06", json.model());
+        assertEquals(java.util.List.of("stop", "length"), json.finishReasons());
+
+        UsageReader stream = UsageReader.forContentType("text/event-stream");
+        stream.accept(Buffer.buffer("data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"content\":\"Hi\"},"
+                + "\"finish_reason\":null}]}\n\ndata: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{},"
+                + "\"finish_reason\":\"content_filter\"}]}\n\n"));
+        assertEquals("gpt-4o", stream.model());
+        assertEquals(java.util.List.of("content_filter"), stream.finishReasons());
+
+        UsageReader hostile = UsageReader.forContentType("application/json");
+        hostile.accept(Buffer.buffer("{\"model\":\"gpt\\n{\\\"forged\\\":1}\",\"choices\":[" + "{\"finish_reason\":\""
+                + "x".repeat(65) + "\"}]}"));
+        hostile.finish();
+        assertNull(hostile.model(), "a model name that is not a plain word is not kept");
+        assertTrue(hostile.finishReasons().isEmpty());
+    }
 }
