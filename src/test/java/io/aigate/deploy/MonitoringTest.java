@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(CloudDoubles.class)
 class MonitoringTest extends AigateTest {
 
-    static final Pattern METRIC = Pattern.compile("\\baigate_[a-z_]+");
+    static final Pattern METRIC = Pattern.compile("\\b(aigate_[a-z_]+|gen_ai_client_[a-z_]+)");
 
     HttpResponse<InputStream> call(String deployment, String body, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(
