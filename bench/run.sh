@@ -332,7 +332,7 @@ awk -v a="$a_cpu" -v n="$n_cpu" -v h="$h_cpu" -v a9="$a_r99" -v n9="$n_r99" 'BEG
 echo "aigate allocation: ${ALLOC_PER_REQUEST} bytes per request at saturation   (target <= 4096)"
 echo "aigate RSS  idle ${RSS_IDLE} MB, after the fixed rate ${RSS_RATE} MB, peak under load ${RSS_LOAD} MB   (target <= 100 MB)"
 echo "aigate start to ready: ${READY_MS} ms (JVM, java ${AIGATE_JAVA_OPTS})"
-echo "aigate tracing: ${TRACES:+on, every span exported over OTLP}${TRACES:-off (no OTLP endpoint)}; audit log: ${AIGATE_AUDIT_LOG:-refusals}"
+echo "aigate tracing: $([ -n "${TRACES:-}" ] && echo 'on, every request sampled and its spans exported over OTLP' || echo 'off (no OTLP endpoint)'); audit log: ${AIGATE_AUDIT_LOG:-refusals}"
 if [ -n "${TRACES:-}" ] && grep -qi "export.*fail\|failed to export" "$OUT/aigate.log"; then
   echo "WARNING: span exports failed (see $OUT/aigate.log): the figures are not those of tracing on"
 fi

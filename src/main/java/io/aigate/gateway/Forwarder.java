@@ -242,7 +242,6 @@ public class Forwarder {
                 int next = another(a);
                 if (next >= 0) {
                     failedAttempt(a, timeout ? "timeout" : "connection_failure");
-                    failedAttempt(a, timeout ? "timeout" : "connection_failure");
                     pools.retried(ctx.route().name(), member, timeout ? "timeout" : "connection_failure");
                     attempt(a, next, refused);
                     return;
@@ -270,6 +269,7 @@ public class Forwarder {
                             pools.unanswered(member, timeout);
                             int next = another(a);
                             if (next >= 0) {
+                                failedAttempt(a, timeout ? "timeout" : "connection_failure");
                                 pools.retried(ctx.route().name(), member, timeout ? "timeout" : "connection_failure");
                                 attempt(a, next, refused);
                                 return;

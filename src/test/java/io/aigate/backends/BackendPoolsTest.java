@@ -10,7 +10,6 @@ import io.aigate.sandbox.FakeAzureOpenAi.Scripted;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.TestClock;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -19,15 +18,11 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.URL;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,7 +34,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @QuarkusTestResource(CloudDoubles.class)
 @TestProfile(BackendPoolsTest.Pools.class)
-class BackendPoolsTest {
+class BackendPoolsTest extends io.aigate.testing.AigateTest {
 
     public static class Pools implements QuarkusTestProfile {
         @Override
@@ -47,14 +42,6 @@ class BackendPoolsTest {
             return List.of(new TestResourceEntry(PoolDoubles.class));
         }
     }
-
-    static final HttpClient HTTP = HttpClient.newHttpClient();
-
-    @TestHTTPResource("/")
-    URL root;
-
-    @TestHTTPResource(value = "/", management = true)
-    URL management;
 
     @Inject
     TestClock clock;
@@ -70,7 +57,7 @@ class BackendPoolsTest {
 
     HttpResponse<String> call(String deployment) throws Exception {
         return HTTP.send(
-                HttpRequest.newBuilder(URI.create(root.toString())
+                HttpRequest.newBuilder(URI.create(base.toString())
                                 .resolve("/openai/deployments/" + deployment + "/chat/completions"))
                         .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
                         .POST(HttpRequest.BodyPublishers.ofString("{\"messages\":[]}"))
@@ -80,17 +67,6 @@ class BackendPoolsTest {
 
     static String servedBy(HttpResponse<?> response) {
         return response.headers().firstValue("x-served-by").orElse(null);
-    }
-
-    double metric(String name, String labels) throws Exception {
-        String text = HTTP.send(
-                        HttpRequest.newBuilder(URI.create(management.toString()).resolve("/q/metrics"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
-        Matcher m = Pattern.compile("^" + Pattern.quote(name + "{" + labels + "}") + " (\\S+)$", Pattern.MULTILINE)
-                .matcher(text);
-        return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
     double state(String backend, String state) throws Exception {
@@ -202,7 +178,7 @@ class BackendPoolsTest {
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         PoolDoubles.a.holdStreamAfterFirstEvent(release); // one event, then silence beyond the member's 1 s timeout
         HttpResponse<InputStream> response = HTTP.send(
-                HttpRequest.newBuilder(URI.create(root.toString())
+                HttpRequest.newBuilder(URI.create(base.toString())
                                 .resolve("/openai/deployments/stream-model/chat/completions"))
                         .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
                         .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true,\"messages\":[]}"))
@@ -266,7 +242,7 @@ class BackendPoolsTest {
 
         // the v1 API names the deployment in the body: the member's name goes there
         HttpResponse<String> v1 = HTTP.send(
-                HttpRequest.newBuilder(URI.create(root.toString()).resolve("/openai/v1/chat/completions"))
+                HttpRequest.newBuilder(URI.create(base.toString()).resolve("/openai/v1/chat/completions"))
                         .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
                         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"keyed-model\",\"messages\":[]}"))
                         .build(),

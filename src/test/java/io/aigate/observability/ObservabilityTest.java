@@ -206,12 +206,6 @@ class ObservabilityTest extends AigateTest {
         return lines.isEmpty() ? null : new JsonObject(lines.get(0).substring("aigate.audit ".length()));
     }
 
-    double metric(String name, String labels) throws Exception {
-        Matcher m = Pattern.compile("^" + Pattern.quote(name + "{" + labels + "}") + " (\\S+)$", Pattern.MULTILINE)
-                .matcher(metrics());
-        return m.find() ? Double.parseDouble(m.group(1)) : 0;
-    }
-
     @Test
     void idsThatAreNotPlainAreNeverTakenEvenWhenShort() throws Exception {
         HttpResponse<String> response = chat("gpt-4o", CloudDoubles.key, "x-ms-client-request-id", "a\tb");

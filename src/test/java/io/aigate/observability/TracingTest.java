@@ -177,4 +177,37 @@ class TracingTest extends AigateTest {
         assertTrue(s.containsKey("aigate.refusal.reason"));
         assertFalse(spans.get(0).toString().contains("aig_wrong_key_for_tracing"), "never the key it refused");
     }
+
+    @Test
+    void eachAttemptOnAPoolIsAClientSpanOfItsOwnAndOnlyTheLastOneReachesTheBackend() throws Exception {
+        String traceId = hex(16);
+        // the pool's first member refuses connections: the request goes on to the second
+        HttpResponse<String> response = chat("gpt-pooled", CloudDoubles.key, "00-" + traceId + "-" + hex(8) + "-01");
+        assertEquals(200, response.statusCode(), response.body());
+        FakeAzureOpenAi.Received seen = CloudDoubles.openAi.next(5);
+        Await.until(
+                "both attempts exported",
+                Duration.ofSeconds(10),
+                () -> trace(traceId).stream()
+                                        .filter(s -> s.getKind() == Span.SpanKind.SPAN_KIND_CLIENT)
+                                        .count()
+                                == 2
+                        && trace(traceId).stream().anyMatch(s -> s.getKind() == Span.SpanKind.SPAN_KIND_SERVER));
+        List<Span> attempts = trace(traceId).stream()
+                .filter(s -> s.getKind() == Span.SpanKind.SPAN_KIND_CLIENT)
+                .sorted(java.util.Comparator.comparingLong(Span::getStartTimeUnixNano))
+                .toList();
+        Map<String, AnyValue> first = attributes(attempts.get(0));
+        Map<String, AnyValue> second = attributes(attempts.get(1));
+        assertEquals("pool-gone", first.get("aigate.backend").getStringValue());
+        assertEquals(1, first.get("aigate.attempt").getIntValue());
+        assertEquals("connection_failure", first.get("error.type").getStringValue());
+        assertEquals("pool-ok", second.get("aigate.backend").getStringValue());
+        assertEquals(2, second.get("aigate.attempt").getIntValue());
+        assertFalse(second.containsKey("error.type"), summary(attempts));
+        assertEquals(
+                "00-" + traceId + "-" + id(attempts.get(1).getSpanId()) + "-01",
+                seen.header("traceparent"),
+                "the backend that answered got the second attempt's context");
+    }
 }

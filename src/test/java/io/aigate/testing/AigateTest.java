@@ -40,4 +40,13 @@ public abstract class AigateTest {
                         HttpResponse.BodyHandlers.ofString())
                 .body();
     }
+
+    /** One sample of a scrape, by its name and exact label set as Prometheus writes it; 0 when absent. */
+    protected double metric(String name, String labels) throws Exception {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "^" + java.util.regex.Pattern.quote(name + "{" + labels + "}") + " (\\S+)$",
+                        java.util.regex.Pattern.MULTILINE)
+                .matcher(metrics());
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
 }
