@@ -182,11 +182,7 @@ public class Forwarder {
                         return;
                     }
                     pools.released(member);
-                    int next = another(a);
-                    if (next >= 0) {
-                        failedAttempt(a, "credential");
-                        pools.retried(ctx.route().name(), member, "credential");
-                        attempt(a, next, refused);
+                    if (tryNext(a, member, "credential", "credential", refused)) {
                         return;
                     }
                     gaveUp(a);
@@ -237,13 +233,7 @@ public class Forwarder {
         backend.client().request(options).onComplete(connected -> {
             if (connected.failed()) {
                 // no connection: this backend never saw the request
-                boolean timeout = timedOut(connected.cause());
-                pools.unanswered(member, timeout);
-                int next = another(a);
-                if (next >= 0) {
-                    failedAttempt(a, timeout ? "timeout" : "connection_failure");
-                    pools.retried(ctx.route().name(), member, timeout ? "timeout" : "connection_failure");
-                    attempt(a, next, refused);
+                if (unanswered(a, member, connected.cause(), refused)) {
                     return;
                 }
                 gaveUp(a);
@@ -265,13 +255,7 @@ public class Forwarder {
                         } else if (answered.failed()) {
                             // sent, then no answer (a timeout, a reset): the backend may have served it
                             a.maybeServed = true;
-                            boolean timeout = timedOut(answered.cause());
-                            pools.unanswered(member, timeout);
-                            int next = another(a);
-                            if (next >= 0) {
-                                failedAttempt(a, timeout ? "timeout" : "connection_failure");
-                                pools.retried(ctx.route().name(), member, timeout ? "timeout" : "connection_failure");
-                                attempt(a, next, refused);
+                            if (unanswered(a, member, answered.cause(), refused)) {
                                 return;
                             }
                             outbound.unanswered(ctx);
@@ -283,19 +267,47 @@ public class Forwarder {
                             if (a.timing.clientSpan != null) {
                                 Tracing.answered(a.timing.clientSpan, status);
                             }
-                            int next = status == 429 || status >= 500 ? another(a) : -1;
-                            if (next >= 0) {
-                                // nothing of it reached the caller: let it go, and ask the next member
+                            // nothing of a 429 or 5xx reached the caller yet: the next member may answer instead
+                            if ((status == 429 || status >= 500)
+                                    && tryNext(
+                                            a,
+                                            member,
+                                            Integer.toString(status),
+                                            status == 429 ? "429" : "5xx",
+                                            refused)) {
                                 answer.handler(chunk -> {}).exceptionHandler(err -> {});
-                                failedAttempt(a, Integer.toString(status));
-                                pools.retried(ctx.route().name(), member, status == 429 ? "429" : "5xx");
-                                attempt(a, next, refused);
                                 return;
                             }
                             relay(ctx, request, answer, a.timing);
                         }
                     });
         });
+    }
+
+    /** No answer from this member (no connection, or none in time): the breaker hears of it; the next may try. */
+    private boolean unanswered(Attempts a, Member member, Throwable cause, Consumer<Refusal> refused) {
+        boolean timeout = timedOut(cause);
+        pools.unanswered(member, timeout);
+        String why = timeout ? "timeout" : "connection_failure";
+        return tryNext(a, member, why, why, refused);
+    }
+
+    /**
+     * The retry: the request goes to the next member that may take it, if the bounds allow one.
+     *
+     * @param errorType the failed attempt's {@code error.type} on its span
+     * @param why       the retry counter's tag
+     * @return whether it went on (false: this attempt's outcome is the request's)
+     */
+    private boolean tryNext(Attempts a, Member failed, String errorType, String why, Consumer<Refusal> refused) {
+        int next = another(a);
+        if (next < 0) {
+            return false;
+        }
+        failedAttempt(a, errorType);
+        pools.retried(a.ctx.route().name(), failed, why);
+        attempt(a, next, refused);
+        return true;
     }
 
     /** An attempt that is given up for the next member: its span ends here. */
