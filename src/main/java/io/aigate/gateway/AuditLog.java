@@ -2,8 +2,6 @@ package io.aigate.gateway;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.io.SegmentedStringWriter;
-import com.fasterxml.jackson.core.util.BufferRecycler;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Caller;
 import io.aigate.pipeline.RequestContext;
@@ -11,6 +9,7 @@ import io.aigate.tokens.LlmEmitTokenMetric;
 import io.aigate.tokens.LlmTokenLimit;
 import jakarta.inject.Singleton;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.time.Instant;
 import org.jboss.logging.Logger;
 
@@ -27,6 +26,8 @@ public class AuditLog {
 
     private static final Logger AUDIT = Logger.getLogger("aigate.audit");
     private static final JsonFactory JSON = new JsonFactory();
+    /** Each event loop writes its lines into one buffer of its own, reused: only the line itself is new. */
+    private static final ThreadLocal<StringWriter> LINE = ThreadLocal.withInitial(() -> new StringWriter(512));
 
     private final AigateConfig.AuditMode mode;
 
@@ -50,8 +51,9 @@ public class AuditLog {
         RequestContext ctx = exchange.ctx;
         Caller caller = ctx == null ? Caller.UNKNOWN : ctx.caller();
         LlmEmitTokenMetric.Counted tokens = ctx == null ? null : ctx.get(LlmEmitTokenMetric.COUNTED);
-        try (SegmentedStringWriter out = new SegmentedStringWriter(new BufferRecycler());
-                JsonGenerator json = JSON.createGenerator(out)) {
+        StringWriter out = LINE.get();
+        out.getBuffer().setLength(0);
+        try (JsonGenerator json = JSON.createGenerator(out)) {
             json.writeStartObject();
             json.writeStringField(
                     "time", Instant.ofEpochMilli(exchange.receivedAtMillis).toString());
@@ -84,7 +86,7 @@ public class AuditLog {
             json.writeNumberField("response_bytes", exchange.request.response().bytesWritten());
             json.writeEndObject();
             json.flush();
-            AUDIT.info(out.getAndClear());
+            AUDIT.info(out.toString());
         } catch (IOException e) {
             AUDIT.warnf("audit line not written: %s", e.getClass().getSimpleName());
         }
