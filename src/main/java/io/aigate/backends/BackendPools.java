@@ -1,6 +1,7 @@
 package io.aigate.backends;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.BackendUrl;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -49,7 +50,12 @@ public class BackendPools {
                     breakerEnabled(config, name),
                     backend.connectTimeout().toMillis() + backend.timeout().toMillis());
             breakers.put(name, breaker);
-            Member alone = new Member(name, 1, 1, breaker, fleetId(backend.url().orElseThrow()));
+            Member alone = new Member(
+                    name,
+                    1,
+                    1,
+                    breaker,
+                    BackendUrl.parse(backend.url().orElseThrow()).fleetId());
             members.put(name, alone);
             byUrl.computeIfAbsent(alone.fleetId(), u -> new ArrayList<>()).add(alone);
             pools.put(name, new BackendPool(name, List.of(alone)));
@@ -84,15 +90,6 @@ public class BackendPools {
                         .anyMatch(pool -> pool.members().containsKey(backend)));
     }
 
-    /** The one form of a backend URL that instances compare: no trailing slash, scheme and host in lower case. */
-    static String fleetId(String url) {
-        java.net.URI uri = java.net.URI.create(url);
-        String path = uri.getRawPath() == null ? "" : uri.getRawPath().replaceAll("/+$", "");
-        return uri.getScheme().toLowerCase(java.util.Locale.ROOT) + "://"
-                + uri.getHost().toLowerCase(java.util.Locale.ROOT) + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
-                + path;
-    }
-
     /** @return the pool a route's {@code backend} names; names are checked at start-up */
     public BackendPool get(String name) {
         return pools.get(name);
@@ -109,7 +106,7 @@ public class BackendPools {
             return;
         }
         long now = clock.millis();
-        long retryAfter = status == 429 ? RetryAfter.millis(headers, clock.millis()) : -1;
+        long retryAfter = status == 429 ? RetryAfter.millis(headers, now) : -1;
         tripped(member, breaker.answered(status, retryAfter, now));
     }
 

@@ -58,7 +58,7 @@ public final class CircuitBreaker {
 
     private final long[] failures;
     private int next;
-    private boolean lastRestThrottled;
+    private volatile boolean lastRestThrottled;
 
     CircuitBreaker(AigateConfig.CircuitBreaker config, boolean enabled, long probeTimeoutMillis) {
         this.enabled = enabled;
@@ -96,7 +96,7 @@ public final class CircuitBreaker {
     }
 
     /** Whether the rest going on came from a 429 (so the caller is told 429 rather than 503). */
-    synchronized boolean restIsThrottling() {
+    boolean restIsThrottling() {
         return lastRestThrottled;
     }
 

@@ -6,7 +6,6 @@ import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Caller;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.tokens.LlmEmitTokenMetric;
-import io.aigate.tokens.LlmTokenLimit;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.StringWriter;
@@ -55,22 +54,25 @@ public class AuditLog {
         out.getBuffer().setLength(0);
         try (JsonGenerator json = JSON.createGenerator(out)) {
             json.writeStartObject();
+            // when it arrived, from the one wall-clock read at its end: its start was taken on the monotonic clock
             json.writeStringField(
-                    "time", Instant.ofEpochMilli(exchange.receivedAtMillis).toString());
+                    "time",
+                    Instant.ofEpochMilli(System.currentTimeMillis() - (endNanos - exchange.receivedNanos) / 1_000_000)
+                            .toString());
             json.writeStringField("request_id", exchange.requestId);
-            json.writeStringField("subscription_id", exchange.subscription);
+            json.writeStringField("subscription_id", exchange.subscription());
             json.writeStringField("client_app_id", caller.clientAppId());
             json.writeStringField("object_id", caller.objectId());
-            json.writeStringField("route", exchange.route);
+            json.writeStringField("route", exchange.route());
             json.writeStringField("deployment", GatewayHandler.printable(exchange.deployment));
-            json.writeStringField("backend", exchange.backend);
+            json.writeStringField("backend", exchange.backend());
             json.writeNumberField("status", status);
             json.writeStringField(
                     "outcome",
                     exchange.callerClosed ? "caller_closed" : exchange.refusal == null ? "forwarded" : "refused");
             json.writeStringField("refused_by", exchange.refusal == null ? null : exchange.refusal.policy());
             json.writeStringField("reason", exchange.refusal == null ? null : exchange.refusal.reason());
-            json.writeStringField("token_limit", tokenLimit(exchange, ctx));
+            json.writeStringField("token_limit", exchange.tokenLimit());
             if (tokens != null) {
                 json.writeNumberField("prompt_tokens", tokens.promptTokens());
                 json.writeNumberField("completion_tokens", tokens.completionTokens());
@@ -79,9 +81,11 @@ public class AuditLog {
                 json.writeStringField("tokens", "none");
             }
             if (exchange.headersAt != 0) {
-                json.writeNumberField("ttfb_ms", millis(exchange.headersAt - exchange.receivedNanos));
+                json.writeFieldName("ttfb_ms");
+                json.writeNumber(Timing.millis(exchange.headersAt - exchange.receivedNanos));
             }
-            json.writeNumberField("duration_ms", millis(endNanos - exchange.receivedNanos));
+            json.writeFieldName("duration_ms");
+            json.writeNumber(Timing.millis(endNanos - exchange.receivedNanos));
             json.writeNumberField("request_bytes", exchange.bodyBytes);
             json.writeNumberField("response_bytes", exchange.request.response().bytesWritten());
             json.writeEndObject();
@@ -90,17 +94,5 @@ public class AuditLog {
         } catch (IOException e) {
             AUDIT.warnf("audit line not written: %s", e.getClass().getSimpleName());
         }
-    }
-
-    private static String tokenLimit(Exchange exchange, RequestContext ctx) {
-        if (exchange.refusal != null && exchange.refusal.policy().equals("llm-token-limit")) {
-            return exchange.refusal.reason();
-        }
-        String decision = ctx == null ? null : LlmTokenLimit.decision(ctx);
-        return decision == null ? "none" : decision;
-    }
-
-    private static double millis(long nanos) {
-        return Math.round(nanos / 1000.0) / 1000.0;
     }
 }

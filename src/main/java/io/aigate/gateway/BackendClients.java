@@ -1,6 +1,7 @@
 package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.BackendUrl;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -8,7 +9,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
-import java.net.URI;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,10 +62,8 @@ public class BackendClients {
 
     BackendClients(AigateConfig config, Vertx vertx) {
         config.backends().forEach((name, b) -> {
-            URI url = URI.create(b.url().orElseThrow());
-            boolean ssl = "https".equalsIgnoreCase(url.getScheme());
-            int port = url.getPort() > 0 ? url.getPort() : ssl ? 443 : 80;
-            String basePath = url.getRawPath() == null ? "" : url.getRawPath().replaceAll("/+$", "");
+            BackendUrl url = BackendUrl.parse(b.url().orElseThrow());
+            boolean ssl = url.ssl();
             HttpClientOptions options = new HttpClientOptions()
                     .setSsl(ssl)
                     .setVerifyHost(true)
@@ -96,10 +94,10 @@ public class BackendClients {
                             name,
                             clients,
                             all,
-                            url.getHost(),
-                            port,
+                            url.host(),
+                            url.port(),
                             ssl,
-                            basePath,
+                            url.basePath(),
                             b.stripPrefix().orElse(null),
                             b.connectTimeout().toMillis(),
                             b.timeout().toMillis(),

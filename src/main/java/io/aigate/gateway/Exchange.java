@@ -2,25 +2,29 @@ package io.aigate.gateway;
 
 import io.aigate.pipeline.Refusal;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.tokens.LimitRefusal;
+import io.aigate.tokens.LlmTokenLimit;
+import io.opentelemetry.api.trace.Span;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
- * One request as the gateway saw it, filled in as it goes along: what the metrics and the audit line need. Touched on
- * the request's event loop only.
+ * One request as the gateway saw it, filled in as it goes along: what the forwarder, the metrics, the audit line and
+ * the spans need. Where the request went and who sent it are read from its {@link RequestContext}, never copied.
+ * Touched on the request's event loop only.
  */
 final class Exchange {
 
+    /** The gateway's record of a request, so the outbound section's news finds it. */
+    static final RequestContext.Part<Exchange> PART = RequestContext.Part.declare("exchange");
+
     final HttpServerRequest request;
     final long receivedNanos = System.nanoTime();
-    final long receivedAtMillis = System.currentTimeMillis();
     final String requestId;
-    String route = "none";
-    String backend = "none";
+    /** The deployment the request names (folded), known before a route is: a 404 is logged with it too. */
     String deployment;
-    String subscription;
     /** Why aigate answered itself (null: the backend's answer was relayed). */
     Refusal refusal;
-    /** Once routed: the pool member that served is in its route, the policies' results in its parts. */
+    /** Once the target was read; its route, once matched, names the pool member that served. */
     RequestContext ctx;
 
     long bufferedBytes;
@@ -28,6 +32,8 @@ final class Exchange {
     long bodyDone;
     /** When the answer's headers went out: the time to first byte. */
     long headersAt;
+    /** Set by the forwarder once the request goes to a backend. */
+    Timing timing;
     /** The pipeline decided, so the outbound section will settle the request once (its tokens are known then). */
     boolean awaitsSettlement;
 
@@ -36,10 +42,37 @@ final class Exchange {
     /** The caller left before the answer ended. */
     boolean callerClosed;
     /** The request's server span, while tracing is on. */
-    io.opentelemetry.api.trace.Span span;
+    Span span;
 
     Exchange(HttpServerRequest request, String requestId) {
         this.request = request;
         this.requestId = requestId;
+    }
+
+    String route() {
+        String name = ctx == null ? null : ctx.route().name();
+        return name == null ? "none" : name;
+    }
+
+    /** The route's backend or pool before forwarding; the member that served after. */
+    String backend() {
+        String name = ctx == null ? null : ctx.route().backend();
+        return name == null ? "none" : name;
+    }
+
+    /**
+     * The token limit's decision: its refusal's reason, {@code admitted}, or {@code none} when no limit applied (or
+     * the request never reached it).
+     */
+    String tokenLimit() {
+        if (refusal instanceof LimitRefusal) {
+            return refusal.reason();
+        }
+        String decision = ctx == null ? null : LlmTokenLimit.decision(ctx);
+        return decision == null ? "none" : decision;
+    }
+
+    String subscription() {
+        return ctx == null ? null : ctx.caller().subscriptionId();
     }
 }

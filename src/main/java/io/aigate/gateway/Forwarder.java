@@ -29,7 +29,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -87,11 +86,11 @@ public class Forwarder {
 
     /** One request on its way through its pool. */
     private static final class Attempts {
+        final Exchange exchange;
         final RequestContext ctx;
         final HttpServerRequest request;
         final BackendPool pool;
         final Context context;
-        final long received;
         final int maxAttempts;
         final long deadline;
         /** The outbound headers before any member's credential was set: each attempt starts from them. */
@@ -101,21 +100,19 @@ public class Forwarder {
 
         int made;
         /** When the first attempt was sent (time spent on members that failed is theirs, not aigate's), and more. */
-        final Timing timing = new Timing();
+        final Timing timing;
         /** An attempt may have been served though it got no answer (a timeout after sending): its cost is unknown. */
         boolean maybeServed;
 
-        Attempts(
-                RequestContext ctx,
-                HttpServerRequest request,
-                BackendPool pool,
-                long received,
-                AigateConfig.Retry retry) {
-            this.ctx = ctx;
-            this.request = request;
+        Attempts(Exchange exchange, BackendPool pool, AigateConfig.Retry retry) {
+            this.exchange = exchange;
+            this.ctx = exchange.ctx;
+            this.request = exchange.request;
             this.pool = pool;
             this.context = Vertx.currentContext();
-            this.received = received;
+            this.timing = new Timing();
+            timing.received = exchange.bodyDone;
+            exchange.timing = timing;
             this.maxAttempts = pool.size() > 1 ? 1 + Math.max(0, retry.count()) : 1;
             this.deadline = System.nanoTime() + retry.within().toNanos();
             this.pristine = pool.size() > 1 ? HttpHeaders.headers().addAll(ctx.outboundHeaders()) : null;
@@ -130,29 +127,33 @@ public class Forwarder {
     }
 
     /**
-     * @param received {@link System#nanoTime()} when the request body was complete, for the added-time metric
-     * @param refused  told the reason when aigate answers itself (every member resting, no credential)
+     * Sends a request the inbound section let through. When aigate answers it itself (every member resting, no
+     * credential, no backend answer), the refusal is recorded on the exchange.
      */
-    void forward(RequestContext ctx, HttpServerRequest request, long received, Consumer<Refusal> refused) {
+    void forward(Exchange exchange) {
+        RequestContext ctx = exchange.ctx;
+        HttpServerRequest request = exchange.request;
         if (request.response().closed()) {
             outbound.notForwarded(ctx); // the caller left while the pipeline ran: nothing was sent
             return;
         }
         BackendPool pool = pools.get(ctx.route().backend());
-        Attempts attempts = new Attempts(
-                ctx, request, pool, received, retries.get(ctx.route().name()));
-        attempts.timing.received = received;
-        ctx.put(Timing.PART, attempts.timing);
+        Attempts attempts = new Attempts(exchange, pool, retries.get(ctx.route().name()));
         int first = pool.pick(0, pools.now());
         if (first < 0) {
             outbound.notForwarded(ctx);
             PoolRefusal resting = pool.resting(pools.now());
             pools.unavailable(ctx.route().name(), resting);
-            refused.accept(resting);
-            ApimError.send(request.response(), resting, false);
+            refuse(attempts, resting);
             return;
         }
-        attempt(attempts, first, refused);
+        attempt(attempts, first);
+    }
+
+    /** aigate answers the caller itself. */
+    private static void refuse(Attempts a, Refusal refusal) {
+        a.exchange.refusal = refusal;
+        ApimError.send(a.request.response(), refusal, false);
     }
 
     /** The next member, if the request may go on to one (taking it, as its probe if it was resting); else -1. */
@@ -160,7 +161,7 @@ public class Forwarder {
         return a.mayRetry() ? a.pool.pick(a.tried, pools.now()) : -1;
     }
 
-    private void attempt(Attempts a, int index, Consumer<Refusal> refused) {
+    private void attempt(Attempts a, int index) {
         Member member = a.pool.member(index);
         a.tried |= 1L << index;
         a.made++;
@@ -170,19 +171,18 @@ public class Forwarder {
         if (a.made > 1) {
             ctx.outboundHeaders().clear().addAll(a.pristine); // never one member's credential sent to another
         }
-        io.opentelemetry.api.trace.Span server = ctx.get(Tracing.SERVER_SPAN);
-        if (server != null) {
-            a.timing.clientSpan = tracing.client(server, ctx, a.made);
+        if (a.exchange.span != null) {
+            a.timing.clientSpan = tracing.client(a.exchange.span, ctx, a.made);
         }
         authenticationManagedIdentity
                 .apply(ctx)
-                .onComplete(authorized -> onContext(a.context, () -> {
+                .onComplete(authorized -> GatewayHandler.onContext(a.context, () -> {
                     if (authorized.succeeded() && authorized.result().proceeds()) {
-                        send(a, member, refused);
+                        send(a, member);
                         return;
                     }
                     pools.released(member);
-                    if (tryNext(a, member, "credential", "credential", refused)) {
+                    if (tryNext(a, member, "credential", "credential")) {
                         return;
                     }
                     gaveUp(a);
@@ -194,12 +194,11 @@ public class Forwarder {
                                 "credential for backend %s failed; request refused",
                                 member.backend());
                     }
-                    refused.accept(refusal);
-                    ApimError.send(a.request.response(), refusal, false);
+                    refuse(a, refusal);
                 }));
     }
 
-    private void send(Attempts a, Member member, Consumer<Refusal> refused) {
+    private void send(Attempts a, Member member) {
         RequestContext ctx = a.ctx;
         HttpServerRequest request = a.request;
         HttpServerResponse response = request.response();
@@ -233,11 +232,11 @@ public class Forwarder {
         backend.client().request(options).onComplete(connected -> {
             if (connected.failed()) {
                 // no connection: this backend never saw the request
-                if (unanswered(a, member, connected.cause(), refused)) {
+                if (unanswered(a, member, connected.cause())) {
                     return;
                 }
                 gaveUp(a);
-                backendFailed(ctx, request, connected.cause(), refused);
+                backendFailed(a, connected.cause());
                 return;
             }
             HttpClientRequest sending = connected.result();
@@ -255,11 +254,11 @@ public class Forwarder {
                         } else if (answered.failed()) {
                             // sent, then no answer (a timeout, a reset): the backend may have served it
                             a.maybeServed = true;
-                            if (unanswered(a, member, answered.cause(), refused)) {
+                            if (unanswered(a, member, answered.cause())) {
                                 return;
                             }
                             outbound.unanswered(ctx);
-                            backendFailed(ctx, request, answered.cause(), refused);
+                            backendFailed(a, answered.cause());
                         } else {
                             HttpClientResponse answer = answered.result();
                             pools.answered(member, answer.statusCode(), answer.headers());
@@ -269,12 +268,7 @@ public class Forwarder {
                             }
                             // nothing of a 429 or 5xx reached the caller yet: the next member may answer instead
                             if ((status == 429 || status >= 500)
-                                    && tryNext(
-                                            a,
-                                            member,
-                                            Integer.toString(status),
-                                            status == 429 ? "429" : "5xx",
-                                            refused)) {
+                                    && tryNext(a, member, Integer.toString(status), status == 429 ? "429" : "5xx")) {
                                 answer.handler(chunk -> {}).exceptionHandler(err -> {});
                                 return;
                             }
@@ -285,11 +279,11 @@ public class Forwarder {
     }
 
     /** No answer from this member (no connection, or none in time): the breaker hears of it; the next may try. */
-    private boolean unanswered(Attempts a, Member member, Throwable cause, Consumer<Refusal> refused) {
+    private boolean unanswered(Attempts a, Member member, Throwable cause) {
         boolean timeout = timedOut(cause);
         pools.unanswered(member, timeout);
         String why = timeout ? "timeout" : "connection_failure";
-        return tryNext(a, member, why, why, refused);
+        return tryNext(a, member, why, why);
     }
 
     /**
@@ -299,14 +293,14 @@ public class Forwarder {
      * @param why       the retry counter's tag
      * @return whether it went on (false: this attempt's outcome is the request's)
      */
-    private boolean tryNext(Attempts a, Member failed, String errorType, String why, Consumer<Refusal> refused) {
+    private boolean tryNext(Attempts a, Member failed, String errorType, String why) {
         int next = another(a);
         if (next < 0) {
             return false;
         }
         failedAttempt(a, errorType);
         pools.retried(a.ctx.route().name(), failed, why);
-        attempt(a, next, refused);
+        attempt(a, next);
         return true;
     }
 
@@ -324,18 +318,6 @@ public class Forwarder {
             outbound.unanswered(a.ctx);
         } else {
             outbound.notForwarded(a.ctx);
-        }
-    }
-
-    /**
-     * Runs {@code work} on the request's event loop: a credential that waited on Entra ID completes on another
-     * thread, and the HTTP request may only be touched from its own.
-     */
-    private static void onContext(Context context, Runnable work) {
-        if (context == null || Vertx.currentContext() == context) {
-            work.run();
-        } else {
-            context.runOnContext(v -> work.run());
         }
     }
 
@@ -370,7 +352,7 @@ public class Forwarder {
         metrics.overhead(ctx.route().name(), timing.aigateNanos);
         OutboundPipeline.Answer outcome = outbound.answer(ctx, answer.statusCode(), answer.headers());
         if (outcome.holdsWhole()) {
-            relayWhole(ctx, request, answer, outcome);
+            relayWhole(ctx, request, answer, outcome, timing);
             return;
         }
         ReadStream<Buffer> body = outcome.observed(answer);
@@ -384,13 +366,17 @@ public class Forwarder {
                 .onSuccess(done -> outcome.ended(false))
                 .onFailure(err -> {
                     outcome.ended(true);
-                    cut(ctx, request, answer, err);
+                    cut(ctx, request, answer, timing, err);
                 });
     }
 
     /** An answer held until complete, for the tokens-consumed header. */
     private void relayWhole(
-            RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, OutboundPipeline.Answer outcome) {
+            RequestContext ctx,
+            HttpServerRequest request,
+            HttpClientResponse answer,
+            OutboundPipeline.Answer outcome,
+            Timing timing) {
         HttpServerResponse response = request.response();
         answer.body()
                 .onSuccess(whole -> {
@@ -399,21 +385,19 @@ public class Forwarder {
                 })
                 .onFailure(err -> {
                     outcome.ended(true);
-                    cut(ctx, request, answer, new ObservedStream.SourceFailure(err));
+                    cut(ctx, request, answer, timing, new ObservedStream.SourceFailure(err));
                 });
     }
 
-    private void cut(RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, Throwable err) {
+    private void cut(
+            RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, Timing timing, Throwable err) {
         HttpServerResponse response = request.response();
         // a write to the caller fails before its connection counts as closed: only a failure of the answer itself is
         // the backend's, and only then is there a caller left to tell
         boolean backend = err instanceof ObservedStream.SourceFailure && !response.closed();
         metrics.cut(ctx.route().name(), ctx.route().backend(), backend ? "backend" : "caller");
         if (backend) {
-            Timing timing = ctx.get(Timing.PART);
-            if (timing != null) {
-                timing.error = "cut";
-            }
+            timing.error = "cut";
             LOG.warnf(
                     "backend %s: response cut after headers (%s)",
                     ctx.route().backend(), Errors.describe(err.getCause()));
@@ -422,24 +406,20 @@ public class Forwarder {
         answer.request().reset();
     }
 
-    private void backendFailed(
-            RequestContext ctx, HttpServerRequest request, Throwable err, Consumer<Refusal> refused) {
+    private void backendFailed(Attempts a, Throwable err) {
+        RequestContext ctx = a.ctx;
+        HttpServerRequest request = a.request;
         HttpServerResponse response = request.response();
         boolean timeout = timedOut(err);
         LOG.warnf(
                 "backend %s: %s (%s)",
                 ctx.route().backend(), timeout ? "timed out" : "unreachable", Errors.describe(err));
-        Timing timing = ctx.get(Timing.PART);
-        if (timing != null) {
-            timing.error = timeout ? "timeout" : "connection_failure";
-        }
+        a.timing.error = timeout ? "timeout" : "connection_failure";
         if (response.headWritten()) {
             abort(request);
             return;
         }
-        RequestRefusal refusal = timeout ? RequestRefusal.BACKEND_TIMEOUT : RequestRefusal.BACKEND_UNREACHABLE;
-        refused.accept(refusal);
-        ApimError.send(response, refusal, false);
+        refuse(a, timeout ? RequestRefusal.BACKEND_TIMEOUT : RequestRefusal.BACKEND_UNREACHABLE);
     }
 
     /**

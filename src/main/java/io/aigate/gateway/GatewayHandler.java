@@ -37,9 +37,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class GatewayHandler {
 
-    /** The gateway's record of a request, so the outbound section's news finds it. */
-    private static final RequestContext.Part<Exchange> EXCHANGE = RequestContext.Part.declare("exchange");
-
     private static final String SERVER_TIMING = "Server-Timing";
     /** What Azure OpenAI's data plane uses; TRACE, CONNECT and inventions never reach a backend. */
     private static final Set<HttpMethod> ALLOWED_METHODS = Set.of(
@@ -148,11 +145,8 @@ public class GatewayHandler {
                         target.query()),
                 query.forwarded(),
                 outboundHeaders(request, exchange.requestId));
-        ctx.put(EXCHANGE, exchange);
+        ctx.put(Exchange.PART, exchange);
         exchange.ctx = ctx;
-        if (exchange.span != null) {
-            ctx.put(Tracing.SERVER_SPAN, exchange.span);
-        }
         boolean jsonBody = Operations.jsonInference(method, operation);
         if (target.kind() == RequestTarget.Kind.V1 && jsonBody) {
             // the deployment is in the body: it is received first (within the shared bound and the deadline)
@@ -194,33 +188,33 @@ public class GatewayHandler {
             refuse(request, exchange, RequestRefusal.NOT_FOUND);
             return;
         }
-        exchange.route = route.name();
-        exchange.backend = route.backend();
         ctx.route(new RequestContext.Route(route.name(), route.backend(), deployment));
         if (exchange.span != null) {
             tracing.routed(exchange.span, ctx);
         }
         Context requestContext = Vertx.currentContext();
-        pipeline.run(ctx, receiveBody).onComplete(decided -> {
-            if (Vertx.currentContext() != requestContext) {
-                // a step finished on another thread (a Redis or Entra callback): continue on the caller's event loop
-                requestContext.runOnContext(v -> decided(request, exchange, ctx, decided));
-            } else {
-                decided(request, exchange, ctx, decided);
-            }
-        });
+        pipeline.run(ctx, receiveBody)
+                .onComplete(decided -> onContext(requestContext, () -> decided(request, exchange, ctx, decided)));
     }
 
     /**
-     * Runs {@code work} on the request's event loop: a header step that waited on Redis or Entra ID completes on
-     * another thread, and the HTTP request may only be touched from its own.
+     * Runs {@code work} on the request's event loop: a step that waited on Redis or Entra ID completes on another
+     * thread, and the HTTP request may only be touched from its own. The one way the data path gets back there.
      */
+    static void onContext(Context context, Runnable work) {
+        if (context == null || Vertx.currentContext() == context) {
+            work.run();
+        } else {
+            context.runOnContext(v -> work.run());
+        }
+    }
+
     private static Future<Outcome> onContext(Context context, Supplier<Future<Outcome>> work) {
         if (Vertx.currentContext() == context) {
-            return work.get();
+            return work.get(); // the common case: no promise to allocate
         }
         Promise<Outcome> done = Promise.promise();
-        context.runOnContext(v -> work.get().onComplete(done));
+        onContext(context, () -> work.get().onComplete(done));
         return done.future();
     }
 
@@ -307,12 +301,11 @@ public class GatewayHandler {
     private void decided(
             HttpServerRequest request, Exchange exchange, RequestContext ctx, AsyncResult<Outcome> decided) {
         exchange.awaitsSettlement = true; // from here on, the outbound section settles the request exactly once
-        exchange.subscription = ctx.caller().subscriptionId();
         if (decided.failed() || !decided.result().proceeds()) {
             outbound.notForwarded(ctx); // a step after the token limit refused: the backend did no work
         }
         if (decided.failed()) {
-            LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", exchange.route);
+            LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", exchange.route());
             refuse(request, exchange, RequestRefusal.INTERNAL);
             return;
         }
@@ -321,7 +314,7 @@ public class GatewayHandler {
             refuse(request, exchange, outcome.refusal());
             return;
         }
-        forwarder.forward(ctx, request, exchange.bodyDone, refusal -> exchange.refusal = refusal);
+        forwarder.forward(exchange);
     }
 
     private void refuse(HttpServerRequest request, Exchange exchange, Refusal refusal) {
@@ -338,11 +331,8 @@ public class GatewayHandler {
         exchange.headersAt = System.nanoTime();
         MultiMap headers = exchange.request.response().headers();
         headers.set(RequestId.CLIENT_HEADER, exchange.requestId);
-        Timing timing = exchange.ctx == null ? null : exchange.ctx.get(Timing.PART);
-        long elapsed = exchange.headersAt - exchange.receivedNanos;
         // a backend's own Server-Timing stays: aigate's entries are added to it
-        headers.add(
-                SERVER_TIMING, timing == null ? "aigate;dur=" + Timing.millis(elapsed) : timing.serverTiming(elapsed));
+        headers.add(SERVER_TIMING, Timing.serverTiming(exchange.timing, exchange.headersAt - exchange.receivedNanos));
     }
 
     /** The answer ended (or the caller left). The record is complete once the outbound section settled too. */
@@ -358,7 +348,7 @@ public class GatewayHandler {
 
     /** The outbound section knows what the request used (its tokens, or that it used none). */
     private void settled(RequestContext ctx) {
-        Exchange exchange = ctx.get(EXCHANGE);
+        Exchange exchange = ctx.get(Exchange.PART);
         if (exchange == null || exchange.settled) {
             return;
         }
@@ -373,18 +363,14 @@ public class GatewayHandler {
         HttpServerRequest request = exchange.request;
         buffered.give(exchange.bufferedBytes);
         exchange.bufferedBytes = 0;
-        RequestContext ctx = exchange.ctx;
-        if (ctx != null && ctx.route().backend() != null) {
-            exchange.backend = ctx.route().backend(); // the pool member that served (once routed)
-        }
         int status = request.response().getStatusCode();
         exchange.callerClosed =
                 request.response().closed() && !request.response().ended();
-        metrics.request(exchange.route, exchange.backend, status, end - exchange.receivedNanos);
-        Timing timing = ctx == null ? null : ctx.get(Timing.PART);
+        metrics.request(exchange.route(), exchange.backend(), status, end - exchange.receivedNanos);
+        Timing timing = exchange.timing;
         if (timing != null && timing.firstSentAt != 0 && !exchange.callerClosed) {
             String error = timing.error != null ? timing.error : status >= 400 ? Integer.toString(status) : null;
-            genAi.operation(ctx, end - timing.firstSentAt, error);
+            genAi.operation(exchange.ctx, end - timing.firstSentAt, error);
         }
         audit.write(exchange, status, end);
         if (exchange.span != null) {

@@ -1,14 +1,10 @@
 package io.aigate.gateway;
 
-import io.aigate.pipeline.RequestContext;
-
 /**
  * The times the {@link Forwarder} saw, for the caller's {@code Server-Timing} (what aigate added, what the backend
  * took) and the GenAI operation duration. Set once a request is sent to a backend.
  */
 final class Timing {
-
-    static final RequestContext.Part<Timing> PART = RequestContext.Part.declare("timing");
 
     /** When the request's body was complete ({@link System#nanoTime()}), and when the first attempt went out. */
     long received;
@@ -23,12 +19,15 @@ final class Timing {
     /** The current attempt's client span, while tracing is on. */
     io.opentelemetry.api.trace.Span clientSpan;
 
-    /** {@code aigate;dur=0.062, backend;dur=812.300}: milliseconds, as the header's {@code dur} is. */
-    String serverTiming(long elapsedNanos) {
-        if (aigateNanos < 0) {
+    /**
+     * {@code aigate;dur=0.062, backend;dur=812.300}: milliseconds, as the header's {@code dur} is. An answer aigate gave
+     * itself ({@code timing} null, or no backend answer relayed) is aigate's whole {@code elapsed} time.
+     */
+    static String serverTiming(Timing timing, long elapsedNanos) {
+        if (timing == null || timing.aigateNanos < 0) {
             return "aigate;dur=" + millis(elapsedNanos);
         }
-        return "aigate;dur=" + millis(aigateNanos) + ", backend;dur=" + millis(backendNanos);
+        return "aigate;dur=" + millis(timing.aigateNanos) + ", backend;dur=" + millis(timing.backendNanos);
     }
 
     /** Three decimals, without a formatter: this runs for every answer. */

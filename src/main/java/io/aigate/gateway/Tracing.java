@@ -5,7 +5,7 @@ import io.aigate.pipeline.Refusal;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.tokens.GenAiMetrics;
 import io.aigate.tokens.LlmEmitTokenMetric;
-import io.aigate.tokens.LlmTokenLimit;
+import io.aigate.tokens.StreamUsage;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -46,9 +46,6 @@ public class Tracing {
             headers.set(key, value);
         }
     };
-
-    /** The request's server span, for the attempts' client spans. */
-    static final RequestContext.Part<Span> SERVER_SPAN = RequestContext.Part.declare("server-span");
 
     private static final io.opentelemetry.api.common.AttributeKey<java.util.List<String>> FINISH_REASONS =
             io.opentelemetry.api.common.AttributeKey.stringArrayKey("gen_ai.response.finish_reasons");
@@ -108,7 +105,7 @@ public class Tracing {
             span.setAttribute("server.address", where.address());
             span.setAttribute("server.port", Long.parseLong(where.port()));
         }
-        if (ctx.json() != null && ctx.json().path("stream").asBoolean(false)) {
+        if (StreamUsage.streams(ctx.json())) { // the one reading of "stream" (a quoted "true" is not a stream)
             span.setAttribute("gen_ai.request.stream", true);
         }
         propagator.inject(Context.root().with(span), ctx.outboundHeaders(), INTO_HEADERS);
@@ -134,12 +131,12 @@ public class Tracing {
     void finish(Exchange exchange, int status) {
         Span server = exchange.span;
         RequestContext ctx = exchange.ctx;
-        Timing timing = ctx == null ? null : ctx.get(Timing.PART);
+        Timing timing = exchange.timing;
         Span client = timing == null ? null : timing.clientSpan;
         server.setAttribute("http.response.status_code", status);
         server.setAttribute("aigate.request_id", exchange.requestId);
-        if (exchange.subscription != null) {
-            server.setAttribute("aigate.subscription.id", exchange.subscription);
+        if (exchange.subscription() != null) {
+            server.setAttribute("aigate.subscription.id", exchange.subscription());
         }
         Refusal refusal = exchange.refusal;
         if (refusal != null) {
@@ -154,10 +151,7 @@ public class Tracing {
             if (ctx.route().backend() != null) {
                 server.setAttribute("aigate.backend", ctx.route().backend());
             }
-            String limit = refusal != null && refusal.policy().equals("llm-token-limit")
-                    ? refusal.reason()
-                    : LlmTokenLimit.decision(ctx);
-            server.setAttribute("aigate.token_limit", limit == null ? "none" : limit);
+            server.setAttribute("aigate.token_limit", exchange.tokenLimit());
             LlmEmitTokenMetric.Counted used = ctx.get(LlmEmitTokenMetric.COUNTED);
             if (used != null) {
                 for (Span span : client == null ? new Span[] {server} : new Span[] {server, client}) {

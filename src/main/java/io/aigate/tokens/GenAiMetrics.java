@@ -1,12 +1,12 @@
 package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.BackendUrl;
 import io.aigate.pipeline.RequestContext;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.inject.Singleton;
-import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -61,10 +61,8 @@ public class GenAiMetrics {
     }
 
     static Server at(String url) {
-        URI uri = URI.create(url);
-        String host = uri.getHost().toLowerCase(Locale.ROOT);
-        int port = uri.getPort() > 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
-        return new Server(host, Integer.toString(port), provider(host));
+        BackendUrl where = BackendUrl.parse(url);
+        return new Server(where.host(), Integer.toString(where.port()), provider(where.host()));
     }
 
     /** The conventions' well-known value for the host's provider; aigate fronts Azure OpenAI unless told otherwise. */

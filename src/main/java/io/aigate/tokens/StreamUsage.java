@@ -28,7 +28,7 @@ public final class StreamUsage {
      * done: not a stream, or the caller already asked for usage (or explicitly refused it).
      */
     /** Whether the caller asked for a stream. */
-    static boolean streams(ObjectNode request) {
+    public static boolean streams(ObjectNode request) {
         return request != null
                 && request.path("stream").isBoolean()
                 && request.path("stream").booleanValue();
