@@ -166,7 +166,7 @@ public class GatewayHandler {
                 exchange,
                 ctx,
                 deployment,
-                () -> onContext(requestContext, () -> receive(request, exchange, ctx, jsonBody, false)));
+                () -> outcomeOnContext(requestContext, () -> receive(request, exchange, ctx, jsonBody, false)));
     }
 
     /**
@@ -209,12 +209,15 @@ public class GatewayHandler {
         }
     }
 
-    private static Future<Outcome> onContext(Context context, Supplier<Future<Outcome>> work) {
+    /** The same for work that answers later: its outcome, delivered wherever it completes. */
+    private static Future<Outcome> outcomeOnContext(Context context, Supplier<Future<Outcome>> work) {
         if (Vertx.currentContext() == context) {
             return work.get(); // the common case: no promise to allocate
         }
         Promise<Outcome> done = Promise.promise();
-        onContext(context, () -> work.get().onComplete(done));
+        onContext(context, () -> {
+            work.get().onComplete(done);
+        });
         return done.future();
     }
 
