@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Each backend's connection pools, one per event loop: the connection that carries a request then lives on the same
@@ -70,10 +69,8 @@ public class BackendClients {
                     .setKeepAlive(true)
                     .setTcpNoDelay(true)
                     .setConnectTimeout((int) b.connectTimeout().toMillis())
-                    // the request timeout covers the wait for headers; once a stream flows, a backend that goes silent
-                    // for as long is cut off at the connection (just after, so the 504 wins the race before headers)
-                    .setReadIdleTimeout((int) b.timeout().toMillis() + 100)
-                    .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                    // no reader-idle timeout on the connection: it would count from the last read of a kept-alive
+                    // connection, not from this request; the request's timeout and AnswerSilence watch instead
                     // compressed bodies are relayed as they are; aigate never inflates them itself
                     .setDecompressionSupported(false)
                     .setTryUseCompression(false)

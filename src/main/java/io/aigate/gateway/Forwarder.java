@@ -351,11 +351,13 @@ public class Forwarder {
         timing.aigateNanos = timing.firstSentAt - timing.received + (System.nanoTime() - headersAt);
         metrics.overhead(ctx.route().name(), timing.aigateNanos);
         OutboundPipeline.Answer outcome = outbound.answer(ctx, answer.statusCode(), answer.headers());
+        AnswerSilence silence =
+                AnswerSilence.watch(answer, backends.get(ctx.route().backend()).timeoutMillis());
+        ReadStream<Buffer> body = outcome.observed(answer, silence);
         if (outcome.holdsWhole()) {
-            relayWhole(ctx, request, answer, outcome, timing);
+            relayWhole(ctx, request, answer, body, outcome, silence, timing);
             return;
         }
-        ReadStream<Buffer> body = outcome.observed(answer);
         if (outcome.rewrites()) {
             response.headers().remove(HttpHeaders.CONTENT_LENGTH); // what is relayed is shorter than what came
             response.setChunked(request.version() != HttpVersion.HTTP_1_0);
@@ -363,8 +365,12 @@ public class Forwarder {
         body.pipe()
                 .endOnFailure(false)
                 .to(response)
-                .onSuccess(done -> outcome.ended(false))
+                .onSuccess(done -> {
+                    silence.over();
+                    outcome.ended(false);
+                })
                 .onFailure(err -> {
+                    silence.over();
                     outcome.ended(true);
                     cut(ctx, request, answer, timing, err);
                 });
@@ -375,18 +381,23 @@ public class Forwarder {
             RequestContext ctx,
             HttpServerRequest request,
             HttpClientResponse answer,
+            ReadStream<Buffer> body,
             OutboundPipeline.Answer outcome,
+            AnswerSilence silence,
             Timing timing) {
         HttpServerResponse response = request.response();
-        answer.body()
-                .onSuccess(whole -> {
-                    outcome.whole(whole, response.headers());
-                    response.end(whole);
-                })
-                .onFailure(err -> {
-                    outcome.ended(true);
-                    cut(ctx, request, answer, timing, new ObservedStream.SourceFailure(err));
-                });
+        Buffer whole = Buffer.buffer();
+        body.exceptionHandler(err -> {
+            silence.over();
+            outcome.ended(true);
+            cut(ctx, request, answer, timing, err);
+        });
+        body.endHandler(done -> {
+            silence.over();
+            outcome.whole(whole, response.headers());
+            response.end(whole);
+        });
+        body.handler(whole::appendBuffer);
     }
 
     private void cut(

@@ -7,20 +7,24 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * A read stream that passes each chunk through a function on its way (to observe it, or to rewrite it), and may add a
- * tail at the end; the source's back-pressure is kept, so it can stand in a pipe.
+ * A backend's answer as a read stream that passes each chunk through a function on its way (to observe it, or to
+ * rewrite it), and may add a tail at the end; the source's back-pressure is kept, so it can stand in a pipe. Each chunk
+ * is news for the answer's {@link AnswerSilence}.
  */
 final class ObservedStream implements ReadStream<Buffer> {
 
     private final ReadStream<Buffer> source;
     private final Function<Buffer, Buffer> through;
     private final Supplier<Buffer> tail;
+    private final AnswerSilence silence;
     private Handler<Buffer> handler;
 
-    ObservedStream(ReadStream<Buffer> source, Function<Buffer, Buffer> through, Supplier<Buffer> tail) {
+    ObservedStream(
+            ReadStream<Buffer> source, Function<Buffer, Buffer> through, Supplier<Buffer> tail, AnswerSilence silence) {
         this.source = source;
         this.through = through;
         this.tail = tail;
+        this.silence = silence;
     }
 
     /**
@@ -46,6 +50,7 @@ final class ObservedStream implements ReadStream<Buffer> {
                 handler == null
                         ? null
                         : chunk -> {
+                            silence.heard();
                             Buffer out = through.apply(chunk);
                             if (out.length() > 0) {
                                 handler.handle(out);

@@ -97,10 +97,10 @@ public class OutboundPipeline {
         }
 
         /** The body as the caller is to receive it: as it comes, or through what must see (or restore) it. */
-        ReadStream<Buffer> observed(ReadStream<Buffer> body) {
+        ReadStream<Buffer> observed(ReadStream<Buffer> body, AnswerSilence silence) {
             return passage == null
-                    ? new ObservedStream(body, chunk -> chunk, Buffer::buffer)
-                    : new ObservedStream(body, passage.chunk(), passage.tail());
+                    ? new ObservedStream(body, chunk -> chunk, Buffer::buffer, silence)
+                    : new ObservedStream(body, passage.chunk(), passage.tail(), silence);
         }
 
         /** Whether what is relayed differs from what came, so a declared length no longer holds. */

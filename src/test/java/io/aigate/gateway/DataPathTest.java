@@ -269,6 +269,20 @@ class DataPathTest extends AigateTest {
     }
 
     @Test
+    void aConnectionReusedAfterAQuietSpellGetsTheWholeTimeout() throws Exception {
+        // the backend's timeout is 1 s; a kept-alive connection last read from 1 s ago is reused for an answer that
+        // takes 0.6 s: the wait is measured from this request, not from the connection's last read (a backend that
+        // served, and billed, would otherwise be cut at 0.1 s and the caller told it was unreachable)
+        CloudDoubles.openAi.slowMillis(0);
+        assertEquals(
+                200, post("/openai/deployments/gpt-slow/chat/completions", CHAT).statusCode());
+        Thread.sleep(1000);
+        CloudDoubles.openAi.slowMillis(600);
+        HttpResponse<String> answered = post("/openai/deployments/gpt-slow/chat/completions", CHAT);
+        assertEquals(200, answered.statusCode(), answered.body());
+    }
+
+    @Test
     void aStreamThatStallsMidwayIsCutNotEndedCleanly() throws Exception {
         HttpRequest request = HttpRequest.newBuilder(
                         URI.create(base.toString()).resolve("/openai/deployments/gpt-stall/chat/completions"))
