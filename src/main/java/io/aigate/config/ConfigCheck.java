@@ -2,10 +2,12 @@ package io.aigate.config;
 
 import io.quarkus.runtime.Startup;
 import io.quarkus.runtime.configuration.ConfigurationException;
+import io.quarkus.runtime.configuration.DurationConverter;
 import jakarta.inject.Singleton;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,13 +27,18 @@ public class ConfigCheck {
     ConfigCheck(AigateConfig config) {
         check(
                 config,
-                ConfigProvider.getConfig()
-                        .getOptionalValue("quarkus.redis.password", String.class)
-                        .isPresent());
+                env("quarkus.redis.password").isPresent(),
+                DurationConverter.parseDuration(env("quarkus.http.idle-timeout").orElse(QUARKUS_IDLE_TIMEOUT)));
     }
 
-    /** @param redisPassword whether {@code quarkus.redis.password} is set (Quarkus's key, outside aigate's mapping) */
-    static void check(AigateConfig config, boolean redisPassword) {
+    /** Quarkus's own default for {@code quarkus.http.idle-timeout}. */
+    private static final String QUARKUS_IDLE_TIMEOUT = "30M";
+
+    /**
+     * @param redisPassword     whether {@code quarkus.redis.password} is set (Quarkus's key, outside aigate's mapping)
+     * @param callerIdleTimeout {@code quarkus.http.idle-timeout}: how long a caller's connection may carry nothing
+     */
+    static void check(AigateConfig config, boolean redisPassword, Duration callerIdleTimeout) {
         if (config.backends().isEmpty()) {
             fail(
                     "aigate.backends is empty: define at least one backend, e.g. aigate.backends.aoai.url=https://myres.openai.azure.com.");
@@ -106,6 +113,7 @@ public class ConfigCheck {
                                 + "some of " + config.routes().keySet()
                                 + " (or fix the pod's aigate.io/routes annotation).")));
         checkPools(config);
+        checkCallerWait(config, callerIdleTimeout);
         checkJwt(config);
         checkRedisLogin(config, redisPassword);
         checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());
@@ -148,6 +156,32 @@ public class ConfigCheck {
                     fail(at + ".weight is " + place.weight() + ": use 1 to 100, relative to its priority group.");
                 }
             });
+        });
+    }
+
+    /**
+     * Nothing reaches a caller while a route waits for an answer's first byte, so the caller's connection must outlast
+     * the longest wait: every attempt's connect-timeout and timeout, and the retries' window before the last one.
+     */
+    private static void checkCallerWait(AigateConfig config, Duration callerIdleTimeout) {
+        config.routes().forEach((name, route) -> {
+            AigateConfig.Pool pool = config.pools().get(route.backend());
+            Set<String> members =
+                    pool == null ? Set.of(route.backend()) : pool.members().keySet();
+            Duration attempt = members.stream()
+                    .map(member -> config.backends().get(member))
+                    .map(backend -> backend.connectTimeout().plus(backend.timeout()))
+                    .max(Duration::compareTo)
+                    .orElse(Duration.ZERO);
+            boolean retries = members.size() > 1 && route.retry().count() > 0;
+            Duration wait = retries ? attempt.plus(route.retry().within()) : attempt;
+            if (wait.compareTo(callerIdleTimeout) >= 0) {
+                fail("aigate.routes." + name + " may wait " + wait.toSeconds() + " s for an answer's first byte ("
+                        + "its backends' connect-timeout + timeout" + (retries ? ", after retry.within" : "")
+                        + "), not less than quarkus.http.idle-timeout (" + callerIdleTimeout.toSeconds()
+                        + " s), which would cut the caller off first: raise quarkus.http.idle-timeout to "
+                        + "at least " + (wait.toSeconds() + 30) + "s or lower those.");
+            }
         });
     }
 

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.quarkus.runtime.configuration.ConfigurationException;
+import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -31,13 +33,47 @@ class ConfigCheckTest {
     private static String refusal(Map<String, String> extra) {
         return assertThrows(
                         ConfigurationException.class,
-                        () -> ConfigCheck.check(config(extra), extra.containsKey("quarkus.redis.password")))
+                        () -> ConfigCheck.check(
+                                config(extra), extra.containsKey("quarkus.redis.password"), idleTimeout(extra)))
                 .getMessage();
+    }
+
+    /** The shipped application.properties' value unless the case sets its own. */
+    private static Duration idleTimeout(Map<String, String> extra) {
+        return DurationConverter.parseDuration(extra.getOrDefault("quarkus.http.idle-timeout", "360s"));
     }
 
     @Test
     void aWorkingConfigurationPasses() {
-        assertDoesNotThrow(() -> ConfigCheck.check(config(Map.of()), false));
+        assertDoesNotThrow(() -> ConfigCheck.check(config(Map.of()), false, idleTimeout(Map.of())));
+    }
+
+    @Test
+    void aCallerIsNeverCutOffWhileARouteMayStillWait() {
+        assertEquals(
+                "aigate.routes.all may wait 605 s for an answer's first byte (its backends' connect-timeout + timeout), "
+                        + "not less than quarkus.http.idle-timeout (360 s), which would cut the caller off first: raise "
+                        + "quarkus.http.idle-timeout to at least 635s or lower those.",
+                refusal(Map.of("aigate.backends.aoai.timeout", "600s")));
+        // a pool's retries may start the last attempt up to retry.within after the first
+        Map<String, String> pool = Map.of(
+                "aigate.backends.payg.url", "https://payg.openai.azure.com",
+                "aigate.backends.payg.credential", "none",
+                "aigate.backends.payg.timeout", "320s",
+                "aigate.pools.chat.members.aoai.priority", "1",
+                "aigate.pools.chat.members.payg.priority", "2",
+                "aigate.routes.all.backend", "chat");
+        assertEquals(
+                "aigate.routes.all may wait 355 s for an answer's first byte (its backends' connect-timeout + timeout, "
+                        + "after retry.within), not less than quarkus.http.idle-timeout (330 s), which would cut the "
+                        + "caller off first: raise quarkus.http.idle-timeout to at least 385s or lower those.",
+                refusal(with(pool, "quarkus.http.idle-timeout", "330s")));
+        // without retries only one attempt is waited for
+        assertDoesNotThrow(() ->
+                ConfigCheck.check(config(with(pool, "aigate.routes.all.retry.count", "0")), false, idleTimeout(pool)));
+        // the shipped defaults fit a pool with retries
+        assertDoesNotThrow(() -> ConfigCheck.check(
+                config(with(pool, "aigate.backends.payg.timeout", "300s")), false, idleTimeout(pool)));
     }
 
     @Test
@@ -48,7 +84,7 @@ class ConfigCheckTest {
                 "aigate.pools.chat.members.aoai.priority", "1",
                 "aigate.pools.chat.members.payg.priority", "2",
                 "aigate.routes.all.backend", "chat");
-        assertDoesNotThrow(() -> ConfigCheck.check(config(pool), false));
+        assertDoesNotThrow(() -> ConfigCheck.check(config(pool), false, idleTimeout(pool)));
         assertEquals(
                 "aigate.pools.chat.members.nope names a backend that is not defined: use one of [aoai, payg] or add "
                         + "aigate.backends.nope.url.",
@@ -230,6 +266,7 @@ class ConfigCheckTest {
                         "1000",
                         "aigate.token-limit.token-quota-period",
                         "monthly")),
-                false));
+                false,
+                idleTimeout(Map.of())));
     }
 }
