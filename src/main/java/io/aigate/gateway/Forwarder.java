@@ -269,7 +269,12 @@ public class Forwarder {
                             // nothing of a 429 or 5xx reached the caller yet: the next member may answer instead
                             if ((status == 429 || status >= 500)
                                     && tryNext(a, member, Integer.toString(status), status == 429 ? "429" : "5xx")) {
-                                answer.handler(chunk -> {}).exceptionHandler(err -> {});
+                                // read to its end so the connection is reused, unless it goes silent
+                                AnswerSilence silence = AnswerSilence.watch(
+                                        answer, backends.get(member.backend()).timeoutMillis());
+                                answer.handler(chunk -> silence.heard())
+                                        .endHandler(end -> silence.over())
+                                        .exceptionHandler(err -> silence.over());
                                 return;
                             }
                             relay(ctx, request, answer, a.timing);

@@ -44,19 +44,24 @@ public final class FakeAzureOpenAi implements AutoCloseable {
 
     /**
      * An answer a test orders: a status with its headers (and Azure's error body), after a delay; a 200 is the usual
-     * answer, after the delay.
+     * answer, after the delay. An error body may stall halfway for {@code stallMillis} before the connection closes.
      */
-    public record Scripted(int status, Map<String, String> headers, long delayMillis) {
+    public record Scripted(int status, Map<String, String> headers, long delayMillis, long stallMillis) {
         public static Scripted status(int status, String... headerPairs) {
             Map<String, String> headers = new TreeMap<>();
             for (int i = 0; i + 1 < headerPairs.length; i += 2) {
                 headers.put(headerPairs[i], headerPairs[i + 1]);
             }
-            return new Scripted(status, headers, 0);
+            return new Scripted(status, headers, 0, 0);
         }
 
         public static Scripted slow(long delayMillis) {
-            return new Scripted(200, Map.of(), delayMillis);
+            return new Scripted(200, Map.of(), delayMillis, 0);
+        }
+
+        /** This error's body stops halfway, for so long, and is never finished. */
+        public Scripted stalling(long millis) {
+            return new Scripted(status, headers, delayMillis, millis);
         }
     }
 
@@ -183,10 +188,16 @@ public final class FakeAzureOpenAi implements AutoCloseable {
                 if (order.status() != 200) {
                     order.headers()
                             .forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
-                    FakeEntraId.send(
-                            exchange,
-                            order.status(),
-                            "{\"error\":{\"code\":\"" + order.status() + "\",\"message\":\"scripted\"}}");
+                    String error = "{\"error\":{\"code\":\"" + order.status() + "\",\"message\":\"scripted\"}}";
+                    if (order.stallMillis() > 0) {
+                        byte[] bytes = error.getBytes(StandardCharsets.UTF_8);
+                        exchange.sendResponseHeaders(order.status(), bytes.length);
+                        exchange.getResponseBody().write(bytes, 0, bytes.length / 2);
+                        exchange.getResponseBody().flush();
+                        sleep(order.stallMillis());
+                        return;
+                    }
+                    FakeEntraId.send(exchange, order.status(), error);
                     return;
                 }
             }

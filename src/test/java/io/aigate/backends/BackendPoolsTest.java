@@ -91,6 +91,24 @@ class BackendPoolsTest extends io.aigate.testing.AigateTest {
     }
 
     @Test
+    void aRetriedAnswerWhoseBodyStallsDoesNotKeepItsConnection() throws Exception {
+        // h-a has one connection; its 429 sends half a body and then nothing for 30 s
+        PoolDoubles.a.answerNext(Scripted.status(429, "Retry-After", "1").stalling(30_000));
+        HttpResponse<String> first = call("held-model");
+        assertEquals(200, first.statusCode(), first.body());
+        assertEquals("B", servedBy(first));
+        // the rest is over; the stalled body has been silent for longer than h-a's 1 s timeout
+        clock.advance(Duration.ofSeconds(1));
+        Thread.sleep(1500);
+        long start = System.nanoTime();
+        HttpResponse<String> probe = call("held-model");
+        assertEquals("A", servedBy(probe), "the probe had h-a's one connection: the stalled 429 no longer held it");
+        assertTrue(
+                Duration.ofNanos(System.nanoTime() - start).toMillis() < 2000,
+                "the probe did not wait for a connection");
+    }
+
+    @Test
     void aThrottledPtuSpillsOverToPayAsYouGoAndRestsExactlyAsLongAsItsRetryAfterSays() throws Exception {
         PoolDoubles.a.answerNext(Scripted.status(429, "Retry-After", "7"));
         double east = totalTokens("spill", "spill-east", "spill-model");

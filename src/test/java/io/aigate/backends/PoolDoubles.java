@@ -109,6 +109,15 @@ public class PoolDoubles implements QuarkusTestResourceLifecycleManager {
         member("slow-pool", "sl-a", 1, 1);
         member("slow-pool", "sl-b", 2, 1);
         route("slow-pool", "slowpool-model");
+
+        // a member with one connection whose 429 body stalls: the connection must not stay held
+        backend("h-a", a.url());
+        config.put("aigate.backends.h-a.timeout", "1s");
+        config.put("aigate.backends.h-a.max-connections", "1");
+        backend("h-b", b.url());
+        member("held", "h-a", 1, 1);
+        member("held", "h-b", 2, 1);
+        route("held", "held-model");
         return config;
     }
 
