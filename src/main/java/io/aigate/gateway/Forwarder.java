@@ -23,6 +23,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.streams.ReadStream;
 import jakarta.inject.Singleton;
 import java.util.HashMap;
@@ -271,7 +272,9 @@ public class Forwarder {
                                     && tryNext(a, member, Integer.toString(status), status == 429 ? "429" : "5xx")) {
                                 // read to its end so the connection is reused, unless it goes silent
                                 AnswerSilence silence = AnswerSilence.watch(
-                                        answer, backends.get(member.backend()).timeoutMillis());
+                                        answer,
+                                        null,
+                                        backends.get(member.backend()).timeoutMillis());
                                 answer.handler(chunk -> silence.heard())
                                         .endHandler(end -> silence.over())
                                         .exceptionHandler(err -> silence.over());
@@ -356,8 +359,8 @@ public class Forwarder {
         timing.aigateNanos = timing.firstSentAt - timing.received + (System.nanoTime() - headersAt);
         metrics.overhead(ctx.route().name(), timing.aigateNanos);
         OutboundPipeline.Answer outcome = outbound.answer(ctx, answer.statusCode(), answer.headers());
-        AnswerSilence silence =
-                AnswerSilence.watch(answer, backends.get(ctx.route().backend()).timeoutMillis());
+        AnswerSilence silence = AnswerSilence.watch(
+                answer, request, backends.get(ctx.route().backend()).timeoutMillis());
         ReadStream<Buffer> body = outcome.observed(answer, silence);
         if (outcome.holdsWhole()) {
             relayWhole(ctx, request, answer, body, outcome, silence, timing);
@@ -441,12 +444,16 @@ public class Forwarder {
     /**
      * Ends an answer so that the caller sees it broken, never short but complete. On HTTP/1.x the connection is
      * closed rather than the response reset: Vert.x then reports the close like any other, and the request counts as
-     * finished; a reset response never does, and the shutdown would wait out its whole timeout for it. On HTTP/2 only
-     * the stream is reset, so the caller's other streams go on.
+     * finished; a reset response never does, and the shutdown would wait out its whole timeout for it. Vert.x's close
+     * first flushes what is queued, which a caller that stopped reading never lets happen: that caller's channel is
+     * closed at once, as Vert.x closes an idle one. On HTTP/2 only the stream is reset, so the caller's other streams
+     * go on.
      */
-    private static void abort(HttpServerRequest request) {
+    static void abort(HttpServerRequest request) {
         if (request.version() == HttpVersion.HTTP_2) {
             request.response().reset();
+        } else if (request.response().writeQueueFull() && request.connection() instanceof ConnectionBase connection) {
+            connection.channelHandlerContext().close();
         } else {
             request.connection().close();
         }

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * the body asks for {@code "stream": true}, and records every request it receives (method, path, query, headers, body)
  * so tests can see exactly what aigate forwarded. A few deployment names trigger faults:
  * {@code gpt-slow} (answers after {@link #slowMillis}), {@code gpt-stall} (one event, then silence),
- * {@code throttled} (Azure's own 429).
+ * {@code gpt-flood} (a stream of 64 MB, as fast as it is read), {@code throttled} (Azure's own 429).
  */
 public final class FakeAzureOpenAi implements AutoCloseable {
 
@@ -218,7 +218,9 @@ public final class FakeAzureOpenAi implements AutoCloseable {
                 }
                 default -> {}
             }
-            if (STREAM.matcher(body).find() || name.equals("gpt-stall")) {
+            if (name.equals("gpt-flood")) {
+                flood(exchange);
+            } else if (STREAM.matcher(body).find() || name.equals("gpt-stall")) {
                 stream(exchange, name, INCLUDE_USAGE.matcher(body).find());
             } else {
                 FakeEntraId.send(exchange, 200, completion(name));
@@ -272,6 +274,18 @@ public final class FakeAzureOpenAi implements AutoCloseable {
         }
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         out.flush();
+    }
+
+    private static void flood(HttpExchange exchange) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+        exchange.sendResponseHeaders(200, 0);
+        OutputStream out = exchange.getResponseBody();
+        String chunk = "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,"
+                + "\"delta\":{\"content\":\"" + "x".repeat(16 * 1024) + "\"},\"finish_reason\":null}]}";
+        for (int i = 0; i < 4096; i++) {
+            event(out, chunk); // blocks while the reader is behind; fails once it is gone
+        }
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
     }
 
     private static void event(OutputStream out, String json) throws IOException {

@@ -269,6 +269,45 @@ class DataPathTest extends AigateTest {
     }
 
     @Test
+    void aCallerThatStopsReadingIsCutAsTheCallerNotBlamedOnTheBackend() throws Exception {
+        double callers = cuts("caller");
+        double backends = cuts("backend");
+        String body = "{\"stream\":true}";
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.setReceiveBufferSize(16 * 1024);
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", base.getPort()));
+            socket.getOutputStream()
+                    .write(("POST /openai/deployments/gpt-flood/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Ocp-Apim-Subscription-Key: " + CloudDoubles.key + "\r\n"
+                                    + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n"
+                                    + body)
+                            .getBytes(StandardCharsets.ISO_8859_1));
+            // read nothing while the backend floods: every buffer on the way fills, then the answer waits on us for
+            // longer than the backend's 1 s timeout
+            Await.until(
+                    "the answer is cut",
+                    Duration.ofSeconds(15),
+                    () -> cuts("caller") > callers || cuts("backend") > backends);
+            socket.setSoTimeout(10_000);
+            InputStream in = socket.getInputStream();
+            byte[] sink = new byte[64 * 1024];
+            try {
+                while (in.read(sink) >= 0) {
+                    // what was already on its way, then the end: aigate closed the connection
+                }
+            } catch (java.net.SocketException reset) {
+                // closed with bytes unread: also the end
+            }
+        }
+        assertEquals(backends, cuts("backend"), "the backend never went silent: it waited on the caller");
+        assertEquals(callers + 1, cuts("caller"));
+    }
+
+    double cuts(String why) throws Exception {
+        return metric("aigate_responses_cut_total", "backend=\"slow\",route=\"slow\",why=\"" + why + "\"");
+    }
+
+    @Test
     void aConnectionReusedAfterAQuietSpellGetsTheWholeTimeout() throws Exception {
         // the backend's timeout is 1 s; a kept-alive connection last read from 1 s ago is reused for an answer that
         // takes 0.6 s: the wait is measured from this request, not from the connection's last read (a backend that

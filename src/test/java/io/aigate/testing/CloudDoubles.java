@@ -106,7 +106,7 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.routes.short.backend", "aoai-short");
         config.put("aigate.routes.broken.deployments", "gpt-broken");
         config.put("aigate.routes.broken.backend", "aoai-broken");
-        config.put("aigate.routes.slow.deployments", "gpt-slow,gpt-stall");
+        config.put("aigate.routes.slow.deployments", "gpt-slow,gpt-stall,gpt-flood");
         config.put("aigate.routes.slow.backend", "slow");
         config.put("aigate.routes.dead.deployments", "gpt-dead");
         config.put("aigate.routes.dead.backend", "dead");
