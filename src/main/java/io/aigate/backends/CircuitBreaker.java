@@ -1,6 +1,7 @@
 package io.aigate.backends;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.StatusRanges;
 import java.util.Locale;
 
 /**
@@ -46,7 +47,7 @@ public final class CircuitBreaker {
     private final long tripMillis;
     private final long maxTripMillis;
     private final boolean acceptRetryAfter;
-    private final int[][] statusRanges;
+    private final StatusRanges statusRanges;
     private final boolean connectionFailures;
     private final boolean timeouts;
     private final long probeTimeoutMillis;
@@ -67,8 +68,7 @@ public final class CircuitBreaker {
         this.maxTripMillis = config.maxTripDuration().toMillis();
         this.tripMillis = Math.min(config.tripDuration().toMillis(), maxTripMillis);
         this.acceptRetryAfter = config.acceptRetryAfter();
-        this.statusRanges = AigateConfig.FailureCondition.parseRanges(
-                config.failureCondition().statusCodeRanges());
+        this.statusRanges = StatusRanges.parse(config.failureCondition().statusCodeRanges());
         this.connectionFailures = config.failureCondition().errorReasons().contains("connection-failure");
         this.timeouts = config.failureCondition().errorReasons().contains("timeout");
         this.probeTimeoutMillis = probeTimeoutMillis;
@@ -123,12 +123,7 @@ public final class CircuitBreaker {
 
     /** Whether an answer with this status counts as a failure. */
     public boolean isFailure(int status) {
-        for (int[] range : statusRanges) {
-            if (status >= range[0] && status <= range[1]) {
-                return true;
-            }
-        }
-        return false;
+        return statusRanges.contains(status);
     }
 
     /**

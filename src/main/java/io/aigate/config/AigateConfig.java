@@ -346,33 +346,6 @@ public interface AigateConfig {
         List<String> errorReasons();
 
         List<String> ERROR_REASONS = List.of("connection-failure", "timeout");
-
-        /**
-         * {@code 429}, {@code 500-599}: each a status or an inclusive range within 100-599.
-         *
-         * @throws IllegalArgumentException naming the entry that is not one
-         */
-        static int[][] parseRanges(List<String> entries) {
-            List<int[]> ranges = new java.util.ArrayList<>();
-            for (String entry : entries) {
-                String e = entry.trim();
-                int dash = e.indexOf('-');
-                try {
-                    int min =
-                            Integer.parseInt(dash < 0 ? e : e.substring(0, dash).trim());
-                    int max = dash < 0
-                            ? min
-                            : Integer.parseInt(e.substring(dash + 1).trim());
-                    if (min < 100 || max > 599 || min > max) {
-                        throw new IllegalArgumentException(entry);
-                    }
-                    ranges.add(new int[] {min, max});
-                } catch (NumberFormatException ex) {
-                    throw new IllegalArgumentException(entry, ex);
-                }
-            }
-            return ranges.toArray(int[][]::new);
-        }
     }
 
     enum CredentialMode {
@@ -454,6 +427,18 @@ public interface AigateConfig {
         /** No attempt starts later than this after the first. */
         @WithDefault("30s")
         Duration within();
+
+        /** Answers tried again on the next member: statuses and ranges, as the breaker's (see {@link StatusRanges}). */
+        @WithDefault("429,500-599")
+        List<String> statusCodeRanges();
+
+        /**
+         * Whether a request the backend had but never answered (no answer in time, a connection lost after it was
+         * sent) is tried again. It may have been served, and billed, already: false never pays twice, and retries only
+         * what never reached a backend and the statuses listed.
+         */
+        @WithDefault("true")
+        boolean unanswered();
     }
 
     /** One {@code <claim name="…" match="all|any" separator="…">} with its {@code <value>}s. */

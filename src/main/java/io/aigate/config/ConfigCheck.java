@@ -76,6 +76,7 @@ public class ConfigCheck {
             if (route.retry().within().isNegative() || route.retry().within().isZero()) {
                 fail(key + ".retry.within must be a positive duration, e.g. 30s.");
             }
+            checkStatusRanges(key + ".retry.status-code-ranges", route.retry().statusCodeRanges());
             for (String deployment : route.deployments()) {
                 if (deployment.isBlank()) {
                     fail(key + ".deployments has an empty entry: list deployment names separated by commas, or *.");
@@ -185,6 +186,14 @@ public class ConfigCheck {
         });
     }
 
+    private static void checkStatusRanges(String key, List<String> entries) {
+        try {
+            StatusRanges.parse(entries);
+        } catch (IllegalArgumentException e) {
+            fail(key + " lists '" + e.getMessage() + "': use statuses or ranges within 100-599, e.g. 429,500-599.");
+        }
+    }
+
     private static void checkBreaker(String key, AigateConfig.CircuitBreaker breaker) {
         String at = key + ".circuit-breaker.";
         AigateConfig.FailureCondition condition = breaker.failureCondition();
@@ -194,12 +203,7 @@ public class ConfigCheck {
         if (condition.interval().isNegative() || condition.interval().isZero()) {
             fail(at + "failure-condition.interval must be a positive duration, e.g. 10s.");
         }
-        try {
-            AigateConfig.FailureCondition.parseRanges(condition.statusCodeRanges());
-        } catch (IllegalArgumentException e) {
-            fail(at + "failure-condition.status-code-ranges lists '" + e.getMessage() + "': use statuses or ranges "
-                    + "within 100-599, e.g. 429,500-599.");
-        }
+        checkStatusRanges(at + "failure-condition.status-code-ranges", condition.statusCodeRanges());
         for (String reason : condition.errorReasons()) {
             if (!AigateConfig.FailureCondition.ERROR_REASONS.contains(reason.trim())) {
                 fail(at + "failure-condition.error-reasons lists '" + reason + "': use "

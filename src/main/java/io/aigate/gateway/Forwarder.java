@@ -5,6 +5,7 @@ import io.aigate.backends.BackendPools;
 import io.aigate.backends.Member;
 import io.aigate.backends.PoolRefusal;
 import io.aigate.config.AigateConfig;
+import io.aigate.config.StatusRanges;
 import io.aigate.identity.AuthenticationManagedIdentity;
 import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.JsonBody;
@@ -41,7 +42,8 @@ import org.jboss.logging.Logger;
  * <pre>
  * &lt;backend&gt;
  *   &lt;retry count="route's retry.count" within="retry.within"
- *          condition="429, 5xx, no connection, no answer in time: before the answer's first byte reached the caller"&gt;
+ *          condition="before the answer's first byte reached the caller: a status of retry.status-code-ranges (429,
+ *                     5xx), no connection; no answer in time or a connection lost after sending if retry.unanswered"&gt;
  *     &lt;set-backend-service backend-id="the route's pool" /&gt;   a member not resting, not tried: lowest priority
  *                                                               group first, by weight; none → 429/503, no call
  *     &lt;authentication-managed-identity /&gt;                       that member's credential, never another's
@@ -63,8 +65,22 @@ public class Forwarder {
     private final GatewayMetrics metrics;
     private final OutboundPipeline outbound;
     private final Tracing tracing;
-    /** Per route: attempts after the first, and within how long of the first they may start. */
-    private final Map<String, AigateConfig.Retry> retries;
+    /** Per route: its {@code <retry>}. */
+    private final Map<String, RetryRule> retries;
+
+    /**
+     * A route's {@code <retry>}: attempts after the first, within how long of the first they may start, which answers
+     * are tried again, and whether a request the backend had but never answered is.
+     */
+    private record RetryRule(int count, long withinNanos, StatusRanges statuses, boolean unanswered) {
+        static RetryRule of(AigateConfig.Retry retry) {
+            return new RetryRule(
+                    Math.max(0, retry.count()),
+                    retry.within().toNanos(),
+                    StatusRanges.parse(retry.statusCodeRanges()),
+                    retry.unanswered());
+        }
+    }
 
     Forwarder(
             AigateConfig config,
@@ -80,8 +96,8 @@ public class Forwarder {
         this.authenticationManagedIdentity = authenticationManagedIdentity;
         this.metrics = metrics;
         this.outbound = outbound;
-        Map<String, AigateConfig.Retry> byRoute = new HashMap<>();
-        config.routes().forEach((name, route) -> byRoute.put(name, route.retry()));
+        Map<String, RetryRule> byRoute = new HashMap<>();
+        config.routes().forEach((name, route) -> byRoute.put(name, RetryRule.of(route.retry())));
         this.retries = Map.copyOf(byRoute);
     }
 
@@ -92,6 +108,7 @@ public class Forwarder {
         final HttpServerRequest request;
         final BackendPool pool;
         final Context context;
+        final RetryRule retry;
         final int maxAttempts;
         final long deadline;
         /** The outbound headers before any member's credential was set: each attempt starts from them. */
@@ -105,7 +122,7 @@ public class Forwarder {
         /** An attempt may have been served though it got no answer (a timeout after sending): its cost is unknown. */
         boolean maybeServed;
 
-        Attempts(Exchange exchange, BackendPool pool, AigateConfig.Retry retry) {
+        Attempts(Exchange exchange, BackendPool pool, RetryRule retry) {
             this.exchange = exchange;
             this.ctx = exchange.ctx;
             this.request = exchange.request;
@@ -114,8 +131,9 @@ public class Forwarder {
             this.timing = new Timing();
             timing.received = exchange.bodyDone;
             exchange.timing = timing;
-            this.maxAttempts = pool.size() > 1 ? 1 + Math.max(0, retry.count()) : 1;
-            this.deadline = System.nanoTime() + retry.within().toNanos();
+            this.retry = retry;
+            this.maxAttempts = pool.size() > 1 ? 1 + retry.count() : 1;
+            this.deadline = System.nanoTime() + retry.withinNanos();
             this.pristine = pool.size() > 1 ? HttpHeaders.headers().addAll(ctx.outboundHeaders()) : null;
         }
 
@@ -233,7 +251,7 @@ public class Forwarder {
         backend.client().request(options).onComplete(connected -> {
             if (connected.failed()) {
                 // no connection: this backend never saw the request
-                if (unanswered(a, member, connected.cause())) {
+                if (unanswered(a, member, connected.cause(), true)) {
                     return;
                 }
                 gaveUp(a);
@@ -255,7 +273,7 @@ public class Forwarder {
                         } else if (answered.failed()) {
                             // sent, then no answer (a timeout, a reset): the backend may have served it
                             a.maybeServed = true;
-                            if (unanswered(a, member, answered.cause())) {
+                            if (unanswered(a, member, answered.cause(), a.retry.unanswered())) {
                                 return;
                             }
                             outbound.unanswered(ctx);
@@ -267,9 +285,9 @@ public class Forwarder {
                             if (a.timing.clientSpan != null) {
                                 Tracing.answered(a.timing.clientSpan, status);
                             }
-                            // nothing of a 429 or 5xx reached the caller yet: the next member may answer instead
-                            if ((status == 429 || status >= 500)
-                                    && tryNext(a, member, Integer.toString(status), status == 429 ? "429" : "5xx")) {
+                            // nothing of this answer reached the caller yet: the next member may answer instead
+                            if (a.retry.statuses().contains(status)
+                                    && tryNext(a, member, Integer.toString(status), retryTag(status))) {
                                 // read to its end so the connection is reused, unless it goes silent
                                 AnswerSilence silence = AnswerSilence.watch(
                                         answer,
@@ -286,12 +304,21 @@ public class Forwarder {
         });
     }
 
-    /** No answer from this member (no connection, or none in time): the breaker hears of it; the next may try. */
-    private boolean unanswered(Attempts a, Member member, Throwable cause) {
+    /**
+     * No answer from this member (no connection, or none in time): the breaker hears of it; the next may try.
+     *
+     * @param retry whether the route retries this kind of failure
+     */
+    private boolean unanswered(Attempts a, Member member, Throwable cause, boolean retry) {
         boolean timeout = timedOut(cause);
         pools.unanswered(member, timeout);
         String why = timeout ? "timeout" : "connection_failure";
-        return tryNext(a, member, why, why);
+        return retry && tryNext(a, member, why, why);
+    }
+
+    /** The retry counter's tag for an answer: bounded to three values, whatever the statuses configured. */
+    private static String retryTag(int status) {
+        return status == 429 ? "429" : status >= 500 ? "5xx" : "other_status";
     }
 
     /**

@@ -91,6 +91,32 @@ class BackendPoolsTest extends io.aigate.testing.AigateTest {
     }
 
     @Test
+    void aRouteThatNeverPaysTwiceRetriesOnlyWhatNoBackendServedAndTheStatusesItLists() throws Exception {
+        // the first member refuses connections (never saw it: retried); the second had it and timed out (not retried)
+        PoolDoubles.a.answerNext(Scripted.slow(3000));
+        HttpResponse<String> late = call("once-model");
+        assertEquals(504, late.statusCode(), late.body());
+        assertEquals(1, PoolDoubles.a.served());
+        assertEquals(0, PoolDoubles.b.served(), "a request the second member may have served is not sent again");
+        assertEquals(1, retries("once", "once-dead", "connection_failure"));
+        assertEquals(0, retries("once", "once-a", "timeout"));
+
+        // a 429 is not among its statuses: relayed as it came
+        PoolDoubles.a.answerNext(Scripted.status(429));
+        HttpResponse<String> throttled = call("once-model");
+        assertEquals(429, throttled.statusCode());
+        assertEquals("A", servedBy(throttled));
+        assertEquals(0, PoolDoubles.b.served());
+
+        // a 503 is: the next member answers
+        PoolDoubles.a.answerNext(Scripted.status(503));
+        HttpResponse<String> retried = call("once-model");
+        assertEquals(200, retried.statusCode(), retried.body());
+        assertEquals("B", servedBy(retried));
+        assertEquals(1, retries("once", "once-a", "5xx"));
+    }
+
+    @Test
     void aRetriedAnswerWhoseBodyStallsDoesNotKeepItsConnection() throws Exception {
         // h-a has one connection; its 429 sends half a body and then nothing for 30 s
         PoolDoubles.a.answerNext(Scripted.status(429, "Retry-After", "1").stalling(30_000));

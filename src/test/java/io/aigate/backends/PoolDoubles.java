@@ -118,6 +118,18 @@ public class PoolDoubles implements QuarkusTestResourceLifecycleManager {
         member("held", "h-a", 1, 1);
         member("held", "h-b", 2, 1);
         route("held", "held-model");
+
+        // a route that never sends a request twice once a backend may have served it, and retries 503 only
+        backend("once-dead", dead);
+        backend("once-a", a.url());
+        config.put("aigate.backends.once-a.timeout", "1s");
+        backend("once-b", b.url());
+        member("once", "once-dead", 1, 1);
+        member("once", "once-a", 2, 1);
+        member("once", "once-b", 3, 1);
+        route("once", "once-model");
+        config.put("aigate.routes.once.retry.unanswered", "false");
+        config.put("aigate.routes.once.retry.status-code-ranges", "503");
         return config;
     }
 

@@ -125,6 +125,10 @@ class ConfigCheckTest {
                 "aigate.routes.all.retry.count must be from 0 to 10: the attempts after the first, e.g. 2.",
                 refusal(with(pool, "aigate.routes.all.retry.count", "-1")));
         assertEquals(
+                "aigate.routes.all.retry.status-code-ranges lists '5xx': use statuses or ranges within 100-599, e.g. "
+                        + "429,500-599.",
+                refusal(with(pool, "aigate.routes.all.retry.status-code-ranges", "429,5xx")));
+        assertEquals(
                 "aigate.backends.payg.deployment-names maps 'gpt-4o' to 'gpt 4o': both must be deployment names "
                         + "(letters, digits, '.', '_' and '-', at most 64).",
                 refusal(with(pool, "aigate.backends.payg.deployment-names.gpt-4o", "gpt 4o")));
