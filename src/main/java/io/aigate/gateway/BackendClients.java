@@ -80,7 +80,11 @@ public class BackendClients {
             ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(() -> {
                 HttpClient client = vertx.httpClientBuilder()
                         .with(options)
-                        .with(new PoolOptions().setHttp1MaxSize(b.maxConnections()))
+                        // a full pool answers at once rather than queueing a request until its connect timeout:
+                        // the wait would end as a timeout, charged to a backend that did nothing wrong
+                        .with(new PoolOptions()
+                                .setHttp1MaxSize(b.maxConnections())
+                                .setMaxWaitQueueSize(0))
                         .build();
                 all.add(client);
                 return client;

@@ -16,6 +16,7 @@ import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpHeaders;
@@ -249,6 +250,17 @@ public class Forwarder {
                 .setIdleTimeout(backend.timeoutMillis());
         Buffer sent = body;
         backend.client().request(options).onComplete(connected -> {
+            if (connected.failed() && connected.cause() instanceof ConnectionPoolTooBusyException) {
+                // aigate's own bound on connections, not the backend's doing: its breaker never hears of it
+                pools.released(member);
+                if (tryNext(a, member, "busy", "busy")) {
+                    return;
+                }
+                gaveUp(a);
+                a.timing.error = "busy";
+                refuse(a, RequestRefusal.BACKEND_BUSY);
+                return;
+            }
             if (connected.failed()) {
                 // no connection: this backend never saw the request
                 if (unanswered(a, member, connected.cause(), true)) {

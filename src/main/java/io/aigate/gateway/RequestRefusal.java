@@ -43,6 +43,11 @@ public record RequestRefusal(int status, String message, String reason, Map<Stri
             of(502, "The backend could not be reached.", "backend_unreachable");
     public static final RequestRefusal BACKEND_TIMEOUT =
             of(504, "The backend did not answer in time.", "backend_timeout");
+    public static final RequestRefusal BACKEND_BUSY = new RequestRefusal(
+            503,
+            "Every connection aigate may open to the backend is in use (max-connections). Retry shortly.",
+            "backend_busy",
+            Map.of("Retry-After", "1"));
 
     /** {@code forward-request} when the backend failed it; aigate's own reading of the request otherwise. */
     @Override

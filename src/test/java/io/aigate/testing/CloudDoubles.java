@@ -108,6 +108,13 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.routes.broken.backend", "aoai-broken");
         config.put("aigate.routes.slow.deployments", "gpt-slow,gpt-stall,gpt-flood");
         config.put("aigate.routes.slow.backend", "slow");
+        // one connection per event loop, and a breaker that a single failure would trip
+        config.put("aigate.backends.narrow.url", backend);
+        config.put("aigate.backends.narrow.credential", "none");
+        config.put("aigate.backends.narrow.max-connections", "1");
+        config.put("aigate.backends.narrow.circuit-breaker.failure-condition.count", "1");
+        config.put("aigate.routes.narrow.deployments", "gpt-narrow");
+        config.put("aigate.routes.narrow.backend", "narrow");
         config.put("aigate.routes.dead.deployments", "gpt-dead");
         config.put("aigate.routes.dead.backend", "dead");
         config.put("aigate.routes.mistral.deployments", "mistral-large");
