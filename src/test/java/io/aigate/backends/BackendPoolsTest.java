@@ -117,6 +117,41 @@ class BackendPoolsTest extends io.aigate.testing.AigateTest {
     }
 
     @Test
+    void aMemberWhoseConnectionsAreAllInUseIsSkippedNotRested() throws Exception {
+        // 8 s streams hold n-a's one connection per event loop; one more request than there are event loops must go
+        // to the next member, at once, and n-a stays in the pool
+        PoolDoubles.a.eventDelayMillis(1000);
+        List<InputStream> held = new java.util.ArrayList<>();
+        String spilled = null;
+        try {
+            for (int i = 0; i < 64 && spilled == null; i++) {
+                HttpResponse<InputStream> response = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(base.toString())
+                                        .resolve("/openai/deployments/crowded-model/chat/completions"))
+                                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                                .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true}"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
+                assertEquals(200, response.statusCode());
+                held.add(response.body());
+                if (!"A".equals(servedBy(response))) {
+                    spilled = servedBy(response);
+                }
+            }
+            assertEquals("B", spilled, "a request found n-a's connection in use and went to n-b");
+            assertEquals(held.size() - 1, PoolDoubles.a.served(), "the one that spilled never reached n-a");
+            assertEquals(1, retries("crowded", "n-a", "busy"));
+            assertEquals(0, trips("n-a", "failures"));
+            assertEquals(1, state("n-a", "closed"), "aigate's own limit is not n-a's failure");
+        } finally {
+            PoolDoubles.a.eventDelayMillis(0);
+            for (InputStream stream : held) {
+                stream.close();
+            }
+        }
+    }
+
+    @Test
     void aRetriedAnswerWhoseBodyStallsDoesNotKeepItsConnection() throws Exception {
         // h-a has one connection; its 429 sends half a body and then nothing for 30 s
         PoolDoubles.a.answerNext(Scripted.status(429, "Retry-After", "1").stalling(30_000));

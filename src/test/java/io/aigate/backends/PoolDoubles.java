@@ -130,6 +130,15 @@ public class PoolDoubles implements QuarkusTestResourceLifecycleManager {
         route("once", "once-model");
         config.put("aigate.routes.once.retry.unanswered", "false");
         config.put("aigate.routes.once.retry.status-code-ranges", "503");
+
+        // a PTU with one connection per event loop and a breaker that a single failure would trip
+        backend("n-a", a.url());
+        config.put("aigate.backends.n-a.max-connections", "1");
+        config.put("aigate.backends.n-a.circuit-breaker.failure-condition.count", "1");
+        backend("n-b", b.url());
+        member("crowded", "n-a", 1, 1);
+        member("crowded", "n-b", 2, 1);
+        route("crowded", "crowded-model");
         return config;
     }
 
