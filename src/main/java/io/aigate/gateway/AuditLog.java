@@ -69,7 +69,9 @@ public class AuditLog {
             json.writeNumberField("status", status);
             json.writeStringField(
                     "outcome",
-                    exchange.callerClosed ? "caller_closed" : exchange.refusal == null ? "forwarded" : "refused");
+                    exchange.callerClosed
+                            ? "caller_closed"
+                            : exchange.cut ? "cut" : exchange.refusal == null ? "forwarded" : "refused");
             json.writeStringField("refused_by", exchange.refusal == null ? null : exchange.refusal.policy());
             json.writeStringField("reason", exchange.refusal == null ? null : exchange.refusal.reason());
             json.writeStringField("token_limit", exchange.tokenLimit());

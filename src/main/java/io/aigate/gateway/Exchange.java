@@ -39,8 +39,10 @@ final class Exchange {
 
     boolean settled;
     boolean finished;
-    /** The caller left before the answer ended. */
+    /** The caller left, or stopped reading and was dropped, before the answer ended. */
     boolean callerClosed;
+    /** The backend broke off an answer that had begun, and aigate ended it broken for the caller. */
+    boolean cut;
     /** The request's server span, while tracing is on. */
     Span span;
 

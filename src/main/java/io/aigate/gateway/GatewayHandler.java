@@ -367,10 +367,12 @@ public class GatewayHandler {
         buffered.give(exchange.bufferedBytes);
         exchange.bufferedBytes = 0;
         int status = request.response().getStatusCode();
-        exchange.callerClosed =
-                request.response().closed() && !request.response().ended();
-        metrics.request(exchange.route(), exchange.backend(), status, end - exchange.receivedNanos);
         Timing timing = exchange.timing;
+        boolean unfinished = request.response().closed() && !request.response().ended();
+        // aigate ends an answer the backend broke off itself, and its timing says why; any other is the caller leaving
+        exchange.cut = unfinished && timing != null && timing.error != null;
+        exchange.callerClosed = unfinished && !exchange.cut;
+        metrics.request(exchange.route(), exchange.backend(), status, end - exchange.receivedNanos);
         if (timing != null && timing.firstSentAt != 0 && !exchange.callerClosed) {
             String error = timing.error != null ? timing.error : status >= 400 ? Integer.toString(status) : null;
             genAi.operation(exchange.ctx, end - timing.firstSentAt, error);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.sandbox.FakeAzureOpenAi;
@@ -204,6 +205,20 @@ class ObservabilityTest extends AigateTest {
                 .filter(l -> l.startsWith("aigate.audit {") && l.contains("\"request_id\":\"" + requestId + "\""))
                 .toList();
         return lines.isEmpty() ? null : new JsonObject(lines.get(0).substring("aigate.audit ".length()));
+    }
+
+    @Test
+    void anAnswerTheBackendBrokeOffIsAuditedAsCutNotAsTheCallersLeaving() throws Exception {
+        try (LogCapture logs = LogCapture.start()) {
+            // one event, then the backend goes silent for longer than its 1 s timeout: aigate cuts the answer
+            assertThrows(
+                    java.io.IOException.class,
+                    () -> chat("gpt-stall", CloudDoubles.key, "x-ms-client-request-id", "audit-cut-1"));
+            JsonObject line = Await.value(
+                    "the audit line of audit-cut-1", Duration.ofSeconds(5), () -> audit(logs, "audit-cut-1"));
+            assertEquals("cut", line.getString("outcome"), line.encode());
+            assertEquals("slow", line.getString("backend"));
+        }
     }
 
     @Test
