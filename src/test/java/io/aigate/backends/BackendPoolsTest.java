@@ -1,6 +1,7 @@
 package io.aigate.backends;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.FakeAzureOpenAi.Scripted;
 import io.aigate.testing.CloudDoubles;
+import io.aigate.testing.HeldStreams;
 import io.aigate.testing.TestClock;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -118,36 +120,19 @@ class BackendPoolsTest extends io.aigate.testing.AigateTest {
 
     @Test
     void aMemberWhoseConnectionsAreAllInUseIsSkippedNotRested() throws Exception {
-        // 8 s streams hold n-a's one connection per event loop; one more request than there are event loops must go
-        // to the next member, at once, and n-a stays in the pool
-        PoolDoubles.a.eventDelayMillis(1000);
-        List<InputStream> held = new java.util.ArrayList<>();
-        String spilled = null;
-        try {
-            for (int i = 0; i < 64 && spilled == null; i++) {
-                HttpResponse<InputStream> response = HTTP.send(
-                        HttpRequest.newBuilder(URI.create(base.toString())
-                                        .resolve("/openai/deployments/crowded-model/chat/completions"))
-                                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
-                                .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true}"))
-                                .build(),
-                        HttpResponse.BodyHandlers.ofInputStream());
-                assertEquals(200, response.statusCode());
-                held.add(response.body());
-                if (!"A".equals(servedBy(response))) {
-                    spilled = servedBy(response);
-                }
-            }
-            assertEquals("B", spilled, "a request found n-a's connection in use and went to n-b");
-            assertEquals(held.size() - 1, PoolDoubles.a.served(), "the one that spilled never reached n-a");
+        // streams hold n-a's one connection per event loop; one more request than there are event loops must go to
+        // the next member, at once, and n-a stays in the pool
+        try (HeldStreams streams = new HeldStreams(PoolDoubles.a)) {
+            HttpResponse<InputStream> spilled =
+                    streams.until(HTTP, base, "crowded-model", r -> !"A".equals(servedBy(r)));
+            assertNotNull(spilled, "a request found n-a's connection in use");
+            assertEquals(200, spilled.statusCode());
+            assertEquals("B", servedBy(spilled));
+            spilled.body().close();
+            assertEquals(streams.size(), PoolDoubles.a.served(), "the one that spilled never reached n-a");
             assertEquals(1, retries("crowded", "n-a", "busy"));
             assertEquals(0, trips("n-a", "failures"));
             assertEquals(1, state("n-a", "closed"), "aigate's own limit is not n-a's failure");
-        } finally {
-            PoolDoubles.a.eventDelayMillis(0);
-            for (InputStream stream : held) {
-                stream.close();
-            }
         }
     }
 

@@ -11,6 +11,7 @@ import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.testing.AigateTest;
 import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
+import io.aigate.testing.HeldStreams;
 import io.aigate.testing.RawHttp;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -270,48 +271,25 @@ class DataPathTest extends AigateTest {
 
     @Test
     void aFullConnectionPoolAnswersAtOnceAndNeverRestsTheBackend() throws Exception {
-        // streams of 8 s each hold the narrow backend's one connection per event loop; one more request than there
-        // are event loops must find its loop's connection in use
+        // streams hold the narrow backend's one connection per event loop; one more request than there are event
+        // loops must find its loop's connection in use
         CloudDoubles.openAi.clear();
-        CloudDoubles.openAi.eventDelayMillis(1000);
-        List<InputStream> held = new ArrayList<>();
-        boolean refused = false;
-        try {
-            for (int i = 0; i < 64 && !refused; i++) {
-                HttpRequest request = HttpRequest.newBuilder(
-                                URI.create(base.toString()).resolve("/openai/deployments/gpt-narrow/chat/completions"))
-                        .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"stream\":true}"))
-                        .build();
-                long start = System.nanoTime();
-                HttpResponse<InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
-                if (response.statusCode() == 200) {
-                    held.add(response.body());
-                    continue;
-                }
-                refused = true;
-                String body = new String(response.body().readAllBytes(), StandardCharsets.UTF_8);
-                assertEquals(503, response.statusCode(), body);
-                assertEquals(
-                        "Every connection aigate may open to the backend is in use (max-connections). Retry shortly.",
-                        new JsonObject(body).getString("message"));
-                assertEquals("1", response.headers().firstValue("Retry-After").orElse(null));
-                assertTrue(
-                        Duration.ofNanos(System.nanoTime() - start).toMillis() < 1000,
-                        "answered at once, not after waiting out the connect timeout");
-            }
-            assertTrue(refused, "a request found its event loop's one connection in use");
-            assertFalse(held.isEmpty());
-            assertEquals(held.size(), CloudDoubles.openAi.pending(), "the refused request never reached the backend");
+        try (HeldStreams streams = new HeldStreams(CloudDoubles.openAi)) {
+            HttpResponse<InputStream> busy = streams.until(HTTP, base, "gpt-narrow", r -> r.statusCode() != 200);
+            assertNotNull(busy, "a request found its event loop's one connection in use");
+            String body = new String(busy.body().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(503, busy.statusCode(), body);
+            assertEquals(
+                    "Every connection aigate may open to the backend is in use (max-connections). Retry shortly.",
+                    new JsonObject(body).getString("message"));
+            assertEquals("1", busy.headers().firstValue("Retry-After").orElse(null));
+            assertTrue(streams.size() > 0);
+            assertEquals(
+                    streams.size(), CloudDoubles.openAi.pending(), "the refused request never reached the backend");
             assertEquals(
                     1.0,
                     metric("aigate_backend_state", "backend=\"narrow\",state=\"closed\""),
                     "aigate's own limit is not the backend's failure: its breaker (tripped by one) stays closed");
-        } finally {
-            CloudDoubles.openAi.eventDelayMillis(0);
-            for (InputStream stream : held) {
-                stream.close();
-            }
         }
     }
 
