@@ -10,10 +10,17 @@ import java.io.IOException;
  * Reads the usage of a JSON answer as its bytes pass, with Jackson's non-blocking parser: no answer is held, so an
  * answer of any size is counted (a size cap would be a way around the budget). The usage object is the top-level
  * {@code usage} (chat, completions, embeddings) or {@code response.usage} (Responses API); the last one wins.
+ *
+ * <p>A usage is believed only when each count in it is a whole number from 0 to {@link #MOST_TOKENS}, written once,
+ * and the total is at least prompt plus completion: anything else (negative, fractional, quoted, repeated, absurd) would
+ * charge a budget less than the answer cost, or more than it ever could, so such an answer is counted as if it
+ * reported nothing, by estimate.
  */
 final class JsonUsageScanner {
 
     private static final JsonFactory JSON = new JsonFactory();
+    /** More than any one answer counts (the largest context windows hold a few million). */
+    static final long MOST_TOKENS = 1_000_000_000L;
 
     private final JsonParser parser;
     private final ByteArrayFeeder feeder;
@@ -30,6 +37,9 @@ final class JsonUsageScanner {
     private long total = -1;
     private long cached = -1;
     private long reasoning = -1;
+    /** The usage object being read has a count that cannot be believed. */
+    private boolean implausible;
+
     private Usage found;
     /** The answer's {@code model} and its choices' {@code finish_reason}s, for traces (bounded, plain words only). */
     private String model;
@@ -85,6 +95,7 @@ final class JsonUsageScanner {
         while ((token = parser.nextToken()) != null && token != JsonToken.NOT_AVAILABLE) {
             switch (token) {
                 case START_OBJECT, START_ARRAY -> {
+                    notACount(parser.currentName());
                     depth++;
                     if (token == JsonToken.START_OBJECT) {
                         enteredObject(parser.currentName());
@@ -103,7 +114,11 @@ final class JsonUsageScanner {
                     depth--;
                 }
                 case VALUE_NUMBER_INT -> number(parser.currentName(), parser.getLongValue());
-                case VALUE_STRING -> string(parser.currentName());
+                case VALUE_STRING -> {
+                    notACount(parser.currentName());
+                    string(parser.currentName());
+                }
+                case VALUE_NUMBER_FLOAT, VALUE_TRUE, VALUE_FALSE, VALUE_NULL -> notACount(parser.currentName());
                 default -> {
                     // strings, names, other numbers: nothing to count
                 }
@@ -160,6 +175,7 @@ final class JsonUsageScanner {
         if (usageDepth == 0 && field.equals("usage") && (depth == 2 || (depth == 3 && inResponse))) {
             usageDepth = depth;
             prompt = completion = total = cached = reasoning = -1;
+            implausible = false;
         } else if (usageDepth == 0 && depth == 2 && field.equals("response")) {
             inResponse = true;
         } else if (usageDepth > 0 && depth == usageDepth + 1) {
@@ -172,10 +188,13 @@ final class JsonUsageScanner {
             return;
         }
         if (depth == usageDepth) {
+            if (isCount(field) && (value < 0 || value > MOST_TOKENS)) {
+                implausible = true;
+            }
             switch (field) {
-                case "prompt_tokens", "input_tokens" -> prompt = value;
-                case "completion_tokens", "output_tokens" -> completion = value;
-                case "total_tokens" -> total = value;
+                case "prompt_tokens", "input_tokens" -> prompt = once(prompt, value);
+                case "completion_tokens", "output_tokens" -> completion = once(completion, value);
+                case "total_tokens" -> total = once(total, value);
                 default -> {}
             }
         } else if (depth == usageDepth + 1 && detailsOf != null) {
@@ -188,9 +207,35 @@ final class JsonUsageScanner {
         }
     }
 
+    private static boolean isCount(String field) {
+        return switch (field) {
+            case "prompt_tokens", "input_tokens", "completion_tokens", "output_tokens", "total_tokens" -> true;
+            default -> false;
+        };
+    }
+
+    /** A count written as anything but a whole number. */
+    private void notACount(String field) {
+        if (usageDepth > 0 && depth == usageDepth && field != null && isCount(field)) {
+            implausible = true;
+        }
+    }
+
+    /** A count written twice (or under both of its names) is not believed: which one would the budget take? */
+    private long once(long before, long value) {
+        if (before >= 0) {
+            implausible = true;
+        }
+        return value;
+    }
+
     private void usageEnded() {
         usageDepth = 0;
         detailsOf = null;
+        if (implausible || (total >= 0 && Math.max(0, prompt) + Math.max(0, completion) > total)) {
+            found = null; // counted by estimate instead
+            return;
+        }
         if (prompt < 0 && completion < 0 && total < 0) {
             return;
         }

@@ -71,6 +71,34 @@ class UsageReaderTest {
     }
 
     @Test
+    void aUsageThatCannotBeBelievedCountsAsNoneAndIsEstimated() {
+        for (String usage : new String[] {
+            "\"prompt_tokens\":-12,\"completion_tokens\":7,\"total_tokens\":19", // negative
+            "\"prompt_tokens\":12,\"completion_tokens\":7.5,\"total_tokens\":19", // fractional
+            "\"prompt_tokens\":12,\"completion_tokens\":\"7\",\"total_tokens\":19", // quoted
+            "\"prompt_tokens\":12,\"completion_tokens\":null,\"total_tokens\":19", // null
+            "\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":1", // less than its parts
+            "\"prompt_tokens\":12,\"completion_tokens\":7,\"completion_tokens\":0,\"total_tokens\":19", // twice
+            "\"input_tokens\":12,\"prompt_tokens\":0,\"output_tokens\":7,\"total_tokens\":19", // two names
+            "\"prompt_tokens\":12,\"completion_tokens\":9000000000000000000,\"total_tokens\":19", // absurd
+            "\"prompt_tokens\":12,\"completion_tokens\":99999999999999999999999,\"total_tokens\":19", // past long
+            "\"prompt_tokens\":12,\"completion_tokens\":{\"n\":7},\"total_tokens\":19" // an object
+        }) {
+            String json = "{\"choices\":[],\"usage\":{" + usage + "}}";
+            assertNull(read("application/json", json, 3), json);
+            assertNull(read("text/event-stream", "data: " + json + "\n\ndata: [DONE]\n\n", 4), json);
+        }
+        // at the bound, and with details beside the counts, it is believed
+        assertEquals(
+                new Usage(12, 999_999_988L, 1_000_000_000L, 4, -1),
+                read(
+                        "application/json",
+                        "{\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":999999988,\"total_tokens\":"
+                                + "1000000000,\"prompt_tokens_details\":{\"cached_tokens\":4}}}",
+                        5));
+    }
+
+    @Test
     void noUsageMeansNullNotZero() {
         assertNull(
                 read(
