@@ -39,6 +39,8 @@ final class JsonUsageScanner {
     private long reasoning = -1;
     /** The usage object being read has a count that cannot be believed. */
     private boolean implausible;
+    /** Some usage object of this answer could not be believed. */
+    private boolean distrusted;
 
     private Usage found;
     /** The answer's {@code model} and its choices' {@code finish_reason}s, for traces (bounded, plain words only). */
@@ -55,11 +57,23 @@ final class JsonUsageScanner {
         this.feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
     }
 
-    /** The usage of one complete JSON text (an SSE event's data) from {@code offset} on, or null. */
+    /** What {@link #read} gives for a usage that could not be believed. */
+    static final Usage IMPLAUSIBLE = new Usage(-1, -1, -1, -1, -1);
+
+    /**
+     * The usage of one complete JSON text (an SSE event's data) from {@code offset} on; null if it has none,
+     * {@link #IMPLAUSIBLE} if it has one that cannot be believed.
+     */
     static Usage read(byte[] bytes, int offset) {
         JsonUsageScanner scanner = new JsonUsageScanner();
         scanner.feed(bytes, offset);
-        return scanner.finish();
+        Usage usage = scanner.finish();
+        return usage == null && scanner.distrusted ? IMPLAUSIBLE : usage;
+    }
+
+    /** Whether a usage of this answer could not be believed (and so none is reported). */
+    boolean distrusted() {
+        return distrusted;
     }
 
     void feed(byte[] bytes) {
@@ -113,7 +127,13 @@ final class JsonUsageScanner {
                     }
                     depth--;
                 }
-                case VALUE_NUMBER_INT -> number(parser.currentName(), parser.getLongValue());
+                case VALUE_NUMBER_INT -> {
+                    if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                        notACount(parser.currentName()); // past a long: no count is that large
+                    } else {
+                        number(parser.currentName(), parser.getLongValue());
+                    }
+                }
                 case VALUE_STRING -> {
                     notACount(parser.currentName());
                     string(parser.currentName());
@@ -233,7 +253,8 @@ final class JsonUsageScanner {
         usageDepth = 0;
         detailsOf = null;
         if (implausible || (total >= 0 && Math.max(0, prompt) + Math.max(0, completion) > total)) {
-            found = null; // counted by estimate instead
+            found = null; // counted as an answer that reported none
+            distrusted = true;
             return;
         }
         if (prompt < 0 && completion < 0 && total < 0) {

@@ -202,7 +202,10 @@ public class LlmEmitTokenMetric implements Step {
                             usage.finishReasons()));
             return Future.succeededFuture(Consumption.exactly(reported.totalTokens()));
         }
-        tokens.unmeasured(ctx.route().name(), ctx.route().backend(), cut ? "cut" : "no_usage_reported");
+        tokens.unmeasured(
+                ctx.route().name(),
+                ctx.route().backend(),
+                cut ? "cut" : usage.distrusted() ? "implausible_usage" : "no_usage_reported");
         if (!usage.isStream()) {
             return UNKNOWN;
         }

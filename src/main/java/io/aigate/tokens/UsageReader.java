@@ -40,6 +40,9 @@ public final class UsageReader {
     private final ByteArrayOutputStream pending;
     /** A JSON answer is read as it passes, whatever its size: nothing of it is held. */
     private final JsonUsageScanner json;
+    /** A stream's usage event could not be believed: no later one is taken either. */
+    private boolean distrusted;
+
     /** The generated text a stream delivered and not yet counted, for an estimate when it reports no usage. */
     private final StringBuilder streamed;
 
@@ -100,6 +103,14 @@ public final class UsageReader {
         }
     }
 
+    /**
+     * Whether the answer reported a usage that cannot be believed (negative, fractional, repeated, absurd counts): it
+     * counts as reporting none.
+     */
+    public boolean distrusted() {
+        return stream ? distrusted : json.distrusted();
+    }
+
     /** The usage the answer reported, or null if it reported none (a cut stream, a stream without usage). */
     public Usage finish() {
         if (!stream) {
@@ -153,7 +164,10 @@ public final class UsageReader {
             return;
         }
         Usage found = JsonUsageScanner.read(line, 5);
-        if (found != null) {
+        if (found == JsonUsageScanner.IMPLAUSIBLE) {
+            distrusted = true;
+            usage = null;
+        } else if (found != null && !distrusted) {
             usage = found;
         }
     }

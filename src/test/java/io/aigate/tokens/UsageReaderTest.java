@@ -1,6 +1,7 @@
 package io.aigate.tokens;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,11 @@ import org.junit.jupiter.api.Test;
 class UsageReaderTest {
 
     static Usage read(String contentType, String body, long seed) {
+        return fed(contentType, body, seed).finish();
+    }
+
+    /** A reader that has seen the whole body, in chunks split anywhere. */
+    static UsageReader fed(String contentType, String body, long seed) {
         UsageReader reader = UsageReader.forContentType(contentType);
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         Random random = new Random(seed);
@@ -21,7 +27,7 @@ class UsageReaderTest {
             reader.accept(Buffer.buffer().appendBytes(bytes, at, n));
             at += n;
         }
-        return reader.finish();
+        return reader;
     }
 
     @Test
@@ -85,9 +91,14 @@ class UsageReaderTest {
             "\"prompt_tokens\":12,\"completion_tokens\":{\"n\":7},\"total_tokens\":19" // an object
         }) {
             String json = "{\"choices\":[],\"usage\":{" + usage + "}}";
-            assertNull(read("application/json", json, 3), json);
-            assertNull(read("text/event-stream", "data: " + json + "\n\ndata: [DONE]\n\n", 4), json);
+            for (UsageReader reader : new UsageReader[] {
+                fed("application/json", json, 3), fed("text/event-stream", "data: " + json + "\n\ndata: [DONE]\n\n", 4)
+            }) {
+                assertNull(reader.finish(), json);
+                assertTrue(reader.distrusted(), "said so, for the metric: " + json);
+            }
         }
+        assertFalse(fed("application/json", "{\"choices\":[]}", 1).distrusted(), "no usage is not a doubtful one");
         // at the bound, and with details beside the counts, it is believed
         assertEquals(
                 new Usage(12, 999_999_988L, 1_000_000_000L, 4, -1),
