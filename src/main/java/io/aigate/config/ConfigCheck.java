@@ -187,10 +187,18 @@ public class ConfigCheck {
     }
 
     private static void checkStatusRanges(String key, List<String> entries) {
+        StatusRanges ranges;
         try {
-            StatusRanges.parse(entries);
+            ranges = StatusRanges.parse(entries);
         } catch (IllegalArgumentException e) {
-            fail(key + " lists '" + e.getMessage() + "': use statuses or ranges within 100-599, e.g. 429,500-599.");
+            throw new ConfigurationException(
+                    key + " lists '" + e.getMessage() + "': use statuses or ranges within 100-599, e.g. 429,500-599.");
+        }
+        for (int status = 100; status < 400; status++) {
+            if (ranges.contains(status)) {
+                fail(key + " includes " + status + ", which is not a failure: list statuses from 400 up, e.g. "
+                        + "429,500-599.");
+            }
         }
     }
 

@@ -129,6 +129,15 @@ class ConfigCheckTest {
                         + "429,500-599.",
                 refusal(with(pool, "aigate.routes.all.retry.status-code-ranges", "429,5xx")));
         assertEquals(
+                "aigate.routes.all.retry.status-code-ranges includes 200, which is not a failure: list statuses from "
+                        + "400 up, e.g. 429,500-599.",
+                refusal(with(pool, "aigate.routes.all.retry.status-code-ranges", "200-599")));
+        assertEquals(
+                "aigate.backends.payg.circuit-breaker.failure-condition.status-code-ranges includes 304, which is not a "
+                        + "failure: list statuses from 400 up, e.g. 429,500-599.",
+                refusal(with(
+                        pool, "aigate.backends.payg.circuit-breaker.failure-condition.status-code-ranges", "304")));
+        assertEquals(
                 "aigate.backends.payg.deployment-names maps 'gpt-4o' to 'gpt 4o': both must be deployment names "
                         + "(letters, digits, '.', '_' and '-', at most 64).",
                 refusal(with(pool, "aigate.backends.payg.deployment-names.gpt-4o", "gpt 4o")));
