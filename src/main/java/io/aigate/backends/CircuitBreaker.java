@@ -2,6 +2,7 @@ package io.aigate.backends;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.config.StatusRanges;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -190,7 +191,7 @@ public final class CircuitBreaker {
             restUntil = 0;
             probeHeldUntil = 0;
             next = 0;
-            java.util.Arrays.fill(failures, 0);
+            Arrays.fill(failures, 0);
         }
     }
 
@@ -213,7 +214,7 @@ public final class CircuitBreaker {
         probeHeldUntil = 0;
         lastRestThrottled = why == Why.THROTTLED;
         next = 0;
-        java.util.Arrays.fill(failures, 0);
+        Arrays.fill(failures, 0);
         return new Trip(why, restMillis);
     }
 }

@@ -194,11 +194,9 @@ public class ConfigCheck {
             throw new ConfigurationException(
                     key + " lists '" + e.getMessage() + "': use statuses or ranges within 100-599, e.g. 429,500-599.");
         }
-        for (int status = 100; status < 400; status++) {
-            if (ranges.contains(status)) {
-                fail(key + " includes " + status + ", which is not a failure: list statuses from 400 up, e.g. "
-                        + "429,500-599.");
-            }
+        if (ranges.lowest() < 400) {
+            fail(key + " includes " + ranges.lowest() + ", which is not a failure: list statuses from 400 up, e.g. "
+                    + "429,500-599.");
         }
     }
 

@@ -39,6 +39,15 @@ public final class StatusRanges {
         return new StatusRanges(ranges.toArray(int[][]::new));
     }
 
+    /** The lowest status listed (600 when none is). */
+    public int lowest() {
+        int lowest = 600;
+        for (int[] range : ranges) {
+            lowest = Math.min(lowest, range[0]);
+        }
+        return lowest;
+    }
+
     public boolean contains(int status) {
         for (int[] range : ranges) {
             if (status >= range[0] && status <= range[1]) {

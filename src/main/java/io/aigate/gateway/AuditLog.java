@@ -43,7 +43,7 @@ public class AuditLog {
         };
     }
 
-    void write(Exchange exchange, int status, long endNanos) {
+    void write(Exchange exchange, int status, Exchange.Outcome outcome, long endNanos) {
         if (!wants(status, exchange.refusal != null)) {
             return;
         }
@@ -67,11 +67,7 @@ public class AuditLog {
             json.writeStringField("deployment", GatewayHandler.printable(exchange.deployment));
             json.writeStringField("backend", exchange.backend());
             json.writeNumberField("status", status);
-            json.writeStringField(
-                    "outcome",
-                    exchange.callerClosed
-                            ? "caller_closed"
-                            : exchange.cut ? "cut" : exchange.refusal == null ? "forwarded" : "refused");
+            json.writeStringField("outcome", outcome.tag());
             json.writeStringField("refused_by", exchange.refusal == null ? null : exchange.refusal.policy());
             json.writeStringField("reason", exchange.refusal == null ? null : exchange.refusal.reason());
             json.writeStringField("token_limit", exchange.tokenLimit());

@@ -39,16 +39,37 @@ final class Exchange {
 
     boolean settled;
     boolean finished;
-    /** The caller left, or stopped reading and was dropped, before the answer ended. */
-    boolean callerClosed;
-    /** The backend broke off an answer that had begun, and aigate ended it broken for the caller. */
-    boolean cut;
     /** The request's server span, while tracing is on. */
     Span span;
 
     Exchange(HttpServerRequest request, String requestId) {
         this.request = request;
         this.requestId = requestId;
+    }
+
+    /** How a request ended, for the audit line. */
+    enum Outcome {
+        /** The backend's answer was relayed whole. */
+        FORWARDED,
+        /** aigate answered itself. */
+        REFUSED,
+        /** The backend broke off an answer that had begun, and aigate ended it broken for the caller. */
+        CUT,
+        /** The caller left, or stopped reading and was dropped, before the answer ended. */
+        CALLER_CLOSED;
+
+        String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Read from the answer once it ended (or was closed). */
+    Outcome outcome() {
+        if (request.response().closed() && !request.response().ended()) {
+            // aigate ends an answer the backend broke off itself, and its timing says why; any other is the caller
+            return timing != null && timing.error != null ? Outcome.CUT : Outcome.CALLER_CLOSED;
+        }
+        return refusal == null ? Outcome.FORWARDED : Outcome.REFUSED;
     }
 
     String route() {

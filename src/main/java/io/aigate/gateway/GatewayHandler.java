@@ -368,16 +368,13 @@ public class GatewayHandler {
         exchange.bufferedBytes = 0;
         int status = request.response().getStatusCode();
         Timing timing = exchange.timing;
-        boolean unfinished = request.response().closed() && !request.response().ended();
-        // aigate ends an answer the backend broke off itself, and its timing says why; any other is the caller leaving
-        exchange.cut = unfinished && timing != null && timing.error != null;
-        exchange.callerClosed = unfinished && !exchange.cut;
+        Exchange.Outcome outcome = exchange.outcome();
         metrics.request(exchange.route(), exchange.backend(), status, end - exchange.receivedNanos);
-        if (timing != null && timing.firstSentAt != 0 && !exchange.callerClosed) {
+        if (timing != null && timing.firstSentAt != 0 && outcome != Exchange.Outcome.CALLER_CLOSED) {
             String error = timing.error != null ? timing.error : status >= 400 ? Integer.toString(status) : null;
             genAi.operation(exchange.ctx, end - timing.firstSentAt, error);
         }
-        audit.write(exchange, status, end);
+        audit.write(exchange, status, outcome, end);
         if (exchange.span != null) {
             tracing.finish(exchange, status);
         }

@@ -117,7 +117,6 @@ public final class JsonBody {
         return false;
     }
 
-    /** The bytes of a body aigate changed, written from the tree it judged; null if it cannot be written. */
     /**
      * The body with its {@code model} replaced, for a backend that names the deployment otherwise; re-serialised from
      * the one reading, so what is judged is still what is sent. Unchanged when it cannot be (it was read before).
@@ -132,6 +131,7 @@ public final class JsonBody {
         return written == null ? body : written;
     }
 
+    /** The bytes of a body aigate changed, written from the tree it judged; null if it cannot be written. */
     public static Buffer write(ObjectNode object) {
         try {
             return Buffer.buffer(MAPPER.writeValueAsBytes(object));

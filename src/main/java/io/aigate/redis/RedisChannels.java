@@ -97,8 +97,7 @@ public class RedisChannels {
                 .onSuccess(conn -> {
                     pending = conn;
                     // the client completes SUBSCRIBE before Redis answers it: only Redis's confirmation counts, and a
-                    // refusal
-                    // (an ACL without the channel) or silence must never pass for a subscription
+                    // refusal (an ACL without the channel) or silence must never pass for a subscription
                     long unconfirmed = vertx.setTimer(
                             timeoutMillis,
                             id -> lost(

@@ -35,6 +35,10 @@ public class GenAiMetrics {
         0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92
     };
 
+    private static final Duration[] DURATION_SLOS = java.util.Arrays.stream(DURATION_BUCKETS)
+            .mapToObj(seconds -> Duration.ofNanos((long) (seconds * 1e9)))
+            .toArray(Duration[]::new);
+
     /** Where each backend is, and who provides it (the conventions' {@code gen_ai.provider.name}). */
     public record Server(String address, String port, String provider) {}
 
@@ -162,10 +166,6 @@ public class GenAiMetrics {
                 .tag("server.address", key.server().address())
                 .tag("server.port", key.server().port())
                 .tag("error.type", key.error() == null ? "" : key.error());
-        Duration[] buckets = new Duration[DURATION_BUCKETS.length];
-        for (int i = 0; i < buckets.length; i++) {
-            buckets[i] = Duration.ofNanos((long) (DURATION_BUCKETS[i] * 1e9));
-        }
-        return builder.serviceLevelObjectives(buckets).register(registry);
+        return builder.serviceLevelObjectives(DURATION_SLOS).register(registry);
     }
 }

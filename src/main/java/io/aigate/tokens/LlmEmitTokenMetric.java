@@ -43,7 +43,6 @@ public class LlmEmitTokenMetric implements Step {
     /** Azure OpenAI accepts stream_options from this api-version on; older versions refuse the request. */
     static final String FIRST_API_VERSION_WITH_STREAM_OPTIONS = "2024-09-01";
 
-    /** What an answer used, as counted: for the audit log. */
     /**
      * What an answer used, as counted, and what the backend said of it ({@code model}, the choices' finish reasons:
      * plain words only), for the audit log and traces.
@@ -184,22 +183,7 @@ public class LlmEmitTokenMetric implements Step {
         }
         Usage reported = usage.finish();
         if (reported != null && !cut) {
-            tokens.record(
-                    ctx.route().name(),
-                    ctx.route().backend(),
-                    ctx.route().deployment(),
-                    ctx.caller().subscriptionId(),
-                    reported,
-                    false);
-            genAi.tokens(ctx, reported);
-            ctx.put(
-                    COUNTED,
-                    new Counted(
-                            reported.promptTokens(),
-                            reported.completionTokens(),
-                            false,
-                            usage.model(),
-                            usage.finishReasons()));
+            record(ctx, usage, reported, false);
             return Future.succeededFuture(Consumption.exactly(reported.totalTokens()));
         }
         tokens.unmeasured(
@@ -220,16 +204,27 @@ public class LlmEmitTokenMetric implements Step {
     private Consumption estimated(RequestContext ctx, UsageReader usage, String model, boolean cut) {
         long prompt = TokenEstimator.prompt(ctx.json(), model);
         long completion = usage.streamedTokens(model);
-        Usage counted = new Usage(prompt, completion, prompt + completion, -1, -1);
+        record(ctx, usage, new Usage(prompt, completion, prompt + completion, -1, -1), true);
+        return cut ? Consumption.atLeast(prompt + completion) : Consumption.exactly(prompt + completion);
+    }
+
+    /** What an answer used, reported or counted: aigate's token metrics, the GenAI ones, and the record of it. */
+    private void record(RequestContext ctx, UsageReader answer, Usage used, boolean estimated) {
         tokens.record(
                 ctx.route().name(),
                 ctx.route().backend(),
                 ctx.route().deployment(),
                 ctx.caller().subscriptionId(),
-                counted,
-                true);
-        genAi.tokens(ctx, counted);
-        ctx.put(COUNTED, new Counted(prompt, completion, true, usage.model(), usage.finishReasons()));
-        return cut ? Consumption.atLeast(prompt + completion) : Consumption.exactly(prompt + completion);
+                used,
+                estimated);
+        genAi.tokens(ctx, used);
+        ctx.put(
+                COUNTED,
+                new Counted(
+                        used.promptTokens(),
+                        used.completionTokens(),
+                        estimated,
+                        answer.model(),
+                        answer.finishReasons()));
     }
 }

@@ -23,17 +23,17 @@ public final class StreamUsage {
 
     private StreamUsage() {}
 
-    /**
-     * The request body with usage requested, written from the tree every step judged; or null when nothing is to be
-     * done: not a stream, or the caller already asked for usage (or explicitly refused it).
-     */
-    /** Whether the caller asked for a stream. */
+    /** Whether the caller asked for a stream: JSON {@code true} only (a quoted "true" is not one). */
     public static boolean streams(ObjectNode request) {
         return request != null
                 && request.path("stream").isBoolean()
                 && request.path("stream").booleanValue();
     }
 
+    /**
+     * The request body with usage requested, written from the tree every step judged; or null when nothing is to be
+     * done: not a stream, or the caller already asked for usage (or explicitly refused it).
+     */
     public static Buffer requestUsage(ObjectNode request) {
         if (!streams(request)) {
             return null;
