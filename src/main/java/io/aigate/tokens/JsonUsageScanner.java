@@ -11,10 +11,11 @@ import java.io.IOException;
  * answer of any size is counted (a size cap would be a way around the budget). The usage object is the top-level
  * {@code usage} (chat, completions, embeddings) or {@code response.usage} (Responses API); the last one wins.
  *
- * <p>A usage is believed only when each count in it is a whole number from 0 to {@link #MOST_TOKENS}, written once,
- * and the total is at least prompt plus completion: anything else (negative, fractional, quoted, repeated, absurd) would
- * charge a budget less than the answer cost, or more than it ever could, so such an answer is counted as if it
- * reported nothing, by estimate.
+ * <p>A usage is believed only when each count in it (the cached and reasoning parts of its details too) is a whole
+ * number from 0 to {@link #MOST_TOKENS}, written once, the total is at least prompt plus completion, and no part is
+ * larger than its whole: anything else (negative, fractional, quoted, repeated, absurd) would charge a budget less than
+ * the answer cost, or more than it ever could, or skew the metrics, so such an answer is counted as if it reported
+ * nothing.
  */
 final class JsonUsageScanner {
 
@@ -207,36 +208,48 @@ final class JsonUsageScanner {
         if (usageDepth == 0 || field == null) {
             return;
         }
+        if (isCount(field) && (value < 0 || value > MOST_TOKENS)) {
+            implausible = true;
+        }
         if (depth == usageDepth) {
-            if (isCount(field) && (value < 0 || value > MOST_TOKENS)) {
-                implausible = true;
-            }
             switch (field) {
                 case "prompt_tokens", "input_tokens" -> prompt = once(prompt, value);
                 case "completion_tokens", "output_tokens" -> completion = once(completion, value);
                 case "total_tokens" -> total = once(total, value);
                 default -> {}
             }
-        } else if (depth == usageDepth + 1 && detailsOf != null) {
-            if (field.equals("cached_tokens") && (detailsOf.startsWith("prompt") || detailsOf.startsWith("input"))) {
-                cached = value;
-            } else if (field.equals("reasoning_tokens")
-                    && (detailsOf.startsWith("completion") || detailsOf.startsWith("output"))) {
-                reasoning = value;
+        } else if (isDetailCount(field)) {
+            if (field.equals("cached_tokens")) {
+                cached = once(cached, value);
+            } else {
+                reasoning = once(reasoning, value);
             }
         }
     }
 
-    private static boolean isCount(String field) {
-        return switch (field) {
-            case "prompt_tokens", "input_tokens", "completion_tokens", "output_tokens", "total_tokens" -> true;
-            default -> false;
-        };
+    /** A count aigate reads: in the usage object, or the cached and reasoning parts in its details. */
+    private boolean isCount(String field) {
+        if (depth == usageDepth) {
+            return switch (field) {
+                case "prompt_tokens", "input_tokens", "completion_tokens", "output_tokens", "total_tokens" -> true;
+                default -> false;
+            };
+        }
+        return isDetailCount(field);
+    }
+
+    private boolean isDetailCount(String field) {
+        if (depth != usageDepth + 1 || detailsOf == null) {
+            return false;
+        }
+        return field.equals("cached_tokens") && (detailsOf.startsWith("prompt") || detailsOf.startsWith("input"))
+                || field.equals("reasoning_tokens")
+                        && (detailsOf.startsWith("completion") || detailsOf.startsWith("output"));
     }
 
     /** A count written as anything but a whole number. */
     private void notACount(String field) {
-        if (usageDepth > 0 && depth == usageDepth && field != null && isCount(field)) {
+        if (usageDepth > 0 && field != null && isCount(field)) {
             implausible = true;
         }
     }
@@ -252,7 +265,10 @@ final class JsonUsageScanner {
     private void usageEnded() {
         usageDepth = 0;
         detailsOf = null;
-        if (implausible || (total >= 0 && Math.max(0, prompt) + Math.max(0, completion) > total)) {
+        if (implausible
+                || (total >= 0 && Math.max(0, prompt) + Math.max(0, completion) > total)
+                || (cached >= 0 && prompt >= 0 && cached > prompt)
+                || (reasoning >= 0 && completion >= 0 && reasoning > completion)) {
             found = null; // counted as an answer that reported none
             distrusted = true;
             return;

@@ -88,7 +88,18 @@ class UsageReaderTest {
             "\"input_tokens\":12,\"prompt_tokens\":0,\"output_tokens\":7,\"total_tokens\":19", // two names
             "\"prompt_tokens\":12,\"completion_tokens\":9000000000000000000,\"total_tokens\":19", // absurd
             "\"prompt_tokens\":12,\"completion_tokens\":99999999999999999999999,\"total_tokens\":19", // past long
-            "\"prompt_tokens\":12,\"completion_tokens\":{\"n\":7},\"total_tokens\":19" // an object
+            "\"prompt_tokens\":12,\"completion_tokens\":{\"n\":7},\"total_tokens\":19", // an object
+            // the parts in its details, by the same rules, and never more than their whole
+            "\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,"
+                    + "\"prompt_tokens_details\":{\"cached_tokens\":-4}}",
+            "\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,"
+                    + "\"prompt_tokens_details\":{\"cached_tokens\":4.5}}",
+            "\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,"
+                    + "\"prompt_tokens_details\":{\"cached_tokens\":13}}",
+            "\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,"
+                    + "\"completion_tokens_details\":{\"reasoning_tokens\":9000000000000000000}}",
+            "\"prompt_tokens\":12,\"completion_tokens\":7,\"total_tokens\":19,"
+                    + "\"completion_tokens_details\":{\"reasoning_tokens\":2,\"reasoning_tokens\":1}}"
         }) {
             String json = "{\"choices\":[],\"usage\":{" + usage + "}}";
             for (UsageReader reader : new UsageReader[] {
