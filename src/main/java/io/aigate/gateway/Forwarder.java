@@ -301,16 +301,13 @@ public class Forwarder {
                             if (a.retry.statuses().contains(status)
                                     && tryNext(a, member, Integer.toString(status), retryTag(status))) {
                                 // read to its end so the connection is reused, unless it goes silent
-                                AnswerSilence silence = AnswerSilence.watch(
-                                        answer,
-                                        null,
-                                        backends.get(member.backend()).timeoutMillis());
+                                AnswerSilence silence = AnswerSilence.watch(answer, null, backend.timeoutMillis());
                                 answer.handler(chunk -> silence.heard())
                                         .endHandler(end -> silence.over())
                                         .exceptionHandler(err -> silence.over());
                                 return;
                             }
-                            relay(ctx, request, answer, a.timing);
+                            relay(ctx, request, answer, a.timing, backend.timeoutMillis());
                         }
                     });
         });
@@ -375,7 +372,13 @@ public class Forwarder {
                 || err instanceof io.netty.handler.timeout.TimeoutException;
     }
 
-    private void relay(RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, Timing timing) {
+    /** @param timeoutMillis how long the answer may go silent: its backend's {@code timeout} */
+    private void relay(
+            RequestContext ctx,
+            HttpServerRequest request,
+            HttpClientResponse answer,
+            Timing timing,
+            long timeoutMillis) {
         long headersAt = System.nanoTime();
         HttpServerResponse response = request.response();
         if (response.closed()) {
@@ -398,8 +401,7 @@ public class Forwarder {
         timing.aigateNanos = timing.firstSentAt - timing.received + (System.nanoTime() - headersAt);
         metrics.overhead(ctx.route().name(), timing.aigateNanos);
         OutboundPipeline.Answer outcome = outbound.answer(ctx, answer.statusCode(), answer.headers());
-        AnswerSilence silence = AnswerSilence.watch(
-                answer, request, backends.get(ctx.route().backend()).timeoutMillis());
+        AnswerSilence silence = AnswerSilence.watch(answer, request, timeoutMillis);
         ReadStream<Buffer> body = outcome.observed(answer, silence);
         if (outcome.holdsWhole()) {
             relayWhole(ctx, request, answer, body, outcome, silence, timing);
