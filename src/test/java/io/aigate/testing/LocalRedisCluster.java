@@ -21,7 +21,14 @@ public final class LocalRedisCluster implements AutoCloseable {
     private final List<Integer> ports = new ArrayList<>();
     private final Path dir;
 
+    private final String server;
+    private final String cli;
+
+    /** Fails the test with one sentence when no redis-server and redis-cli are installed (embedded-redis has none). */
     public LocalRedisCluster() throws IOException {
+        this.server = RedisOnPath.server(5, "a cluster of three redis-server --cluster-enabled yes")
+                .toString();
+        this.cli = RedisOnPath.cli("redis-cli --cluster create joins the nodes").toString();
         this.dir = Files.createTempDirectory("aigate-redis-cluster");
     }
 
@@ -30,7 +37,7 @@ public final class LocalRedisCluster implements AutoCloseable {
             int port = LocalRedis.freePort();
             Path nodeDir = Files.createDirectories(dir.resolve("node-" + port));
             Process p = new ProcessBuilder(
-                            "redis-server",
+                            server,
                             "--port",
                             Integer.toString(port),
                             "--bind",
@@ -57,7 +64,7 @@ public final class LocalRedisCluster implements AutoCloseable {
         for (int port : ports) {
             awaitPort(port);
         }
-        List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+        List<String> create = new ArrayList<>(List.of(cli, "--cluster", "create"));
         ports.forEach(p -> create.add("127.0.0.1:" + p));
         create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
         Process join = new ProcessBuilder(create).redirectErrorStream(true).start();
@@ -72,7 +79,7 @@ public final class LocalRedisCluster implements AutoCloseable {
 
     private boolean clusterOk() throws Exception {
         for (int port : ports) {
-            Process info = new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "cluster", "info")
+            Process info = new ProcessBuilder(cli, "-p", Integer.toString(port), "cluster", "info")
                     .redirectErrorStream(true)
                     .start();
             String out = new String(info.getInputStream().readAllBytes());
@@ -95,7 +102,7 @@ public final class LocalRedisCluster implements AutoCloseable {
 
     /** Keys held by one node (DBSIZE), to show that data spreads over the masters. */
     public long keysOn(int port) throws Exception {
-        Process p = new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "dbsize").start();
+        Process p = new ProcessBuilder(cli, "-p", Integer.toString(port), "dbsize").start();
         String out = new String(p.getInputStream().readAllBytes()).trim();
         p.waitFor();
         return Long.parseLong(out);
