@@ -32,8 +32,9 @@ import org.jose4j.jwt.JwtClaims;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's "Answers to callers" table is what users read: every refusal aigate can give must be a row there (same
- * status, same message, {@code Retry-After} when it sends one), and every row must be something aigate still says.
+ * The "Answers to callers" table (docs/answers.md) is what users read: every refusal aigate can give must be a row
+ * there (same status, same message, {@code Retry-After} when it sends one), and every row must be something aigate
+ * still says.
  */
 class AnswersTableTest {
 
@@ -41,7 +42,7 @@ class AnswersTableTest {
     private record Row(int status, boolean retryAfter, List<Pattern> messages, String text) {}
 
     @Test
-    void everyRefusalIsARowOfTheReadmeAndEveryRowARefusal() throws Exception {
+    void everyRefusalIsARowOfTheAnswersPageAndEveryRowARefusal() throws Exception {
         List<Row> rows = rows();
         assertTrue(rows.size() >= 20, "the table was not found: " + rows.size() + " rows");
         Map<Row, Integer> used = new HashMap<>();
@@ -63,10 +64,10 @@ class AnswersTableTest {
             assertFalse(refusal.reason().isBlank());
             assertTrue(refusal.reason().matches("[a-z_]+"), refusal.reason());
         }
-        assertEquals(List.of(), missing, "refusals the README's answers table does not list");
+        assertEquals(List.of(), missing, "refusals the answers table of docs/answers.md does not list");
         List<String> stale =
                 rows.stream().filter(r -> !used.containsKey(r)).map(Row::text).toList();
-        assertEquals(List.of(), stale, "rows of the README's answers table that no refusal gives");
+        assertEquals(List.of(), stale, "rows of the answers table of docs/answers.md that no refusal gives");
     }
 
     /** Every refusal of every layer, parameterised ones with sample values. */
@@ -120,11 +121,12 @@ class AnswersTableTest {
     }
 
     private static List<Row> rows() throws IOException {
-        String readme = Files.readString(Path.of("README.md"));
-        int start = readme.indexOf("## Answers to callers");
-        int end = readme.indexOf("\n## ", start + 1);
+        String page = Files.readString(Path.of("docs/answers.md"));
+        int start = page.indexOf("# Answers to callers");
+        int next = page.indexOf("\n## ", start + 1);
+        int end = next < 0 ? page.length() : next;
         List<Row> rows = new ArrayList<>();
-        for (String line : readme.substring(start, end).split("\n")) {
+        for (String line : page.substring(start, end).split("\n")) {
             Matcher row =
                     Pattern.compile("^\\| (\\d{3})([^|]*)\\|[^|]*\\|(.*)\\|$").matcher(line);
             if (!row.matches()) {
