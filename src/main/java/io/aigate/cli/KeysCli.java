@@ -56,7 +56,6 @@ import picocli.CommandLine.Option;
 public class KeysCli {
 
     static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     @Option(
             names = "--output",
@@ -302,8 +301,10 @@ public class KeysCli {
     static String newId() {
         String alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
         StringBuilder id = new StringBuilder("sub-");
+        // made at run time, as SubscriptionKeys.generate's: a static source would be fixed in the native image
+        SecureRandom random = new SecureRandom();
         for (int i = 0; i < 10; i++) {
-            id.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
+            id.append(alphabet.charAt(random.nextInt(alphabet.length())));
         }
         return id.toString();
     }

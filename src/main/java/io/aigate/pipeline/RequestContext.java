@@ -79,14 +79,15 @@ public final class RequestContext {
         }
     }
 
-    private static final Buffer EMPTY = Buffer.buffer(0);
     private static final Route NO_ROUTE = new Route(null, null, null);
 
     private final Inbound inbound;
     private final String outboundQuery;
     private final MultiMap outboundHeaders;
     private Route route = NO_ROUTE;
-    private Buffer body = EMPTY;
+    /** Null until a body is set: a shared empty Buffer would be a Netty buffer in the native image heap. */
+    private Buffer body;
+
     private ObjectNode json;
     private Caller caller = Caller.UNKNOWN;
     private MultiMap responseHeaders;
@@ -122,6 +123,9 @@ public final class RequestContext {
     }
 
     public Buffer body() {
+        if (body == null) {
+            body = Buffer.buffer(0);
+        }
         return body;
     }
 

@@ -18,7 +18,6 @@ public final class SubscriptionKeys {
     private static final int RANDOM_BYTES = 32;
     private static final int BODY_LENGTH = 43; // base64url of 32 bytes, unpadded
     private static final int LENGTH = PREFIX.length() + BODY_LENGTH + 8;
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
     private static final HexFormat HEX = HexFormat.of();
 
@@ -26,7 +25,9 @@ public final class SubscriptionKeys {
 
     public static String generate() {
         byte[] bytes = new byte[RANDOM_BYTES];
-        RANDOM.nextBytes(bytes);
+        // one source per key, made at run time: a static one would be seeded once at native-image build time and
+        // ship in every binary (native-image refuses it); keys are made by the CLI, a few per command
+        new SecureRandom().nextBytes(bytes);
         String body = BASE64URL.encodeToString(bytes);
         return PREFIX + body + checksum(body);
     }
