@@ -327,6 +327,14 @@ public interface AigateConfig {
          */
         @WithDefault("true")
         boolean shareRest();
+
+        /**
+         * A deployment takes at most one rest from the fleet's channel per this interval (each at most
+         * {@code max-trip-duration}, ended by one probe): whoever can publish on the channel can rest a deployment for
+         * at most {@code max-trip-duration} out of every interval, never for good. Its own 429s still rest it at once.
+         */
+        @WithDefault("15m")
+        Duration fleetRestInterval();
     }
 
     /** APIM's {@code failureCondition}: this many failures within the interval trip the breaker. */

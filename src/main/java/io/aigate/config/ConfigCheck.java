@@ -224,6 +224,10 @@ public class ConfigCheck {
                 || breaker.tripDuration().compareTo(breaker.maxTripDuration()) > 0) {
             fail(at + "trip-duration must be positive and at most max-trip-duration, e.g. 30s.");
         }
+        if (breaker.fleetRestInterval().compareTo(breaker.maxTripDuration()) <= 0) {
+            fail(at + "fleet-rest-interval must be longer than max-trip-duration, or the fleet's channel could keep "
+                    + "the backend resting without a break: e.g. 15m.");
+        }
     }
 
     private static void checkRedisLogin(AigateConfig config, boolean redisPassword) {

@@ -118,6 +118,10 @@ class ConfigCheckTest {
                         + "max-trip-duration, e.g. 30s.",
                 refusal(with(pool, "aigate.backends.payg.circuit-breaker.trip-duration", "10m")));
         assertEquals(
+                "aigate.backends.payg.circuit-breaker.fleet-rest-interval must be longer than max-trip-duration, or "
+                        + "the fleet's channel could keep the backend resting without a break: e.g. 15m.",
+                refusal(with(pool, "aigate.backends.payg.circuit-breaker.fleet-rest-interval", "5m")));
+        assertEquals(
                 "aigate.backends.payg.circuit-breaker.failure-condition.count must be from 1 to 1000: the failures "
                         + "that trip it, e.g. 3.",
                 refusal(with(pool, "aigate.backends.payg.circuit-breaker.failure-condition.count", "0")));
