@@ -81,6 +81,20 @@ public interface AigateConfig {
         OFF
     }
 
+    /** Who may read the management port beyond its health probes. */
+    Management management();
+
+    interface Management {
+        /**
+         * Sources (CIDR, e.g. {@code 10.244.0.0/16}) that may read everything on the management port: {@code /q/metrics}
+         * names subscription ids. Every other source gets only {@code /q/health} (the kubelet's probes). By default only
+         * the pod itself ({@code 127.0.0.1/32}, {@code ::1/128}); add the scraper's addresses, or {@code 0.0.0.0/0} and
+         * {@code ::/0} to serve everyone as before.
+         */
+        @WithDefault("127.0.0.1/32,::1/128")
+        List<String> allowedSources();
+    }
+
     /** How the sidecar and the CLI log in to Redis; where Redis is stays {@code quarkus.redis.hosts}. */
     RedisLogin redis();
 

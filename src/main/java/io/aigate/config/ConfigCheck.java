@@ -117,6 +117,12 @@ public class ConfigCheck {
         checkCallerWait(config, callerIdleTimeout);
         checkJwt(config);
         checkRedisLogin(config, redisPassword);
+        for (String source : config.management().allowedSources()) {
+            if (Cidr.parse(source) == null) {
+                fail("aigate.management.allowed-sources lists '" + source + "': use addresses with a prefix length, "
+                        + "e.g. 10.244.0.0/16 or ::1/128.");
+            }
+        }
         checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());
         for (String dimension : config.tokens().dimensions()) {
             if (!Set.of("route", "backend", "deployment", "subscription").contains(dimension)) {
