@@ -11,17 +11,20 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import org.jboss.logging.Logger;
 
 /**
- * Which backends may serve a route right now: every backend has one {@link CircuitBreaker}, shared by every pool it is
- * a member of; a route's {@code backend} names a pool or a backend (a pool of one). What each attempt ended with is
+ * Which backends may serve a route right now: every backend has one {@link CircuitBreaker} per deployment
+ * ({@link DeploymentBreakers}), shared by every pool it is a member of; a route's {@code backend} names a pool or a
+ * backend (a pool of one). What each attempt ended with is
  * reported here, trips are counted and logged once each, and a 429's rest is shared with the fleet ({@link FleetRest}).
  *
- * <p>Meters: {@code aigate_backend_state{backend,state}} (1 for the state a backend is in), {@code
+ * <p>Meters: {@code aigate_backend_state{backend,state}} (1 for the state a backend's most rested deployment is in),
+ * {@code aigate_backend_fleet_messages_total{outcome}} (what the rest channel brought, see {@link FleetRest}), {@code
  * aigate_backend_trips_total{backend,why}}, {@code aigate_backend_retries_total{route,backend,why}} (backend: the one
  * that failed the attempt), {@code aigate_backend_unavailable_total{route,why}} (answered by aigate: every member
  * rested).
@@ -35,46 +38,46 @@ public class BackendPools {
     private final MeterRegistry registry;
     private final FleetRest fleet;
     private final Map<String, BackendPool> pools = new HashMap<>();
-    private final Map<String, Member> members = new HashMap<>();
-    private final Map<String, List<Member>> byUrl = new HashMap<>();
+    private final Map<String, BackendPool.Seat> seats = new HashMap<>();
+    private final Map<String, List<BackendPool.Seat>> byUrl = new HashMap<>();
     private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
 
     BackendPools(AigateConfig config, Clock clock, MeterRegistry registry, FleetRest fleet) {
         this.clock = clock;
         this.registry = registry;
         this.fleet = fleet;
-        Map<String, CircuitBreaker> breakers = new HashMap<>();
         config.backends().forEach((name, backend) -> {
-            CircuitBreaker breaker = new CircuitBreaker(
-                    backend.circuitBreaker(),
-                    breakerEnabled(config, name),
-                    backend.connectTimeout().toMillis() + backend.timeout().toMillis());
-            breakers.put(name, breaker);
-            Member alone = new Member(
+            boolean enabled = breakerEnabled(config, name);
+            long probeTimeout =
+                    backend.connectTimeout().toMillis() + backend.timeout().toMillis();
+            Map<String, String> renames = new HashMap<>();
+            backend.deploymentNames().forEach((caller, own) -> renames.put(caller.toLowerCase(Locale.ROOT), own));
+            DeploymentBreakers breakers = new DeploymentBreakers(
+                    () -> new CircuitBreaker(backend.circuitBreaker(), enabled, probeTimeout), renames);
+            BackendPool.Seat alone = new BackendPool.Seat(
                     name,
                     1,
                     1,
-                    breaker,
+                    breakers,
                     BackendUrl.parse(backend.url().orElseThrow()).fleetId());
-            members.put(name, alone);
+            seats.put(name, alone);
             byUrl.computeIfAbsent(alone.fleetId(), u -> new ArrayList<>()).add(alone);
             pools.put(name, new BackendPool(name, List.of(alone)));
             for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
-                Gauge.builder("aigate.backend.state", breaker, b -> b.state(clock.millis()) == state ? 1 : 0)
-                        .description("1 for the state the backend's circuit breaker is in")
+                Gauge.builder("aigate.backend.state", breakers, b -> b.state(clock.millis()) == state ? 1 : 0)
+                        .description("1 for the state the backend's circuit breaker is in (its most rested "
+                                + "deployment's)")
                         .tags("backend", name, "state", state.tag())
                         .register(registry);
             }
         });
         config.pools().forEach((name, pool) -> {
-            List<Member> list = new ArrayList<>();
-            pool.members()
-                    .forEach((backend, place) -> list.add(new Member(
-                            backend,
-                            place.priority(),
-                            place.weight(),
-                            breakers.get(backend),
-                            members.get(backend).fleetId())));
+            List<BackendPool.Seat> list = new ArrayList<>();
+            pool.members().forEach((backend, place) -> {
+                BackendPool.Seat seat = seats.get(backend);
+                list.add(new BackendPool.Seat(
+                        backend, place.priority(), place.weight(), seat.breakers(), seat.fleetId()));
+            });
             pools.put(name, new BackendPool(name, list));
         });
         fleet.receiver(this::restFromFleet);
@@ -144,26 +147,44 @@ public class BackendPools {
                         trip.why().tag())
                 .increment();
         LOG.warnf(
-                "backend %s rests for %d ms (%s)",
-                member.backend(), trip.restMillis(), trip.why().tag());
+                "backend %s rests deployment %s for %d ms (%s)",
+                member.backend(),
+                member.deployment(),
+                trip.restMillis(),
+                trip.why().tag());
         if (trip.why() == CircuitBreaker.Why.THROTTLED) {
-            fleet.publish(member.fleetId(), trip.restMillis());
+            fleet.publish(member.fleetId(), member.deployment(), trip.restMillis(), clock.millis());
         }
     }
 
-    private void restFromFleet(String url, long millis) {
-        List<Member> resting = byUrl.get(url);
+    /** A rest heard from the fleet: only deployments this instance already serves, each as its breaker allows. */
+    private FleetRest.Heard restFromFleet(String url, String deployment, long millis) {
+        List<BackendPool.Seat> resting = byUrl.get(url);
         if (resting == null) {
-            return; // a backend this instance does not use
+            return FleetRest.Heard.UNKNOWN; // a backend this instance does not use
         }
         long now = clock.millis();
-        for (Member member : resting) {
-            if (member.breaker().restFromFleet(millis, now)) {
-                counter("aigate.backend.trips", "backend", member.backend(), "why", CircuitBreaker.Why.FLEET.tag())
+        FleetRest.Heard heard = FleetRest.Heard.UNKNOWN;
+        for (BackendPool.Seat seat : resting) {
+            CircuitBreaker breaker = seat.breakers().heard(deployment);
+            if (breaker == null) {
+                continue; // a deployment this instance has not served: the message never makes a breaker
+            }
+            CircuitBreaker.FleetVerdict verdict = breaker.restFromFleet(millis, now);
+            if (verdict == CircuitBreaker.FleetVerdict.RESTED) {
+                heard = FleetRest.Heard.RESTED;
+                counter("aigate.backend.trips", "backend", seat.backend(), "why", CircuitBreaker.Why.FLEET.tag())
                         .increment();
-                LOG.infof("backend %s rests for %d ms: throttled, as another instance saw", member.backend(), millis);
+                LOG.infof(
+                        "backend %s rests deployment %s for %d ms: throttled, as another instance saw",
+                        seat.backend(), deployment, millis);
+            } else if (heard != FleetRest.Heard.RESTED && verdict == CircuitBreaker.FleetVerdict.LIMITED) {
+                heard = FleetRest.Heard.LIMITED;
+            } else if (heard == FleetRest.Heard.UNKNOWN) {
+                heard = FleetRest.Heard.IGNORED;
             }
         }
+        return heard;
     }
 
     private Counter counter(String name, String... tags) {

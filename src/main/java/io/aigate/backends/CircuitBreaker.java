@@ -42,6 +42,21 @@ public final class CircuitBreaker {
     /** A trip: how long the backend now rests, and why. */
     public record Trip(Why why, long restMillis) {}
 
+    /** What a rest heard from the fleet did: rested the backend, or not, and why not. */
+    enum FleetVerdict {
+        RESTED,
+        /** already resting or probing: only its own answers extend or renew a rest */
+        RESTING,
+        /** it took a fleet rest less than {@code fleet-rest-interval} ago */
+        LIMITED,
+        /** the breaker is off */
+        OFF;
+
+        String tag() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     private final boolean enabled;
     private final int count;
     private final long intervalMillis;
@@ -52,6 +67,7 @@ public final class CircuitBreaker {
     private final boolean connectionFailures;
     private final boolean timeouts;
     private final long probeTimeoutMillis;
+    private final long fleetIntervalMillis;
 
     /** 0 while closed; else when the rest ends (epoch ms). */
     private volatile long restUntil;
@@ -61,6 +77,8 @@ public final class CircuitBreaker {
     private final long[] failures;
     private int next;
     private volatile boolean lastRestThrottled;
+    /** When the fleet last rested it (epoch ms), or {@code Long.MIN_VALUE / 2}: never. */
+    private long lastFleetRest = Long.MIN_VALUE / 2;
 
     CircuitBreaker(AigateConfig.CircuitBreaker config, boolean enabled, long probeTimeoutMillis) {
         this.enabled = enabled;
@@ -73,6 +91,7 @@ public final class CircuitBreaker {
         this.connectionFailures = config.failureCondition().errorReasons().contains("connection-failure");
         this.timeouts = config.failureCondition().errorReasons().contains("timeout");
         this.probeTimeoutMillis = probeTimeoutMillis;
+        this.fleetIntervalMillis = config.fleetRestInterval().toMillis();
         this.failures = new long[count];
     }
 
@@ -166,19 +185,26 @@ public final class CircuitBreaker {
         }
     }
 
-    /** Another instance saw this backend throttled: rest until then, unless already resting longer. */
-    synchronized boolean restFromFleet(long restMillis, long now) {
-        if (!enabled || restMillis <= 0) {
-            return false;
+    /**
+     * Another instance saw this backend throttled. Whoever can publish on the channel is heard here, so a fleet rest
+     * only starts on a closed breaker (never extends or renews one: its end is one probe of its own), lasts at most
+     * {@code max-trip-duration}, and comes at most once per {@code fleet-rest-interval}.
+     */
+    synchronized FleetVerdict restFromFleet(long restMillis, long now) {
+        if (!enabled) {
+            return FleetVerdict.OFF;
         }
-        long until = now + Math.min(maxTripMillis, restMillis);
-        if (until <= restUntil) {
-            return false;
+        if (restUntil != 0) {
+            return FleetVerdict.RESTING;
         }
-        restUntil = until;
+        if (now - lastFleetRest < fleetIntervalMillis) {
+            return FleetVerdict.LIMITED;
+        }
+        lastFleetRest = now;
+        restUntil = now + Math.max(1, Math.min(maxTripMillis, restMillis));
         probeHeldUntil = 0;
         lastRestThrottled = true;
-        return true;
+        return FleetVerdict.RESTED;
     }
 
     /** Closes a rested breaker; an answer to a request sent before the trip (its rest not over) changes nothing. */

@@ -41,23 +41,28 @@ public final class RetryAfter {
 
     /** A whole number of units (digits only, at most a day), scaled to milliseconds; -1 otherwise. */
     static long wholeNumber(String text, long unitMillis) {
-        if (text == null) {
+        long value = text == null ? -1 : digits(text.trim());
+        if (value < 0 || value > 999_999_999_999L) {
             return -1;
         }
-        String t = text.trim();
-        if (t.isEmpty() || t.length() > 12) {
+        long millis = value * unitMillis;
+        return millis > MAX_READ_MILLIS ? -1 : millis;
+    }
+
+    /** Digits only, at most 15 of them (no sign, space, point or exponent); -1 otherwise. */
+    static long digits(String text) {
+        if (text.isEmpty() || text.length() > 15) {
             return -1;
         }
         long value = 0;
-        for (int i = 0; i < t.length(); i++) {
-            char c = t.charAt(i);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
             if (c < '0' || c > '9') {
                 return -1;
             }
             value = value * 10 + (c - '0');
         }
-        long millis = value * unitMillis;
-        return millis > MAX_READ_MILLIS ? -1 : millis;
+        return value;
     }
 
     private static long httpDate(String text, long nowMillis) {

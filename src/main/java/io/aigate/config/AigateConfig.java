@@ -81,6 +81,20 @@ public interface AigateConfig {
         OFF
     }
 
+    /** Who may read the management port beyond its health probes. */
+    Management management();
+
+    interface Management {
+        /**
+         * Sources (CIDR, e.g. {@code 10.244.0.0/16}) that may read everything on the management port: {@code /q/metrics}
+         * names subscription ids. Every other source gets only {@code /q/health} (the kubelet's probes). By default only
+         * the pod itself ({@code 127.0.0.1/32}, {@code ::1/128}); add the scraper's addresses, or {@code 0.0.0.0/0} and
+         * {@code ::/0} to serve everyone as before.
+         */
+        @WithDefault("127.0.0.1/32,::1/128")
+        List<String> allowedSources();
+    }
+
     /** How the sidecar and the CLI log in to Redis; where Redis is stays {@code quarkus.redis.hosts}. */
     RedisLogin redis();
 
@@ -327,6 +341,14 @@ public interface AigateConfig {
          */
         @WithDefault("true")
         boolean shareRest();
+
+        /**
+         * A deployment takes at most one rest from the fleet's channel per this interval (each at most
+         * {@code max-trip-duration}, ended by one probe): whoever can publish on the channel can rest a deployment for
+         * at most {@code max-trip-duration} out of every interval, never for good. Its own 429s still rest it at once.
+         */
+        @WithDefault("15m")
+        Duration fleetRestInterval();
     }
 
     /** APIM's {@code failureCondition}: this many failures within the interval trip the breaker. */

@@ -117,6 +117,12 @@ public class ConfigCheck {
         checkCallerWait(config, callerIdleTimeout);
         checkJwt(config);
         checkRedisLogin(config, redisPassword);
+        for (String source : config.management().allowedSources()) {
+            if (Cidr.parse(source) == null) {
+                fail("aigate.management.allowed-sources lists '" + source + "': use addresses with a prefix length, "
+                        + "e.g. 10.244.0.0/16 or ::1/128.");
+            }
+        }
         checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());
         for (String dimension : config.tokens().dimensions()) {
             if (!Set.of("route", "backend", "deployment", "subscription").contains(dimension)) {
@@ -223,6 +229,10 @@ public class ConfigCheck {
                 || breaker.tripDuration().isZero()
                 || breaker.tripDuration().compareTo(breaker.maxTripDuration()) > 0) {
             fail(at + "trip-duration must be positive and at most max-trip-duration, e.g. 30s.");
+        }
+        if (breaker.fleetRestInterval().compareTo(breaker.maxTripDuration()) <= 0) {
+            fail(at + "fleet-rest-interval must be longer than max-trip-duration, or the fleet's channel could keep "
+                    + "the backend resting without a break: e.g. 15m.");
         }
     }
 

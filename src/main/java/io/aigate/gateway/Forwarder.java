@@ -159,10 +159,10 @@ public class Forwarder {
         }
         BackendPool pool = pools.get(ctx.route().backend());
         Attempts attempts = new Attempts(exchange, pool, retries.get(ctx.route().name()));
-        int first = pool.pick(0, pools.now());
+        int first = pool.pick(0, ctx.route().deployment(), pools.now());
         if (first < 0) {
             outbound.notForwarded(ctx);
-            PoolRefusal resting = pool.resting(pools.now());
+            PoolRefusal resting = pool.resting(ctx.route().deployment(), pools.now());
             pools.unavailable(ctx.route().name(), resting);
             refuse(attempts, resting);
             return;
@@ -178,11 +178,11 @@ public class Forwarder {
 
     /** The next member, if the request may go on to one (taking it, as its probe if it was resting); else -1. */
     private int another(Attempts a) {
-        return a.mayRetry() ? a.pool.pick(a.tried, pools.now()) : -1;
+        return a.mayRetry() ? a.pool.pick(a.tried, a.ctx.route().deployment(), pools.now()) : -1;
     }
 
     private void attempt(Attempts a, int index) {
-        Member member = a.pool.member(index);
+        Member member = a.pool.member(index, a.ctx.route().deployment());
         a.tried |= 1L << index;
         a.made++;
         RequestContext ctx = a.ctx;

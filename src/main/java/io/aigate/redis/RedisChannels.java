@@ -18,6 +18,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
@@ -28,7 +30,8 @@ import org.jboss.logging.Logger;
  * subscribed connection is silent until something is published, so a connection dropped without a word (Azure load
  * balancers drop idle TCP after minutes) would look healthy for ever: it is PINGed every
  * {@code subscription-key.invalidation-keepalive}, and one PING left unanswered for {@code redis-timeout} counts as
- * lost.
+ * lost, unless messages kept arriving meanwhile: a PING's answer queues behind every message published before it, so
+ * a flood on any channel would otherwise pass for a dead connection and force a reconnect (and a gap).
  */
 @Startup
 @Singleton
@@ -50,6 +53,8 @@ public class RedisChannels {
 
     private volatile boolean stopped;
     private int failures;
+    /** Messages heard on the subscribed connections. */
+    private final AtomicLong heard = new AtomicLong();
 
     @jakarta.inject.Inject
     RedisChannels(Vertx vertx, @Authenticated Redis redis, AigateConfig config, @All List<ChannelListener> listeners) {
@@ -139,16 +144,31 @@ public class RedisChannels {
         if (conn != connection) {
             return; // that connection was given up; its successor runs its own keepalive
         }
-        long deadline = vertx.setTimer(
-                timeoutMillis, id -> lost(conn, new TimeoutException("PING unanswered for " + timeoutMillis + " ms")));
+        AtomicBoolean settled = new AtomicBoolean();
+        watch(conn, settled, heard.get());
         conn.send(Request.cmd(Command.PING)).onComplete(answer -> {
-            if (!vertx.cancelTimer(deadline)) {
+            if (!settled.compareAndSet(false, true)) {
                 return; // too late: already counted as lost
             }
             if (answer.failed()) {
                 lost(conn, answer.cause());
             } else {
                 vertx.setTimer(keepaliveMillis, id -> ping(conn));
+            }
+        });
+    }
+
+    /** Gives a PING {@code redis-timeout} to be answered, again and again while messages keep arriving before it. */
+    private void watch(RedisConnection conn, AtomicBoolean settled, long heardBefore) {
+        vertx.setTimer(timeoutMillis, id -> {
+            if (settled.get()) {
+                return;
+            }
+            long heardNow = heard.get();
+            if (heardNow != heardBefore && conn == connection) {
+                watch(conn, settled, heardNow); // alive and busy: the answer is queued behind what it still reads
+            } else if (settled.compareAndSet(false, true)) {
+                lost(conn, new TimeoutException("PING unanswered for " + timeoutMillis + " ms"));
             }
         });
     }
@@ -171,6 +191,7 @@ public class RedisChannels {
                 subscribed(conn, unconfirmed);
             }
         } else if (message.size() >= 3 && "message".equals(message.get(0).toString())) {
+            heard.incrementAndGet();
             String channel = message.get(1).toString();
             String payload = message.get(2).toString();
             for (ChannelListener listener : listeners) {

@@ -10,7 +10,8 @@ package io.aigate.redis;
  * aigate:v1:subs                  SET     every subscription id (for listing)
  * aigate:v1:expiries              ZSET    active subscriptions with an expiry, scored by it (epoch seconds)
  * aigate:v1:invalidate            channel a subscription id whose cached keys every instance must drop
- * aigate:v1:backend-rest          channel "&lt;instance&gt; &lt;milliseconds&gt; &lt;backend url&gt;": a backend throttled for that long
+ * aigate:v1:backend-rest          channel "&lt;instance&gt; &lt;sent at&gt; &lt;milliseconds&gt; &lt;deployment&gt; &lt;backend url&gt;": a
+ *                                 deployment throttled for that long ({@link #backendRest})
  * aigate:v1:limit:{&lt;counter&gt;}:rate                      HASH    a counter's leaky bucket
  * aigate:v1:limit:{&lt;counter&gt;}:quota:&lt;period&gt;:&lt;start&gt;  STRING  tokens used in one quota window
  * </pre>
@@ -24,6 +25,14 @@ public final class RedisSchema {
     public static final String BACKEND_REST_CHANNEL = PREFIX + "backend-rest";
 
     private RedisSchema() {}
+
+    /**
+     * A rest on {@link #BACKEND_REST_CHANNEL}: the publishing instance (a UUID), when it was sent (epoch ms), how long
+     * (ms), the backend's own deployment name folded ({@code -}: none), and the backend URL (its fleet id).
+     */
+    public static String backendRest(String instance, long sentAt, long restMillis, String deployment, String url) {
+        return instance + " " + sentAt + " " + restMillis + " " + deployment + " " + url;
+    }
 
     public static String subscription(String id) {
         return PREFIX + "sub:{" + id + "}";

@@ -78,7 +78,7 @@ class RevocationRaceTest extends WithRealRedis {
     }
 
     @Test
-    void aSilentlyDroppedChannelIsNoticedReconnectedAndTheCacheFlushed() throws Exception {
+    void aSilentlyDroppedChannelIsNoticedReconnectedAndItsKeysReChecked() throws Exception {
         SubscriptionLookup lookup = instance(
                 vertx,
                 link.url(),
