@@ -336,6 +336,30 @@ class RedisAclTest {
         }
     }
 
+    /** A Redis without the library: the budget says in one sentence what to run, and the one command mends it. */
+    @Test
+    void aRedisWithoutTheFunctionsSaysWhatToRun() throws Exception {
+        try (LocalRedis bare = new LocalRedis(LocalRedis.freePort()).start()) {
+            RedisAPI root = RedisAPI.api(Redis.createClient(vertx, bare.url()));
+            await(root.function(List.of("DELETE", RedisFunctions.LIBRARY)));
+            ExecutionException missing = org.junit.jupiter.api.Assertions.assertThrows(
+                    ExecutionException.class,
+                    () -> RedisTokenBudgetAccess.admitAndSettle(
+                            Redis.createClient(vertx, bare.url()), 1000, 0, QuotaPeriod.DAILY));
+            assertInstanceOf(RedisFunctions.NotInstalled.class, missing.getCause());
+            assertTrue(
+                    missing.getCause().getMessage().contains("run `aigate keys install-functions`"),
+                    missing.getCause()::getMessage);
+            Keys.Run installed = Keys.okText(bare.url(), "install-functions");
+            assertTrue(installed.out().contains("(+hmget +hset +pexpire ~aigate:v1:limit:*:"), installed.out());
+            assertTrue(installed.out().contains("version " + RedisFunctions.VERSION), installed.out());
+            assertEquals(
+                    "ADMITTED",
+                    RedisTokenBudgetAccess.admitAndSettle(
+                            Redis.createClient(vertx, bare.url()), 1000, 0, QuotaPeriod.DAILY));
+        }
+    }
+
     @Test
     void aSubscriptionRedisRefusesIsNeverTakenForOne() throws Exception {
         // a sidecar user whose rules lack the invalidation channel (or any other channel: none is allowed)
