@@ -51,7 +51,8 @@ import picocli.CommandLine.Option;
             ChangeCommands.Suspend.class,
             ChangeCommands.Activate.class,
             ChangeCommands.Revoke.class,
-            ChangeCommands.Delete.class
+            ChangeCommands.Delete.class,
+            InstallFunctions.class
         })
 public class KeysCli {
 
@@ -154,7 +155,19 @@ public class KeysCli {
         void run(SubscriptionStore store, Output out) throws Exception;
     }
 
+    /** What a command does with the connection itself: the client, and the options each node is reached with. */
+    interface RedisAction {
+        void run(Redis redis, RedisOptions options, Vertx vertx, Output out) throws Exception;
+    }
+
     int withStore(CommandLine.Model.CommandSpec spec, Action action) throws Exception {
+        return withRedis(spec, (redis, options, vertx, out) -> {
+            SubscriptionStore store = new SubscriptionStore(redis, TimeUnit.SECONDS.toMillis(timeoutSeconds));
+            action.run(store, out);
+        });
+    }
+
+    int withRedis(CommandLine.Model.CommandSpec spec, RedisAction action) throws Exception {
         if (!json() && !"text".equalsIgnoreCase(output)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--output must be text or json");
         }
@@ -230,7 +243,7 @@ public class KeysCli {
                 throw new Failure(
                         ExitCode.UNREACHABLE, "cannot reach Redis at " + redacted(url) + ": " + Errors.describe(e));
             }
-            action.run(store, new Output(spec.commandLine().getOut(), json()));
+            action.run(redis, options, vertx, new Output(spec.commandLine().getOut(), json()));
             return ExitCode.DONE.code;
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);

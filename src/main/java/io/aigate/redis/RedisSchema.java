@@ -12,9 +12,13 @@ package io.aigate.redis;
  * aigate:v1:invalidate            channel a subscription id whose cached keys every instance must drop
  * aigate:v1:backend-rest          channel "&lt;instance&gt; &lt;sent at&gt; &lt;milliseconds&gt; &lt;deployment&gt; &lt;backend url&gt;": a
  *                                 deployment throttled for that long ({@link #backendRest})
- * aigate:v1:limit:{&lt;counter&gt;}:rate                      HASH    a counter's leaky bucket
- * aigate:v1:limit:{&lt;counter&gt;}:quota:&lt;period&gt;:&lt;start&gt;  STRING  tokens used in one quota window
+ * aigate:v1:limit:{&lt;counter&gt;}                                   the counter FCALL names (never stored)
+ * aigate:v1:limit:{&lt;counter&gt;}:rate:&lt;secret&gt;                      HASH  a counter's leaky bucket
+ * aigate:v1:limit:{&lt;counter&gt;}:quota:&lt;period&gt;:&lt;start&gt;:&lt;secret&gt;  HASH  tokens used in one quota window
  * </pre>
+ *
+ * Budget keys are written only by the function library ({@link RedisFunctions}), which alone knows the installation's
+ * secret their names end in; a sidecar's user may write no other key.
  */
 public final class RedisSchema {
 
@@ -42,13 +46,21 @@ public final class RedisSchema {
         return PREFIX + "key:{" + keyHash + "}";
     }
 
-    /** A token counter's rate bucket; its quota keys share the hash tag, so the script stays in one slot. */
-    public static String limitRate(String counterTag) {
-        return PREFIX + "limit:{" + counterTag + "}:rate";
+    /** The key a token counter's function call names: its budget keys share its hash tag, so one call is one slot. */
+    public static String limit(String counterTag) {
+        return PREFIX + "limit:{" + counterTag + "}";
     }
 
-    /** A token counter's quota window, e.g. {@code Monthly:1764547200}, or {@code none} without a quota. */
+    /** A token counter's rate bucket, as the function library stores it under an installation's secret. */
+    public static String limitRate(String counterTag, String secret) {
+        return limit(counterTag) + ":rate:" + secret;
+    }
+
+    /**
+     * A token counter's quota window, e.g. {@code Monthly:1764547200}, or {@code none} without a quota: the window's
+     * name; the function library stores it with {@code :<secret>} appended.
+     */
     public static String limitQuota(String counterTag, String window) {
-        return PREFIX + "limit:{" + counterTag + "}:quota:" + window;
+        return limit(counterTag) + ":quota:" + window;
     }
 }

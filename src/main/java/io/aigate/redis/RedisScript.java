@@ -28,7 +28,7 @@ public final class RedisScript {
         this.sha = sha1(source);
     }
 
-    /** {@code name} under {@code aigate/} on the class path, e.g. {@code token-limit.lua}. */
+    /** {@code name} under {@code aigate/} on the class path, e.g. {@code subscription-change.lua}. */
     public static RedisScript load(String name) {
         try (InputStream in = RedisScript.class.getResourceAsStream("/aigate/" + name)) {
             if (in == null) {

@@ -7,8 +7,9 @@ import java.time.Instant;
 
 /**
  * The budget an instance keeps on its own while Redis cannot be reached: the same leaky bucket and quota windows as
- * {@code token-limit.lua}, at a share of each limit (the fleet's replicas together then stay near the real limit
- * instead of each spending all of it, which is how per-pod fallbacks multiply a budget by the number of pods).
+ * the Redis function ({@code aigate/functions.lua}), at a share of each limit (the fleet's replicas together then stay
+ * near the real limit instead of each spending all of it, which is how per-pod fallbacks multiply a budget by the
+ * number of pods).
  */
 final class LocalTokenBudget {
 

@@ -1,6 +1,7 @@
 package io.aigate.tokens;
 
-import io.aigate.redis.RedisScript;
+import io.aigate.redis.RedisFunctions;
+import io.aigate.redis.RedisSchema;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -17,23 +18,22 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * The fleet-wide budget: one Lua script ({@code aigate/token-limit.lua}) checks and moves a counter's rate bucket and
- * quota window atomically, so every aigate instance spends from the same tokens and concurrent requests cannot slip
- * through between a read and a write. The script is sent in full only to a Redis node that does not know it yet
- * (after a restart or on a new cluster node).
+ * The fleet-wide budget: one Redis function ({@link RedisFunctions#TOKEN_LIMIT}, installed by the key administrators)
+ * checks and moves a counter's rate bucket and quota window atomically, so every aigate instance spends from the same
+ * tokens and concurrent requests cannot slip through between a read and a write. The function keeps the time, the
+ * key names and the bounds itself: what is sent here is what it checks, never what it believes.
  *
- * <p>A limited request costs one EVALSHA. Its settlement (the real usage replacing the reservation) waits on its event
+ * <p>A limited request costs one FCALL. Its settlement (the real usage replacing the reservation) waits on its event
  * loop for the next admission of the same counter and window, which carries it into Redis; a counter that stays quiet
  * has its settlements sent together after {@link #SETTLE_WITHIN_MILLIS}. The script applies them before it decides,
  * each on its own hold, so an admission never sees a budget older than the settlements it carries.
  */
 public final class RedisTokenBudget {
 
-    private static final RedisScript SCRIPT = RedisScript.load("token-limit.lua");
-    /** A quota window's key outlives its window by this much, so a late settlement still finds it. */
-    private static final long WINDOW_GRACE_SECONDS = 3600;
     /** The longest a settlement waits for an admission to carry it. */
     static final long SETTLE_WITHIN_MILLIS = 50;
+    /** The most settlements the function takes in one call: a busier counter sends a full group at once. */
+    static final int MAX_CARRIED = 512;
 
     private final EventLoopRedis redis;
     private final Clock clock;
@@ -124,6 +124,10 @@ public final class RedisTokenBudget {
         }
         Waiting group = here.computeIfAbsent(keys.get(1), k -> new Waiting(hold.counter(), hold.admittedAt(), keys));
         group.add(hold, correction);
+        if (group.settlements.size() >= 3 * MAX_CARRIED) {
+            here.remove(keys.get(1));
+            return send("settle", group, now);
+        }
         return group.landed.future();
     }
 
@@ -163,9 +167,12 @@ public final class RedisTokenBudget {
         return context != null && context.isEventLoopContext();
     }
 
-    /** The script's two keys for a counter's window: the rate bucket, then the quota window. */
+    /**
+     * The counter's key the function is called on, then the quota window's (which only tells settlements of one
+     * window apart here: the function names every key it writes itself).
+     */
     private static List<String> keys(TokenCounter counter, Instant window) {
-        return List.of(counter.rateKey(), counter.quotaKey(window));
+        return List.of(RedisSchema.limit(counter.tag()), counter.quotaKey(window));
     }
 
     private Future<Response> run(
@@ -176,19 +183,18 @@ public final class RedisTokenBudget {
             long tokens,
             Instant now,
             Waiting carried) {
-        long ttl = counter.tokenQuota() > 0
-                ? counter.period().windowEnd(window).getEpochSecond() - now.getEpochSecond() + WINDOW_GRACE_SECONDS
-                : WINDOW_GRACE_SECONDS;
-        List<String> args = new ArrayList<>(6 + (carried == null ? 0 : carried.settlements.size()));
+        List<String> args = new ArrayList<>(7 + (carried == null ? 0 : carried.settlements.size()));
         args.add(op);
         args.add(Long.toString(now.toEpochMilli()));
         args.add(Long.toString(counter.tokensPerMinute()));
         args.add(Long.toString(tokens));
         args.add(Long.toString(counter.tokenQuota()));
-        args.add(Long.toString(Math.max(1, ttl)));
+        args.add(counter.tokenQuota() > 0 ? counter.period().wire() : "none");
+        args.add(Long.toString(
+                counter.tokenQuota() > 0 ? counter.period().windowStart(window).getEpochSecond() : 0));
         if (carried != null) {
             args.addAll(carried.settlements);
         }
-        return redis.send(api -> SCRIPT.run(api, keys, args));
+        return redis.send(api -> RedisFunctions.call(api, RedisFunctions.TOKEN_LIMIT, keys.subList(0, 1), args));
     }
 }

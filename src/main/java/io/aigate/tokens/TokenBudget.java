@@ -3,6 +3,7 @@ package io.aigate.tokens;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Errors;
 import io.aigate.redis.Authenticated;
+import io.aigate.redis.RedisFunctions;
 import io.quarkus.runtime.ShutdownEvent;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
@@ -187,7 +188,10 @@ public class TokenBudget {
             metrics.storeUp(false);
             LOG.warnf(
                     "token limits: Redis unreachable (%s); %s until it answers again",
-                    err.getClass().getSimpleName(),
+                    // a library not installed is no outage: the sentence says what the administrators must run
+                    err instanceof RedisFunctions.NotInstalled
+                            ? err.getMessage()
+                            : err.getClass().getSimpleName(),
                     switch (fallback) {
                         case LOCAL -> "each instance enforces its local share of every limit";
                         case ALLOW -> "requests pass without a token limit";

@@ -8,19 +8,15 @@ import java.time.Instant;
  * subscription's own and the configured defaults are merged. A limit of 0 means none.
  *
  * <pre>
- * aigate:v1:limit:{&lt;counter&gt;}:rate                       HASH    the leaky bucket (l tokens, t last drain ms)
- * aigate:v1:limit:{&lt;counter&gt;}:quota:&lt;period&gt;:&lt;start&gt;  STRING  tokens used in the UTC window starting then
+ * aigate:v1:limit:{&lt;counter&gt;}:rate:&lt;secret&gt;                       HASH  the leaky bucket (l tokens, t last drain ms)
+ * aigate:v1:limit:{&lt;counter&gt;}:quota:&lt;period&gt;:&lt;start&gt;:&lt;secret&gt;  HASH  tokens used in the UTC window starting then
  * </pre>
- * The {@code {counter}} hash tag keeps both in one slot of a clustered Redis, so one script call updates both.
+ * The {@code {counter}} hash tag keeps both in one slot of a clustered Redis, so one function call updates both.
  */
 public record TokenCounter(String label, String tag, long tokensPerMinute, long tokenQuota, QuotaPeriod period) {
 
     public boolean limited() {
         return tokensPerMinute > 0 || tokenQuota > 0;
-    }
-
-    String rateKey() {
-        return RedisSchema.limitRate(tag);
     }
 
     /** The quota window holding {@code at}: requests settle into the window they were admitted in. */

@@ -18,6 +18,7 @@ public final class LocalRedis implements AutoCloseable {
     private java.nio.file.Path dataDir;
     private Process process;
     private redis.embedded.RedisServer embedded;
+    private String budgetSecret;
 
     public LocalRedis(int port) {
         this.port = port;
@@ -75,7 +76,37 @@ public final class LocalRedis implements AutoCloseable {
             throw new IllegalStateException("cannot start Redis on port " + port, e);
         }
         awaitPort(port, Duration.ofSeconds(10));
+        budgetSecret = installFunctions(url(), "standalone");
         return this;
+    }
+
+    /**
+     * Installs the budget functions with the real CLI, as an operator would, but trusting the caller's clock: the
+     * sandbox and the tests move time with their own clock. Returns the budget secret the library was installed with.
+     */
+    public static String installFunctions(String url, String clientType) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = io.aigate.cli.KeysCli.execute(
+                new java.io.PrintWriter(out, true),
+                new java.io.PrintWriter(err, true),
+                "--redis",
+                url,
+                "--redis-client-type",
+                clientType,
+                "--output",
+                "json",
+                "install-functions",
+                "--trust-sidecar-clock");
+        if (exit != 0) {
+            throw new IllegalStateException("aigate keys install-functions failed: " + err);
+        }
+        return new io.vertx.core.json.JsonObject(out.toString()).getString("budgetSecret");
+    }
+
+    /** The secret the budget functions were installed with: the sidecars' ACL selector names it. */
+    public String budgetSecret() {
+        return budgetSecret;
     }
 
     public int port() {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.aigate.redis.RedisFunctions;
 import io.aigate.redis.RedisSchema;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.Await;
@@ -42,6 +43,8 @@ class RedisAclTest {
     static String sidecarUrl;
     static String adminUrl;
 
+    static String budgetSecret;
+
     @BeforeAll
     static void start() throws Exception {
         // sidecar.acl grants its one PUBLISH by a selector (%R~, Redis 7); the bundled Redis 6 would refuse the rule
@@ -49,13 +52,23 @@ class RedisAclTest {
         redis = new LocalRedis(LocalRedis.freePort()).start();
         vertx = Vertx.vertx();
         RedisAPI root = RedisAPI.api(Redis.createClient(vertx, redis.url()));
-        for (String user : List.of("sidecar", "admin")) {
-            List<String> args = new ArrayList<>(List.of("SETUSER", "aigate-" + user, "on", ">" + user + "-secret"));
-            args.addAll(List.of(rule(user).split("\\s+")));
-            await(root.acl(args));
-        }
-        sidecarUrl = "redis://aigate-sidecar:sidecar-secret@127.0.0.1:" + redis.port();
+        List<String> admin = new ArrayList<>(List.of("SETUSER", "aigate-admin", "on", ">admin-secret"));
+        admin.addAll(List.of(rule("admin").split("\\s+")));
+        await(root.acl(admin));
         adminUrl = "redis://aigate-admin:admin-secret@127.0.0.1:" + redis.port();
+        // the one documented install, as the administrators' user: the production library (Redis's own clock),
+        // keeping the secret the suite's Redis was first installed with
+        budgetSecret = Keys.ok(adminUrl, "install-functions").json().getString("budgetSecret");
+        assertEquals(redis.budgetSecret(), budgetSecret, "a second install keeps the secret");
+        List<String> sidecar = new ArrayList<>(List.of("SETUSER", "aigate-sidecar", "on", ">sidecar-secret"));
+        sidecar.addAll(List.of(sidecarRule().split("\\s+")));
+        await(root.acl(sidecar));
+        sidecarUrl = "redis://aigate-sidecar:sidecar-secret@127.0.0.1:" + redis.port();
+    }
+
+    /** deploy/redis/sidecar.acl as an operator applies it: with the secret the install printed. */
+    static String sidecarRule() throws Exception {
+        return rule("sidecar").replace("<budget-secret>", budgetSecret);
     }
 
     @AfterAll
@@ -168,13 +181,199 @@ class RedisAclTest {
         refused("ACL SETUSER", api.acl(List.of("SETUSER", "aigate-sidecar", "+@all")));
     }
 
+    /**
+     * The issue's hostile commands, as the sidecars' user: no script of its own, no library change, no direct write to
+     * any budget (another team's or its own), no junk under the prefix, no way to read the secret or list keys; and
+     * through the function, nothing it passes can lock, reset or stall a budget beyond what its own requests could.
+     */
+    @Test
+    void theSidecarUserMovesBudgetsOnlyThroughTheFunction() throws Exception {
+        RedisAPI root = RedisAPI.api(Redis.createClient(vertx, redis.url()));
+        RedisAPI api = RedisAPI.api(Redis.createClient(vertx, sidecarUrl));
+        String victim = "s:acl-victim";
+        assertEquals(
+                "ADMITTED",
+                RedisTokenBudgetAccess.admitAndSettle(
+                        Redis.createClient(vertx, sidecarUrl), 1000, 100_000, QuotaPeriod.DAILY));
+        // another team's budget, admitted by an honest sidecar: the attacker knows its name but the secret
+        await(fcall(api, victim, "admit", "0", "1000", "100", "0", "none", "0"));
+        String victimRate = RedisSchema.limitRate(victim, budgetSecret);
+        assertEquals(1L, await(root.exists(List.of(victimRate))).toLong());
+
+        refused("EVAL of its own script", api.eval(List.of("while true do end", "0")));
+        refused("EVAL_RO", api.evalRo(List.of("return 1", "0")));
+        refused("EVALSHA", api.evalsha(List.of("e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0")));
+        refused("SCRIPT LOAD", api.script(List.of("LOAD", "return 1")));
+        refused("HSET on a budget", api.hset(List.of(RedisSchema.limit(victim) + ":rate", "t", "99999999999999")));
+        refused(
+                "HSET on a budget, with a guessed secret",
+                api.hset(List.of(RedisSchema.limitRate(victim, "0".repeat(32)), "t", "99999999999999")));
+        refused("SET on a budget", api.set(List.of(RedisSchema.limit(victim), "0")));
+        refused("PEXPIRE on a budget", api.pexpire(List.of(RedisSchema.limit(victim), "1")));
+        refused("DEL of a budget", api.del(List.of(victimRate)));
+        refused("junk under the prefix", api.set(List.of(RedisSchema.PREFIX + "limit:junk", "x".repeat(1000))));
+        refused(
+                "FUNCTION LOAD",
+                api.function(List.of(
+                        "LOAD",
+                        "REPLACE",
+                        "#!lua name=aigate\nredis.register_function('x', function() return 1 end)")));
+        refused("FUNCTION DELETE", api.function(List.of("DELETE", RedisFunctions.LIBRARY)));
+        refused("FUNCTION FLUSH", api.function(List.of("FLUSH")));
+        refused("FUNCTION LIST (the secret)", api.function(List.of("LIST", "WITHCODE")));
+        refused("FUNCTION DUMP", api.function(List.of("DUMP")));
+        refused("another function", api.fcall(List.of("aigate_version", "0")));
+        refused("CONFIG GET", api.config(List.of("GET", "*")));
+        refused("ACL GETUSER (the secret)", api.acl(List.of("GETUSER", "aigate-sidecar")));
+        refused("KEYS", api.keys(RedisSchema.PREFIX + "limit:*"));
+        refused("SCAN", api.scan(List.of("0", "MATCH", RedisSchema.PREFIX + "limit:*")));
+        refused("RANDOMKEY", api.randomkey());
+        // a subscribed connection answers no command future: Redis's own dry run says whether it would be allowed
+        assertTrue(
+                await(root.acl(List.of("DRYRUN", "aigate-sidecar", "PSUBSCRIBE", "__keyspace@0__:*")))
+                        .toString()
+                        .contains("no permissions"),
+                "keyspace events would name the budget keys");
+        refused("the function on a subscription key", fcall(api, null, "admit", "0", "1000", "1", "0", "none", "0"));
+
+        // through the function: keys of the right shape, numbers in range, or nothing happens
+        for (List<String> bad : List.of(
+                List.of("admit", "0", "1e18", "1", "0", "none", "0"),
+                List.of("admit", "0", "1000", "-5", "0", "none", "0"),
+                List.of("admit", "0", "1000", "99999999999999999", "0", "none", "0"),
+                List.of("admit", "0", "1000", "0x10", "0", "none", "0"),
+                List.of("admit", "0", "1000", "1", "1000", "Forever", "0"),
+                List.of("reset", "0", "1000", "1", "0", "none", "0"))) {
+            rejected(bad.toString(), fcall(api, victim, bad.toArray(String[]::new)));
+        }
+        refused(
+                "a key of another shape",
+                api.fcall(List.of(
+                        RedisFunctions.TOKEN_LIMIT,
+                        "1",
+                        RedisSchema.limit(victim) + ":rate",
+                        "admit",
+                        "0",
+                        "1000",
+                        "1",
+                        "0",
+                        "none",
+                        "0")));
+        rejected(
+                "a key the ACL pattern lets through",
+                api.fcall(List.of(
+                        RedisFunctions.TOKEN_LIMIT,
+                        "1",
+                        RedisSchema.limit(victim) + ":rate:{x}",
+                        "admit",
+                        "0",
+                        "1000",
+                        "1",
+                        "0",
+                        "none",
+                        "0")));
+        // the drain time is Redis's own: whatever time a caller sends, none is stored in the future
+        await(fcall(api, victim, "admit", "99999999999999", "1000", "1", "0", "none", "0"));
+        long redisNow = await(root.time()).get(0).toLong() * 1000 + 1000;
+        assertTrue(Long.parseLong(await(root.hget(victimRate, "t")).toString()) <= redisNow, "no future drain");
+
+        // a forged refund gives back no more than is still reserved: after the honest settlements, nothing
+        String own = "s:acl-attacker";
+        String start =
+                Long.toString(QuotaPeriod.DAILY.windowStart(Instant.now()).getEpochSecond());
+        await(fcall(api, own, "admit", "0", "0", "100", "1000000", "Daily", start));
+        await(fcall(api, own, "settle", "0", "0", "0", "1000000", "Daily", start, "-40", "0", "100"));
+        String quota = RedisSchema.limitQuota(own, "Daily:" + start) + ":" + budgetSecret;
+        assertEquals("60", await(root.hget(quota, "u")).toString());
+        for (int i = 0; i < 3; i++) {
+            await(fcall(
+                    api, own, "settle", "0", "0", "0", "1000000", "Daily", start, "-2147483647", "0", "2147483647"));
+        }
+        assertEquals("60", await(root.hget(quota, "u")).toString(), "forged refunds reset nothing");
+        // nor can a caller pick a fresh quota window of its own: settlements into a window not yet begun are refused
+        rejected(
+                "a window in the future",
+                fcall(
+                        api,
+                        own,
+                        "settle",
+                        "0",
+                        "0",
+                        "0",
+                        "1000000",
+                        "Daily",
+                        Long.toString(Long.parseLong(start) + 86400),
+                        "-1",
+                        "0",
+                        "1"));
+        rejected(
+                "a window that is no window's start",
+                fcall(
+                        api,
+                        own,
+                        "settle",
+                        "0",
+                        "0",
+                        "0",
+                        "1000000",
+                        "Daily",
+                        Long.toString(Long.parseLong(start) + 7),
+                        "-1",
+                        "0",
+                        "1"));
+    }
+
+    /** FCALL of the budget function on a counter (null: on a subscription's key, which it may not write). */
+    static Future<io.vertx.redis.client.Response> fcall(RedisAPI api, String counter, String... args) {
+        List<String> fcall = new ArrayList<>(List.of(
+                RedisFunctions.TOKEN_LIMIT,
+                "1",
+                counter == null ? RedisSchema.subscription("acl-sidecar") : RedisSchema.limit(counter)));
+        fcall.addAll(List.of(args));
+        return api.fcall(fcall);
+    }
+
+    /** The function itself refused the call: an error reply naming it, nothing written. */
+    static void rejected(String what, Future<?> call) {
+        try {
+            Object result = await(call);
+            fail(what + " was accepted: " + result);
+        } catch (Exception e) {
+            assertTrue(String.valueOf(e.getMessage()).contains(RedisFunctions.TOKEN_LIMIT), what + ": " + e);
+        }
+    }
+
+    /** A Redis without the library: the budget says in one sentence what to run, and the one command mends it. */
+    @Test
+    void aRedisWithoutTheFunctionsSaysWhatToRun() throws Exception {
+        try (LocalRedis bare = new LocalRedis(LocalRedis.freePort()).start()) {
+            RedisAPI root = RedisAPI.api(Redis.createClient(vertx, bare.url()));
+            await(root.function(List.of("DELETE", RedisFunctions.LIBRARY)));
+            ExecutionException missing = org.junit.jupiter.api.Assertions.assertThrows(
+                    ExecutionException.class,
+                    () -> RedisTokenBudgetAccess.admitAndSettle(
+                            Redis.createClient(vertx, bare.url()), 1000, 0, QuotaPeriod.DAILY));
+            assertInstanceOf(RedisFunctions.NotInstalled.class, missing.getCause());
+            assertTrue(
+                    missing.getCause().getMessage().contains("run `aigate keys install-functions`"),
+                    missing.getCause()::getMessage);
+            Keys.Run installed = Keys.okText(bare.url(), "install-functions");
+            assertTrue(installed.out().contains("(+hmget +hset +pexpire ~aigate:v1:limit:*:"), installed.out());
+            assertTrue(installed.out().contains("version " + RedisFunctions.VERSION), installed.out());
+            assertEquals(
+                    "ADMITTED",
+                    RedisTokenBudgetAccess.admitAndSettle(
+                            Redis.createClient(vertx, bare.url()), 1000, 0, QuotaPeriod.DAILY));
+        }
+    }
+
     @Test
     void aSubscriptionRedisRefusesIsNeverTakenForOne() throws Exception {
         // a sidecar user whose rules lack the invalidation channel (or any other channel: none is allowed)
         RedisAPI root = RedisAPI.api(Redis.createClient(vertx, redis.url()));
         List<String> args = new ArrayList<>(List.of("SETUSER", "aigate-deaf", "on", ">deaf-secret"));
         args.addAll(List.of(
-                rule("sidecar").replace("&aigate:v1:invalidate", "").trim().split("\\s+")));
+                sidecarRule().replace("&aigate:v1:invalidate", "").trim().split("\\s+")));
         await(root.acl(args));
         SubscriptionLookup deaf = instance(
                 vertx,
@@ -197,8 +396,17 @@ class RedisAclTest {
         assertInstanceOf(
                 SubscriptionLookup.Known.class, await(lookup.find(SubscriptionKeys.hash(created.key("Primary")))));
         Redis six = Redis.createClient(vertx, url);
-        assertEquals("ADMITTED", RedisTokenBudgetAccess.admitAndSettle(six, 1000, 100_000, QuotaPeriod.DAILY));
+        // no budgets on Redis 6: the budget says, in one sentence, what the user lacks (the fallback then decides)
+        ExecutionException noBudget = org.junit.jupiter.api.Assertions.assertThrows(
+                ExecutionException.class,
+                () -> RedisTokenBudgetAccess.admitAndSettle(six, 1000, 100_000, QuotaPeriod.DAILY));
+        assertInstanceOf(RedisFunctions.NotInstalled.class, noBudget.getCause());
+        assertTrue(
+                noBudget.getCause().getMessage().contains("deploy/redis/sidecar.acl"), noBudget.getCause()::getMessage);
         RedisAPI api = RedisAPI.api(six);
+        refused("EVAL", api.eval(List.of("return 1", "0")));
+        refused("a budget", api.hset(List.of(RedisSchema.limitRate("s:acl-six", budgetSecret), "l", "0")));
+        refused("writing a subscription", api.hset(List.of(RedisSchema.subscription("acl-six"), "state", "active")));
         refused("FLUSHALL", api.flushall(List.of()));
         refused("CONFIG SET", api.config(List.of("SET", "maxmemory", "1")));
         refused("KEYS", api.keys("*"));

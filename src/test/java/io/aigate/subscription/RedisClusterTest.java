@@ -19,11 +19,13 @@ import io.aigate.tokens.Verdict;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -150,5 +152,55 @@ class RedisClusterTest {
                 () -> InvalidationTest.state(lookup, key) == Subscription.State.SUSPENDED);
         Keys.Run listed = Keys.ok(cluster.url(), "--redis-client-type", "cluster", "list");
         assertTrue(listed.out().contains(created.id()), listed.out());
+    }
+    /**
+     * The shipped users on every master: the administrators install the functions on the whole cluster with one
+     * command (keeping the secret), and a sidecar logged in as its user keeps budgets on every master through the
+     * function and cannot write one itself.
+     */
+    @Test
+    void theShippedUsersKeepBudgetsOnEveryMasterThroughTheFunctionOnly() throws Exception {
+        String secret = cluster.budgetSecret();
+        for (int port : cluster.ports()) {
+            RedisAPI node = RedisAPI.api(Redis.createClient(vertx, "redis://127.0.0.1:" + port));
+            for (String user : List.of("admin", "sidecar")) {
+                List<String> args = new ArrayList<>(List.of("SETUSER", "aigate-" + user, "on", ">" + user + "-pw"));
+                args.addAll(List.of(RedisAclTest.rule(user)
+                        .replace("<budget-secret>", secret)
+                        .split("\\s+")));
+                RedisAclTest.await(node.acl(args));
+            }
+        }
+        int port = cluster.ports().get(0);
+        String admin = "redis://aigate-admin:admin-pw@127.0.0.1:" + port;
+        io.vertx.core.json.JsonObject installed = Keys.ok(admin, "--redis-client-type", "cluster", "install-functions")
+                .json();
+        assertEquals(3, installed.getInteger("nodes"));
+        assertEquals(secret, installed.getString("budgetSecret"), "one secret for the whole cluster, kept");
+        assertEquals(
+                0,
+                Keys.ok(admin, "--redis-client-type", "cluster", "install-functions")
+                        .json()
+                        .getInteger("loaded"),
+                "a second install changes nothing");
+
+        Redis sidecar = Redis.createClient(
+                vertx,
+                new RedisOptions()
+                        .setType(RedisClientType.CLUSTER)
+                        .setConnectionString("redis://aigate-sidecar:sidecar-pw@127.0.0.1:" + port));
+        AigateConfig config = config();
+        TokenBudget budget = new TokenBudget(
+                config, sidecar, TokenLimitMetricsAccess.create(new SimpleMeterRegistry(), config), Clock.systemUTC());
+        for (int i = 0; i < 12; i++) {
+            TokenCounter counter = new TokenCounter("u" + i, "s:users-" + i, 100, 1000, QuotaPeriod.DAILY);
+            Verdict v = onEventLoop(budget, counter, 25);
+            assertTrue(v.admitted() && "redis".equals(v.store()), "counter " + i + ": " + v);
+        }
+        RedisAPI api = RedisAPI.api(sidecar);
+        RedisAclTest.refused(
+                "HSET on a budget",
+                api.hset(List.of(io.aigate.redis.RedisSchema.limit("s:users-1") + ":rate", "t", "9")));
+        RedisAclTest.refused("EVAL", api.eval(List.of("return 1", "1", io.aigate.redis.RedisSchema.limit("s:u"))));
     }
 }

@@ -20,6 +20,7 @@ public final class LocalRedisCluster implements AutoCloseable {
     private final List<Process> nodes = new ArrayList<>();
     private final List<Integer> ports = new ArrayList<>();
     private final Path dir;
+    private String budgetSecret;
 
     private final String server;
     private final String cli;
@@ -74,6 +75,7 @@ public final class LocalRedisCluster implements AutoCloseable {
         }
         // the cluster is usable once every node agrees all 16384 slots are served
         Await.until("cluster_state:ok", Duration.ofSeconds(30), this::clusterOk);
+        budgetSecret = LocalRedis.installFunctions(url(), "cluster");
         return this;
     }
 
@@ -94,6 +96,11 @@ public final class LocalRedisCluster implements AutoCloseable {
     /** A connection string naming one node; the client discovers the others from it. */
     public String url() {
         return "redis://127.0.0.1:" + ports.get(0);
+    }
+
+    /** The secret the budget functions were installed with on every master. */
+    public String budgetSecret() {
+        return budgetSecret;
     }
 
     public List<Integer> ports() {

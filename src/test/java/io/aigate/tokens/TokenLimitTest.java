@@ -79,9 +79,10 @@ class TokenLimitTest extends AigateTest {
         return Keys.ok(CloudDoubles.redis.url(), args.toArray(String[]::new));
     }
 
+    /** The tokens a quota window has used, as the budget function keeps them. */
     static String redisGet(String key) throws Exception {
         Response r = RedisAPI.api(Redis.createClient(VERTX, CloudDoubles.redis.url()))
-                .get(key)
+                .hget(key, "u")
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(5, TimeUnit.SECONDS);
@@ -89,7 +90,8 @@ class TokenLimitTest extends AigateTest {
     }
 
     static String quotaKey(String subscription, QuotaPeriod period) {
-        return new TokenCounter(subscription, "s:" + subscription, 0, 1, period).quotaKey(Instant.now());
+        return new TokenCounter(subscription, "s:" + subscription, 0, 1, period).quotaKey(Instant.now()) + ":"
+                + CloudDoubles.redis.budgetSecret();
     }
 
     /** Settlements run after the answer is sent: wait for the counter to show one. */
