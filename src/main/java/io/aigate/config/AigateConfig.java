@@ -401,6 +401,14 @@ public interface AigateConfig {
         /** Trying the request on another member of the route's pool, before any byte of an answer reached the caller. */
         Retry retry();
 
+        // --- body features (issue 22 item 2) ---
+        /**
+         * What a request body on this route may make the backend reach or do beyond metered tokens, by name
+         * ({@code data-sources}, {@code file-search}, {@code background}, …; see {@code ValidateBodyFeatures}). None by
+         * default: on a shared backend identity each reaches every team's data, or spends unmetered.
+         */
+        Optional<List<String>> bodyFeatures();
+
         /**
          * A deployment name: letters, digits, {@code . _ -}, at most 64, starting and ending with a letter or digit.
          * Stricter than it need be on purpose: servers that trim a trailing dot or space would read

@@ -33,6 +33,22 @@ public class ConfigCheck {
 
     /** Quarkus's own default for {@code quarkus.http.idle-timeout}. */
     private static final String QUARKUS_IDLE_TIMEOUT = "30M";
+    /** The names {@code ValidateBodyFeatures} grants by (config stands below the gateway, so they are listed here). */
+    public static final List<String> BODY_FEATURES = List.of(
+            "data-sources",
+            "background",
+            "store",
+            "previous-response-id",
+            "conversation",
+            "prompt",
+            "item-reference",
+            "file-ids",
+            "file-search",
+            "code-interpreter",
+            "mcp",
+            "web-search",
+            "image-generation",
+            "other-tools");
 
     /**
      * @param redisPassword     whether {@code quarkus.redis.password} is set (Quarkus's key, outside aigate's mapping)
@@ -103,6 +119,12 @@ public class ConfigCheck {
                 if (!AigateConfig.Route.OPERATION.matcher(operation.trim()).matches()) {
                     fail(key + ".operations lists '" + operation + "', which is not an operation: write METHOD path "
                             + "below the API root, e.g. POST chat/completions or GET files/{file-id}/content.");
+                }
+            }
+            for (String feature : route.bodyFeatures().orElse(List.of())) {
+                if (!BODY_FEATURES.contains(feature.trim())) {
+                    fail(key + ".body-features lists '" + feature + "', which is not a body feature: use some of "
+                            + String.join(", ", BODY_FEATURES) + ".");
                 }
             }
         });

@@ -27,6 +27,9 @@ final class Exchange {
     /** Once the target was read; its route, once matched, names the pool member that served. */
     RequestContext ctx;
 
+    /** The body's one reading as a form, when it is one: a pool member's rename splices its model. */
+    io.aigate.pipeline.MultipartForm form;
+
     long bufferedBytes;
     long bodyBytes;
     long bodyDone;

@@ -236,7 +236,9 @@ public class Forwarder {
             if (classic != null) {
                 path = classic;
             } else {
-                body = JsonBody.withModel(body, renamed); // v1: the deployment is the body's model
+                // v1: the deployment is the body's model (a form's field, or the JSON one)
+                Buffer spliced = a.exchange.form == null ? null : a.exchange.form.withModel(body, renamed);
+                body = spliced != null ? spliced : JsonBody.withModel(body, renamed);
             }
         }
         RequestOptions options = new RequestOptions()

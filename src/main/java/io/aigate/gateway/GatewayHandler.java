@@ -3,6 +3,7 @@ package io.aigate.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.JsonBody;
+import io.aigate.pipeline.MultipartForm;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.Refusal;
@@ -148,13 +149,14 @@ public class GatewayHandler {
         ctx.put(Exchange.PART, exchange);
         exchange.ctx = ctx;
         boolean jsonBody = Operations.jsonInference(method, operation);
-        if (target.kind() == RequestTarget.Kind.V1 && jsonBody) {
-            // the deployment is in the body: it is received first (within the shared bound and the deadline)
-            receive(request, exchange, ctx, true, true).onComplete(received -> {
+        if (target.kind() == RequestTarget.Kind.V1 && Operations.mayNameModel(method)) {
+            // the body may name the deployment: it is received first (within the shared bound and the deadline)
+            ModelIn model = Operations.modelAddressed(method, operation) ? ModelIn.BODY : ModelIn.BODY_IF_ANY;
+            receive(request, exchange, ctx, jsonBody, model).onComplete(received -> {
                 if (received.failed() || !received.result().proceeds()) {
                     decided(request, exchange, ctx, received);
                 } else {
-                    routeAndRun(request, exchange, ctx, ctx.json().get("model").textValue(), null);
+                    routeAndRun(request, exchange, ctx, bodyModel(ctx, exchange), null);
                 }
             });
             return;
@@ -166,7 +168,26 @@ public class GatewayHandler {
                 exchange,
                 ctx,
                 deployment,
-                () -> outcomeOnContext(requestContext, () -> receive(request, exchange, ctx, jsonBody, false)));
+                () -> outcomeOnContext(requestContext, () -> receive(request, exchange, ctx, jsonBody, ModelIn.PATH)));
+    }
+
+    /** Where the request names its deployment. */
+    private enum ModelIn {
+        /** the classic path, or nowhere (v1 without a body): the body is not asked */
+        PATH,
+        /** the v1 body's model, which the operation requires */
+        BODY,
+        /** the v1 body's model if it has one (else the {@code *} route) */
+        BODY_IF_ANY
+    }
+
+    /** The deployment the one reading of a v1 body named, or null: JSON's {@code model} or the form's field. */
+    private static String bodyModel(RequestContext ctx, Exchange exchange) {
+        if (exchange.form != null) {
+            return exchange.form.model();
+        }
+        JsonNode model = ctx.json() == null ? null : ctx.json().get("model");
+        return model == null ? null : model.textValue();
     }
 
     /**
@@ -225,11 +246,11 @@ public class GatewayHandler {
      * Receives the body: never sized by what the caller declares, within the request's own limit, the bytes all
      * requests may hold together, and a deadline; then reads it once, strictly, for every step to judge.
      *
-     * @param jsonBody    the operation's body must be a JSON object
-     * @param modelInBody the body's {@code model} names the deployment (v1)
+     * @param jsonBody the operation's body must be a JSON object
+     * @param model    where the deployment is named
      */
     private Future<Outcome> receive(
-            HttpServerRequest request, Exchange exchange, RequestContext ctx, boolean jsonBody, boolean modelInBody) {
+            HttpServerRequest request, Exchange exchange, RequestContext ctx, boolean jsonBody, ModelIn model) {
         Promise<Outcome> received = Promise.promise();
         if ("100-continue".equalsIgnoreCase(request.headers().get(HttpHeaders.EXPECT))) {
             // curl and others wait for this before sending a body; without it every large request waits a second
@@ -259,16 +280,37 @@ public class GatewayHandler {
         });
         request.endHandler(v -> {
             exchange.bodyDone = System.nanoTime();
-            received.tryComplete(read(ctx, body, jsonBody, modelInBody));
+            received.tryComplete(read(ctx, exchange, body, jsonBody, model));
         });
         request.resume();
         return received.future().onComplete(done -> vertx.cancelTimer(deadline));
     }
 
-    /** The one reading of the body: JSON where the operation is JSON or the caller says so, strictly. */
-    private static Outcome read(RequestContext ctx, Buffer body, boolean jsonBody, boolean modelInBody) {
-        if (!jsonBody
-                && (body.length() == 0 || !declaresJson(ctx.inbound().headers().get(HttpHeaders.CONTENT_TYPE)))) {
+    /**
+     * The one reading of the body: JSON where the operation is JSON or the caller says so, a form where the caller
+     * says that, strictly; a body aigate cannot read one way only is refused, never forwarded as it came.
+     */
+    private static Outcome read(RequestContext ctx, Exchange exchange, Buffer body, boolean jsonBody, ModelIn model) {
+        String type = ctx.inbound().headers().get(HttpHeaders.CONTENT_TYPE);
+        if (ctx.inbound().headers().getAll(HttpHeaders.CONTENT_TYPE).size() > 1) {
+            return Outcome.refuse(RequestRefusal.TYPE_REPEATED); // which one does the backend read?
+        }
+        if (!jsonBody && MultipartForm.declared(type)) {
+            MultipartForm.Parsed form = MultipartForm.parse(type, body);
+            if (!form.ok()) {
+                return Outcome.refuse(RequestRefusal.unreadable(form.problem()));
+            }
+            exchange.form = form.form();
+            if (model != ModelIn.PATH && !nameable(form.form().model(), model)) {
+                return Outcome.refuse(RequestRefusal.MODEL_UNREADABLE);
+            }
+            ctx.body(body, null);
+            return Outcome.proceed();
+        }
+        if (body.length() > 0 && formUrlEncoded(type)) {
+            return Outcome.refuse(RequestRefusal.URLENCODED);
+        }
+        if (!jsonBody && (body.length() == 0 || !declaresJson(type))) {
             ctx.body(body, null);
             return Outcome.proceed();
         }
@@ -280,14 +322,36 @@ public class GatewayHandler {
         if (numbers != null) {
             return Outcome.refuse(RequestRefusal.unreadable(numbers));
         }
-        if (modelInBody) {
-            JsonNode model = parsed.object().get("model");
-            if (model == null || !model.isTextual() || !RequestTarget.validDeploymentName(model.textValue())) {
+        if (model != ModelIn.PATH) {
+            JsonNode named = parsed.object().get("model");
+            if ((named == null && spelledOtherwise(parsed.object()))
+                    || (named != null && !named.isTextual())
+                    || !nameable(named == null ? null : named.textValue(), model)) {
                 return Outcome.refuse(RequestRefusal.MODEL_UNREADABLE);
             }
         }
         ctx.body(body, parsed.object());
         return Outcome.proceed();
+    }
+
+    /** A deployment name, or none where the operation may name none. */
+    private static boolean nameable(String model, ModelIn where) {
+        return model == null ? where == ModelIn.BODY_IF_ANY : RequestTarget.validDeploymentName(model);
+    }
+
+    /** {@code Model} or {@code MODEL} without {@code model}: a backend that binds names without regard to case reads it. */
+    private static boolean spelledOtherwise(com.fasterxml.jackson.databind.node.ObjectNode body) {
+        for (java.util.Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+            if (names.next().equalsIgnoreCase("model")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean formUrlEncoded(String contentType) {
+        return contentType != null
+                && contentType.toLowerCase(Locale.ROOT).trim().startsWith("application/x-www-form-urlencoded");
     }
 
     /** JSON by its media type, or a body that says nothing about itself (read as JSON, as a backend would try). */

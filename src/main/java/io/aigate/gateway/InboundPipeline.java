@@ -21,6 +21,7 @@ import java.util.function.Supplier;
  *   &lt;validate-subscription-key /&gt;                      layer 1: who is calling (Redis, cached)
  *   &lt;validate-jwt /&gt;                                   layer 2: what they may do (Entra ID token, claims)
  *   -- the body is received here, once the route is known and the steps above let it in --
+ *   &lt;validate-body-features /&gt;                         what the body reaches beyond tokens (route grants)
  *   &lt;llm-token-limit counter-key="…" /&gt;                 can their budget take it (Redis, fleet-wide)
  *   &lt;llm-emit-token-metric /&gt;                          make sure the answer carries its usage
  * &lt;/inbound&gt;
@@ -38,9 +39,11 @@ public class InboundPipeline {
     InboundPipeline(
             ValidateSubscriptionKey validateSubscriptionKey,
             ValidateJwt validateJwt,
+            ValidateBodyFeatures validateBodyFeatures,
             LlmTokenLimit llmTokenLimit,
             LlmEmitTokenMetric llmEmitTokenMetric) {
-        this.steps = List.of(validateSubscriptionKey, validateJwt, llmTokenLimit, llmEmitTokenMetric);
+        this.steps =
+                List.of(validateSubscriptionKey, validateJwt, validateBodyFeatures, llmTokenLimit, llmEmitTokenMetric);
     }
 
     /**

@@ -76,12 +76,30 @@ final class Operations {
         return false;
     }
 
-    /** Inference operations whose body is multipart (audio, image edits): the deployment is in the classic path. */
-    static final Set<String> MULTIPART_INFERENCE = Set.of("audio/transcriptions", "audio/translations", "images/edits");
+    /**
+     * Inference operations whose body is a form (audio, image edits and variations): the deployment is in the classic
+     * path, or the v1 form's {@code model} field.
+     */
+    static final Set<String> MULTIPART_INFERENCE =
+            Set.of("audio/transcriptions", "audio/translations", "images/edits", "images/variations");
 
     /** Whether the operation makes a model work, so a token budget applies (listing or reading data spends nothing). */
     static boolean generatesTokens(String method, String operation) {
         return jsonInference(method, operation) || ("POST".equals(method) && MULTIPART_INFERENCE.contains(operation));
+    }
+
+    /** Whether a v1 request of this operation must name its deployment in the body (JSON or form {@code model}). */
+    static boolean modelAddressed(String method, String operation) {
+        return generatesTokens(method, operation);
+    }
+
+    /**
+     * Whether a v1 request's body may name a deployment, so it is read before the route is chosen: every method with
+     * a body, whatever the operation. A backend takes a {@code model} wherever it finds one (video generation,
+     * realtime sessions, token counts): no list of operations keeps up with it.
+     */
+    static boolean mayNameModel(String method) {
+        return "POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method);
     }
 
     /** Whether the body must be a JSON object; on the v1 API its {@code model} then names the deployment. */

@@ -33,6 +33,9 @@ public record RequestRefusal(int status, String message, String reason, Map<Stri
             Map.of("Retry-After", "1"));
     public static final RequestRefusal MODEL_UNREADABLE = unreadable("The request body's model must name a "
             + "deployment: letters, digits, '.', '_' or '-', at most 64, starting and ending with a letter or digit.");
+    public static final RequestRefusal TYPE_REPEATED = unreadable("The request names its Content-Type more than once.");
+    public static final RequestRefusal URLENCODED = unreadable("aigate does not read "
+            + "application/x-www-form-urlencoded bodies (Azure OpenAI takes none): send JSON or multipart/form-data.");
     public static final RequestRefusal INTERNAL = of(500, "Internal error.", "pipeline_error");
     public static final RequestRefusal SHUTTING_DOWN = new RequestRefusal(
             503,

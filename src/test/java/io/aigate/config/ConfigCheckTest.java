@@ -218,6 +218,10 @@ class ConfigCheckTest {
                         "aigate.backends.aoai.api-key-file",
                         "/nonexistent/key")));
         assertEquals(
+                "aigate.routes.all.body-features lists 'dataSources', which is not a body feature: use some of "
+                        + String.join(", ", ConfigCheck.BODY_FEATURES) + ".",
+                refusal(Map.of("aigate.routes.all.body-features", "data-sources,dataSources")));
+        assertEquals(
                 "aigate.backends.aoai.strip-prefix must start with '/', e.g. /openai/v1.",
                 refusal(Map.of("aigate.backends.aoai.strip-prefix", "openai")));
         assertEquals(
