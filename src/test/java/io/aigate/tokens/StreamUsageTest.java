@@ -128,4 +128,27 @@ class StreamUsageTest {
         assertTrue(LlmEmitTokenMetric.apiVersionAccepts("/openai/v1/chat/completions", "api-version=preview"));
         assertTrue(LlmEmitTokenMetric.apiVersionAccepts("/openai/v1/completions", "api-version=2024-06-01"));
     }
+
+    @Test
+    void anEventPastTheBoundIsReleasedAsItComesAndTheEventsAfterItAreRestoredAgain() {
+        SseRestorer restorer = new SseRestorer();
+        String endless = "data: {\"choices\":[{\"delta\":{\"content\":\"" + "x".repeat(64 * 1024);
+        StringBuilder out = new StringBuilder();
+        StringBuilder sent = new StringBuilder();
+        for (int i = 0; i < 40; i++) { // 2.5 MB of one event without its blank line
+            String piece = i == 0 ? endless : "x".repeat(64 * 1024);
+            sent.append(piece);
+            out.append(restorer.accept(Buffer.buffer(piece)).toString(StandardCharsets.UTF_8));
+            assertTrue(restorer.heldBytes() <= SseRestorer.MAX_HELD_EVENT, "held " + restorer.heldBytes());
+        }
+        assertTrue(out.length() > 0, "released before its blank line");
+        String end = "\"}}],\"usage\":null}\r\n\r\n";
+        String next = "data: {\"id\":\"c\",\"choices\":[],\"usage\":null}\n\n";
+        out.append(restorer.accept(Buffer.buffer(end + next)).toString(StandardCharsets.UTF_8));
+        out.append(restorer.finish().toString(StandardCharsets.UTF_8));
+        assertEquals(
+                sent + end + "data: {\"id\":\"c\",\"choices\":[]}\n\n",
+                out.toString(),
+                "the long event as it came, the next one restored");
+    }
 }
