@@ -259,22 +259,28 @@ public class GatewayHandler {
         });
         request.endHandler(v -> {
             exchange.bodyDone = System.nanoTime();
-            received.tryComplete(read(ctx, body, jsonBody, modelInBody));
+            received.tryComplete(read(ctx, body, jsonBody, modelInBody, buffered.parsing(exchange)));
         });
         request.resume();
         return received.future().onComplete(done -> vertx.cancelTimer(deadline));
     }
 
     /** The one reading of the body: JSON where the operation is JSON or the caller says so, strictly. */
-    private static Outcome read(RequestContext ctx, Buffer body, boolean jsonBody, boolean modelInBody) {
+    private Outcome read(
+            RequestContext ctx, Buffer body, boolean jsonBody, boolean modelInBody, JsonBody.Budget budget) {
         if (!jsonBody
                 && (body.length() == 0 || !declaresJson(ctx.inbound().headers().get(HttpHeaders.CONTENT_TYPE)))) {
             ctx.body(body, null);
             return Outcome.proceed();
         }
-        JsonBody.Parsed parsed = JsonBody.parse(body);
+        JsonBody.Parsed parsed = JsonBody.parse(body, budget);
         if (!parsed.ok()) {
-            return Outcome.refuse(RequestRefusal.unreadable(parsed.problem()));
+            return Outcome.refuse(
+                    switch (parsed.problem()) {
+                        case PARSED_TOO_LARGE -> RequestRefusal.parsedTooLarge(budget.maxParsedBytes());
+                        case OVER_SHARED_BOUND -> RequestRefusal.BODIES_OVER_BOUND;
+                        default -> RequestRefusal.unreadable(parsed.problem());
+                    });
         }
         String numbers = TokenEstimator.invalidNumbers(parsed.object());
         if (numbers != null) {
