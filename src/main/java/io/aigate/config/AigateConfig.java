@@ -550,6 +550,13 @@ public interface AigateConfig {
         @WithDefault("16M")
         MemorySize maxBufferedSize();
 
+        /**
+         * The heap one request body's parsed JSON may take (estimated as it is parsed; counted against
+         * {@code max-buffered-size} too); beyond it 413. A tree is many times its bytes: {@code [{},{},…]} about 30.
+         */
+        @WithDefault("8M")
+        MemorySize maxParsedSize();
+
         /** How long a caller may take to send its body once its headers passed; then 408 and the connection closes. */
         @WithDefault("30s")
         Duration receiveTimeout();

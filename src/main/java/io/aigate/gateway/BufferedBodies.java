@@ -1,27 +1,49 @@
 package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.JsonBody;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The bytes of request bodies held across every request in flight, against one bound. Bodies are buffered because
- * later layers judge them; without a shared bound, enough callers each sending part of a large body would fill the
+ * The bytes of request bodies held across every request in flight, against one bound: the bodies as received and the
+ * trees parsed from them (estimated). Bodies are buffered because later layers judge them; without a shared bound,
+ * enough callers each sending part of a large body, or bodies whose trees are many times their size, would fill the
  * heap. Beyond it a request is refused with 503 and Retry-After, and the process stays up.
  */
 @Singleton
 public class BufferedBodies {
 
     private final long limit;
+    private final long maxParsed;
     private final AtomicLong held = new AtomicLong();
 
     BufferedBodies(AigateConfig config, MeterRegistry registry) {
         this.limit = config.request().maxBufferedSize().asLongValue();
+        this.maxParsed = config.request().maxParsedSize().asLongValue();
         Gauge.builder("aigate.request.buffered.bytes", held, AtomicLong::get)
                 .description("Request body bytes held by requests in flight")
                 .register(registry);
+    }
+
+    long maxParsed() {
+        return maxParsed;
+    }
+
+    /**
+     * What this request's body may take once parsed: its tree is held as long as its bytes, so it is taken from the
+     * same bound, and given back with them.
+     */
+    JsonBody.Budget parsing(Exchange exchange) {
+        return new JsonBody.Budget(maxParsed, bytes -> {
+            if (!take(bytes)) {
+                return false;
+            }
+            exchange.bufferedBytes += bytes;
+            return true;
+        });
     }
 
     /** Takes {@code bytes} of the bound, or nothing and false when they do not fit. */

@@ -280,7 +280,7 @@ public class GatewayHandler {
         });
         request.endHandler(v -> {
             exchange.bodyDone = System.nanoTime();
-            received.tryComplete(read(ctx, exchange, body, jsonBody, model));
+            received.tryComplete(read(ctx, exchange, body, jsonBody, model, buffered.parsing(exchange)));
         });
         request.resume();
         return received.future().onComplete(done -> vertx.cancelTimer(deadline));
@@ -290,7 +290,8 @@ public class GatewayHandler {
      * The one reading of the body: JSON where the operation is JSON or the caller says so, a form where the caller
      * says that, strictly; a body aigate cannot read one way only is refused, never forwarded as it came.
      */
-    private static Outcome read(RequestContext ctx, Exchange exchange, Buffer body, boolean jsonBody, ModelIn model) {
+    private Outcome read(
+            RequestContext ctx, Exchange exchange, Buffer body, boolean jsonBody, ModelIn model, JsonBody.Budget budget) {
         String type = ctx.inbound().headers().get(HttpHeaders.CONTENT_TYPE);
         if (ctx.inbound().headers().getAll(HttpHeaders.CONTENT_TYPE).size() > 1) {
             return Outcome.refuse(RequestRefusal.TYPE_REPEATED); // which one does the backend read?
@@ -314,9 +315,14 @@ public class GatewayHandler {
             ctx.body(body, null);
             return Outcome.proceed();
         }
-        JsonBody.Parsed parsed = JsonBody.parse(body);
+        JsonBody.Parsed parsed = JsonBody.parse(body, budget);
         if (!parsed.ok()) {
-            return Outcome.refuse(RequestRefusal.unreadable(parsed.problem()));
+            return Outcome.refuse(
+                    switch (parsed.problem()) {
+                        case PARSED_TOO_LARGE -> RequestRefusal.parsedTooLarge(budget.maxParsedBytes());
+                        case OVER_SHARED_BOUND -> RequestRefusal.BODIES_OVER_BOUND;
+                        default -> RequestRefusal.unreadable(parsed.problem());
+                    });
         }
         String numbers = TokenEstimator.invalidNumbers(parsed.object());
         if (numbers != null) {

@@ -67,6 +67,14 @@ public record RequestRefusal(int status, String message, String reason, Map<Stri
         return of(413, "Request body is larger than the limit of " + limit + " bytes.", "body_too_large");
     }
 
+    /** A body whose parsed JSON would take more than {@code max-parsed-size}. */
+    public static RequestRefusal parsedTooLarge(long limit) {
+        return of(
+                413,
+                "Request body's JSON is larger than the limit of " + limit + " bytes once parsed.",
+                "body_too_large");
+    }
+
     /** A body that cannot be read one way only. */
     public static RequestRefusal unreadable(JsonBody.Problem problem) {
         return unreadable(problem.message());

@@ -27,7 +27,11 @@ public final class JsonBody {
     public enum Problem {
         NOT_JSON("The request body is not valid JSON."),
         NOT_AN_OBJECT("The request body must be a JSON object."),
-        DUPLICATE_FIELD("The request body names a field more than once.");
+        DUPLICATE_FIELD("The request body names a field more than once."),
+        /** Its tree would take more heap than {@link Budget#maxParsedBytes()} allows one body (413). */
+        PARSED_TOO_LARGE("The request body's JSON is too large once parsed."),
+        /** Its tree does not fit in what all requests in flight may hold together right now (503). */
+        OVER_SHARED_BOUND("Too many request bodies are being received right now. Retry shortly.");
         // (top-level names that differ only in case count as one: a backend that binds fields without regard to case
         // would read {"model":"a","Model":"b"} as b)
 
@@ -76,11 +80,29 @@ public final class JsonBody {
 
     private JsonBody() {}
 
+    /**
+     * What a body's parsed tree may take: at most {@code maxParsedBytes} of heap (estimated, see {@link TreeCost}),
+     * each part of it first taken from the bound all requests in flight share ({@code take}, which says false when it
+     * does not fit; what it took is given back with the body's own bytes when the request ends).
+     */
+    public record Budget(long maxParsedBytes, java.util.function.LongPredicate take) {
+        /** For a body already judged (re-read to be rewritten): the default bound, nothing shared taken. */
+        public static final Budget UNSHARED = new Budget(DEFAULT_MAX_PARSED_BYTES, bytes -> true);
+    }
+
+    /** A tree of a 1 MB chat body is about 1-2 MB; {@code [{},{},…]} would be 30. */
+    public static final long DEFAULT_MAX_PARSED_BYTES = 8L << 20;
+
     public static Parsed parse(Buffer body) {
+        return parse(body, Budget.UNSHARED);
+    }
+
+    /** The one reading of a body, within what its tree may take. */
+    public static Parsed parse(Buffer body, Budget budget) {
         if (body == null || body.length() == 0) {
             return new Parsed(null, Problem.NOT_JSON);
         }
-        try (JsonParser parser = MAPPER.createParser(body.getBytes())) {
+        try (JsonParser parser = new TreeCost(MAPPER.createParser(body.getBytes()), budget)) {
             JsonNode tree = MAPPER.readTree(parser);
             if (tree == null) {
                 return new Parsed(null, Problem.NOT_JSON);
@@ -95,8 +117,129 @@ public final class JsonBody {
                     e.getMessage() != null && e.getMessage().startsWith("Duplicate field")
                             ? Problem.DUPLICATE_FIELD
                             : Problem.NOT_JSON);
+        } catch (TreeCost.Exceeded e) {
+            return new Parsed(null, e.problem);
         } catch (IOException | RuntimeException e) {
             return new Parsed(null, Problem.NOT_JSON);
+        }
+    }
+
+    /**
+     * Counts what the tree being built from a body will take, token by token, and stops the parse once it is more
+     * than one body may take or than the shared bound can give. A parsed tree is many times its bytes (an empty
+     * object is 3 bytes of JSON and about 80 of heap), so a bound on bytes alone lets a few concurrent bodies fill the
+     * heap. The estimate per token is an upper bound measured on this JVM's Jackson nodes (see the DOCS).
+     */
+    static final class TreeCost extends com.fasterxml.jackson.core.util.JsonParserDelegate {
+        /** Taken from the shared bound in steps of this much, so a small body asks it once or twice. */
+        private static final long STEP = 64 * 1024;
+
+        static final class Exceeded extends java.io.IOException {
+            final Problem problem;
+
+            Exceeded(Problem problem) {
+                super(problem.name(), null);
+                this.problem = problem;
+            }
+        }
+
+        private final Budget budget;
+        private long cost;
+        private long taken;
+
+        TreeCost(JsonParser parser, Budget budget) {
+            super(parser);
+            this.budget = budget;
+        }
+
+        @Override
+        public com.fasterxml.jackson.core.JsonToken nextToken() throws IOException {
+            com.fasterxml.jackson.core.JsonToken token = delegate.nextToken();
+            if (token != null) {
+                cost += switch (token) {
+                    case START_OBJECT -> 160; // ObjectNode, its LinkedHashMap and table
+                    case START_ARRAY -> 80; // ArrayNode and its ArrayList
+                    case FIELD_NAME -> 80 + delegate.getTextLength(); // a map entry, the name if not shared
+                    case VALUE_STRING -> 64 + delegate.getTextLength(); // TextNode, String, its bytes
+                    case VALUE_NUMBER_INT -> 24;
+                    case VALUE_NUMBER_FLOAT -> 64; // DecimalNode with an exact BigDecimal
+                    default -> 8; // a slot for a shared node (true, false, null) or an end
+                };
+                if (cost > budget.maxParsedBytes()) {
+                    throw new Exceeded(Problem.PARSED_TOO_LARGE);
+                }
+                if (cost > taken) {
+                    long step = Math.max(STEP, cost - taken);
+                    if (!budget.take().test(step)) {
+                        throw new Exceeded(Problem.OVER_SHARED_BOUND);
+                    }
+                    taken += step;
+                }
+            }
+            return token;
+        }
+
+        // the tree builder reads through these shortcuts: each must pass through the count above
+        @Override
+        public String nextFieldName() throws IOException {
+            return nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME ? currentName() : null;
+        }
+
+        @Override
+        public boolean nextFieldName(com.fasterxml.jackson.core.SerializableString name) throws IOException {
+            return nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME
+                    && name.getValue().equals(currentName());
+        }
+
+        @Override
+        public String nextTextValue() throws IOException {
+            return nextToken() == com.fasterxml.jackson.core.JsonToken.VALUE_STRING ? getText() : null;
+        }
+
+        @Override
+        public int nextIntValue(int defaultValue) throws IOException {
+            return nextToken() == com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT ? getIntValue() : defaultValue;
+        }
+
+        @Override
+        public long nextLongValue(long defaultValue) throws IOException {
+            return nextToken() == com.fasterxml.jackson.core.JsonToken.VALUE_NUMBER_INT ? getLongValue() : defaultValue;
+        }
+
+        @Override
+        public Boolean nextBooleanValue() throws IOException {
+            com.fasterxml.jackson.core.JsonToken token = nextToken();
+            return token == com.fasterxml.jackson.core.JsonToken.VALUE_TRUE
+                    ? Boolean.TRUE
+                    : token == com.fasterxml.jackson.core.JsonToken.VALUE_FALSE ? Boolean.FALSE : null;
+        }
+
+        @Override
+        public com.fasterxml.jackson.core.JsonToken nextValue() throws IOException {
+            com.fasterxml.jackson.core.JsonToken token = nextToken();
+            return token == com.fasterxml.jackson.core.JsonToken.FIELD_NAME ? nextToken() : token;
+        }
+
+        @Override
+        public JsonParser skipChildren() throws IOException {
+            // counted too: the tree builder does not skip, but nothing may pass uncounted if it did
+            com.fasterxml.jackson.core.JsonToken token = currentToken();
+            if (token == com.fasterxml.jackson.core.JsonToken.START_OBJECT
+                    || token == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+                int open = 1;
+                while (open > 0) {
+                    com.fasterxml.jackson.core.JsonToken next = nextToken();
+                    if (next == null) {
+                        break;
+                    }
+                    if (next.isStructStart()) {
+                        open++;
+                    } else if (next.isStructEnd()) {
+                        open--;
+                    }
+                }
+            }
+            return this;
         }
     }
 

@@ -12,9 +12,12 @@ public record Consumption(Kind kind, long tokens) {
         NOTHING,
         /** The backend may have generated and billed tokens, but how many cannot be read. */
         UNKNOWN,
-        /** The answer reported its usage, or a complete stream was counted. */
+        /** The answer reported its usage. */
         EXACTLY,
-        /** A cut stream, counted from what passed: a floor, not the whole. */
+        /**
+         * A stream that reported no usage (cut, or its usage unreadable), counted from what passed: a floor, not the
+         * whole; it is charged as at least the reservation.
+         */
         AT_LEAST
     }
 

@@ -3,8 +3,11 @@ package io.aigate.tokens;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import java.io.IOException;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Reads the usage of a JSON answer as its bytes pass, with Jackson's non-blocking parser: no answer is held, so an
@@ -16,15 +19,44 @@ import java.io.IOException;
  * larger than its whole: anything else (negative, fractional, quoted, repeated, absurd) would charge a budget less than
  * the answer cost, or more than it ever could, or skew the metrics, so such an answer is counted as if it reported
  * nothing.
+ *
+ * <p>What it holds is bounded whatever the backend sends: of each string (a base64 image, a giant delta) only the first
+ * {@link #KEPT_STRING_BYTES} bytes reach the parser ({@link LongStrings}), so a usage next to a many-megabyte image on
+ * one line is still read, and Jackson never buffers the 20 M characters its defaults allow; nesting past
+ * {@link #MAX_DEPTH} and numbers longer than {@link #MAX_NUMBER_LENGTH} make the answer unreadable (its usage is then
+ * unknown, charged as at least the reservation).
  */
 final class JsonUsageScanner {
 
-    private static final JsonFactory JSON = new JsonFactory();
+    /** Of each string in an answer, this many bytes are parsed (model names, finish reasons, streamed text pieces). */
+    static final int KEPT_STRING_BYTES = 64 * 1024;
+
+    static final int MAX_DEPTH = 128;
+    static final int MAX_NUMBER_LENGTH = 100;
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES) // names come from backends: never interned
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxStringLength(KEPT_STRING_BYTES + 16)
+                    .maxNameLength(KEPT_STRING_BYTES + 16)
+                    .maxNestingDepth(MAX_DEPTH)
+                    .maxNumberLength(MAX_NUMBER_LENGTH)
+                    .build())
+            .build();
+    /** The fields of a streamed choice whose strings the model generated. */
+    private static final Set<String> GENERATED =
+            Set.of("content", "refusal", "reasoning_content", "arguments", "text", "reasoning");
     /** More than any one answer counts (the largest context windows hold a few million). */
     static final long MOST_TOKENS = 1_000_000_000L;
 
     private final JsonParser parser;
     private final ByteArrayFeeder feeder;
+    private final LongStrings strings = new LongStrings();
+    /** Where a stream event's generated text goes (for an estimate), or null for a JSON answer. */
+    private final Consumer<String> generated;
+    /** The depth of the event's {@code choices} array while inside it, else 0. */
+    private int choicesDepth;
+
     private boolean broken;
     /** Depth of the object being read: 1 is the answer itself. */
     private int depth;
@@ -47,9 +79,21 @@ final class JsonUsageScanner {
     /** The answer's {@code model} and its choices' {@code finish_reason}s, for traces (bounded, plain words only). */
     private String model;
 
-    private final java.util.List<String> finishReasons = new java.util.ArrayList<>(1);
+    private final java.util.List<String> finishReasons;
 
     JsonUsageScanner() {
+        this(null, new java.util.ArrayList<>(1));
+    }
+
+    /**
+     * A scanner for one stream event's data: its usage, and every text a choice carries — chat's {@code delta}
+     * ({@code content}, {@code refusal}, {@code reasoning_content}, {@code tool_calls[].function.arguments},
+     * {@code function_call.arguments}), the completions API's {@code text} — or, for the Responses API, the top-level
+     * {@code delta} string of its delta events, handed to {@code generated}; finish reasons go to {@code finishReasons}.
+     */
+    JsonUsageScanner(Consumer<String> generated, java.util.List<String> finishReasons) {
+        this.generated = generated;
+        this.finishReasons = finishReasons;
         try {
             this.parser = JSON.createNonBlockingByteArrayParser();
         } catch (IOException e) {
@@ -58,18 +102,13 @@ final class JsonUsageScanner {
         this.feeder = (ByteArrayFeeder) parser.getNonBlockingInputFeeder();
     }
 
-    /** What {@link #read} gives for a usage that could not be believed. */
+    /** What {@link #finishEvent} gives for a usage that could not be believed. */
     static final Usage IMPLAUSIBLE = new Usage(-1, -1, -1, -1, -1);
 
-    /**
-     * The usage of one complete JSON text (an SSE event's data) from {@code offset} on; null if it has none,
-     * {@link #IMPLAUSIBLE} if it has one that cannot be believed.
-     */
-    static Usage read(byte[] bytes, int offset) {
-        JsonUsageScanner scanner = new JsonUsageScanner();
-        scanner.feed(bytes, offset);
-        Usage usage = scanner.finish();
-        return usage == null && scanner.distrusted ? IMPLAUSIBLE : usage;
+    /** The usage of the event fed so far, complete now; null if it has none, {@link #IMPLAUSIBLE} if not believed. */
+    Usage finishEvent() {
+        Usage usage = finish();
+        return usage == null && distrusted ? IMPLAUSIBLE : usage;
     }
 
     /** Whether a usage of this answer could not be believed (and so none is reported). */
@@ -78,18 +117,23 @@ final class JsonUsageScanner {
     }
 
     void feed(byte[] bytes) {
-        feed(bytes, 0);
+        feed(bytes, 0, bytes.length);
     }
 
-    private void feed(byte[] bytes, int offset) {
-        if (broken || bytes.length <= offset) {
+    void feed(byte[] bytes, int from, int to) {
+        if (broken || to <= from) {
+            return;
+        }
+        byte[] kept = new byte[to - from];
+        int length = strings.keep(bytes, from, to, kept);
+        if (length == 0) {
             return;
         }
         try {
-            feeder.feedInput(bytes, offset, bytes.length);
+            feeder.feedInput(kept, 0, length);
             drain();
         } catch (IOException | RuntimeException e) {
-            broken = true; // not JSON after all: its usage cannot be read
+            broken = true; // not JSON after all, or past a bound: its usage cannot be read
         }
     }
 
@@ -111,6 +155,12 @@ final class JsonUsageScanner {
             switch (token) {
                 case START_OBJECT, START_ARRAY -> {
                     notACount(parser.currentName());
+                    if (generated != null
+                            && token == JsonToken.START_ARRAY
+                            && depth == 1
+                            && "choices".equals(parser.currentName())) {
+                        choicesDepth = 2;
+                    }
                     depth++;
                     if (token == JsonToken.START_OBJECT) {
                         enteredObject(parser.currentName());
@@ -125,6 +175,9 @@ final class JsonUsageScanner {
                     }
                     if (inResponse && depth == 2) {
                         inResponse = false;
+                    }
+                    if (depth == choicesDepth) {
+                        choicesDepth = 0;
                     }
                     depth--;
                 }
@@ -156,6 +209,12 @@ final class JsonUsageScanner {
             model = plainWord(parser.getText());
         } else if (depth == 3 && field.equals("finish_reason")) {
             noteFinishReason(finishReasons, parser.getText());
+        } else if (generated != null) {
+            // a choice (depth 3) and up to four levels inside it: delta, tool_calls, a call, its function
+            if ((depth == 1 && field.equals("delta"))
+                    || (choicesDepth > 0 && depth >= 3 && depth <= 7 && GENERATED.contains(field))) {
+                generated.accept(parser.getText());
+            }
         }
     }
 
@@ -278,5 +337,63 @@ final class JsonUsageScanner {
         }
         long t = total >= 0 ? total : Math.max(0, prompt) + Math.max(0, completion);
         found = new Usage(Math.max(0, prompt), Math.max(0, completion), t, cached, reasoning);
+    }
+
+    /**
+     * Passes JSON bytes on with each string (names too) cut to its first {@link #KEPT_STRING_BYTES} bytes, as they
+     * arrive: what is dropped is never held. A cut falls only where a character starts (an ASCII byte or an escape's
+     * backslash, never inside an escape or a multibyte character), so what passes is still well-formed JSON; the structure outside strings passes whole.
+     */
+    static final class LongStrings {
+        private boolean inString;
+        private boolean escaped;
+        private int hexLeft;
+        private int kept;
+        private boolean dropping;
+
+        /** Writes what passes of {@code in[from, to)} into {@code out} (at least as large) and says how much. */
+        int keep(byte[] in, int from, int to, byte[] out) {
+            int n = 0;
+            for (int i = from; i < to; i++) {
+                byte b = in[i];
+                if (!inString) {
+                    out[n++] = b;
+                    if (b == '"') {
+                        inString = true;
+                        kept = 0;
+                        dropping = false;
+                    }
+                } else if (dropping) {
+                    if (escaped) {
+                        escaped = false;
+                    } else if (b == '\\') {
+                        escaped = true;
+                    } else if (b == '"') {
+                        out[n++] = b;
+                        inString = false;
+                    }
+                } else if (escaped || hexLeft > 0) {
+                    out[n++] = b;
+                    if (escaped && b == 'u') {
+                        hexLeft = 4;
+                    } else if (!escaped) {
+                        hexLeft--;
+                    }
+                    escaped = false;
+                    kept++;
+                } else if (b == '"') {
+                    out[n++] = b;
+                    inString = false;
+                } else if (kept >= KEPT_STRING_BYTES && b >= 0) {
+                    dropping = true; // on an ASCII byte, or the backslash that begins an escape: a character's start
+                    escaped = b == '\\';
+                } else {
+                    out[n++] = b;
+                    kept++;
+                    escaped = b == '\\';
+                }
+            }
+            return n;
+        }
     }
 }

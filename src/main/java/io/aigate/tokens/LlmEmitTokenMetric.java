@@ -83,7 +83,14 @@ public class LlmEmitTokenMetric implements Step {
         this.backendsWithStreamUsage = Set.copyOf(accepting);
     }
 
-    static boolean apiVersionAccepts(String query) {
+    /**
+     * Whether the backend accepts {@code stream_options} on this request: the v1 API always (whatever its optional
+     * api-version says), a dated api-version from {@link #FIRST_API_VERSION_WITH_STREAM_OPTIONS} on.
+     */
+    static boolean apiVersionAccepts(String path, String query) {
+        if (path != null && path.startsWith("/openai/v1/")) {
+            return true;
+        }
         String version = QueryString.first(query, "api-version");
         if (version == null) {
             return true; // the v1 API has no api-version
@@ -104,16 +111,19 @@ public class LlmEmitTokenMetric implements Step {
     @Override
     public Future<Outcome> apply(RequestContext ctx) {
         // only (chat) completions know stream_options (the Responses API reports usage in its completed event anyway),
-        // and only where the backend and the api-version accept it: asking must never break a request
+        // and only where the backend and the api-version accept it: asking must never break a request. Where it
+        // cannot be asked, the answer's usage may be missing, and is then charged as at least the reservation.
         if (addStreamUsage
                 && ctx.json() != null
                 && ctx.inbound().operation().endsWith("completions")
                 && backendsWithStreamUsage.contains(ctx.route().backend())
-                && StreamUsage.streams(ctx.json())
-                && apiVersionAccepts(ctx.inbound().query())) {
-            Buffer withUsage = StreamUsage.requestUsage(ctx.json());
-            if (withUsage != null) {
-                ctx.replaceBody(withUsage);
+                && apiVersionAccepts(ctx.inbound().path(), ctx.inbound().query())) {
+            StreamUsage.Asked asked = StreamUsage.requestUsage(ctx.json());
+            if (asked.problem() != null) {
+                return Future.succeededFuture(Outcome.refuse(new UsageRefusal(asked.problem())));
+            }
+            if (asked.body() != null) {
+                ctx.replaceBody(asked.body());
                 ctx.put(USAGE_ADDED, Boolean.TRUE);
             }
         }
@@ -196,16 +206,18 @@ public class LlmEmitTokenMetric implements Step {
         String model = usage.model() != null ? usage.model() : ctx.route().deployment();
         Context context = Vertx.currentContext();
         if (!TokenEstimator.loadedFor(model) && context != null) {
-            return context.executeBlocking(() -> estimated(ctx, usage, model, cut), false);
+            return context.executeBlocking(() -> estimated(ctx, usage, model), false);
         }
-        return Future.succeededFuture(estimated(ctx, usage, model, cut));
+        return Future.succeededFuture(estimated(ctx, usage, model));
     }
 
-    private Consumption estimated(RequestContext ctx, UsageReader usage, String model, boolean cut) {
+    private Consumption estimated(RequestContext ctx, UsageReader usage, String model) {
         long prompt = TokenEstimator.prompt(ctx.json(), model);
         long completion = usage.streamedTokens(model);
         record(ctx, usage, new Usage(prompt, completion, prompt + completion, -1, -1), true);
-        return cut ? Consumption.atLeast(prompt + completion) : Consumption.exactly(prompt + completion);
+        // an estimate is a floor, never the charge: whatever made the usage unreadable (a cut, a backend that gives
+        // none, a request on which it could not be asked) must not make the request cheaper than its reservation
+        return Consumption.atLeast(prompt + completion);
     }
 
     /** What an answer used, reported or counted: aigate's token metrics, the GenAI ones, and the record of it. */

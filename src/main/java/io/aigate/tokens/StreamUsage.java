@@ -31,21 +31,47 @@ public final class StreamUsage {
     }
 
     /**
-     * The request body with usage requested, written from the tree every step judged; or null when nothing is to be
-     * done: not a stream, or the caller already asked for usage (or explicitly refused it).
+     * What asking a stream for its usage makes of a request: the body to send instead ({@code body}, the caller then
+     * gets the usage hidden again), nothing to do ({@link #NOTHING}: not a stream, or the caller asked for usage
+     * itself), or why the request cannot be judged ({@code problem}, a fixed text).
      */
-    public static Buffer requestUsage(ObjectNode request) {
+    public record Asked(Buffer body, String problem) {
+        public static final Asked NOTHING = new Asked(null, null);
+    }
+
+    /**
+     * The request body with usage requested, written from the tree every step judged, whatever the caller said: an
+     * absent, null or false {@code include_usage} (or an absent or null {@code stream_options}) is asked as true and
+     * hidden again on the way back, so no choice of the caller's leaves the answer without its usage. A
+     * {@code stream}, {@code stream_options} or {@code include_usage} of another type is refused: the backend might
+     * read it one way and aigate another.
+     */
+    public static Asked requestUsage(ObjectNode request) {
+        JsonNode stream = request == null ? null : request.get("stream");
+        if (stream != null && !stream.isNull() && !stream.isBoolean()) {
+            return new Asked(null, "stream must be true or false.");
+        }
         if (!streams(request)) {
-            return null;
+            return Asked.NOTHING;
         }
         JsonNode options = request.get("stream_options");
-        if (options != null && (!options.isObject() || options.has("include_usage"))) {
-            return null; // whatever the caller chose (or sent malformed) is theirs to keep
+        JsonNode include = options == null ? null : options.get("include_usage");
+        if (options != null && !options.isNull() && !options.isObject()) {
+            return new Asked(null, "stream_options must be a JSON object.");
+        }
+        if (include != null && !include.isNull() && !include.isBoolean()) {
+            return new Asked(null, "stream_options.include_usage must be true or false.");
+        }
+        if (include != null && include.booleanValue()) {
+            return Asked.NOTHING; // the caller asked: nothing to hide
         }
         ObjectNode withUsage = request.deepCopy();
-        (options == null ? withUsage.putObject("stream_options") : (ObjectNode) withUsage.get("stream_options"))
+        JsonNode copied = withUsage.get("stream_options");
+        (copied instanceof ObjectNode object ? object : withUsage.putObject("stream_options"))
                 .put("include_usage", true);
-        return JsonBody.write(withUsage);
+        Buffer written = JsonBody.write(withUsage);
+        // not sent as it came: that stream would run without its usage, on an estimate the caller chose to cause
+        return written == null ? new Asked(null, "The request body cannot be re-encoded.") : new Asked(written, null);
     }
 
     /**

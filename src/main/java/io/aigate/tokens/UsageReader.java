@@ -1,45 +1,33 @@
 package io.aigate.tokens;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import io.vertx.core.buffer.Buffer;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Reads token usage from an answer as it passes, without holding it back: a JSON body is read as its bytes pass
- * ({@link JsonUsageScanner}); an SSE stream is read line by line, and only a {@code data:} line that carries a usage
- * object is parsed (by the same scanner). Understands chat completions and embeddings ({@code prompt_tokens}, {@code completion_tokens},
- * {@code total_tokens} and their details) and the Responses API ({@code input_tokens}, {@code output_tokens}, also
- * nested under {@code response} in its {@code response.completed} event). Unknown fields are ignored everywhere.
+ * ({@link JsonUsageScanner}); an SSE stream's {@code data:} lines are each read by the same scanner as their bytes
+ * pass, so no line is held, however long (an image stream's completed event carries megabytes of base64 and the usage
+ * on one line: the usage is still read). Understands chat completions and embeddings ({@code prompt_tokens},
+ * {@code completion_tokens}, {@code total_tokens} and their details) and the Responses API ({@code input_tokens},
+ * {@code output_tokens}, also nested under {@code response} in its {@code response.completed} event). Unknown fields
+ * are ignored everywhere.
  */
 public final class UsageReader {
 
-    /** Field names are not interned: each event has a handful, read once (see {@link JsonUsageScanner}). */
-    private static final JsonFactory JSON = JsonFactory.builder()
-            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
-            .build();
-    /** The fields of a streamed choice whose strings the model generated. */
-    private static final Set<String> GENERATED =
-            Set.of("content", "refusal", "reasoning_content", "arguments", "text", "reasoning");
-
-    private static final byte[] USAGE_OBJECT = "\"usage\":{".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] USAGE_OBJECT_SPACED = "\"usage\": {".getBytes(StandardCharsets.US_ASCII);
-    private static final int MAX_SSE_LINE = 1024 * 1024;
+    private static final byte[] DATA = "data:".getBytes(StandardCharsets.US_ASCII);
     /** Streamed text is counted in pieces of about this many characters, so no stream is too long to count. */
     private static final int COUNT_EVERY = 16 * 1024;
 
     private static final int MAX_UNCOUNTED = 1024 * 1024;
 
     private final boolean stream;
-    /** A stream's unfinished line: made for streams only, a JSON answer never needs one. */
-    private final ByteArrayOutputStream pending;
     /** A JSON answer is read as it passes, whatever its size: nothing of it is held. */
     private final JsonUsageScanner json;
+    /** The current line of a stream: how much of {@code data:} it began with (5: a data line), or -1 if another. */
+    private int prefix;
+    /** The current data line's reader, fed as its bytes pass. */
+    private JsonUsageScanner event;
     /** A stream's usage event could not be believed: no later one is taken either. */
     private boolean distrusted;
 
@@ -56,7 +44,6 @@ public final class UsageReader {
     private UsageReader(boolean stream) {
         this.stream = stream;
         this.json = stream ? null : new JsonUsageScanner();
-        this.pending = stream ? new ByteArrayOutputStream() : null;
         this.streamed = stream ? new StringBuilder() : null;
     }
 
@@ -85,22 +72,47 @@ public final class UsageReader {
             json.feed(bytes);
             return;
         }
-        int start = 0;
-        for (int i = 0; i < bytes.length; i++) {
-            if (bytes[i] == '\n') {
-                pending.write(bytes, start, i - start);
-                line(pending.toByteArray());
-                pending.reset();
-                start = i + 1;
+        int i = 0;
+        while (i < bytes.length) {
+            if (prefix == DATA.length) {
+                int end = i;
+                while (end < bytes.length && bytes[end] != '\n') {
+                    end++;
+                }
+                event.feed(bytes, i, end);
+                if (end == bytes.length) {
+                    return;
+                }
+                i = end;
+            }
+            byte b = bytes[i++];
+            if (b == '\n') {
+                lineEnded();
+            } else if (prefix >= 0 && prefix < DATA.length) {
+                prefix = b == DATA[prefix] ? prefix + 1 : -1;
+                if (prefix == DATA.length) {
+                    event = new JsonUsageScanner(this::generated, finishReasons);
+                }
             }
         }
-        if (start < bytes.length) {
-            if (pending.size() + bytes.length - start > MAX_SSE_LINE) {
-                pending.reset(); // a line this long carries no usage we could trust; skip to the next one
-            } else {
-                pending.write(bytes, start, bytes.length - start);
+    }
+
+    /** A line is complete: a data line's usage (if any) is taken, unless this stream's usage was not believed. */
+    private void lineEnded() {
+        if (event != null) {
+            Usage found = event.finishEvent();
+            if (event.model() != null) {
+                model = event.model();
+            }
+            event = null;
+            if (found == JsonUsageScanner.IMPLAUSIBLE) {
+                distrusted = true;
+                usage = null;
+            } else if (found != null && !distrusted) {
+                usage = found;
             }
         }
+        prefix = 0;
     }
 
     /**
@@ -134,6 +146,9 @@ public final class UsageReader {
      * stream is held in memory whole.
      */
     private void generated(String text) {
+        if (event != null && event.model() != null) {
+            model = event.model(); // a chunk names its model before its choices
+        }
         streamed.append(text);
         if (streamed.length() >= COUNT_EVERY) {
             if (TokenEstimator.loadedFor(model) || streamed.length() >= MAX_UNCOUNTED) {
@@ -153,91 +168,6 @@ public final class UsageReader {
     /** The choices' {@code finish_reason}s (a plain word each, at most 16). */
     public java.util.List<String> finishReasons() {
         return stream ? finishReasons : json.finishReasons();
-    }
-
-    private void line(byte[] line) {
-        if (line.length < 6 || line[0] != 'd' || !startsWith(line, "data:")) {
-            return;
-        }
-        if (indexOf(line, USAGE_OBJECT) < 0 && indexOf(line, USAGE_OBJECT_SPACED) < 0) {
-            collectText(line);
-            return;
-        }
-        Usage found = JsonUsageScanner.read(line, 5);
-        if (found == JsonUsageScanner.IMPLAUSIBLE) {
-            distrusted = true;
-            usage = null;
-        } else if (found != null && !distrusted) {
-            usage = found;
-        }
-    }
-
-    /**
-     * Collects what one event generated: every text a choice carries — chat's {@code delta} ({@code content},
-     * {@code refusal}, {@code reasoning_content}, {@code tool_calls[].function.arguments},
-     * {@code function_call.arguments}), the completions API's {@code text}; for the Responses API, the {@code delta}
-     * string of its delta events (output text, function-call arguments, refusals, reasoning summaries). Notes the model.
-     */
-    private void collectText(byte[] line) {
-        try (JsonParser parser = JSON.createParser(line, 5, line.length - 5)) {
-            if (parser.nextToken() != JsonToken.START_OBJECT) {
-                return;
-            }
-            while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                String field = parser.currentName();
-                JsonToken value = parser.nextToken();
-                if (field.equals("model") && value == JsonToken.VALUE_STRING) {
-                    model = JsonUsageScanner.plainWord(parser.getText());
-                } else if (field.equals("delta") && value == JsonToken.VALUE_STRING) {
-                    generated(parser.getText());
-                } else if (field.equals("choices") && value == JsonToken.START_ARRAY) {
-                    while (parser.nextToken() == JsonToken.START_OBJECT) {
-                        collectStrings(parser, 0);
-                    }
-                } else {
-                    parser.skipChildren();
-                }
-            }
-        } catch (IOException e) {
-            // not JSON ([DONE], comments): nothing to collect
-        }
-    }
-
-    /** Every string in a choice that the model wrote; roles, ids, types and logprob tokens are the protocol's. */
-    private void collectStrings(JsonParser parser, int depth) throws IOException {
-        JsonToken token;
-        while ((token = parser.nextToken()) != JsonToken.END_OBJECT && token != null) {
-            String field = parser.currentName();
-            JsonToken value = parser.nextToken();
-            if (value == JsonToken.VALUE_STRING) {
-                if (GENERATED.contains(field)) {
-                    generated(parser.getText());
-                } else if (depth == 0 && "finish_reason".equals(field)) {
-                    JsonUsageScanner.noteFinishReason(finishReasons, parser.getText());
-                }
-            } else if (value == JsonToken.START_OBJECT && depth < 3) {
-                collectStrings(parser, depth + 1);
-            } else if (value == JsonToken.START_ARRAY && depth < 3) {
-                while ((value = parser.nextToken()) != JsonToken.END_ARRAY && value != null) {
-                    if (value == JsonToken.START_OBJECT) {
-                        collectStrings(parser, depth + 1);
-                    } else {
-                        parser.skipChildren();
-                    }
-                }
-            } else {
-                parser.skipChildren();
-            }
-        }
-    }
-
-    private static boolean startsWith(byte[] bytes, String prefix) {
-        for (int i = 0; i < prefix.length(); i++) {
-            if (bytes[i] != prefix.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     static int indexOf(byte[] haystack, byte[] needle) {

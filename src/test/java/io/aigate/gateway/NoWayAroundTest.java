@@ -338,4 +338,24 @@ class NoWayAroundTest extends AigateTest {
                 Duration.ofSeconds(5),
                 () -> metrics().lines().anyMatch("aigate_request_buffered_bytes 0.0"::equals));
     }
+
+    @Test
+    void aBodyWhoseTreeIsManyTimesItsBytesIsRefusedBeforeItFillsTheHeap() throws Exception {
+        StringBuilder body = new StringBuilder("{\"model\":\"gpt-4o-mini\",\"messages\":[],\"x\":[{}");
+        while (body.length() < 900_000) {
+            body.append(",{}");
+        }
+        body.append("]}");
+        HttpResponse<String> refused = send("POST", "/openai/v1/chat/completions", body.toString());
+        // within this profile's 2 MB shared bound the tree runs out of room first (503); alone, past 8 MB (413)
+        org.junit.jupiter.api.Assertions.assertTrue(
+                refused.statusCode() == 503 || refused.statusCode() == 413, refused.statusCode() + refused.body());
+        refused(refused, refused.statusCode());
+        backendUntouched("a body refused for its parsed size");
+        assertEquals(
+                200,
+                send("POST", "/openai/v1/chat/completions", "{\"model\":\"gpt-4o-mini\",\"messages\":[]}")
+                        .statusCode(),
+                "what the refused tree took is given back");
+    }
 }

@@ -107,7 +107,10 @@ class LlmEmitTokenMetricTest {
         assertTrue(first.onEventLoop(), "the settlement that follows runs on the request's event loop again");
         long expected = TokenEstimator.count("Hello there, world", model)
                 + TokenEstimator.prompt(request(model).json(), model);
-        assertEquals(Consumption.exactly(expected), first.used(), "priming + one message + the prompt, and the text");
+        assertEquals(
+                Consumption.atLeast(expected),
+                first.used(),
+                "priming + one message + the prompt, and the text: a floor, charged as at least the reservation");
         assertNotEquals(0, expected);
 
         Counted again = countOnEventLoop(model);

@@ -72,28 +72,83 @@ class StreamUsageTest {
         return io.aigate.pipeline.JsonBody.parse(Buffer.buffer(body)).object();
     }
 
+    static JsonObject asked(String body) {
+        StreamUsage.Asked asked = StreamUsage.requestUsage(json(body));
+        assertNull(asked.problem(), body);
+        return asked.body() == null ? null : new JsonObject(asked.body());
+    }
+
     @Test
-    void usageIsRequestedOnlyForStreamsThatDidNotSayAnything() {
-        JsonObject added = new JsonObject(
-                StreamUsage.requestUsage(json("{\"stream\":true,\"messages\":[],\"stream_options\":{\"other\":1}}")));
+    void usageIsAskedWhateverTheCallerSaidAndOnlyAStreamThatAskedItselfIsLeftAlone() {
+        JsonObject added = asked("{\"stream\":true,\"messages\":[],\"stream_options\":{\"other\":1}}");
         assertTrue(added.getJsonObject("stream_options").getBoolean("include_usage"));
         assertEquals(1, added.getJsonObject("stream_options").getInteger("other"));
-        assertNull(StreamUsage.requestUsage(json("{\"stream\":false}")));
-        assertNull(StreamUsage.requestUsage(json("{\"messages\":[]}")));
-        assertNull(
-                StreamUsage.requestUsage(json("{\"stream\":true,\"stream_options\":{\"include_usage\":false}}")),
-                "an explicit no is respected");
-        assertNull(StreamUsage.requestUsage(json("[1,2]")));
-        assertNull(StreamUsage.requestUsage(json("not json")));
+        for (String said : new String[] {
+            "{\"stream\":true,\"stream_options\":{\"include_usage\":false}}",
+            "{\"stream\":true,\"stream_options\":{\"include_usage\":null}}",
+            "{\"stream\":true,\"stream_options\":null}",
+            "{\"stream\":true,\"stream_options\":{}}",
+            "{\"stream\":true}"
+        }) {
+            JsonObject body = asked(said);
+            assertTrue(body != null && body.getJsonObject("stream_options").getBoolean("include_usage"), said);
+        }
+        assertNull(asked("{\"stream\":true,\"stream_options\":{\"include_usage\":true}}"), "asked already");
+        assertNull(asked("{\"stream\":false}"));
+        assertNull(asked("{\"stream\":null}"));
+        assertNull(asked("{\"messages\":[]}"));
+        assertEquals(StreamUsage.Asked.NOTHING, StreamUsage.requestUsage(null), "no JSON body");
+    }
+
+    @Test
+    void streamSettingsOfAnotherTypeAreRefusedNotGuessedAt() {
+        for (String body : new String[] {
+            "{\"stream\":\"true\"}",
+            "{\"stream\":1}",
+            "{\"stream\":true,\"stream_options\":\"include_usage\"}",
+            "{\"stream\":true,\"stream_options\":[true]}",
+            "{\"stream\":true,\"stream_options\":{\"include_usage\":\"false\"}}",
+            "{\"stream\":true,\"stream_options\":{\"include_usage\":0}}"
+        }) {
+            StreamUsage.Asked asked = StreamUsage.requestUsage(json(body));
+            assertTrue(asked.problem() != null && asked.body() == null, body);
+        }
     }
 
     @Test
     void usageIsAskedForOnlyWhereTheApiVersionAcceptsIt() {
-        assertTrue(LlmEmitTokenMetric.apiVersionAccepts(null), "v1 API");
-        assertTrue(LlmEmitTokenMetric.apiVersionAccepts("api-version=2024-10-21"));
-        assertTrue(LlmEmitTokenMetric.apiVersionAccepts("x=1&api-version=2025-04-01-preview"));
-        assertTrue(!LlmEmitTokenMetric.apiVersionAccepts("api-version=2024-06-01"));
-        assertTrue(!LlmEmitTokenMetric.apiVersionAccepts("api-version=2024-08-01-preview"));
-        assertTrue(!LlmEmitTokenMetric.apiVersionAccepts("api-version=garbage"));
+        String classic = "/openai/deployments/d/chat/completions";
+        assertTrue(LlmEmitTokenMetric.apiVersionAccepts(classic, null));
+        assertTrue(LlmEmitTokenMetric.apiVersionAccepts(classic, "api-version=2024-10-21"));
+        assertTrue(LlmEmitTokenMetric.apiVersionAccepts(classic, "x=1&api-version=2025-04-01-preview"));
+        assertTrue(!LlmEmitTokenMetric.apiVersionAccepts(classic, "api-version=2024-06-01"));
+        assertTrue(!LlmEmitTokenMetric.apiVersionAccepts(classic, "api-version=2024-08-01-preview"));
+        assertTrue(!LlmEmitTokenMetric.apiVersionAccepts(classic, "api-version=garbage"));
+        // the v1 API takes stream_options whatever its optional api-version says: a caller cannot opt out by naming one
+        assertTrue(LlmEmitTokenMetric.apiVersionAccepts("/openai/v1/chat/completions", "api-version=preview"));
+        assertTrue(LlmEmitTokenMetric.apiVersionAccepts("/openai/v1/completions", "api-version=2024-06-01"));
+    }
+
+    @Test
+    void anEventPastTheBoundIsReleasedAsItComesAndTheEventsAfterItAreRestoredAgain() {
+        SseRestorer restorer = new SseRestorer();
+        String endless = "data: {\"choices\":[{\"delta\":{\"content\":\"" + "x".repeat(64 * 1024);
+        StringBuilder out = new StringBuilder();
+        StringBuilder sent = new StringBuilder();
+        for (int i = 0; i < 40; i++) { // 2.5 MB of one event without its blank line
+            String piece = i == 0 ? endless : "x".repeat(64 * 1024);
+            sent.append(piece);
+            out.append(restorer.accept(Buffer.buffer(piece)).toString(StandardCharsets.UTF_8));
+            assertTrue(restorer.heldBytes() <= SseRestorer.MAX_HELD_EVENT, "held " + restorer.heldBytes());
+        }
+        assertTrue(out.length() > 0, "released before its blank line");
+        String end = "\"}}],\"usage\":null}\r\n\r\n";
+        String next = "data: {\"id\":\"c\",\"choices\":[],\"usage\":null}\n\n";
+        out.append(restorer.accept(Buffer.buffer(end + next)).toString(StandardCharsets.UTF_8));
+        out.append(restorer.finish().toString(StandardCharsets.UTF_8));
+        assertEquals(
+                sent + end + "data: {\"id\":\"c\",\"choices\":[]}\n\n",
+                out.toString(),
+                "the long event as it came, the next one restored");
     }
 }

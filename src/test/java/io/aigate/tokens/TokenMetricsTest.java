@@ -72,11 +72,22 @@ class TokenMetricsTest {
         assertMetric(completion + 14, "aigate_tokens_total", tokens("completion"), "");
         assertMetric(total + 38, "aigate_tokens_total", tokens("total"), "");
 
+        // a caller's no (false, null, a null stream_options) is asked as yes, and the usage hidden as it asked
         String unmeasured = "backend=\"aoai\",route=\"default\",why=\"no_usage_reported\"";
         double before = metric("aigate_tokens_unmeasured_total", unmeasured);
-        call("{\"stream\":true,\"stream_options\":{\"include_usage\":false},\"messages\":[]}");
-        assertMetric(before + 1, "aigate_tokens_unmeasured_total", unmeasured, "an explicit no is respected");
-        assertEquals(total + 38, metric("aigate_tokens_total", tokens("total")), "nothing invented for it");
+        for (String no : new String[] {"{\"include_usage\":false}", "{\"include_usage\":null}", "null"}) {
+            String request = "{\"stream\":true,\"stream_options\":" + no + ",\"messages\":[]}";
+            String direct = HTTP.send(
+                            HttpRequest.newBuilder(URI.create(CloudDoubles.openAi.url()
+                                            + "/openai/deployments/gpt-4o-mini/chat/completions"))
+                                    .POST(HttpRequest.BodyPublishers.ofString(request))
+                                    .build(),
+                            HttpResponse.BodyHandlers.ofString())
+                    .body();
+            assertEquals(direct, call(request), "as the backend sends it to a caller who said " + no);
+        }
+        assertMetric(total + 38 + 3 * 19, "aigate_tokens_total", tokens("total"), "each counted as reported");
+        assertEquals(before, metric("aigate_tokens_unmeasured_total", unmeasured), "none left unmeasured");
     }
 
     @Test
@@ -139,5 +150,28 @@ class TokenMetricsTest {
                 "{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}",
                 responses.body(),
                 "the Responses API knows no stream_options: its body is forwarded untouched");
+    }
+
+    @Test
+    void streamSettingsOfAnotherTypeAreRefusedBeforeTheBackendSeesThem() throws Exception {
+        CloudDoubles.openAi.clear();
+        for (String body : new String[] {
+            "{\"stream\":\"true\",\"messages\":[]}",
+            "{\"stream\":true,\"stream_options\":\"no\",\"messages\":[]}",
+            "{\"stream\":true,\"stream_options\":{\"include_usage\":\"false\"},\"messages\":[]}"
+        }) {
+            HttpResponse<String> response = HTTP.send(
+                    HttpRequest.newBuilder(URI.create(chat.toString()))
+                            .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
+                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, response.statusCode(), body);
+            io.vertx.core.json.JsonObject error = new io.vertx.core.json.JsonObject(response.body());
+            assertEquals(400, error.getInteger("statusCode"));
+            org.junit.jupiter.api.Assertions.assertTrue(
+                    error.getString("message").contains("must be"), error.getString("message"));
+        }
+        org.junit.jupiter.api.Assertions.assertNull(CloudDoubles.openAi.next(1), "none forwarded");
     }
 }

@@ -216,4 +216,60 @@ class UsageReaderTest {
         assertNull(hostile.model(), "a model name that is not a plain word is not kept");
         assertTrue(hostile.finishReasons().isEmpty());
     }
+
+    /** What an image stream sends last: megabytes of base64 and the usage, on one line. */
+    static String imageCompleted(int base64Bytes) {
+        return "event: image_generation.completed\ndata: {\"type\":\"image_generation.completed\",\"b64_json\":\""
+                + "QUJD".repeat(base64Bytes / 4)
+                + "\",\"usage\":{\"input_tokens\":50,\"output_tokens\":4160,\"total_tokens\":4210}}\n\n";
+    }
+
+    @Test
+    void aUsageOnOneLineWithAManyMegabyteImageIsStillRead() {
+        String stream = "event: image_generation.partial_image\ndata: {\"type\":\"image_generation.partial_image\","
+                + "\"b64_json\":\"" + "QUJD".repeat(1 << 18) + "\"}\n\n" + imageCompleted(6 << 20);
+        UsageReader reader = UsageReader.forContentType("text/event-stream");
+        byte[] bytes = stream.getBytes(StandardCharsets.UTF_8);
+        for (int at = 0; at < bytes.length; at += 64 * 1024) { // as a backend's chunks come
+            reader.accept(Buffer.buffer().appendBytes(bytes, at, Math.min(64 * 1024, bytes.length - at)));
+        }
+        assertEquals(new Usage(50, 4160, 4210, -1, -1), reader.finish());
+    }
+
+    @Test
+    void aJsonAnswerWithAStringPastJacksonsDefaultBoundStillHasItsUsageRead() {
+        // Jackson's default would buffer up to 20 M characters of one string, then give up on the answer
+        String body = "{\"data\":[{\"b64_json\":\"" + "QUJD".repeat(21 << 18) + "\"}],"
+                + "\"usage\":{\"input_tokens\":9,\"output_tokens\":272,\"total_tokens\":281}}";
+        UsageReader reader = UsageReader.forContentType("application/json");
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        for (int at = 0; at < bytes.length; at += 1 << 20) {
+            reader.accept(Buffer.buffer().appendBytes(bytes, at, Math.min(1 << 20, bytes.length - at)));
+        }
+        assertEquals(new Usage(9, 272, 281, -1, -1), reader.finish());
+    }
+
+    @Test
+    void aCutStringIsStillWellFormedJsonWhereverTheCutFallsAndTheStructureAroundItPasses() {
+        int kept = JsonUsageScanner.KEPT_STRING_BYTES;
+        // an escape, a \\u escape, a surrogate pair and multibyte characters straddling the cut; the value after it
+        String text = "x".repeat(kept - 3) + "\\\"\\u00e9\\ud83d\\ude00\u00e9\u20ac" + "\\\\".repeat(kept);
+        String json = "{\"a\":\"" + text + "\",\"b\":[1,{\"c\":\"d\"}]}";
+        byte[] in = json.getBytes(StandardCharsets.UTF_8);
+        for (int split = 1; split < 40; split += 7) {
+            JsonUsageScanner.LongStrings strings = new JsonUsageScanner.LongStrings();
+            byte[] out = new byte[in.length];
+            byte[] rest = new byte[in.length];
+            int cut = kept - 10 + split; // fed in two pieces, split near the bound
+            int n = strings.keep(in, 0, cut, out);
+            int m = strings.keep(in, cut, in.length, rest);
+            System.arraycopy(rest, 0, out, n, m);
+            n += m;
+            io.vertx.core.json.JsonObject read =
+                    new io.vertx.core.json.JsonObject(new String(out, 0, n, StandardCharsets.UTF_8));
+            assertTrue(read.getString("a").length() <= kept, "cut to its bound");
+            assertTrue(read.getString("a").startsWith("x".repeat(kept - 3)));
+            assertEquals("d", read.getJsonArray("b").getJsonObject(1).getString("c"), "what follows passes whole");
+        }
+    }
 }
