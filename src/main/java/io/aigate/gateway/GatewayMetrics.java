@@ -43,6 +43,7 @@ public class GatewayMetrics {
 
     private final ConcurrentMap<String, Timer> overhead = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Counter> cut = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Counter> notRelayed = new ConcurrentHashMap<>();
 
     GatewayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -86,6 +87,25 @@ public class GatewayMetrics {
                         route + '\n' + backend + '\n' + why,
                         k -> Counter.builder("aigate.responses.cut")
                                 .description("Responses that ended before the backend finished")
+                                .tag("route", route)
+                                .tag("backend", backend)
+                                .tag("why", why)
+                                .register(registry))
+                .increment();
+    }
+
+    /**
+     * A backend answer aigate refused to relay (the caller got 502).
+     *
+     * @param why {@code redirect} or {@code invalid_status}: the refusal's reason without its prefix
+     */
+    void notRelayed(String route, String backend, String why) {
+        notRelayed
+                .computeIfAbsent(
+                        route + '\n' + backend + '\n' + why,
+                        k -> Counter.builder("aigate.backend.answers.refused")
+                                .description("Backend answers never relayed to the caller (redirects, statuses that "
+                                        + "are no final answer)")
                                 .tag("route", route)
                                 .tag("backend", backend)
                                 .tag("why", why)
