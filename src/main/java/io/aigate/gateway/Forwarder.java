@@ -304,7 +304,7 @@ public class Forwarder {
                             }
                             // nothing of this answer reached the caller yet: the next member may answer instead
                             if (a.retry.statuses().contains(status)
-                                    && tryNext(a, member, Integer.toString(status), retryTag(status))) {
+                                    && tryNext(a, member, GatewayMetrics.statusLabel(status), retryTag(status))) {
                                 // read to its end so the connection is reused, unless it goes silent
                                 AnswerSilence silence = AnswerSilence.watch(answer, null, backend.timeoutMillis());
                                 answer.handler(chunk -> silence.heard())

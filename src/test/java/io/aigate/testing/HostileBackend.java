@@ -49,7 +49,8 @@ public final class HostileBackend implements AutoCloseable {
         for (String line : headerLines) {
             out.append(line).append("\r\n");
         }
-        out.append("Content-Type: application/json\r\nContent-Length: ")
+        // one answer per connection, said, so a client does not pool it for the next request
+        out.append("Connection: close\r\nContent-Type: application/json\r\nContent-Length: ")
                 .append(body.getBytes(StandardCharsets.UTF_8).length)
                 .append("\r\n\r\n")
                 .append(body);
