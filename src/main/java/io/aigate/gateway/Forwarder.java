@@ -248,6 +248,7 @@ public class Forwarder {
                 .setSsl(backend.ssl())
                 .setURI(backend.uri(path, ctx.outboundQuery()))
                 .setHeaders(ctx.outboundHeaders())
+                .setFollowRedirects(false) // the default, said: a redirect is the backend's answer, never followed
                 .setConnectTimeout(backend.connectTimeoutMillis())
                 .setIdleTimeout(backend.timeoutMillis());
         Buffer sent = body;
@@ -299,9 +300,13 @@ public class Forwarder {
                             if (a.timing.clientSpan != null) {
                                 Tracing.answered(a.timing.clientSpan, status);
                             }
+                            if (!relayable(status)) {
+                                notRelayed(a, answer, status);
+                                return;
+                            }
                             // nothing of this answer reached the caller yet: the next member may answer instead
                             if (a.retry.statuses().contains(status)
-                                    && tryNext(a, member, Integer.toString(status), retryTag(status))) {
+                                    && tryNext(a, member, GatewayMetrics.statusLabel(status), retryTag(status))) {
                                 // read to its end so the connection is reused, unless it goes silent
                                 AnswerSilence silence = AnswerSilence.watch(answer, null, backend.timeoutMillis());
                                 answer.handler(chunk -> silence.heard())
@@ -313,6 +318,34 @@ public class Forwarder {
                         }
                     });
         });
+    }
+
+    /**
+     * Whether an answer may reach the caller: a final status that is no redirect and no proxy's challenge. Vert.x
+     * itself handles 100 Continue and 103 Early Hints; any other 1xx (101 Switching Protocols among them) arrives here
+     * as if it were the answer, and what follows it on the wire is no answer to this request.
+     */
+    static boolean relayable(int status) {
+        return (status >= 200 && status < 300) || (status >= 400 && status < 600 && status != 407);
+    }
+
+    /**
+     * The backend answered with something aigate never relays: the caller gets 502 and none of the answer (no
+     * Location, no Set-Cookie, no body). The connection is closed, never reused: after an interim status or a
+     * protocol switch it carries no answer aigate can frame. The backend had the request, so what it cost is unknown.
+     */
+    private void notRelayed(Attempts a, HttpClientResponse answer, int status) {
+        answer.exceptionHandler(reset -> {}); // the reset below is aigate's own doing, not news
+        answer.request().reset();
+        RequestRefusal refusal = RequestRefusal.backendAnswer(status);
+        String why = refusal.reason().substring("backend_".length());
+        a.timing.error = why;
+        metrics.notRelayed(a.ctx.route().name(), a.ctx.route().backend(), why);
+        LOG.warnf(
+                "backend %s answered status %d, which is never relayed; the caller gets 502",
+                a.ctx.route().backend(), status);
+        outbound.unanswered(a.ctx);
+        refuse(a, refusal);
     }
 
     /**

@@ -202,13 +202,16 @@ public class GatewayHandler {
         String deployment = named == null ? null : RouteTable.fold(named);
         exchange.deployment = deployment;
         RouteTable.Route route = routes.match(deployment);
-        if (route == null
-                || !route.operations()
-                        .allows(ctx.inbound().method(), ctx.inbound().operation())) {
+        String template = route == null
+                ? null
+                : route.operations()
+                        .template(ctx.inbound().method(), ctx.inbound().operation());
+        if (template == null) {
             // an operation the route does not name is as absent as a deployment it does not serve
             refuse(request, exchange, RequestRefusal.NOT_FOUND);
             return;
         }
+        ctx.put(GenAiMetrics.OPERATION, GenAiMetrics.operationName(template));
         ctx.route(new RequestContext.Route(route.name(), route.backend(), deployment));
         if (exchange.span != null) {
             tracing.routed(exchange.span, ctx);
@@ -441,7 +444,8 @@ public class GatewayHandler {
         Exchange.Outcome outcome = exchange.outcome();
         metrics.request(exchange.route(), exchange.backend(), status, end - exchange.receivedNanos);
         if (timing != null && timing.firstSentAt != 0 && outcome != Exchange.Outcome.CALLER_CLOSED) {
-            String error = timing.error != null ? timing.error : status >= 400 ? Integer.toString(status) : null;
+            String error =
+                    timing.error != null ? timing.error : status >= 400 ? GatewayMetrics.statusLabel(status) : null;
             genAi.operation(exchange.ctx, end - timing.firstSentAt, error);
         }
         audit.write(exchange, status, outcome, end);

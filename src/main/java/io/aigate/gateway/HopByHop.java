@@ -27,6 +27,12 @@ final class HopByHop {
             "transfer-encoding",
             "upgrade"));
 
+    /**
+     * Answer headers addressed to aigate, not the caller: a backend's challenge concerns aigate's own credential (the
+     * caller's never reaches it), and a client that acted on it (a claims challenge) would only ask again.
+     */
+    private static final Set<String> FOR_AIGATE = caseless(List.of("www-authenticate"));
+
     /** Request headers aigate sets itself toward the backend. */
     private static final Set<String> SET_BY_AIGATE = caseless(List.of("host", "content-length", "expect"));
 
@@ -80,7 +86,7 @@ final class HopByHop {
     static void copyResponseHeaders(MultiMap from, MultiMap to) {
         Set<String> named = namedInConnection(from);
         from.forEach((name, value) -> {
-            if (!HOP_BY_HOP.contains(name) && !named.contains(name)) {
+            if (!HOP_BY_HOP.contains(name) && !named.contains(name) && !FOR_AIGATE.contains(name)) {
                 to.add(name, value);
             }
         });

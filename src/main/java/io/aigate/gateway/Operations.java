@@ -17,7 +17,8 @@ final class Operations {
     private static final Set<String> JSON_INFERENCE =
             Set.of("chat/completions", "completions", "embeddings", "responses", "images/generations", "audio/speech");
 
-    private record Template(String method, String[] segments) {
+    /** @param path as configured ({@code files/{file-id}}): what metrics and spans call the operation */
+    private record Template(String method, String path, String[] segments) {
 
         /** Segment by segment along the operation itself: this runs on every request, so it cuts nothing out. */
         boolean matches(String requestMethod, String operation) {
@@ -64,16 +65,24 @@ final class Operations {
             throw new IllegalArgumentException("not an operation: " + entry);
         }
         String[] parts = entry.split("\\s+");
-        return new Template(parts[0], parts[1].split("/"));
+        return new Template(parts[0], parts[1], parts[1].split("/"));
     }
 
     boolean allows(String method, String operation) {
+        return template(method, operation) != null;
+    }
+
+    /**
+     * The configured template the operation matched ({@code files/{file-id}} for {@code files/file-abc}), never the
+     * caller's path: a label made from it is one per configured operation, not one per id. Null if none matches.
+     */
+    String template(String method, String operation) {
         for (Template t : templates) {
             if (t.matches(method, operation)) {
-                return true;
+                return t.path();
             }
         }
-        return false;
+        return null;
     }
 
     /**

@@ -52,6 +52,24 @@ public record RequestRefusal(int status, String message, String reason, Map<Stri
             "backend_busy",
             Map.of("Retry-After", "1"));
 
+    /**
+     * An answer aigate never relays: a redirect (the caller's SDK would follow it with the subscription key and the
+     * prompt to wherever it points), an interim or protocol-switching status, a proxy's challenge, or a number that
+     * is no HTTP status. The caller learns the status, a number aigate read; nothing else of the answer passes.
+     */
+    public static RequestRefusal backendAnswer(int status) {
+        return status >= 300 && status < 400
+                ? of(
+                        502,
+                        "The backend answered with a redirect (status " + status
+                                + "), which aigate never follows or relays.",
+                        "backend_redirect")
+                : of(
+                        502,
+                        "The backend answered with status " + status + ", which aigate never relays.",
+                        "backend_invalid_status");
+    }
+
     /** {@code forward-request} when the backend failed it; aigate's own reading of the request otherwise. */
     @Override
     public String policy() {

@@ -22,7 +22,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Traces by the OpenTelemetry GenAI conventions: one server span per request, one client span per backend attempt,
- * both named {@code {gen_ai.operation.name} {gen_ai.request.model}} ({@code chat gpt-4o}). A caller's W3C
+ * both named {@code {gen_ai.operation.name} {gen_ai.request.model}} ({@code chat gpt-4o}), from the configured
+ * operation and a configured deployment (else {@code _OTHER}), so span names are as bounded as metric labels. A caller's W3C
  * {@code traceparent} is continued, and each attempt's own is sent to its backend. Attributes are ids aigate checked,
  * configured names and numbers: never a key, a token, a prompt or a completion. Off unless an OTLP endpoint is
  * configured ({@code TracesNeedAnEndpoint}); off, each request pays one boolean test.
@@ -81,8 +82,8 @@ public class Tracing {
 
     /** The route and deployment are known: the span gets its conventional name. */
     void routed(Span span, RequestContext ctx) {
-        String operation = GenAiMetrics.operationName(ctx.inbound().operation());
-        span.updateName(operation + " " + ctx.route().deployment());
+        String operation = GenAiMetrics.operation(ctx);
+        span.updateName(operation + " " + servers.model(ctx.route().deployment()));
         span.setAttribute("gen_ai.operation.name", operation);
         span.setAttribute("gen_ai.request.model", ctx.route().deployment());
         span.setAttribute("aigate.route", ctx.route().name());
@@ -90,8 +91,9 @@ public class Tracing {
 
     /** One attempt at a backend; its context goes to the backend in the outbound headers. */
     Span client(Span server, RequestContext ctx, int attempt) {
-        String operation = GenAiMetrics.operationName(ctx.inbound().operation());
-        Span span = tracer.spanBuilder(operation + " " + ctx.route().deployment())
+        String operation = GenAiMetrics.operation(ctx);
+        Span span = tracer.spanBuilder(
+                        operation + " " + servers.model(ctx.route().deployment()))
                 .setParent(Context.root().with(server))
                 .setSpanKind(SpanKind.CLIENT)
                 .setAttribute("gen_ai.operation.name", operation)
@@ -122,7 +124,7 @@ public class Tracing {
     static void answered(Span client, int status) {
         client.setAttribute("http.response.status_code", status);
         if (status >= 400) {
-            client.setAttribute("error.type", Integer.toString(status));
+            client.setAttribute("error.type", GatewayMetrics.statusLabel(status));
             client.setStatus(StatusCode.ERROR);
         }
     }
@@ -168,7 +170,7 @@ public class Tracing {
             }
         }
         if (status >= 500 || (timing != null && timing.error != null)) {
-            String error = timing != null && timing.error != null ? timing.error : Integer.toString(status);
+            String error = timing != null && timing.error != null ? timing.error : GatewayMetrics.statusLabel(status);
             server.setAttribute("error.type", error);
             server.setStatus(StatusCode.ERROR);
             if (client != null && timing.error != null) {

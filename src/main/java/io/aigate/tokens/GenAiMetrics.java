@@ -20,8 +20,10 @@ import java.util.concurrent.ConcurrentMap;
  * The OpenTelemetry GenAI client metrics, beside aigate's own: {@code gen_ai.client.token.usage} and {@code
  * gen_ai.client.operation.duration}, with the conventions' names, attributes and bucket boundaries (Prometheus:
  * {@code gen_ai_client_token_usage}, {@code gen_ai_client_operation_duration_seconds}). aigate is the client of the
- * model here: {@code server.address} is the backend that served. Cardinality stays bounded: a deployment that no route
- * names (a caller's invention under {@code *}) is {@code _OTHER} unless the backend answered it with success.
+ * model here: {@code server.address} is the backend that served. Every attribute comes from configuration or a fixed
+ * set, never from a caller or a backend: the operation is the route's configured template ({@code files_{file-id}},
+ * not one value per file id), and a deployment that no route or backend names (a caller's choice under {@code *},
+ * whatever the backend answered) is {@code _OTHER}.
  */
 @Singleton
 public class GenAiMetrics {
@@ -46,6 +48,12 @@ public class GenAiMetrics {
 
     private record DurationKey(String operation, String model, Server server, String error) {}
 
+    /** The request's {@code gen_ai.operation.name}, from the operation template its route matched. */
+    public static final RequestContext.Part<String> OPERATION = RequestContext.Part.declare("gen-ai-operation");
+
+    /** For an operation aigate never matched to a configured one. */
+    static final String OTHER = "_OTHER";
+
     private final MeterRegistry registry;
     private final Map<String, Server> servers = new HashMap<>();
     private final Set<String> namedDeployments = new HashSet<>();
@@ -62,6 +70,17 @@ public class GenAiMetrics {
                         .filter(d -> !d.equals("*"))
                         .map(d -> d.toLowerCase(Locale.ROOT))
                         .forEach(namedDeployments::add));
+        config.backends()
+                .values()
+                .forEach(backend -> backend.deploymentNames().keySet().stream()
+                        .map(d -> d.toLowerCase(Locale.ROOT))
+                        .forEach(namedDeployments::add));
+    }
+
+    /** The request's operation as a label: its route's configured template, or {@code _OTHER} before it matched. */
+    public static String operation(RequestContext ctx) {
+        String operation = ctx.get(OPERATION);
+        return operation == null ? OTHER : operation;
     }
 
     static Server at(String url) {
@@ -84,8 +103,8 @@ public class GenAiMetrics {
     }
 
     /**
-     * The conventions' {@code gen_ai.operation.name} for an operation path below the API root; the Responses API is a
-     * chat. Other operations keep their path as a custom value ({@code images_generations}).
+     * The conventions' {@code gen_ai.operation.name} for a configured operation template; the Responses API is a chat.
+     * Other operations keep their template as a custom value ({@code images_generations}, {@code files_{file-id}}).
      */
     public static String operationName(String operation) {
         return switch (operation) {
@@ -107,8 +126,8 @@ public class GenAiMetrics {
         if (server == null) {
             return;
         }
-        String operation = operationName(ctx.inbound().operation());
-        String model = model(ctx.route().deployment(), true);
+        String operation = operation(ctx);
+        String model = model(ctx.route().deployment());
         if (usage.promptTokens() >= 0) {
             tokens.computeIfAbsent(new TokenKey(operation, model, server, "input"), this::tokenSummary)
                     .record(usage.promptTokens());
@@ -130,18 +149,20 @@ public class GenAiMetrics {
         if (server == null) {
             return; // never reached a backend
         }
-        String operation = operationName(ctx.inbound().operation());
-        String model = model(ctx.route().deployment(), error == null);
+        String operation = operation(ctx);
+        String model = model(ctx.route().deployment());
         durations
                 .computeIfAbsent(new DurationKey(operation, model, server, error), this::durationTimer)
                 .record(Duration.ofNanos(nanos));
     }
 
-    private String model(String deployment, boolean answered) {
-        if (deployment == null) {
-            return "_OTHER";
-        }
-        return answered || namedDeployments.contains(deployment) ? deployment : "_OTHER";
+    /**
+     * A deployment as a label value, for every meter and span name that has one: itself where the configuration names
+     * it (a route's deployments, a backend's deployment-names), else {@code _OTHER}. A backend's success proves
+     * nothing: one that answers any name (a proxy, a hostile one) would let callers make a series per name.
+     */
+    public String model(String deployment) {
+        return deployment != null && namedDeployments.contains(deployment) ? deployment : OTHER;
     }
 
     private DistributionSummary tokenSummary(TokenKey key) {

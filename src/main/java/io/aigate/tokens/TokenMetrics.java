@@ -4,6 +4,7 @@ import io.aigate.config.AigateConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.util.List;
 import java.util.Set;
@@ -12,8 +13,9 @@ import java.util.concurrent.ConcurrentMap;
 
 /**
  * APIM's {@code llm-emit-token-metric}: prompt, completion and total tokens (cached and reasoning where reported) of
- * every successful answer, by a bounded set of dimensions. Only answers the backend accepted are counted, so the
- * deployment dimension holds real deployments, never a caller's invention; subscriptions are bounded by the admin.
+ * every successful answer, by a bounded set of dimensions: the deployment dimension holds deployments the
+ * configuration names, else {@code _OTHER} (a backend's success is no bound: one that answers any name would let
+ * callers make series); subscriptions are those in Redis, bounded by the admin.
  */
 @Singleton
 public class TokenMetrics {
@@ -33,8 +35,17 @@ public class TokenMetrics {
 
     private final ConcurrentMap<String, Counter> unmeasured = new ConcurrentHashMap<>();
 
+    private final GenAiMetrics labels;
+
+    /** For tests and benches that build the policy by hand: the deployments' labels from the same configuration. */
     TokenMetrics(MeterRegistry registry, AigateConfig config) {
+        this(registry, config, new GenAiMetrics(registry, config));
+    }
+
+    @Inject
+    TokenMetrics(MeterRegistry registry, AigateConfig config, GenAiMetrics labels) {
         this.registry = registry;
+        this.labels = labels;
         this.dimensions = config.tokens().dimensions();
         this.byRoute = dimensions.contains("route");
         this.byBackend = dimensions.contains("backend");
@@ -51,7 +62,7 @@ public class TokenMetrics {
         Key key = new Key(
                 byRoute ? route : null,
                 byBackend ? backend : null,
-                byDeployment ? (deployment == null ? "none" : deployment) : null,
+                byDeployment ? (deployment == null ? "none" : labels.model(deployment)) : null,
                 bySubscription ? (subscription == null ? "none" : subscription) : null,
                 estimated);
         Counter[] c = counters.computeIfAbsent(key, this::counters);
