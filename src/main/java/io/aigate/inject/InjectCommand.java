@@ -79,6 +79,57 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
             description = "AZURE_OPENAI_ENDPOINT given to app containers that lack it.")
     String endpoint;
 
+    @Option(
+            names = "--allowed-images",
+            split = ",",
+            description =
+                    "What a pod's aigate.io/image may name: repositories (any tag or digest) or exact references. "
+                            + "Default: the repository of --image.")
+    List<String> allowedImages = List.of();
+
+    @Option(
+            names = "--allowed-config-maps",
+            split = ",",
+            description = "What a pod's aigate.io/config-map may name. Default: --config-map alone.")
+    List<String> allowedConfigMaps = List.of();
+
+    @Option(
+            names = "--app-identity-namespaces",
+            split = ",",
+            description =
+                    "Namespaces where aigate.io/app-identity: shared may leave the workload identity with the app "
+                            + "containers (it undoes layer 3). None by default.")
+    List<String> appIdentityNamespaces = List.of();
+
+    @Option(
+            names = "--sidecar-uid",
+            defaultValue = "2342",
+            description = "The uid and gid of the sidecar; a pod with another container running as either is refused. "
+                    + "Chosen to differ from the defaults of common images (0, 100, 101, 185, 1000, 1001, 65532).")
+    int sidecarUid;
+
+    @Option(
+            names = "--token-audiences",
+            split = ",",
+            defaultValue = "api://AzureADTokenExchange",
+            description = "Audiences that make a projected service-account token a workload-identity token.")
+    List<String> tokenAudiences;
+
+    @Option(
+            names = "--authority-hosts",
+            split = ",",
+            defaultValue = "https://login.microsoftonline.com/",
+            description =
+                    "Entra authority hosts the sidecar may be given as AZURE_AUTHORITY_HOST (sovereign clouds: add "
+                            + "theirs).")
+    List<String> authorityHosts;
+
+    @Option(
+            names = "--max-containers",
+            defaultValue = "64",
+            description = "A pod with more containers (init, app and ephemeral together) is refused.")
+    int maxContainers;
+
     @Option(names = "--tls-cert", defaultValue = "/tls/tls.crt")
     Path tlsCert;
 
@@ -110,7 +161,14 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
                 memoryLimit,
                 Set.copyOf(excluded),
                 endpoint,
-                flavour);
+                flavour,
+                allowedImages,
+                Set.copyOf(allowedConfigMaps),
+                Set.copyOf(appIdentityNamespaces),
+                sidecarUid,
+                Set.copyOf(tokenAudiences),
+                Set.copyOf(authorityHosts),
+                maxContainers);
     }
 
     public static int execute(String... args) {
@@ -129,6 +187,11 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
             }
         }
         InjectorSettings settings = settings();
+        if (!settings.imageAllowed(image)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--image " + image + " is not in --allowed-images: add its repository there, or drop the flag.");
+        }
         Vertx vertx = Vertx.vertx();
         InjectorServer server = new InjectorServer(vertx, new PodMutator(settings), tlsCert, tlsKey);
         int actual = server.start("0.0.0.0", port)

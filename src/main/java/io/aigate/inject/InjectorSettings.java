@@ -1,5 +1,6 @@
 package io.aigate.inject;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -14,6 +15,15 @@ import java.util.Set;
  * @param memoryLimit        the sidecar's memory limit, or null for its image's flavour default
  * @param flavour            which image is injected, for the memory defaults; null to tell by the image's tag
  * @param excludedNamespaces namespaces whose pods are never touched
+ * @param allowedImages      what {@code aigate.io/image} may name: a repository (any tag or digest of it) or an exact
+ *                           reference; the default is {@code image}'s repository
+ * @param allowedConfigMaps  what {@code aigate.io/config-map} may name; the default is {@code configMap} alone
+ * @param appIdentityNamespaces namespaces where a cluster admin lets {@code aigate.io/app-identity: shared} hand the
+ *                           workload identity to the app containers too; none by default
+ * @param sidecarUid         the uid and gid the sidecar runs as; no other container of the pod may run as either
+ * @param tokenAudiences     the audiences of a projected service-account token that make it a workload-identity token
+ * @param authorityHosts     the Entra authority hosts the sidecar may send its federated token to
+ * @param maxContainers      the most containers (all kinds together) a pod may have to be injected
  */
 public record InjectorSettings(
         String image,
@@ -26,12 +36,49 @@ public record InjectorSettings(
         String memoryLimit,
         Set<String> excludedNamespaces,
         String endpoint,
-        Flavour flavour) {
+        Flavour flavour,
+        List<String> allowedImages,
+        Set<String> allowedConfigMaps,
+        Set<String> appIdentityNamespaces,
+        int sidecarUid,
+        Set<String> tokenAudiences,
+        Set<String> authorityHosts,
+        int maxContainers) {
 
     public static final int MANAGEMENT_PORT = 9000;
 
     public InjectorSettings {
         excludedNamespaces = Set.copyOf(excludedNamespaces);
+        allowedImages = List.copyOf(allowedImages.isEmpty() ? List.of(repository(image)) : allowedImages);
+        allowedConfigMaps = Set.copyOf(allowedConfigMaps.isEmpty() ? Set.of(configMap) : allowedConfigMaps);
+        appIdentityNamespaces = Set.copyOf(appIdentityNamespaces);
+        tokenAudiences = Set.copyOf(tokenAudiences);
+        authorityHosts = Set.copyOf(authorityHosts);
+    }
+
+    /**
+     * Whether the sidecar may run {@code reference}: an allowed entry with a tag or digest must match it exactly, one
+     * without matches every tag and digest of that repository (and nothing that merely starts like it).
+     */
+    public boolean imageAllowed(String reference) {
+        for (String allowed : allowedImages) {
+            if (allowed.equals(reference)
+                    || (allowed.equals(repository(allowed)) && allowed.equals(repository(reference)))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The reference without its tag and digest: {@code registry:5000/team/aigate:1.0@sha256:…} is {@code registry:5000/team/aigate}. */
+    static String repository(String reference) {
+        String name = reference;
+        int at = name.indexOf('@');
+        if (at >= 0) {
+            name = name.substring(0, at);
+        }
+        int colon = name.indexOf(':', name.lastIndexOf('/') + 1);
+        return colon < 0 ? name : name.substring(0, colon);
     }
 
     /**

@@ -1,28 +1,31 @@
 package io.aigate.inject;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
  * The mutating webhook's decision, a pure function: an AdmissionReview in, an AdmissionReview out, with a JSONPatch
  * that adds aigate to the pod as a native sidecar (an init container with {@code restartPolicy: Always}, Kubernetes
  * 1.29+: it starts before the app and stops after it). Pods opt in with the label or annotation
- * {@code aigate.io/inject: "true"}; {@code "false"}, an excluded namespace, or a pod that already has aigate
- * (idempotent under reinvocation) is allowed unchanged. Nothing here can throw at a caller: a review that cannot be
- * read gets a refusal that says why.
+ * {@code aigate.io/inject: "true"}; {@code "false"} or an excluded namespace is allowed unchanged, a pod that already
+ * has aigate as this injector makes it too (idempotent under reinvocation). Whatever a pod brings under aigate's
+ * names (a container, its volumes) is made what the injector makes, and a pod that would leave its workload identity
+ * within another container's reach is refused ({@link IdentityGuard}). Nothing here can throw at a caller: a review
+ * that cannot be read, or asks for more work than any pod needs, gets a refusal that says why.
  */
 public final class PodMutator {
 
@@ -43,34 +46,37 @@ public final class PodMutator {
      */
     public static final String APP_IDENTITY = "aigate.io/app-identity";
 
-    static final String WORKLOAD_IDENTITY = "azure.workload.identity/use";
-    /** The Azure Workload Identity webhook leaves these containers alone (names separated by {@code ;}). */
-    static final String SKIP_CONTAINERS = "azure.workload.identity/skip-containers";
-    /** The variables the Azure Workload Identity webhook gives a container (v1.6: four, and four for a custom endpoint). */
-    static final List<String> WORKLOAD_IDENTITY_ENV = List.of(
-            "AZURE_CLIENT_ID",
-            "AZURE_TENANT_ID",
-            "AZURE_FEDERATED_TOKEN_FILE",
-            "AZURE_AUTHORITY_HOST",
-            "AZURE_KUBERNETES_TOKEN_PROXY",
-            "AZURE_KUBERNETES_SNI_NAME",
-            "AZURE_KUBERNETES_CA_FILE",
-            "AZURE_KUBERNETES_CA_DATA");
-    /** Its token volume: {@code azure-identity-token} before v1.5, {@code azure-workload-identity-reserved-<hash>} since. */
-    static final List<String> WORKLOAD_IDENTITY_VOLUMES =
-            List.of("azure-identity-token", "azure-workload-identity-reserved-");
+    static final String SKIP_CONTAINERS = IdentityGuard.SKIP_CONTAINERS;
+    static final List<String> WORKLOAD_IDENTITY_ENV = IdentityGuard.WORKLOAD_IDENTITY_ENV;
+    /** aigate's own volumes: no other container may mount them. */
+    static final Set<String> SIDECAR_VOLUMES = Set.of("aigate-config", "aigate-tmp");
+    /** A patch beyond this is an absurd pod (thousands of identity variables to take back), not one to answer. */
+    static final int MAX_PATCH_OPERATIONS = 512;
+    /** Longer annotations are refused before any pattern reads them. */
+    private static final int MAX_ANNOTATION_LENGTH = 1024;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Depth and sizes an AdmissionReview of a pod never needs (a pod is about a dozen levels deep). */
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(64)
+                    .maxStringLength(1 << 20)
+                    .maxNumberLength(64)
+                    .maxNameLength(1024)
+                    .build())
+            .build());
+
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    private static final Pattern QUANTITY = Pattern.compile("[0-9]+(\\.[0-9]+)?(m|Ki|Mi|Gi|k|M|G)?");
+    private static final Pattern QUANTITY = Pattern.compile("[0-9]{1,12}(\\.[0-9]{1,6})?(m|Ki|Mi|Gi|k|M|G)?");
     private static final Pattern IMAGE_REF = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}");
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?");
-    private static final Pattern ROUTE_LIST = Pattern.compile("[A-Za-z0-9._-]+(,[A-Za-z0-9._-]+)*");
+    private static final Pattern ROUTE_LIST = Pattern.compile("[A-Za-z0-9._-]++(,[A-Za-z0-9._-]++)*+");
 
     private final InjectorSettings settings;
+    private final IdentityGuard guard;
 
     public PodMutator(InjectorSettings settings) {
         this.settings = settings;
+        this.guard = new IdentityGuard(settings);
     }
 
     /** A refusal the caller (the API server, and the person reading its event) can act on. */
@@ -80,13 +86,28 @@ public final class PodMutator {
         }
     }
 
-    /** The answer to one AdmissionReview (bytes as received); never throws. */
+    /** The answer to one AdmissionReview from a namespace that is not guarded; never throws. */
     public JsonNode review(byte[] body) {
+        return review(body, false);
+    }
+
+    /**
+     * The answer to one AdmissionReview (bytes as received); never throws.
+     *
+     * @param guarded the review came through the registration for namespaces a cluster admin labelled {@code
+     *     aigate.io/identity: sidecar-only}: there every workload identity is aigate's, and a pod carrying one must
+     *     have aigate
+     */
+    public JsonNode review(byte[] body, boolean guarded) {
         JsonNode review;
         try {
             review = JSON.readTree(body);
         } catch (Exception e) {
-            return answer("", false, "the request body is not JSON: send an admission.k8s.io/v1 AdmissionReview", null);
+            return answer(
+                    "",
+                    false,
+                    "the request body is not JSON within bounds: send an admission.k8s.io/v1 AdmissionReview",
+                    null);
         }
         String uid = review == null ? "" : review.path("request").path("uid").asText("");
         try {
@@ -108,43 +129,95 @@ public final class PodMutator {
             }
             String namespace = request.path("namespace")
                     .asText(pod.path("metadata").path("namespace").asText(""));
-            ArrayNode patch = patch(pod, namespace);
+            String operation = request.path("operation").asText("CREATE");
+            if ("UPDATE".equals(operation)
+                    && "ephemeralcontainers".equals(request.path("subResource").asText(""))) {
+                refuseAbsurd(pod);
+                if (hasSidecar(pod)) {
+                    guard.refuseEphemeral(pod);
+                }
+                return answer(uid, true, null, null);
+            }
+            if (!"CREATE".equals(operation)) {
+                return answer(uid, true, null, null); // a pod is injected when it is created, never later
+            }
+            ArrayNode patch = patch(pod, namespace, guarded);
+            if (patch.size() > MAX_PATCH_OPERATIONS) {
+                throw new Refusal("the pod would need more than " + MAX_PATCH_OPERATIONS + " changes: it repeats "
+                        + "workload-identity variables or mounts; remove them");
+            }
             return answer(uid, true, null, patch.isEmpty() ? null : patch);
         } catch (Refusal refusal) {
             return answer(uid, false, refusal.getMessage(), null);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             // fail closed with a reason, never a stack trace
             return answer(
                     uid, false, "aigate could not read the pod (" + e.getClass().getSimpleName() + ")", null);
         }
     }
 
-    /**
-     * The JSONPatch for one pod; empty when it is not to be injected, or when it already is and its workload identity
-     * is where it belongs (so a reinvocation changes nothing).
-     */
+    /** The JSONPatch for one pod of a namespace that is not guarded. */
     public ArrayNode patch(JsonNode pod, String namespace) {
+        return patch(pod, namespace, false);
+    }
+
+    /**
+     * The JSONPatch for one pod; empty when it is not to be injected, or when it already is, as this injector would
+     * inject it, and its workload identity is where it belongs (so a reinvocation changes nothing). A pod that asks for
+     * two things at once, or would leave the identity within another container's reach, is refused.
+     */
+    ArrayNode patch(JsonNode pod, String namespace, boolean guarded) {
         ArrayNode ops = NODES.arrayNode();
-        JsonNode metadata = pod.path("metadata");
-        JsonNode annotations = metadata.path("annotations");
-        JsonNode labels = metadata.path("labels");
-        String wanted = annotations.path(INJECT).asText(labels.path(INJECT).asText(""));
-        if (!"true".equalsIgnoreCase(wanted)
-                || settings.excludedNamespaces().contains(namespace)
-                || "false".equalsIgnoreCase(labels.path(INJECT).asText(""))) {
+        if (settings.excludedNamespaces().contains(namespace)) {
             return ops;
         }
+        refuseAbsurd(pod);
+        boolean identity = guard.carriesIdentity(pod);
+        if (!wanted(pod)) {
+            if (guarded && identity) {
+                throw new Refusal("namespace " + namespace + " keeps its workload identities for aigate: label the "
+                        + "pod " + INJECT + ": \"true\", or run it with a service account of another namespace");
+            }
+            return ops;
+        }
+        for (JsonNode container : pod.path("spec").path("containers")) {
+            if (CONTAINER.equals(container.path("name").asText(""))) {
+                throw new Refusal("the container name " + CONTAINER + " is the injected sidecar's: rename the app "
+                        + "container");
+            }
+        }
+        if (pod.path("spec").path("ephemeralContainers").size() > 0) {
+            throw new Refusal("a new pod cannot have ephemeral containers");
+        }
+        boolean shared = sharedIdentity(pod, namespace);
+        if (identity && !shared) {
+            guard.refuseReachableToken(pod);
+        }
+        guard.refuseSharedSidecar(pod);
         Map<String, String> newAnnotations = new LinkedHashMap<>();
         // before the sidecar is added, while the pod's container indexes are still the pod's own
-        keepIdentityFromApp(pod, ops, newAnnotations);
-        if (!alreadyInjected(pod)) {
-            inject(pod, ops);
+        if (identity && !shared) {
+            guard.keepFromApp(pod, ops, newAnnotations);
+        }
+        ObjectNode sidecar = sidecar(pod);
+        int existing = sidecarIndex(pod);
+        if (existing < 0) {
+            inject(pod, ops, sidecar);
+        } else {
+            // a container the pod brought under aigate's name, or one changed since: made what this injector makes
+            if (!sidecar.equals(pod.path("spec").path("initContainers").get(existing))) {
+                ops.add(op("replace", "/spec/initContainers/" + existing, sidecar));
+            }
+            ensureVolumes(pod, ops, volumes(pod));
+        }
+        JsonNode annotations = pod.path("metadata").path("annotations");
+        if (!"injected".equals(annotations.path(STATUS).asText(""))) {
             newAnnotations.put(STATUS, "injected");
         }
         if (!newAnnotations.isEmpty()) {
             if (annotations.isObject()) {
                 newAnnotations.forEach((name, value) -> ops.add(op(
-                        "add",
+                        annotations.has(name) ? "replace" : "add",
                         "/metadata/annotations/" + name.replace("~", "~0").replace("/", "~1"),
                         NODES.textNode(value))));
             } else {
@@ -156,11 +229,70 @@ public final class PodMutator {
         return ops;
     }
 
-    private void inject(JsonNode pod, ArrayNode ops) {
+    /**
+     * One precedence for the label and the annotation {@code aigate.io/inject}, failing closed: either saying
+     * {@code "true"} asks for aigate; both present and disagreeing is refused (an annotation {@code "false"} that
+     * undid the label would let the workload identity reach the app); anything but true or false is refused.
+     */
+    private static boolean wanted(JsonNode pod) {
+        String label = optIn(pod.path("metadata").path("labels"), "label");
+        String annotation = optIn(pod.path("metadata").path("annotations"), "annotation");
+        if (label != null && annotation != null && !label.equals(annotation)) {
+            throw new Refusal("the label " + INJECT + " says " + label + " and the annotation says " + annotation
+                    + ": keep one of them");
+        }
+        return "true".equals(label) || "true".equals(annotation);
+    }
+
+    private static String optIn(JsonNode map, String what) {
+        JsonNode value = map.path(INJECT);
+        if (value.isMissingNode() || value.isNull()) {
+            return null;
+        }
+        String text = value.asText("").trim().toLowerCase(Locale.ROOT);
+        if (!text.equals("true") && !text.equals("false")) {
+            throw new Refusal("the " + what + " " + INJECT + " must be \"true\" or \"false\"");
+        }
+        return text;
+    }
+
+    /** {@code aigate.io/app-identity: shared}, honoured only in a namespace a cluster admin listed. */
+    private boolean sharedIdentity(JsonNode pod, String namespace) {
+        JsonNode value = pod.path("metadata").path("annotations").path(APP_IDENTITY);
+        if (value.isMissingNode() || value.isNull()) {
+            return false;
+        }
+        if (!"shared".equals(value.asText(""))) {
+            throw new Refusal("annotation " + APP_IDENTITY + " can only be \"shared\": fix it or remove it");
+        }
+        if (!settings.appIdentityNamespaces().contains(namespace)) {
+            throw new Refusal("annotation " + APP_IDENTITY + ": shared hands the workload identity to the app, which "
+                    + "only a cluster admin can allow (--app-identity-namespaces); namespace " + namespace
+                    + " is not allowed: remove the annotation");
+        }
+        return true;
+    }
+
+    /** Bounds the work a review can ask for before any of it is done. */
+    private void refuseAbsurd(JsonNode pod) {
+        int containers = 0;
+        for (String list : IdentityGuard.CONTAINER_LISTS) {
+            containers += pod.path("spec").path(list).size();
+        }
+        if (containers > settings.maxContainers()) {
+            throw new Refusal("the pod has " + containers + " containers, more than the " + settings.maxContainers()
+                    + " the injector accepts (--max-containers)");
+        }
+        for (JsonNode value : pod.path("metadata").path("annotations")) {
+            if (value.asText("").length() > MAX_ANNOTATION_LENGTH) {
+                throw new Refusal("an annotation is longer than " + MAX_ANNOTATION_LENGTH + " characters");
+            }
+        }
+    }
+
+    private void inject(JsonNode pod, ArrayNode ops, ObjectNode sidecar) {
         JsonNode spec = pod.path("spec");
         JsonNode annotations = pod.path("metadata").path("annotations");
-        ObjectNode sidecar = sidecar(pod);
-
         // first among the init containers: the others may call aigate too
         if (spec.path("initContainers").isArray()
                 && !spec.path("initContainers").isEmpty()) {
@@ -168,16 +300,7 @@ public final class PodMutator {
         } else {
             ops.add(op("add", "/spec/initContainers", NODES.arrayNode().add(sidecar)));
         }
-        ObjectNode volume = NODES.objectNode().put("name", "aigate-config");
-        volume.putObject("configMap").put("name", annotation(pod, CONFIG_MAP, settings.configMap(), NAME));
-        ObjectNode tmp = NODES.objectNode().put("name", "aigate-tmp");
-        tmp.putObject("emptyDir").put("medium", "Memory").put("sizeLimit", "16Mi");
-        if (spec.path("volumes").isArray()) {
-            ops.add(op("add", "/spec/volumes/-", volume));
-            ops.add(op("add", "/spec/volumes/-", tmp));
-        } else {
-            ops.add(op("add", "/spec/volumes", NODES.arrayNode().add(volume).add(tmp)));
-        }
+        ensureVolumes(pod, ops, volumes(pod));
         if (!"false".equalsIgnoreCase(annotations.path(SET_ENDPOINT).asText(""))) {
             JsonNode containers = spec.path("containers");
             for (int i = 0; i < containers.size(); i++) {
@@ -198,87 +321,41 @@ public final class PodMutator {
         }
     }
 
-    /**
-     * Under Azure Workload Identity the pod's federated token is the backend credential aigate exists to guard: an app
-     * container holding it could exchange it for an Azure OpenAI token and skip every layer. So only aigate may have
-     * it, whichever webhook runs first. The workload-identity webhook is told to skip every other container (it
-     * reads the annotation when it runs after this one, and again when it is reinvoked); whatever it already gave
-     * them (it ran first) is taken back here. Run again on its own output, this adds nothing.
-     */
-    private static void keepIdentityFromApp(JsonNode pod, ArrayNode ops, Map<String, String> newAnnotations) {
-        JsonNode annotations = pod.path("metadata").path("annotations");
-        if (!"true"
-                        .equalsIgnoreCase(pod.path("metadata")
-                                .path("labels")
-                                .path(WORKLOAD_IDENTITY)
-                                .asText(""))
-                || "shared".equalsIgnoreCase(annotations.path(APP_IDENTITY).asText(""))) {
-            return;
+    /** aigate's configuration (an allowed ConfigMap: it says where the backend token goes) and its /tmp. */
+    private List<ObjectNode> volumes(JsonNode pod) {
+        String configMap = annotation(pod, CONFIG_MAP, settings.configMap(), NAME);
+        if (!settings.allowedConfigMaps().contains(configMap)) {
+            throw new Refusal("annotation " + CONFIG_MAP + " names a ConfigMap the injector does not allow: use one of "
+                    + String.join(", ", new TreeSet<>(settings.allowedConfigMaps()))
+                    + ", or ask a cluster admin to add it to --allowed-config-maps");
         }
-        Set<String> skipped = new LinkedHashSet<>();
-        for (String name : annotations.path(SKIP_CONTAINERS).asText("").split(";")) {
-            if (!name.isBlank()) {
-                skipped.add(name.trim());
-            }
-        }
-        int before = skipped.size();
-        for (String list : new String[] {"initContainers", "containers"}) {
-            JsonNode containers = pod.path("spec").path(list);
-            for (int i = containers.size() - 1; i >= 0; i--) {
-                JsonNode container = containers.get(i);
-                String name = container.path("name").asText("");
-                if (CONTAINER.equals(name)) {
-                    continue;
-                }
-                skipped.add(name);
-                List<Integer> mounts = tokenMounts(container);
-                JsonNode env = container.path("env");
-                if (mounts.isEmpty() && !hasEnv(env, "AZURE_FEDERATED_TOKEN_FILE")) {
-                    continue; // never given the identity (or the app's own variables, which are its business)
-                }
-                String at = "/spec/" + list + "/" + i;
-                for (int j = env.size() - 1; j >= 0; j--) {
-                    if (WORKLOAD_IDENTITY_ENV.contains(env.get(j).path("name").asText())) {
-                        ops.add(op("remove", at + "/env/" + j, null));
-                    }
-                }
-                mounts.stream()
-                        .sorted(Comparator.reverseOrder())
-                        .forEach(j -> ops.add(op("remove", at + "/volumeMounts/" + j, null)));
-            }
-        }
-        if (skipped.size() > before) {
-            newAnnotations.put(SKIP_CONTAINERS, String.join(";", skipped));
-        }
+        ObjectNode config = NODES.objectNode().put("name", "aigate-config");
+        config.putObject("configMap").put("name", configMap);
+        ObjectNode tmp = NODES.objectNode().put("name", "aigate-tmp");
+        tmp.putObject("emptyDir").put("medium", "Memory").put("sizeLimit", "16Mi");
+        return List.of(config, tmp);
     }
 
-    /**
-     * The indexes of the container's mounts of a workload-identity token volume (by its name in any webhook version,
-     * or as the directory of {@code AZURE_FEDERATED_TOKEN_FILE}), the one holding that file first; empty when none.
-     */
-    private static List<Integer> tokenMounts(JsonNode container) {
-        String tokenFile = null;
-        for (JsonNode variable : container.path("env")) {
-            if ("AZURE_FEDERATED_TOKEN_FILE".equals(variable.path("name").asText())) {
-                tokenFile = variable.path("value").asText(null);
+    /** Adds aigate's volumes, or puts one right when the pod brought its own under that name. */
+    private static void ensureVolumes(JsonNode pod, ArrayNode ops, List<ObjectNode> wanted) {
+        JsonNode volumes = pod.path("spec").path("volumes");
+        if (!volumes.isArray()) {
+            ArrayNode all = NODES.arrayNode();
+            wanted.forEach(all::add);
+            ops.add(op("add", "/spec/volumes", all));
+            return;
+        }
+        for (ObjectNode volume : wanted) {
+            int at = -1;
+            for (int i = 0; i < volumes.size() && at < 0; i++) {
+                at = volume.path("name").equals(volumes.get(i).path("name")) ? i : -1;
+            }
+            if (at < 0) {
+                ops.add(op("add", "/spec/volumes/-", volume));
+            } else if (!volume.equals(volumes.get(at))) {
+                ops.add(op("replace", "/spec/volumes/" + at, volume));
             }
         }
-        List<Integer> found = new ArrayList<>();
-        JsonNode mounts = container.path("volumeMounts");
-        for (int i = 0; i < mounts.size(); i++) {
-            String name = mounts.get(i).path("name").asText("");
-            String path = mounts.get(i).path("mountPath").asText("");
-            boolean holdsTheFile = tokenFile != null
-                    && !path.isEmpty()
-                    && tokenFile.startsWith(path.endsWith("/") ? path : path + "/");
-            if (holdsTheFile) {
-                found.add(0, i);
-            } else if (name.equals(WORKLOAD_IDENTITY_VOLUMES.get(0))
-                    || name.startsWith(WORKLOAD_IDENTITY_VOLUMES.get(1))) {
-                found.add(i);
-            }
-        }
-        return found;
     }
 
     /** The sidecar container: the same spec for every pod but for what its annotations override. */
@@ -286,6 +363,11 @@ public final class PodMutator {
         ObjectNode c = NODES.objectNode();
         c.put("name", CONTAINER);
         String image = annotation(pod, IMAGE, settings.image(), IMAGE_REF);
+        if (!settings.imageAllowed(image)) {
+            throw new Refusal("annotation " + IMAGE + " names an image the injector does not allow: use "
+                    + String.join(" or ", settings.allowedImages())
+                    + ", or ask a cluster admin to add it to --allowed-images");
+        }
         c.put("image", image);
         c.put("restartPolicy", "Always");
         ArrayNode ports = c.putArray("ports");
@@ -299,7 +381,7 @@ public final class PodMutator {
             }
             env.add(env("AIGATE_ENABLED_ROUTES", routes));
         }
-        JsonNode tokenMount = copyWorkloadIdentity(pod, env);
+        JsonNode tokenMount = guard.carriesIdentity(pod) ? guard.copyTo(pod, env) : null;
         ArrayNode envFrom = c.putArray("envFrom");
         envFrom.addObject()
                 .putObject("configMapRef")
@@ -325,7 +407,8 @@ public final class PodMutator {
                 .put("memory", annotation(pod, MEMORY_LIMIT, settings.memoryLimit(image), QUANTITY));
         ObjectNode security = c.putObject("securityContext");
         security.put("runAsNonRoot", true)
-                .put("runAsUser", 1001)
+                .put("runAsUser", settings.sidecarUid())
+                .put("runAsGroup", settings.sidecarUid())
                 .put("readOnlyRootFilesystem", true)
                 .put("allowPrivilegeEscalation", false);
         security.putObject("capabilities").putArray("drop").add("ALL");
@@ -346,53 +429,18 @@ public final class PodMutator {
         return c;
     }
 
-    /**
-     * Under Azure Workload Identity, aigate exchanges the pod's federated token for its Entra token. When the
-     * workload-identity webhook ran first, aigate is given what it gave the app (and {@link #keepIdentityFromApp} takes
-     * it back from the app); when it runs later, it gives aigate its own, as the only container it does not skip.
-     *
-     * @return the token volume's mount to give aigate, or null
-     */
-    private static JsonNode copyWorkloadIdentity(JsonNode pod, ArrayNode env) {
-        if (!"true"
-                .equalsIgnoreCase(pod.path("metadata")
-                        .path("labels")
-                        .path(WORKLOAD_IDENTITY)
-                        .asText(""))) {
-            return null;
-        }
-        for (String list : new String[] {"initContainers", "containers"}) {
-            for (JsonNode container : pod.path("spec").path(list)) {
-                List<Integer> mounts = tokenMounts(container);
-                if (mounts.isEmpty() && !hasEnv(container.path("env"), "AZURE_FEDERATED_TOKEN_FILE")) {
-                    continue;
-                }
-                for (JsonNode variable : container.path("env")) {
-                    if (WORKLOAD_IDENTITY_ENV.contains(variable.path("name").asText())) {
-                        env.add(variable.deepCopy());
-                    }
-                }
-                return mounts.isEmpty()
-                        ? null
-                        : container.path("volumeMounts").get(mounts.get(0)).deepCopy();
+    private static int sidecarIndex(JsonNode pod) {
+        JsonNode init = pod.path("spec").path("initContainers");
+        for (int i = 0; i < init.size(); i++) {
+            if (IdentityGuard.isSidecar("initContainers", init.get(i))) {
+                return i;
             }
         }
-        return null;
+        return -1;
     }
 
-    private static boolean alreadyInjected(JsonNode pod) {
-        if ("injected"
-                .equals(pod.path("metadata").path("annotations").path(STATUS).asText(""))) {
-            return true;
-        }
-        for (String list : new String[] {"initContainers", "containers"}) {
-            for (JsonNode c : pod.path("spec").path(list)) {
-                if (CONTAINER.equals(c.path("name").asText())) {
-                    return true;
-                }
-            }
-        }
-        return false;
+    private static boolean hasSidecar(JsonNode pod) {
+        return sidecarIndex(pod) >= 0;
     }
 
     private static String annotation(JsonNode pod, String name, String fallback, Pattern valid) {
@@ -407,7 +455,7 @@ public final class PodMutator {
         return text;
     }
 
-    private static boolean hasEnv(JsonNode env, String name) {
+    static boolean hasEnv(JsonNode env, String name) {
         for (JsonNode variable : env) {
             if (name.equals(variable.path("name").asText())) {
                 return true;
@@ -416,7 +464,7 @@ public final class PodMutator {
         return false;
     }
 
-    private static ObjectNode env(String name, String value) {
+    static ObjectNode env(String name, String value) {
         return NODES.objectNode().put("name", name).put("value", value);
     }
 
@@ -426,7 +474,7 @@ public final class PodMutator {
         return probe.put("periodSeconds", period).put("failureThreshold", failures);
     }
 
-    private static ObjectNode op(String op, String path, JsonNode value) {
+    static ObjectNode op(String op, String path, JsonNode value) {
         ObjectNode o = NODES.objectNode().put("op", op).put("path", path);
         if (value != null) {
             o.set("value", value);

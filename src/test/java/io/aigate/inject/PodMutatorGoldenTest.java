@@ -32,7 +32,14 @@ class PodMutatorGoldenTest {
 
     static final Path FIXTURES = Path.of("src/test/resources/inject");
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    static final PodMutator MUTATOR = new PodMutator(InjectorSettings.defaults("ghcr.io/aigate/aigate:0.1.0"));
+    /** Configured as a cluster admin might: a second ConfigMap allowed, app identity allowed in one namespace. */
+    static final PodMutator MUTATOR = new PodMutator(InjectCommand.settings(
+            "--image",
+            "ghcr.io/aigate/aigate:0.1.0",
+            "--allowed-config-maps",
+            "aigate-config,aigate-research",
+            "--app-identity-namespaces",
+            "team-shared"));
 
     static Stream<String> cases() throws IOException {
         try (Stream<Path> files = Files.list(FIXTURES)) {
@@ -69,7 +76,7 @@ class PodMutatorGoldenTest {
     @MethodSource("cases")
     void matchesItsGoldenFile(String name) throws IOException {
         byte[] review = Files.readAllBytes(FIXTURES.resolve(name + ".review.json"));
-        JsonNode answer = MUTATOR.review(review);
+        JsonNode answer = MUTATOR.review(review, guarded(name));
         assertEquals("AdmissionReview", answer.path("kind").asText());
         ObjectNode decision = decision(answer);
         Path golden = FIXTURES.resolve(name + ".expected.json");
@@ -95,14 +102,30 @@ class PodMutatorGoldenTest {
             assertNotNull(first.getStartupProbe());
             assertEquals("injected", parsed.getMetadata().getAnnotations().get(PodMutator.STATUS));
             // reinvocation is idempotent: the patched pod gets no second patch
-            assertEquals(0, MUTATOR.patch(patched, "team-a").size());
+            String namespace =
+                    JSON.readTree(review).path("request").path("namespace").asText();
+            assertEquals(0, MUTATOR.patch(patched, namespace, guarded(name)).size());
+            if ("true"
+                            .equals(
+                                    parsed.getMetadata().getLabels() == null
+                                            ? null
+                                            : parsed.getMetadata().getLabels().get("azure.workload.identity/use"))
+                    && !name.startsWith("app-identity-shared")) {
+                WorkloadIdentityOrderTest.onlyAigateHoldsTheIdentity(
+                        WorkloadIdentityOrderTest.workloadIdentityWebhook(patched));
+            }
         }
+    }
+
+    /** Fixtures named guarded-… arrive as through the registration for namespaces labelled sidecar-only. */
+    static boolean guarded(String name) {
+        return name.startsWith("guarded-");
     }
 
     @ParameterizedTest
     @MethodSource("cases")
     void neverAnswersWithoutAReviewAndNeverLeaksAStackTrace(String name) throws IOException {
-        JsonNode answer = MUTATOR.review(Files.readAllBytes(FIXTURES.resolve(name + ".review.json")));
+        JsonNode answer = MUTATOR.review(Files.readAllBytes(FIXTURES.resolve(name + ".review.json")), guarded(name));
         String text = answer.toString();
         assertFalse(text.contains("at io.") || text.contains("Exception:"), text);
         assertTrue(answer.path("response").has("allowed"));

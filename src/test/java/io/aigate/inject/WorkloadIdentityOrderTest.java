@@ -205,8 +205,11 @@ public class WorkloadIdentityOrderTest {
     void anAppThatMustShareTheIdentitySaysSoAndKeepsIt() throws IOException {
         ObjectNode pod = (ObjectNode) pod("workload-identity.review.json");
         ((ObjectNode) pod.path("metadata")).putObject("annotations").put(PodMutator.APP_IDENTITY, "shared");
-        JsonNode done = admit(
-                pod, List.of(WorkloadIdentityOrderTest::workloadIdentityWebhook, WorkloadIdentityOrderTest::aigate));
+        // only where a cluster admin allowed it (elsewhere refused: golden hostile-app-identity-shared)
+        PodMutator allowing = new PodMutator(InjectCommand.settings(
+                "--image", "ghcr.io/aigate/aigate:0.1.0", "--app-identity-namespaces", "team-a"));
+        UnaryOperator<JsonNode> aigate = p -> JsonPatch.apply(allowing.patch(p, "team-a"), p);
+        JsonNode done = admit(pod, List.of(WorkloadIdentityOrderTest::workloadIdentityWebhook, aigate));
         JsonNode app = done.path("spec").path("containers").get(0);
         assertTrue(app.path("env").toString().contains("AZURE_FEDERATED_TOKEN_FILE"), "the app kept it: " + app);
         assertFalse(done.path("metadata").path("annotations").has(PodMutator.SKIP_CONTAINERS));
