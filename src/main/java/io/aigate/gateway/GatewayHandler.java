@@ -294,7 +294,12 @@ public class GatewayHandler {
      * says that, strictly; a body aigate cannot read one way only is refused, never forwarded as it came.
      */
     private Outcome read(
-            RequestContext ctx, Exchange exchange, Buffer body, boolean jsonBody, ModelIn model, JsonBody.Budget budget) {
+            RequestContext ctx,
+            Exchange exchange,
+            Buffer body,
+            boolean jsonBody,
+            ModelIn model,
+            JsonBody.Budget budget) {
         String type = ctx.inbound().headers().get(HttpHeaders.CONTENT_TYPE);
         if (ctx.inbound().headers().getAll(HttpHeaders.CONTENT_TYPE).size() > 1) {
             return Outcome.refuse(RequestRefusal.TYPE_REPEATED); // which one does the backend read?
