@@ -75,8 +75,12 @@ class AnswersTableTest {
         List<Refusal> all = new ArrayList<>(constants(RequestRefusal.class));
         all.add(RequestRefusal.tooLarge(1_048_576));
         for (JsonBody.Problem problem : JsonBody.Problem.values()) {
-            all.add(RequestRefusal.unreadable(problem));
+            // the two bounds on a parsed tree render as their own refusals (413, 503), not as unreadable bodies
+            if (problem != JsonBody.Problem.PARSED_TOO_LARGE && problem != JsonBody.Problem.OVER_SHARED_BOUND) {
+                all.add(RequestRefusal.unreadable(problem));
+            }
         }
+        all.add(RequestRefusal.parsedTooLarge(8_388_608));
         for (String field : List.of("max_tokens", "max_completion_tokens", "max_output_tokens", "n", "best_of")) {
             ObjectNode body = JsonNodeFactory.instance.objectNode().put(field, -1);
             all.add(RequestRefusal.unreadable(TokenEstimator.invalidNumbers(body)));

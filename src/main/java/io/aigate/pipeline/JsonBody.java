@@ -131,7 +131,7 @@ public final class JsonBody {
      * heap. The estimate per token is an upper bound measured on this JVM's Jackson nodes (see the DOCS).
      */
     static final class TreeCost extends com.fasterxml.jackson.core.util.JsonParserDelegate {
-        /** Taken from the shared bound in steps of this much, so a small body asks it once or twice. */
+        /** Taken from the shared bound in steps that double up to this much. */
         private static final long STEP = 64 * 1024;
 
         static final class Exceeded extends java.io.IOException {
@@ -169,7 +169,9 @@ public final class JsonBody {
                     throw new Exceeded(Problem.PARSED_TOO_LARGE);
                 }
                 if (cost > taken) {
-                    long step = Math.max(STEP, cost - taken);
+                    // doubling from 1 KB: a small body takes only what it needs (a bound nearly full of other
+                    // requests' bodies must still admit it), a large one asks the shared bound a few dozen times
+                    long step = Math.max(cost - taken, Math.min(STEP, Math.max(1024, taken)));
                     if (!budget.take().test(step)) {
                         throw new Exceeded(Problem.OVER_SHARED_BOUND);
                     }

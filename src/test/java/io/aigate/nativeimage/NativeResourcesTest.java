@@ -31,6 +31,7 @@ class NativeResourcesTest {
      */
     private static final Map<String, List<String>> READERS = Map.of(
             "io.aigate.redis.RedisScript", aigateScripts(),
+            "io.aigate.redis.RedisFunctions", aigateScripts(),
             "io.aigate.cli.KeysCli", List.of("application.properties"));
 
     private static final Set<String> RESOURCE_CALLS =
@@ -80,7 +81,7 @@ class NativeResourcesTest {
                 .toList();
     }
 
-    /** Every file under aigate/ in the classes (the Lua scripts RedisScript loads by name). */
+    /** Every file under aigate/ in the classes (the Lua scripts and the function library, loaded by name). */
     private static List<String> aigateScripts() {
         Path root = NativeConfig.classesDir();
         try (Stream<Path> files = Files.walk(root.resolve("aigate"))) {

@@ -83,6 +83,7 @@ class EntraRedisLoginTest {
                     .findFirst()
                     .orElseThrow()
                     .trim()
+                    .replace("<budget-secret>", redis.budgetSecret())
                     .split("\\s+")));
             await(root.acl(rule));
 
