@@ -1,6 +1,7 @@
 package io.aigate.cli;
 
 import io.aigate.subscription.Subscription;
+import io.aigate.subscription.SubscriptionKeys;
 import io.aigate.tokens.TokenLimits;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -51,7 +52,7 @@ class CreateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TokenLimits limits = limitOptions.limits(spec, TokenLimits.NONE);
-        String subscriptionId = id == null ? KeysCli.newId() : id;
+        String subscriptionId = id == null ? SubscriptionKeys.newId() : id;
         if (!KeysCli.ID.matcher(subscriptionId).matches()) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(),

@@ -1,6 +1,7 @@
 package io.aigate.cli;
 
 import io.aigate.redis.RedisFunctions;
+import io.aigate.subscription.SubscriptionKeys;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
@@ -8,7 +9,6 @@ import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -65,7 +65,7 @@ final class InstallFunctions implements Callable<Integer> {
                 }
             }
             if (secret == null) {
-                secret = RedisFunctions.newSecret(new SecureRandom());
+                secret = RedisFunctions.newSecret(SubscriptionKeys.random());
             }
             String code = RedisFunctions.code(secret, trustSidecarClock);
             int loaded = 0;

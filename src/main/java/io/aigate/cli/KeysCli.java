@@ -19,7 +19,6 @@ import java.net.URI;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -309,17 +308,6 @@ public class KeysCli {
             case "h" -> Duration.ofHours(n);
             default -> Duration.ofMinutes(n);
         };
-    }
-
-    static String newId() {
-        String alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
-        StringBuilder id = new StringBuilder("sub-");
-        // made at run time, as SubscriptionKeys.generate's: a static source would be fixed in the native image
-        SecureRandom random = new SecureRandom();
-        for (int i = 0; i < 10; i++) {
-            id.append(alphabet.charAt(random.nextInt(alphabet.length())));
-        }
-        return id.toString();
     }
 
     /** Why a guarded change wrote nothing, in words for the person who ran the command. */

@@ -25,11 +25,33 @@ public final class SubscriptionKeys {
 
     public static String generate() {
         byte[] bytes = new byte[RANDOM_BYTES];
-        // one source per key, made at run time: a static one would be seeded once at native-image build time and
-        // ship in every binary (native-image refuses it); keys are made by the CLI, a few per command
-        new SecureRandom().nextBytes(bytes);
+        random().nextBytes(bytes);
         String body = BASE64URL.encodeToString(bytes);
         return PREFIX + body + checksum(body);
+    }
+
+    /** A subscription id: {@code sub-} and ten characters no one misreads (no 0/o, 1/l). */
+    public static String newId() {
+        String alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
+        StringBuilder id = new StringBuilder("sub-");
+        SecureRandom random = random();
+        for (int i = 0; i < 10; i++) {
+            id.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return id.toString();
+    }
+
+    /** The one random source for secrets aigate makes (keys, ids, the budget secret). */
+    public static SecureRandom random() {
+        return Source.RANDOM;
+    }
+
+    /**
+     * Initialised at run time (native-image.properties): a source made at native-image build time would be seeded once
+     * and ship in every binary, which native-image refuses.
+     */
+    private static final class Source {
+        static final SecureRandom RANDOM = new SecureRandom();
     }
 
     /** Shape and checksum only: true does not mean the key exists. */
