@@ -28,7 +28,8 @@ public class ConfigCheck {
         check(
                 config,
                 env("quarkus.redis.password").isPresent(),
-                DurationConverter.parseDuration(env("quarkus.http.idle-timeout").orElse(QUARKUS_IDLE_TIMEOUT)));
+                DurationConverter.parseDuration(env("quarkus.http.idle-timeout").orElse(QUARKUS_IDLE_TIMEOUT)),
+                env("quarkus.redis.hosts").orElse(""));
     }
 
     /** Quarkus's own default for {@code quarkus.http.idle-timeout}. */
@@ -55,6 +56,11 @@ public class ConfigCheck {
      * @param callerIdleTimeout {@code quarkus.http.idle-timeout}: how long a caller's connection may carry nothing
      */
     static void check(AigateConfig config, boolean redisPassword, Duration callerIdleTimeout) {
+        check(config, redisPassword, callerIdleTimeout, "");
+    }
+
+    /** @param redisHosts {@code quarkus.redis.hosts} (Quarkus's key): where a Redis login would send its secret */
+    static void check(AigateConfig config, boolean redisPassword, Duration callerIdleTimeout, String redisHosts) {
         if (config.backends().isEmpty()) {
             fail(
                     "aigate.backends is empty: define at least one backend, e.g. aigate.backends.aoai.url=https://myres.openai.azure.com.");
@@ -138,7 +144,7 @@ public class ConfigCheck {
         checkPools(config);
         checkCallerWait(config, callerIdleTimeout);
         checkJwt(config);
-        checkRedisLogin(config, redisPassword);
+        checkRedisLogin(config, redisPassword, redisHosts);
         for (String source : config.management().allowedSources()) {
             if (Cidr.parse(source) == null) {
                 fail("aigate.management.allowed-sources lists '" + source + "': use addresses with a prefix length, "
@@ -258,7 +264,7 @@ public class ConfigCheck {
         }
     }
 
-    private static void checkRedisLogin(AigateConfig config, boolean redisPassword) {
+    private static void checkRedisLogin(AigateConfig config, boolean redisPassword, String redisHosts) {
         AigateConfig.RedisLogin login = config.redis();
         if (login.credential() != AigateConfig.RedisCredential.MANAGED_IDENTITY) {
             return;
@@ -266,6 +272,13 @@ public class ConfigCheck {
         if (redisPassword) {
             fail("aigate.redis.credential=managed-identity logs in with the sidecar's Entra token: remove "
                     + "quarkus.redis.password (QUARKUS_REDIS_PASSWORD), a secret that is no longer needed.");
+        }
+        for (String host : redisHosts.split(",")) {
+            String h = host.trim();
+            if (h.regionMatches(true, 0, "redis://", 0, 8) && !Loopback.url(h)) {
+                fail("aigate.redis.credential=managed-identity would send the sidecar's Entra token to "
+                        + Loopback.hostOf(h) + " in clear: write quarkus.redis.hosts as rediss://… (TLS).");
+            }
         }
         if (login.rotationGrace().isNegative()
                 || login.rotationGrace().isZero()
@@ -382,6 +395,17 @@ public class ConfigCheck {
             fail(
                     key
                             + ".url must be an http or https URL with a host and no query, e.g. https://myres.openai.azure.com.");
+        }
+        if (backend.credential() != AigateConfig.CredentialMode.NONE
+                && "http".equalsIgnoreCase(uri.getScheme())
+                && !Loopback.host(uri.getHost())) {
+            // the credential would cross the network in clear, readable and replayable by anyone on the path
+            fail(key + ".url is plain http to " + uri.getHost() + ", which is not loopback, so credential="
+                    + backend.credential()
+                            .name()
+                            .toLowerCase(java.util.Locale.ROOT)
+                            .replace('_', '-')
+                    + " would send its secret in clear: use https.");
         }
         if (backend.stripPrefix().isPresent() && !backend.stripPrefix().get().startsWith("/")) {
             fail(key + ".strip-prefix must start with '/', e.g. /openai/v1.");

@@ -7,7 +7,7 @@ import com.azure.core.util.ConfigurationBuilder;
 import com.azure.core.util.ConfigurationSource;
 import com.azure.identity.ManagedIdentityCredentialBuilder;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
-import java.net.URI;
+import io.aigate.config.Loopback;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -43,7 +43,7 @@ final class EntraCredentials {
                 builder.authorityHost(authority.get());
                 // MSAL's instance discovery asks a public Microsoft host about the authority: pointless for a
                 // loopback authority (tests, sandbox), which must never lead to a non-loopback connection
-                if (isLoopback(authority.get())) {
+                if (Loopback.url(authority.get())) {
                     builder.disableInstanceDiscovery();
                 }
             }
@@ -64,19 +64,5 @@ final class EntraCredentials {
         Map<String, String> variables = Map.copyOf(System.getenv());
         ConfigurationSource none = source -> Map.of();
         return new ConfigurationBuilder(none, none, source -> variables).build();
-    }
-
-    /** Literal check only: resolving a name here could itself reach the network. */
-    static boolean isLoopback(String url) {
-        try {
-            String host = URI.create(url).getHost();
-            return host != null
-                    && (host.equalsIgnoreCase("localhost")
-                            || host.startsWith("127.")
-                            || host.equals("[::1]")
-                            || host.equals("::1"));
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
     }
 }

@@ -82,7 +82,7 @@ final class KeyVaultApiKey implements BackendCredential {
                 .vaultUrl(id.vault())
                 .credential(credential)
                 .httpClient(http);
-        if (EntraCredentials.isLoopback(id.vault())) {
+        if (io.aigate.config.Loopback.url(id.vault())) {
             // the challenge names vault.azure.net, which a loopback vault (tests, sandbox) is not
             builder.disableChallengeResourceVerification();
         }

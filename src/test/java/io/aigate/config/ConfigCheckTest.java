@@ -294,4 +294,48 @@ class ConfigCheckTest {
                 false,
                 idleTimeout(Map.of())));
     }
+
+    /** A credential is a secret: it never crosses the network in clear, whatever the URL's host looks like. */
+    @Test
+    void noCredentialIsSentInClearToAHostThatIsNotLoopback() {
+        assertEquals(
+                "aigate.backends.aoai.url is plain http to 127.evil.example, which is not loopback, so "
+                        + "credential=api-key would send its secret in clear: use https.",
+                refusal(Map.of(
+                        "aigate.backends.aoai.url", "http://127.evil.example",
+                        "aigate.backends.aoai.credential", "api-key",
+                        "aigate.backends.aoai.api-key-env", "PATH")));
+        assertEquals(
+                "aigate.backends.aoai.url is plain http to myres.openai.azure.com, which is not loopback, so "
+                        + "credential=managed-identity would send its secret in clear: use https.",
+                refusal(Map.of(
+                        "aigate.backends.aoai.url", "http://myres.openai.azure.com",
+                        "aigate.backends.aoai.credential", "managed-identity")));
+        assertDoesNotThrow(() -> ConfigCheck.check(
+                config(Map.of("aigate.backends.aoai.url", "http://myres.openai.azure.com")),
+                false,
+                idleTimeout(Map.of())));
+        assertDoesNotThrow(() -> ConfigCheck.check(
+                config(Map.of(
+                        "aigate.backends.aoai.url", "http://127.0.0.1:9000",
+                        "aigate.backends.aoai.credential", "api-key",
+                        "aigate.backends.aoai.api-key-env", "PATH")),
+                false,
+                idleTimeout(Map.of())));
+        Map<String, String> entra = Map.of("aigate.redis.credential", "managed-identity");
+        String clear = assertThrows(
+                        ConfigurationException.class,
+                        () -> ConfigCheck.check(
+                                config(entra),
+                                false,
+                                idleTimeout(entra),
+                                "rediss://a.example:6380,redis://user:pw@b.example:6379"))
+                .getMessage();
+        assertEquals(
+                "aigate.redis.credential=managed-identity would send the sidecar's Entra token to b.example in "
+                        + "clear: write quarkus.redis.hosts as rediss://… (TLS).",
+                clear);
+        assertDoesNotThrow(() -> ConfigCheck.check(
+                config(entra), false, idleTimeout(entra), "rediss://a.example:6380,redis://localhost:6379"));
+    }
 }
