@@ -237,8 +237,16 @@ public class Forwarder {
                 path = classic;
             } else {
                 // v1: the deployment is the body's model (a form's field, or the JSON one)
-                Buffer spliced = a.exchange.form == null ? null : a.exchange.form.withModel(body, renamed);
-                body = spliced != null ? spliced : JsonBody.withModel(body, renamed);
+                body = a.exchange.form != null
+                        ? a.exchange.form.withModel(body, renamed)
+                        : ctx.json() != null ? JsonBody.withModel(ctx.json(), renamed) : null;
+                if (body == null) {
+                    // sent as it came, the backend would serve (or bill) the caller's name for the deployment
+                    pools.released(member);
+                    gaveUp(a);
+                    refuse(a, RequestRefusal.NOT_RENAMEABLE);
+                    return;
+                }
             }
         }
         RequestOptions options = new RequestOptions()

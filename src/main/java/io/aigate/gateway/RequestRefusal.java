@@ -36,6 +36,9 @@ public record RequestRefusal(int status, String message, String reason, Map<Stri
     public static final RequestRefusal TYPE_REPEATED = unreadable("The request names its Content-Type more than once.");
     public static final RequestRefusal URLENCODED = unreadable("aigate does not read "
             + "application/x-www-form-urlencoded bodies (Azure OpenAI takes none): send JSON or multipart/form-data.");
+    public static final RequestRefusal NOT_RENAMEABLE = unreadable(
+            "The backend names this deployment otherwise, and "
+                    + "the request cannot be rewritten with its name: name the deployment in the JSON body's or the form's model.");
     public static final RequestRefusal INTERNAL = of(500, "Internal error.", "pipeline_error");
     public static final RequestRefusal SHUTTING_DOWN = new RequestRefusal(
             503,

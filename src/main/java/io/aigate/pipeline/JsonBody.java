@@ -263,17 +263,16 @@ public final class JsonBody {
     }
 
     /**
-     * The body with its {@code model} replaced, for a backend that names the deployment otherwise; re-serialised from
-     * the one reading, so what is judged is still what is sent. Unchanged when it cannot be (it was read before).
+     * The body with its {@code model} replaced, for a backend that names the deployment otherwise; written from the tree
+     * every step judged (a copy: another member may take the request unrenamed), so what is judged is what is sent.
+     *
+     * @return null when it cannot be written: the request is refused rather than sent with the caller's name for the
+     *     deployment, which the backend would serve (or bill) as another
      */
-    public static Buffer withModel(Buffer body, String model) {
-        Parsed parsed = parse(body);
-        if (!parsed.ok()) {
-            return body;
-        }
-        parsed.object().put("model", model);
-        Buffer written = write(parsed.object());
-        return written == null ? body : written;
+    public static Buffer withModel(ObjectNode judged, String model) {
+        ObjectNode copy = judged.deepCopy();
+        copy.put("model", model);
+        return write(copy);
     }
 
     /** The bytes of a body aigate changed, written from the tree it judged; null if it cannot be written. */

@@ -134,9 +134,13 @@ public final class RequestContext {
         return json;
     }
 
-    /** A step that must change what the backend receives (e.g. to ask for usage) replaces the whole body. */
-    public void replaceBody(Buffer newBody) {
+    /**
+     * A step that must change what the backend receives (e.g. to ask for usage) replaces the whole body, with the tree
+     * it was written from: a later step (a pool member's rename) starts from what will be sent, not what came.
+     */
+    public void replaceBody(Buffer newBody, ObjectNode newJson) {
         this.body = newBody;
+        this.json = newJson;
     }
 
     public String outboundQuery() {

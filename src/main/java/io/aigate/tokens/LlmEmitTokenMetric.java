@@ -123,7 +123,7 @@ public class LlmEmitTokenMetric implements Step {
                 return Future.succeededFuture(Outcome.refuse(new UsageRefusal(asked.problem())));
             }
             if (asked.body() != null) {
-                ctx.replaceBody(asked.body());
+                ctx.replaceBody(asked.body(), asked.tree());
                 ctx.put(USAGE_ADDED, Boolean.TRUE);
             }
         }

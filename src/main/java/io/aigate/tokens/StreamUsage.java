@@ -35,8 +35,12 @@ public final class StreamUsage {
      * gets the usage hidden again), nothing to do ({@link #NOTHING}: not a stream, or the caller asked for usage
      * itself), or why the request cannot be judged ({@code problem}, a fixed text).
      */
-    public record Asked(Buffer body, String problem) {
-        public static final Asked NOTHING = new Asked(null, null);
+    public record Asked(Buffer body, ObjectNode tree, String problem) {
+        public static final Asked NOTHING = new Asked(null, null, null);
+
+        static Asked problem(String problem) {
+            return new Asked(null, null, problem);
+        }
     }
 
     /**
@@ -49,7 +53,7 @@ public final class StreamUsage {
     public static Asked requestUsage(ObjectNode request) {
         JsonNode stream = request == null ? null : request.get("stream");
         if (stream != null && !stream.isNull() && !stream.isBoolean()) {
-            return new Asked(null, "stream must be true or false.");
+            return Asked.problem("stream must be true or false.");
         }
         if (!streams(request)) {
             return Asked.NOTHING;
@@ -57,10 +61,10 @@ public final class StreamUsage {
         JsonNode options = request.get("stream_options");
         JsonNode include = options == null ? null : options.get("include_usage");
         if (options != null && !options.isNull() && !options.isObject()) {
-            return new Asked(null, "stream_options must be a JSON object.");
+            return Asked.problem("stream_options must be a JSON object.");
         }
         if (include != null && !include.isNull() && !include.isBoolean()) {
-            return new Asked(null, "stream_options.include_usage must be true or false.");
+            return Asked.problem("stream_options.include_usage must be true or false.");
         }
         if (include != null && include.booleanValue()) {
             return Asked.NOTHING; // the caller asked: nothing to hide
@@ -71,7 +75,9 @@ public final class StreamUsage {
                 .put("include_usage", true);
         Buffer written = JsonBody.write(withUsage);
         // not sent as it came: that stream would run without its usage, on an estimate the caller chose to cause
-        return written == null ? new Asked(null, "The request body cannot be re-encoded.") : new Asked(written, null);
+        return written == null
+                ? Asked.problem("The request body cannot be re-encoded.")
+                : new Asked(written, withUsage, null);
     }
 
     /**

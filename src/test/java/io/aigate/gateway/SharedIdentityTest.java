@@ -128,6 +128,20 @@ class SharedIdentityTest extends AigateTest {
     }
 
     @Test
+    void aMemberThatNamesTheDeploymentOtherwiseGetsItsNameInTheJson() throws Exception {
+        String body = "{\"model\":\"gpt-renamed\",\"messages\":[{\"role\":\"user\",\"content\":\"hi \\ud800\"}]}";
+        assertEquals(
+                200,
+                post("/openai/v1/chat/completions", "application/json", body).statusCode());
+        JsonObject sent = new JsonObject(CloudDoubles.openAi.next(5).body());
+        assertEquals("east-name", sent.getString("model"), "the member's own name, never the caller's");
+        assertEquals(
+                "hi \ud800",
+                sent.getJsonArray("messages").getJsonObject(0).getString("content"),
+                "the rest of what was judged, unchanged");
+    }
+
+    @Test
     void bodyFieldsThatReachBeyondTheCallerAreRefusedUnlessTheRouteGrantsThem() throws Exception {
         String onYourData = "{\"model\":\"%s\",\"messages\":[],\"Data_Sources\":[{\"type\":\"azure_search\","
                 + "\"parameters\":{\"endpoint\":\"https://other-team.search.windows.net\"}}]}";
