@@ -196,7 +196,7 @@ public class LlmTokenLimit implements Step {
         String who = switch (counterKey) {
             case SUBSCRIPTION -> ctx.caller().subscriptionId();
             case CLIENT_APP -> ctx.caller().clientAppId();
-            case HEADER -> ctx.inbound().headers().get(counterHeader);
+            case HEADER -> headerWithin(ctx);
         };
         String label;
         String tag;
@@ -214,6 +214,21 @@ public class LlmTokenLimit implements Step {
             label = tag;
         }
         return new TokenCounter(label, tag, Math.max(0, tpm), Math.max(0, quota), period);
+    }
+
+    /**
+     * A header's value names a budget inside the caller's own subscription (else its client app): the caller chooses
+     * the value, so it may split its own budget per value, but never name, spend or lock another subscriber's (two
+     * subscriptions sending {@code x-team: blue} count apart). A request without the header spends its subscription's
+     * no-header budget. Null when nothing tells the caller apart.
+     */
+    private String headerWithin(RequestContext ctx) {
+        String scope = ctx.caller().subscriptionId() != null
+                ? "s:" + ctx.caller().subscriptionId()
+                : ctx.caller().clientAppId() != null ? "a:" + ctx.caller().clientAppId() : "";
+        String value = ctx.inbound().headers().get(counterHeader);
+        value = value == null ? "" : value;
+        return scope.isEmpty() && value.isEmpty() ? null : scope + "\n" + value;
     }
 
     // ---- outbound ----

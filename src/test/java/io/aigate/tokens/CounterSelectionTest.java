@@ -95,7 +95,27 @@ class CounterSelectionTest {
                 limit("client-app").counterFor(request("team-a", null, null)).tag());
         assertEquals(
                 "anonymous",
-                limit("header:x-team").counterFor(request("team-a", null, "")).tag());
+                limit("header:x-team").counterFor(request(null, null, "")).tag());
+    }
+
+    /** The caller picks the header's value: it may split its own budget with it, never reach another's. */
+    @Test
+    void aHeaderValueNamesABudgetOnlyInsideTheCallersSubscription() {
+        LlmTokenLimit byHeader = limit("header:x-team");
+        String aBlue = byHeader.counterFor(request("team-a", null, "blue")).tag();
+        assertNotEquals(
+                aBlue, byHeader.counterFor(request("team-b", null, "blue")).tag(), "same value, other team");
+        assertEquals(
+                aBlue, byHeader.counterFor(request("team-a", "app-9", "blue")).tag(), "the subscription scopes");
+        assertNotEquals(
+                aBlue,
+                byHeader.counterFor(request(null, "team-a", "blue")).tag(),
+                "a client app's scope is not a subscription's of the same name");
+        String aNone = byHeader.counterFor(request("team-a", null, null)).tag();
+        assertNotEquals("anonymous", aNone, "without the header: the subscription's own budget, not everyone's");
+        assertEquals(aNone, byHeader.counterFor(request("team-a", null, "")).tag());
+        assertNotEquals(
+                aNone, byHeader.counterFor(request("team-b", null, null)).tag());
     }
 
     @Test
