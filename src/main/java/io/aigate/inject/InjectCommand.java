@@ -1,6 +1,7 @@
 package io.aigate.inject;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -130,6 +131,20 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
             description = "A pod with more containers (init, app and ephemeral together) is refused.")
     int maxContainers;
 
+    @Option(
+            names = "--concurrent-reviews",
+            defaultValue = "2",
+            description = "AdmissionReviews read and judged at once; up to 64 more wait unread, the rest get 429. "
+                    + "Each may hold up to 3 MB and its parsed tree: size the injector's memory limit with it.")
+    int concurrentReviews;
+
+    @Option(
+            names = "--review-timeout-ms",
+            defaultValue = "4000",
+            description = "A review not received and judged within this is dropped; keep it below the webhook's "
+                    + "timeoutSeconds (5 s).")
+    int reviewTimeoutMs;
+
     @Option(names = "--tls-cert", defaultValue = "/tls/tls.crt")
     Path tlsCert;
 
@@ -171,6 +186,16 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
                 maxContainers);
     }
 
+    InjectorLimits limits() {
+        InjectorLimits d = InjectorLimits.DEFAULTS;
+        return new InjectorLimits(
+                d.maxReviewBytes(),
+                concurrentReviews,
+                d.queuedReviews(),
+                java.time.Duration.ofMillis(reviewTimeoutMs),
+                d.maxConnections());
+    }
+
     public static int execute(String... args) {
         return new CommandLine(new InjectCommand()).execute(args);
     }
@@ -192,8 +217,20 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
                     spec.commandLine(),
                     "--image " + image + " is not in --allowed-images: add its repository there, or drop the flag.");
         }
-        Vertx vertx = Vertx.vertx();
-        InjectorServer server = new InjectorServer(vertx, new PodMutator(settings), tlsCert, tlsKey);
+        InjectorLimits limits;
+        try {
+            limits = limits();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--concurrent-reviews and --review-timeout-ms must be positive, e.g. 2 and 4000.");
+        }
+        // one event loop answers every connection; reviews are judged on as many workers as may run at once
+        Vertx vertx = Vertx.vertx(new VertxOptions()
+                .setEventLoopPoolSize(1)
+                .setWorkerPoolSize(limits.concurrentReviews())
+                .setInternalBlockingPoolSize(1));
+        InjectorServer server = new InjectorServer(vertx, new PodMutator(settings), tlsCert, tlsKey, limits);
         int actual = server.start("0.0.0.0", port)
                 .toCompletionStage()
                 .toCompletableFuture()

@@ -3,6 +3,7 @@ package io.aigate.inject;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
@@ -12,38 +13,65 @@ import io.vertx.core.net.SSLOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
  * The webhook's HTTPS endpoint: {@code POST /mutate} takes an AdmissionReview and answers with {@link PodMutator}'s
- * review; {@code GET /healthz} for the kubelet. The certificate (cert-manager's tls.crt and tls.key) is reloaded when
- * its files change, so a renewal needs no restart.
+ * review, {@code POST /mutate/sidecar-only} the same for namespaces a cluster admin labelled {@code aigate.io/identity:
+ * sidecar-only}; {@code GET /healthz} for the kubelet. Every review is bounded by {@link InjectorLimits}. The
+ * certificate (cert-manager's tls.crt and tls.key) is reloaded when its files change, so a renewal needs no restart.
  */
 public final class InjectorServer {
 
     private static final Logger LOG = Logger.getLogger(InjectorServer.class);
-    /** An AdmissionReview of a pod is a few KB; the API server's own limit is 3 MB. */
-    private static final int MAX_REVIEW_BYTES = 3 * 1024 * 1024;
+    static final String MUTATE = "/mutate";
+    static final String MUTATE_SIDECAR_ONLY = "/mutate/sidecar-only";
 
     private final Vertx vertx;
     private final PodMutator mutator;
     private final Path cert;
     private final Path key;
+    private final InjectorLimits limits;
+    /** Touched on the server's one event loop only. */
+    private final ArrayDeque<Review> waiting = new ArrayDeque<>();
+
+    private int judging;
+    private int connections;
     private HttpServer server;
     private FileTime loaded;
 
     public InjectorServer(Vertx vertx, PodMutator mutator, Path cert, Path key) {
+        this(vertx, mutator, cert, key, InjectorLimits.DEFAULTS);
+    }
+
+    public InjectorServer(Vertx vertx, PodMutator mutator, Path cert, Path key, InjectorLimits limits) {
         this.vertx = vertx;
         this.mutator = mutator;
         this.cert = cert;
         this.key = key;
+        this.limits = limits;
     }
 
     public Future<Integer> start(String host, int port) {
         loaded = modified();
-        HttpServerOptions options =
-                new HttpServerOptions().setHost(host).setPort(port).setSsl(true).setKeyCertOptions(pem());
-        server = vertx.createHttpServer(options).requestHandler(this::handle);
+        int timeoutMillis = (int) limits.reviewTimeout().toMillis();
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(host)
+                .setPort(port)
+                .setSsl(true)
+                .setKeyCertOptions(pem())
+                // a connection that carries nothing (no handshake, no request) is closed, not kept for a sender
+                .setIdleTimeout(Math.max(1, timeoutMillis * 2))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                .setSslHandshakeTimeout(timeoutMillis)
+                .setSslHandshakeTimeoutUnit(TimeUnit.MILLISECONDS)
+                .setMaxHeaderSize(16 * 1024)
+                .setMaxInitialLineLength(1024);
+        server = vertx.createHttpServer(options)
+                .connectionHandler(this::connected)
+                .requestHandler(this::handle);
         vertx.setPeriodic(30_000, id -> reloadIfChanged());
         return server.listen().map(HttpServer::actualPort);
     }
@@ -52,12 +80,22 @@ public final class InjectorServer {
         return server == null ? Future.succeededFuture() : server.close();
     }
 
+    private void connected(HttpConnection connection) {
+        if (connections >= limits.maxConnections()) {
+            connection.close();
+            return;
+        }
+        connections++;
+        connection.closeHandler(v -> connections--);
+    }
+
     private void handle(HttpServerRequest request) {
-        if ("/healthz".equals(request.path())) {
+        String path = request.path();
+        if ("/healthz".equals(path)) {
             request.response().putHeader("Content-Type", "text/plain").end("ok");
             return;
         }
-        if (!"/mutate".equals(request.path())) {
+        if (!MUTATE.equals(path) && !MUTATE_SIDECAR_ONLY.equals(path)) {
             error(request, 404, "Resource not found");
             return;
         }
@@ -65,26 +103,141 @@ public final class InjectorServer {
             error(request, 405, "Method not allowed.");
             return;
         }
-        Buffer body = Buffer.buffer();
-        request.handler(chunk -> {
-            if (body.length() + chunk.length() > MAX_REVIEW_BYTES) {
-                error(request, 413, "An AdmissionReview is at most 3 MB.");
+        String declared = request.getHeader("Content-Length");
+        if (declared != null && !fits(declared)) {
+            tooLarge(request);
+            return;
+        }
+        if (judging >= limits.concurrentReviews() && waiting.size() >= limits.queuedReviews()) {
+            error(
+                    request,
+                    429,
+                    "The injector is judging as many reviews as it may; the API server applies the "
+                            + "webhook's failure policy.");
+            return;
+        }
+        request.pause(); // not read until its turn: a waiting review holds no bytes of ours
+        Review review = new Review(request, MUTATE_SIDECAR_ONLY.equals(path));
+        review.timer = vertx.setTimer(limits.reviewTimeout().toMillis(), id -> review.expired());
+        request.response().closeHandler(v -> review.gone());
+        if (judging < limits.concurrentReviews()) {
+            review.begin();
+        } else {
+            waiting.add(review);
+        }
+    }
+
+    private boolean fits(String declared) {
+        try {
+            long length = Long.parseLong(declared.trim());
+            return length >= 0 && length <= limits.maxReviewBytes();
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private void tooLarge(HttpServerRequest request) {
+        error(request, 413, "An AdmissionReview is at most " + limits.maxReviewBytes() / (1024 * 1024) + " MB.");
+        request.connection().close(); // the rest of the body is not read
+    }
+
+    /** The next waiting review, if a turn is free. */
+    private void next() {
+        while (judging < limits.concurrentReviews() && !waiting.isEmpty()) {
+            Review review = waiting.poll();
+            if (!review.done) {
+                review.begin();
+            }
+        }
+    }
+
+    /** One review's life: waiting, reading, judging (on a worker: the event loop keeps answering), answered. */
+    private final class Review {
+        final HttpServerRequest request;
+        final boolean sidecarOnly;
+        Buffer body;
+        long timer;
+        boolean holdsTurn;
+        boolean done;
+
+        Review(HttpServerRequest request, boolean sidecarOnly) {
+            this.request = request;
+            this.sidecarOnly = sidecarOnly;
+        }
+
+        void begin() {
+            judging++;
+            holdsTurn = true;
+            body = Buffer.buffer();
+            request.handler(chunk -> {
+                if (done) {
+                    return;
+                }
+                if (body.length() + chunk.length() > limits.maxReviewBytes()) {
+                    finish();
+                    tooLarge(request);
+                    return;
+                }
+                body.appendBuffer(chunk);
+            });
+            request.endHandler(v -> judge());
+            request.resume();
+        }
+
+        void judge() {
+            if (done) {
                 return;
             }
-            body.appendBuffer(chunk);
-        });
-        request.endHandler(v -> {
-            if (request.response().ended()) {
+            byte[] bytes = body.getBytes();
+            body = null;
+            vertx.<String>executeBlocking(
+                            () -> mutator.review(bytes, sidecarOnly).toString(), false)
+                    .onComplete(answered -> {
+                        if (done) {
+                            return; // expired while it was judged: the API server has its answer (a timeout)
+                        }
+                        finish();
+                        if (answered.succeeded()) {
+                            request.response()
+                                    .putHeader("Content-Type", "application/json")
+                                    .end(answered.result());
+                        } else {
+                            error(request, 500, "The review could not be judged.");
+                        }
+                    });
+        }
+
+        void expired() {
+            if (done) {
                 return;
             }
-            request.response()
-                    .putHeader("Content-Type", "application/json")
-                    .end(mutator.review(body.getBytes()).toString());
-        });
+            finish();
+            LOG.debugf("an AdmissionReview was not received and judged within %s", limits.reviewTimeout());
+            error(request, 408, "The AdmissionReview was not received and judged in time.");
+            request.connection().close();
+        }
+
+        void gone() {
+            if (!done) {
+                finish();
+            }
+        }
+
+        /** Once: the turn (if it held one) goes to the next review. */
+        void finish() {
+            done = true;
+            body = null;
+            vertx.cancelTimer(timer);
+            if (holdsTurn) {
+                holdsTurn = false;
+                judging--;
+                next();
+            }
+        }
     }
 
     private static void error(HttpServerRequest request, int status, String message) {
-        if (!request.response().ended()) {
+        if (!request.response().ended() && !request.response().closed()) {
             request.response()
                     .setStatusCode(status)
                     .putHeader("Content-Type", "application/json")

@@ -55,6 +55,8 @@ public final class PodMutator {
     /** Longer annotations are refused before any pattern reads them. */
     private static final int MAX_ANNOTATION_LENGTH = 1024;
 
+    static final long MAX_TOKENS = 100_000;
+
     /** Depth and sizes an AdmissionReview of a pod never needs (a pod is about a dozen levels deep). */
     private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
@@ -62,6 +64,9 @@ public final class PodMutator {
                     .maxStringLength(1 << 20)
                     .maxNumberLength(64)
                     .maxNameLength(1024)
+                    // the tree is ~30 times its bytes: this, not the 3 MB body, bounds what one review holds (a large
+                    // pod, 64 containers of 100 variables, is about 50,000)
+                    .maxTokenCount(MAX_TOKENS)
                     .build())
             .build());
 

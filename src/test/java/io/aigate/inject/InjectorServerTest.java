@@ -111,4 +111,146 @@ class InjectorServerTest {
         assertEquals("{\"statusCode\":413,\"message\":\"An AdmissionReview is at most 3 MB.\"}", huge.body());
         assertEquals("ok", send("GET", "/healthz", null).body());
     }
+
+    /** A server of its own, with limits small enough to reach: one review judged at a time, one waiting. */
+    static int tightServer(InjectorLimits limits) throws Exception {
+        Path dir = Files.createTempDirectory("aigate-webhook-tls");
+        KeyStore p12 = KeyStore.getInstance("PKCS12");
+        try (FileInputStream in = new FileInputStream("src/test/resources/tls/fake-entra.p12")) {
+            p12.load(in, "changeit".toCharArray());
+        }
+        String alias = p12.aliases().nextElement();
+        Path crt = dir.resolve("tls.crt");
+        Path pem = dir.resolve("tls.key");
+        Files.writeString(crt, pem("CERTIFICATE", p12.getCertificate(alias).getEncoded()));
+        Files.writeString(
+                pem,
+                pem("PRIVATE KEY", p12.getKey(alias, "changeit".toCharArray()).getEncoded()));
+        return new InjectorServer(
+                        vertx,
+                        new PodMutator(InjectorSettings.defaults("ghcr.io/aigate/aigate:0.1.0")),
+                        crt,
+                        pem,
+                        limits)
+                .start("127.0.0.1", 0)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    /** Opens a review that declares a body and sends only its first bytes: a sender that stalls. */
+    static javax.net.ssl.SSLSocket stalled(int port) throws Exception {
+        javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket)
+                javax.net.ssl.SSLSocketFactory.getDefault().createSocket("localhost", port);
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream()
+                .write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                                + "Content-Length: 100000\r\n\r\n{\"request\":")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        socket.getOutputStream().flush();
+        return socket;
+    }
+
+    static String statusLine(javax.net.ssl.SSLSocket socket) throws Exception {
+        java.io.BufferedReader in = new java.io.BufferedReader(
+                new java.io.InputStreamReader(socket.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+        String line = in.readLine();
+        return line == null ? "closed" : line;
+    }
+
+    HttpResponse<String> sendTo(int to, String path, byte[] body) throws Exception {
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("https://localhost:" + to + path))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                        .header("Content-Type", "application/json")
+                        .timeout(java.time.Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void slowSendersHoldATurnOnlyUntilTheDeadlineAndTheRestWaitOrAreTurnedAway() throws Exception {
+        int tight = tightServer(new InjectorLimits(3 * 1024 * 1024, 1, 1, java.time.Duration.ofMillis(1500), 64));
+        byte[] plain = Files.readAllBytes(PodMutatorGoldenTest.FIXTURES.resolve("plain-pod.review.json"));
+        try (javax.net.ssl.SSLSocket slow = stalled(tight)) {
+            Thread.sleep(200); // it holds the one turn
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> queued = HTTP.sendAsync(
+                    HttpRequest.newBuilder(URI.create("https://localhost:" + tight + "/mutate"))
+                            .POST(HttpRequest.BodyPublishers.ofByteArray(plain))
+                            .header("Content-Type", "application/json")
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Thread.sleep(200);
+            HttpResponse<String> turnedAway = sendTo(tight, "/mutate", plain);
+            assertEquals(429, turnedAway.statusCode(), turnedAway.body());
+            assertTrue(new ObjectMapper()
+                    .readTree(turnedAway.body())
+                    .path("message")
+                    .asText()
+                    .contains("failure"));
+            assertEquals(
+                    "ok",
+                    HTTP.send(
+                                    HttpRequest.newBuilder(URI.create("https://localhost:" + tight + "/healthz"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body(),
+                    "health answers while every turn is taken");
+            long before = System.nanoTime();
+            assertTrue(statusLine(slow).contains("408"), "the stalled review is answered at its deadline");
+            assertTrue(System.nanoTime() - before < TimeUnit.SECONDS.toNanos(5));
+            HttpResponse<String> served = queued.get(10, TimeUnit.SECONDS);
+            assertEquals(200, served.statusCode());
+            assertEquals(
+                    "uid-plain-pod",
+                    new ObjectMapper()
+                            .readTree(served.body())
+                            .path("response")
+                            .path("uid")
+                            .asText());
+        }
+    }
+
+    @Test
+    void aDeclaredSizeOverTheBoundIsRefusedBeforeAnyByteIsRead() throws Exception {
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket)
+                javax.net.ssl.SSLSocketFactory.getDefault().createSocket("localhost", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream()
+                    .write("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 900000000\r\n\r\n"
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            assertTrue(statusLine(socket).contains("413"));
+        }
+    }
+
+    /** 2.9 MB of empty containers is within the byte bound; the tree it would make is not. */
+    @Test
+    void aReviewWhoseTreeWouldBeHugeIsRefusedAsUnreadable() throws Exception {
+        StringBuilder wide = new StringBuilder("{\"request\":{\"uid\":\"u\",\"kind\":{\"kind\":\"Pod\"},"
+                + "\"object\":{\"spec\":{\"containers\":[{}");
+        while (wide.length() < 2_900_000) {
+            wide.append(",{}");
+        }
+        wide.append("]}}}}");
+        HttpResponse<String> r = send("POST", "/mutate", wide.toString().getBytes());
+        assertEquals(200, r.statusCode());
+        JsonNode answer = new ObjectMapper().readTree(r.body());
+        assertFalse(answer.path("response").path("allowed").asBoolean());
+        assertTrue(
+                answer.path("response").path("status").path("message").asText().contains("within bounds"), r.body());
+    }
+
+    /** The registration for namespaces an admin keeps for aigate judges them as such; the other does not. */
+    @Test
+    void theSidecarOnlyPathJudgesAsAGuardedNamespace() throws Exception {
+        byte[] review =
+                Files.readAllBytes(PodMutatorGoldenTest.FIXTURES.resolve("guarded-identity-not-opted-in.review.json"));
+        JsonNode guarded = new ObjectMapper()
+                .readTree(send("POST", "/mutate/sidecar-only", review).body());
+        JsonNode plain =
+                new ObjectMapper().readTree(send("POST", "/mutate", review).body());
+        assertFalse(guarded.path("response").path("allowed").asBoolean(), guarded.toString());
+        assertTrue(plain.path("response").path("allowed").asBoolean(), plain.toString());
+    }
 }
