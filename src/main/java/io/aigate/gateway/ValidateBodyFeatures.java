@@ -3,10 +3,12 @@ package io.aigate.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Step;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import jakarta.inject.Singleton;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -156,6 +158,19 @@ public class ValidateBodyFeatures implements Step {
         Feature used = null;
         if (ctx.json() != null) {
             used = firstUsed(ctx.json(), ctx.inbound().operation(), allowed);
+            if (used == null
+                    && !allowed.contains(Feature.STORE)
+                    && "responses".equals(ctx.inbound().operation())) {
+                ObjectNode unstored = unstored(ctx.json());
+                if (unstored != null) {
+                    Buffer written = JsonBody.write(unstored);
+                    if (written == null) {
+                        return Future.succeededFuture(
+                                Outcome.refuse(refusals.get(route).get(Feature.STORE)));
+                    }
+                    ctx.replaceBody(written, unstored);
+                }
+            }
         } else {
             Exchange exchange = ctx.get(Exchange.PART);
             if (exchange != null && exchange.form != null) {
@@ -166,6 +181,33 @@ public class ValidateBodyFeatures implements Step {
                 used == null
                         ? Outcome.proceed()
                         : Outcome.refuse(refusals.get(route).get(used)));
+    }
+
+    /**
+     * The Responses API stores a response unless told {@code "store": false}: silence would keep state in the shared
+     * resource that any later request naming its id could read. Where the route does not grant {@code store}, the body
+     * says false, in the one spelling every binder reads (other spellings, which passed as null, are dropped).
+     *
+     * @return the body to send, or null when it already says {@code "store": false} and nothing else
+     */
+    static ObjectNode unstored(ObjectNode body) {
+        JsonNode exact = body.get("store");
+        boolean otherSpelling = false;
+        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            otherSpelling |= !name.equals("store") && normalised(name).equals("store");
+        }
+        if (exact != null && exact.isBoolean() && !exact.booleanValue() && !otherSpelling) {
+            return null;
+        }
+        ObjectNode copy = body.deepCopy();
+        for (Iterator<String> names = copy.fieldNames(); names.hasNext(); ) {
+            if (normalised(names.next()).equals("store")) {
+                names.remove();
+            }
+        }
+        copy.put("store", false);
+        return copy;
     }
 
     /** The first feature the body uses that {@code allowed} does not hold, or null. */

@@ -141,6 +141,24 @@ class SharedIdentityTest extends AigateTest {
                 "the rest of what was judged, unchanged");
     }
 
+    /** The Responses API stores by default: silence must not keep state that a later request could name. */
+    @Test
+    void aResponseIsNotStoredUnlessTheRouteGrantsStore() throws Exception {
+        for (String body : List.of(
+                "{\"model\":\"gpt-4o-mini\",\"input\":\"hi\"}",
+                "{\"model\":\"gpt-4o-mini\",\"input\":\"hi\",\"store\":null}",
+                "{\"model\":\"gpt-4o-mini\",\"input\":\"hi\",\"Store\":false}")) {
+            assertEquals(
+                    200, post("/openai/v1/responses", "application/json", body).statusCode(), body);
+            JsonObject sent = new JsonObject(CloudDoubles.openAi.next(5).body());
+            assertEquals(Boolean.FALSE, sent.getValue("store"), body);
+            assertNull(sent.getValue("Store"), body);
+            assertEquals("hi", sent.getString("input"));
+        }
+        refused(post("/openai/v1/responses", "application/json", "{\"model\":\"gpt-4o-mini\",\"store\":true}"), 400);
+        backendUntouched("a stored response on a route that does not grant store");
+    }
+
     @Test
     void bodyFieldsThatReachBeyondTheCallerAreRefusedUnlessTheRouteGrantsThem() throws Exception {
         String onYourData = "{\"model\":\"%s\",\"messages\":[],\"Data_Sources\":[{\"type\":\"azure_search\","
@@ -179,6 +197,9 @@ class SharedIdentityTest extends AigateTest {
                 + "\"vector_store_ids\":[\"vs_1\"]}]}";
         assertEquals(
                 200, post("/openai/v1/responses", "application/json", search).statusCode());
-        assertEquals(search, CloudDoubles.openAi.next(5).body());
+        assertEquals(
+                search.substring(0, search.length() - 1) + ",\"store\":false}",
+                CloudDoubles.openAi.next(5).body(),
+                "what was granted passes as sent; only store is said");
     }
 }
