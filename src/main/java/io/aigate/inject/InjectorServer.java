@@ -136,9 +136,17 @@ public final class InjectorServer {
         }
     }
 
+    /**
+     * The answer goes out at once; what the sender still writes is discarded for a moment (a client that writes its
+     * whole body before it reads would otherwise see a reset instead of the 413), then the connection is closed, so
+     * a declared gigabyte is never read.
+     */
     private void tooLarge(HttpServerRequest request) {
+        request.handler(chunk -> {});
+        request.response().putHeader("Connection", "close");
         error(request, 413, "An AdmissionReview is at most " + limits.maxReviewBytes() / (1024 * 1024) + " MB.");
-        request.connection().close(); // the rest of the body is not read
+        HttpConnection connection = request.connection();
+        vertx.setTimer(1000, id -> connection.close());
     }
 
     /** The next waiting review, if a turn is free. */

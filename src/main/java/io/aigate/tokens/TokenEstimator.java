@@ -168,6 +168,21 @@ public final class TokenEstimator {
         return new Demand(countPrompt ? promptOf(request, model) : 0, max, choices);
     }
 
+    /**
+     * What the backend counts as prompt besides the messages: tool and function definitions (their schemas are sent to
+     * the model as text), the structured-output schema, a forced tool. Counted as the JSON they are, which the model's
+     * own rendering is close to; leaving them out would let a caller whose answer's usage is unknown be charged for a
+     * few words of a prompt that carried kilobytes of schema.
+     */
+    private static final String[] DEFINITIONS = {"tools", "functions", "response_format", "text", "tool_choice"};
+    /**
+     * An image part, whatever its size: OpenAI's high-detail rule caps an image at 768 x 2048 scaled, which is at most
+     * 85 + 170 x 6 tokens; the base64 bytes are not its tokens.
+     */
+    static final long PER_IMAGE = 1105;
+    /** Audio input is about ten tokens a second; as 16 kHz 16-bit PCM, a second is ~43,000 base64 characters. */
+    private static final long AUDIO_BASE64_PER_TOKEN = 4300;
+
     private static long promptOf(JsonNode request, String model) {
         Encoding encoding = encodingFor(model);
         long tokens = 0;
@@ -175,13 +190,36 @@ public final class TokenEstimator {
         if (messages.isArray()) {
             tokens += PRIMING;
             for (JsonNode message : messages) {
-                tokens += PER_MESSAGE + text(message.path("content"), encoding);
+                tokens += PER_MESSAGE + message(message, encoding);
             }
         }
         // the Responses API (a string or a list of message items), embeddings (a string or a list), completions
         tokens += text(request.path("instructions"), encoding);
         tokens += items(request.path("input"), encoding);
         tokens += items(request.path("prompt"), encoding);
+        for (String field : DEFINITIONS) {
+            JsonNode value = request.get(field);
+            if (value != null && (value.isContainerNode() || (value.isTextual() && !"tool_choice".equals(field)))) {
+                tokens += encoding.countTokens(value.toString());
+            }
+        }
+        return tokens;
+    }
+
+    /** A message's content, plus what else it carries to the model: its name, and an assistant's tool calls. */
+    private static long message(JsonNode message, Encoding encoding) {
+        long tokens = text(message.path("content"), encoding);
+        if (message.path("name").isTextual()) {
+            tokens += encoding.countTokens(message.path("name").asText());
+        }
+        JsonNode calls = message.path("tool_calls");
+        if (calls.isArray() && !calls.isEmpty()) {
+            tokens += encoding.countTokens(calls.toString());
+        }
+        JsonNode call = message.path("function_call");
+        if (call.isObject()) {
+            tokens += encoding.countTokens(call.toString());
+        }
         return tokens;
     }
 
@@ -195,14 +233,22 @@ public final class TokenEstimator {
                 tokens++; // embeddings accept the tokens themselves
             } else if (item.isArray() && item.size() > 0 && item.get(0).isNumber()) {
                 tokens += item.size();
+            } else if (item.isObject()) {
+                // a message item, or a function call or its output (their arguments and output are prompt too)
+                tokens += PER_MESSAGE + message(item, encoding);
+                for (String field : new String[] {"arguments", "output"}) {
+                    if (item.path(field).isTextual()) {
+                        tokens += encoding.countTokens(item.path(field).asText());
+                    }
+                }
             } else {
-                tokens += item.isObject() ? PER_MESSAGE + text(item.path("content"), encoding) : text(item, encoding);
+                tokens += text(item, encoding);
             }
         }
         return tokens;
     }
 
-    /** A string, or a list of content parts with {@code text}; images and audio are not estimated. */
+    /** A string, or a list of content parts: text counted, an image at its most, audio by its length. */
     private static long text(JsonNode content, Encoding encoding) {
         if (content.isTextual()) {
             return encoding.countTokens(content.asText());
@@ -214,9 +260,23 @@ public final class TokenEstimator {
                     tokens += encoding.countTokens(part.asText());
                 } else if (part.path("text").isTextual()) {
                     tokens += encoding.countTokens(part.path("text").asText());
+                } else {
+                    tokens += media(part);
                 }
             }
         }
         return tokens;
+    }
+
+    private static long media(JsonNode part) {
+        String type = part.path("type").asText("");
+        if (type.contains("image") || part.has("image_url")) {
+            return PER_IMAGE;
+        }
+        JsonNode audio = part.path("input_audio").path("data");
+        if (audio.isTextual()) {
+            return 1 + audio.asText().length() / AUDIO_BASE64_PER_TOKEN;
+        }
+        return 0;
     }
 }

@@ -130,16 +130,33 @@ class DeployRenderTest {
                 "aigate-system/aigate-injector",
                 webhook.getMetadata().getAnnotations().get("cert-manager.io/inject-ca-from"));
         assertEquals(
-                List.of("Fail", "Ignore"),
+                List.of("Fail", "Ignore", "Fail"),
                 webhook.getWebhooks().stream()
                         .map(MutatingWebhook::getFailurePolicy)
+                        .toList());
+        assertEquals(
+                List.of("/mutate", "/mutate", "/mutate/sidecar-only"),
+                webhook.getWebhooks().stream()
+                        .map(h -> h.getClientConfig().getService().getPath())
                         .toList());
         for (MutatingWebhook hook : webhook.getWebhooks()) {
             assertEquals("aigate-injector", hook.getClientConfig().getService().getName());
             assertEquals("aigate-system", hook.getClientConfig().getService().getNamespace());
-            assertEquals("/mutate", hook.getClientConfig().getService().getPath());
             assertEquals("None", hook.getSideEffects());
+            assertTrue(
+                    hook.getRules().stream().anyMatch(r -> r.getResources().contains("pods/ephemeralcontainers")),
+                    hook.getName() + " judges debug containers too");
+            // a pod of a sidecar-only namespace is judged by that registration alone, so exactly once
+            boolean sidecarOnly = hook.getClientConfig().getService().getPath().endsWith("sidecar-only");
+            String selector = hook.getNamespaceSelector().getMatchExpressions().stream()
+                    .filter(e -> e.getKey().equals("aigate.io/identity"))
+                    .map(e -> e.getOperator() + e.getValues())
+                    .findFirst()
+                    .orElse("none");
+            assertEquals(sidecarOnly ? "In[sidecar-only]" : "NotIn[sidecar-only]", selector, hook.getName());
         }
+        // the injector's limit is above the peak bench/injector-flood.sh measured (176 MB) with the shipped flags
+        assertEquals("256Mi", container.getResources().getLimits().get("memory").toString());
         GenericKubernetesResource certificate = (GenericKubernetesResource) base.stream()
                 .filter(o -> "Certificate".equals(o.getKind()))
                 .findFirst()

@@ -21,4 +21,36 @@ class TokenEstimatorTest {
         }
         assertFalse(TokenEstimator.loadedFor("deployment-" + UUID.randomUUID()));
     }
+
+    static long prompt(String json) throws Exception {
+        return TokenEstimator.prompt(
+                (com.fasterxml.jackson.databind.node.ObjectNode)
+                        new com.fasterxml.jackson.databind.ObjectMapper().readTree(json),
+                "gpt-4o");
+    }
+
+    /** Everything the model reads as prompt counts, not only the messages' text. */
+    @Test
+    void toolsSchemasImagesAndToolCallsCountAsPrompt() throws Exception {
+        String messages = "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+        long bare = prompt("{" + messages + "}");
+        String schema = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"," + "\"description\":\""
+                + "the name of a city anywhere in the world ".repeat(50) + "\"}}}";
+        long withTools = prompt("{" + messages + ",\"tools\":[{\"type\":\"function\",\"function\":{"
+                + "\"name\":\"weather\",\"parameters\":" + schema + "}}]}");
+        assertTrue(withTools > bare + 400, bare + " -> " + withTools);
+        long withFormat = prompt("{" + messages + ",\"response_format\":{\"type\":\"json_schema\","
+                + "\"json_schema\":{\"name\":\"x\",\"schema\":" + schema + "}}}");
+        assertTrue(withFormat > bare + 400, bare + " -> " + withFormat);
+        long withImage = prompt("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\","
+                + "\"text\":\"hi\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"https://x/y.png\"}}]}]}");
+        assertTrue(withImage >= bare + TokenEstimator.PER_IMAGE, bare + " -> " + withImage);
+        long withCalls = prompt("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\","
+                + "\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"weather\","
+                + "\"arguments\":\"" + "{\\\"city\\\":\\\"Paris\\\"}".repeat(40) + "\"}}]}]}");
+        assertTrue(withCalls > bare + 100, bare + " -> " + withCalls);
+        long responsesCalls = prompt("{\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"c1\","
+                + "\"output\":\"" + "sunny and warm ".repeat(100) + "\"}]}");
+        assertTrue(responsesCalls > 150, "a function's output is prompt: " + responsesCalls);
+    }
 }

@@ -147,9 +147,9 @@ class TokenMetricsTest {
                 HttpResponse.BodyHandlers.ofString());
         var responses = CloudDoubles.openAi.next(5);
         assertEquals(
-                "{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}",
+                "{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\",\"store\":false}",
                 responses.body(),
-                "the Responses API knows no stream_options: its body is forwarded untouched");
+                "the Responses API knows no stream_options: only store is said (the route does not grant it)");
     }
 
     @Test
