@@ -2,7 +2,7 @@ package io.aigate.cli;
 
 import io.aigate.subscription.Subscription;
 import io.aigate.subscription.SubscriptionStore;
-import io.aigate.tokens.TokenLimits;
+import io.aigate.subscription.TokenLimits;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.Map;

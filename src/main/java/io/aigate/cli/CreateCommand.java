@@ -2,7 +2,7 @@ package io.aigate.cli;
 
 import io.aigate.subscription.Subscription;
 import io.aigate.subscription.SubscriptionKeys;
-import io.aigate.tokens.TokenLimits;
+import io.aigate.subscription.TokenLimits;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.List;

@@ -1,7 +1,7 @@
 package io.aigate.cli;
 
-import io.aigate.tokens.QuotaPeriod;
-import io.aigate.tokens.TokenLimits;
+import io.aigate.config.QuotaPeriod;
+import io.aigate.subscription.TokenLimits;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 

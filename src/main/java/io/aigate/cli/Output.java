@@ -1,7 +1,7 @@
 package io.aigate.cli;
 
 import io.aigate.subscription.Subscription;
-import io.aigate.tokens.TokenLimits;
+import io.aigate.subscription.TokenLimits;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;

@@ -1,6 +1,5 @@
 package io.aigate.config;
 
-import io.aigate.tokens.QuotaPeriod;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;

@@ -443,7 +443,7 @@ public class ConfigCheck {
         }
         backend.apiKeySecret().ifPresent(secret -> {
             try {
-                io.aigate.identity.BackendCredentials.checkSecretId(secret);
+                SecretId.parse(secret);
             } catch (IllegalArgumentException e) {
                 fail(key + ".api-key-secret " + e.getMessage() + ".");
             }

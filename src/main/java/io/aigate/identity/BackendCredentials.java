@@ -96,11 +96,6 @@ public class BackendCredentials {
         return refresher;
     }
 
-    /** Refuses a Key Vault secret identifier aigate could not read, with the reason (for the start-up check). */
-    public static void checkSecretId(String secretId) {
-        KeyVaultApiKey.SecretId.parse(secretId);
-    }
-
     /** @return the backend's credential; backends are validated at start-up, so the name always exists */
     public BackendCredential forBackend(String backend) {
         return byBackend.get(backend);

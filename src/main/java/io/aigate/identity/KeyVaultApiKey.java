@@ -4,11 +4,11 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.HttpClient;
 import com.azure.security.keyvault.secrets.SecretClient;
 import com.azure.security.keyvault.secrets.SecretClientBuilder;
+import io.aigate.config.SecretId;
 import io.aigate.pipeline.Backoff;
 import io.aigate.pipeline.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -99,34 +99,6 @@ final class KeyVaultApiKey implements BackendCredential {
                 retryMax);
         refresher.execute(key::read);
         return key;
-    }
-
-    /** A Key Vault secret identifier, split. */
-    record SecretId(String vault, String name, String version) {
-        /** @throws IllegalArgumentException with the reason, for the start-up check */
-        static SecretId parse(String text) {
-            URI uri;
-            try {
-                uri = URI.create(text.trim());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("is not a URL");
-            }
-            String[] path =
-                    uri.getPath() == null ? new String[0] : uri.getPath().split("/");
-            if (!"https".equalsIgnoreCase(uri.getScheme())
-                    || uri.getHost() == null
-                    || uri.getRawQuery() != null
-                    || path.length < 3
-                    || path.length > 4
-                    || !path[0].isEmpty()
-                    || !"secrets".equals(path[1])
-                    || path[2].isEmpty()) {
-                throw new IllegalArgumentException("must be a secret identifier, https://<vault>.vault.azure.net/"
-                        + "secrets/<name> (optionally /<version>)");
-            }
-            String vault = "https://" + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "");
-            return new SecretId(vault, path[2], path.length == 4 ? path[3] : null);
-        }
     }
 
     private void read() {

@@ -1,8 +1,7 @@
 package io.aigate.subscription;
 
+import io.aigate.config.QuotaPeriod;
 import io.aigate.redis.RedisSchema;
-import io.aigate.tokens.QuotaPeriod;
-import io.aigate.tokens.TokenLimits;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -6,7 +6,6 @@ import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Step;
-import io.aigate.tokens.LlmTokenLimit;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -92,7 +91,7 @@ public class ValidateSubscriptionKey implements Step {
         }
         metrics.allowed();
         ctx.caller(Caller.subscribed(subscription.id(), subscription.allowedClientApps()));
-        ctx.put(LlmTokenLimit.SUBSCRIPTION_LIMITS, subscription.limits());
+        ctx.put(TokenLimits.PART, subscription.limits());
         return Outcome.proceed();
     }
 

@@ -1,10 +1,12 @@
 package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.QuotaPeriod;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Sha256;
 import io.aigate.pipeline.Step;
+import io.aigate.subscription.TokenLimits;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -35,9 +37,6 @@ public class LlmTokenLimit implements Step {
 
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
-    /** The caller's subscription's own limits: written by validate-subscription-key, read by the inbound half. */
-    public static final RequestContext.Part<TokenLimits> SUBSCRIPTION_LIMITS =
-            RequestContext.Part.declare("subscription-limits");
     /** The tokens the inbound half set aside: settled by the outbound half, or on error. */
     static final RequestContext.Part<Reservation> RESERVATION = RequestContext.Part.declare("token-reservation");
 
@@ -89,7 +88,7 @@ public class LlmTokenLimit implements Step {
 
     @Override
     public Future<Outcome> apply(RequestContext ctx) {
-        TokenLimits own = ctx.get(SUBSCRIPTION_LIMITS);
+        TokenLimits own = ctx.get(TokenLimits.PART);
         if ((!anyDefault && (own == null || own.isEmpty())) || !ctx.inbound().generatesTokens()) {
             return PROCEED; // the common case without limits costs nothing more; listing models spends nothing
         }
@@ -179,7 +178,7 @@ public class LlmTokenLimit implements Step {
 
     /** The subscription's own limits over the configured defaults, and whose budget this request spends. */
     TokenCounter counterFor(RequestContext ctx) {
-        TokenLimits own = ctx.get(SUBSCRIPTION_LIMITS);
+        TokenLimits own = ctx.get(TokenLimits.PART);
         if (own == null) {
             own = TokenLimits.NONE;
         }

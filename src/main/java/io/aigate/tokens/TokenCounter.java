@@ -1,5 +1,6 @@
 package io.aigate.tokens;
 
+import io.aigate.config.QuotaPeriod;
 import io.aigate.redis.RedisSchema;
 import java.time.Instant;
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.vertx.VertxHttpClientBuilder;
+import io.aigate.config.SecretId;
 import io.aigate.pipeline.Outcome;
 import io.aigate.sandbox.FakeEntraId;
 import io.aigate.sandbox.FakeKeyVault;
@@ -155,12 +156,10 @@ class KeyVaultApiKeyTest {
     @Test
     void onlySecretIdentifiersAreAccepted() {
         assertEquals(
-                new KeyVaultApiKey.SecretId("https://kv.vault.azure.net", "k", null),
-                KeyVaultApiKey.SecretId.parse("https://kv.vault.azure.net/secrets/k"));
+                new SecretId("https://kv.vault.azure.net", "k", null),
+                SecretId.parse("https://kv.vault.azure.net/secrets/k"));
         assertEquals(
-                "v2",
-                KeyVaultApiKey.SecretId.parse("https://kv.vault.azure.net/secrets/k/v2")
-                        .version());
+                "v2", SecretId.parse("https://kv.vault.azure.net/secrets/k/v2").version());
         for (String bad : new String[] {
             "http://kv.vault.azure.net/secrets/k",
             "https://kv.vault.azure.net/keys/k",
@@ -168,7 +167,7 @@ class KeyVaultApiKeyTest {
             "https://kv.vault.azure.net/secrets/k?x=1",
             "not a url"
         }) {
-            assertThrows(IllegalArgumentException.class, () -> KeyVaultApiKey.SecretId.parse(bad), bad);
+            assertThrows(IllegalArgumentException.class, () -> SecretId.parse(bad), bad);
         }
     }
 }

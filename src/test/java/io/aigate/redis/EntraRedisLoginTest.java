@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.QuotaPeriod;
 import io.aigate.identity.EntraToken;
 import io.aigate.sandbox.FakeEntraId;
 import io.aigate.sandbox.LocalRedis;
@@ -16,7 +17,6 @@ import io.aigate.testing.Await;
 import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
-import io.aigate.tokens.QuotaPeriod;
 import io.aigate.tokens.RedisTokenBudgetAccess;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;

@@ -7,12 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.aigate.config.QuotaPeriod;
 import io.aigate.redis.RedisFunctions;
 import io.aigate.redis.RedisSchema;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.Await;
 import io.aigate.testing.Keys;
-import io.aigate.tokens.QuotaPeriod;
 import io.aigate.tokens.RedisTokenBudgetAccess;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

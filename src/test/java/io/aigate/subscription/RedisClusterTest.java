@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.QuotaPeriod;
 import io.aigate.redis.RedisChannels;
 import io.aigate.testing.Await;
 import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LocalRedisCluster;
 import io.aigate.testing.TestClock;
-import io.aigate.tokens.QuotaPeriod;
 import io.aigate.tokens.TokenBudget;
 import io.aigate.tokens.TokenCounter;
 import io.aigate.tokens.TokenLimitMetricsAccess;

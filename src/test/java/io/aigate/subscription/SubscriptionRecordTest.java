@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aigate.config.QuotaPeriod;
 import io.aigate.redis.RedisSchema;
 import io.aigate.testing.Keys;
 import io.aigate.testing.WithRealRedis;
-import io.aigate.tokens.QuotaPeriod;
-import io.aigate.tokens.TokenLimits;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import java.time.Instant;

@@ -1,6 +1,7 @@
 package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.QuotaPeriod;
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.Configs;

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.QuotaPeriod;
 import io.aigate.pipeline.Caller;
 import io.aigate.pipeline.RequestContext;
+import io.aigate.subscription.TokenLimits;
 import io.aigate.testing.Configs;
 import io.aigate.testing.Requests;
 import io.vertx.core.http.HttpHeaders;
@@ -51,14 +53,14 @@ class CounterSelectionTest {
         assertEquals(QuotaPeriod.DAILY, defaults.period());
 
         RequestContext own = request("team-a", null, null);
-        own.put(LlmTokenLimit.SUBSCRIPTION_LIMITS, new TokenLimits(200L, 0L, QuotaPeriod.MONTHLY));
+        own.put(TokenLimits.PART, new TokenLimits(200L, 0L, QuotaPeriod.MONTHLY));
         TokenCounter counter = limit.counterFor(own);
         assertEquals(200, counter.tokensPerMinute());
         assertEquals(0, counter.tokenQuota(), "a subscription's 0 switches the configured quota off");
         assertEquals(QuotaPeriod.MONTHLY, counter.period());
 
         RequestContext negative = request("team-a", null, null);
-        negative.put(LlmTokenLimit.SUBSCRIPTION_LIMITS, new TokenLimits(-5L, Long.MIN_VALUE, null));
+        negative.put(TokenLimits.PART, new TokenLimits(-5L, Long.MIN_VALUE, null));
         TokenCounter clamped = limit.counterFor(negative);
         assertEquals(0, clamped.tokensPerMinute());
         assertEquals(0, clamped.tokenQuota());

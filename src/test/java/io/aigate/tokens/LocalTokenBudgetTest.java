@@ -3,6 +3,7 @@ package io.aigate.tokens;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.aigate.config.QuotaPeriod;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package io.aigate.tokens;
 
+import io.aigate.config.QuotaPeriod;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import java.time.Clock;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.QuotaPeriod;
 import io.aigate.sandbox.LocalRedis;
 import io.aigate.testing.Await;
 import io.aigate.testing.Configs;

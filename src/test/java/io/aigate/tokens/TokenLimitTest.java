@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.QuotaPeriod;
 import io.aigate.sandbox.FakeAzureOpenAi;
 import io.aigate.testing.AigateTest;
 import io.aigate.testing.Await;

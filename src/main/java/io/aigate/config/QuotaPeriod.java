@@ -1,4 +1,4 @@
-package io.aigate.tokens;
+package io.aigate.config;
 
 import java.time.DayOfWeek;
 import java.time.Instant;
