@@ -288,20 +288,19 @@ public class ConfigCheck {
     }
 
     private static void checkTokenLimit(AigateConfig.TokenLimit limit, boolean subscriptions, boolean tokens) {
-        String key = limit.counterKey().trim();
         String prefix = "aigate.token-limit.";
-        if (key.regionMatches(true, 0, "header:", 0, 7)) {
-            if (key.substring(7).isBlank()) {
-                fail(prefix + "counter-key=header: names no header: write it as header:<name>, e.g. header:x-team.");
-            }
-        } else if (key.equals("client-app")) {
-            if (!tokens) {
-                fail(prefix + "counter-key=client-app needs caller tokens: set aigate.jwt.enabled=true, or use "
-                        + "counter-key=subscription.");
-            }
-        } else if (!key.equals("subscription")) {
-            fail(prefix + "counter-key is '" + key + "': use subscription, client-app or header:<name>.");
-        } else if (!subscriptions
+        CounterKey key;
+        try {
+            key = CounterKey.parse(limit.counterKey());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException(prefix + e.getMessage());
+        }
+        if (key.kind() == CounterKey.Kind.CLIENT_APP && !tokens) {
+            fail(prefix + "counter-key=client-app needs caller tokens: set aigate.jwt.enabled=true, or use "
+                    + "counter-key=subscription.");
+        }
+        if (key.kind() == CounterKey.Kind.SUBSCRIPTION
+                && !subscriptions
                 && (limit.tokensPerMinute().isPresent() || limit.tokenQuota().isPresent())) {
             fail(prefix + "counter-key=subscription needs subscription keys: set "
                     + "aigate.subscription-key.required=true, or use counter-key=client-app or header:<name>.");

@@ -1,6 +1,7 @@
 package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.config.CounterKey;
 import io.aigate.config.QuotaPeriod;
 import io.aigate.pipeline.Outcome;
 import io.aigate.pipeline.RequestContext;
@@ -42,14 +43,8 @@ public class LlmTokenLimit implements Step {
 
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
-    private enum CounterKey {
-        SUBSCRIPTION,
-        CLIENT_APP,
-        HEADER
-    }
-
     private final AigateConfig.TokenLimit config;
-    private final CounterKey counterKey;
+    private final CounterKey.Kind counterKey;
     private final String counterHeader;
     private final TokenBudget budget;
     private final boolean anyDefault;
@@ -57,14 +52,9 @@ public class LlmTokenLimit implements Step {
 
     LlmTokenLimit(AigateConfig config, TokenBudget budget) {
         this.config = config.tokenLimit();
-        String key = this.config.counterKey().trim();
-        if (key.regionMatches(true, 0, "header:", 0, 7)) {
-            this.counterKey = CounterKey.HEADER;
-            this.counterHeader = key.substring(7).trim();
-        } else {
-            this.counterKey = "client-app".equals(key) ? CounterKey.CLIENT_APP : CounterKey.SUBSCRIPTION;
-            this.counterHeader = null;
-        }
+        CounterKey key = CounterKey.parse(this.config.counterKey()); // the start-up check refused any other
+        this.counterKey = key.kind();
+        this.counterHeader = key.header();
         this.budget = budget;
         this.anyDefault = this.config.tokensPerMinute().isPresent()
                 || this.config.tokenQuota().isPresent();
@@ -203,12 +193,12 @@ public class LlmTokenLimit implements Step {
             // callers the counter key cannot tell apart share one budget: none of them escapes the limit
             label = "anonymous";
             tag = "anonymous";
-        } else if (counterKey != CounterKey.HEADER && PLAIN.matcher(who).matches()) {
+        } else if (counterKey != CounterKey.Kind.HEADER && PLAIN.matcher(who).matches()) {
             label = who;
-            tag = (counterKey == CounterKey.SUBSCRIPTION ? "s:" : "a:") + who;
+            tag = (counterKey == CounterKey.Kind.SUBSCRIPTION ? "s:" : "a:") + who;
         } else {
             // header values are the caller's: only a digest reaches Redis keys and metric labels
-            tag = (counterKey == CounterKey.HEADER ? "h:" : "x:")
+            tag = (counterKey == CounterKey.Kind.HEADER ? "h:" : "x:")
                     + Sha256.hex(who).substring(0, 16);
             label = tag;
         }
