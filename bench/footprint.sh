@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# What one sidecar costs its pod while the pod is quiet, per JVM variant, in one run: start to ready, resident memory
+# after one request and after idling, CPU burnt while idle (utime+stime from /proc), and threads. Every variant runs
+# the same jar against the same loopback backend (nginx) and Redis, with the flags Dockerfile.jvm ships plus the
+# variant's own. Usage: bench/footprint.sh [idle-seconds] (default 60); VARIANTS="shipped jdk25 ..." to pick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IDLE=${1:-60}
+JAR=target/quarkus-app/quarkus-run.jar
+[ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
+SHIPPED=$(sed -n 's/.*JAVA_OPTS_APPEND="\([^"]*\)".*/\1/p' Dockerfile.jvm)
+JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
+VARIANTS=${VARIANTS:-"shipped c1 jdk25 jdk25-aot"}
+BACKEND_PORT=18190 AIGATE_PORT=18180 AIGATE_MGMT=18199 REDIS_PORT=18179
+export MALLOC_ARENA_MAX=2
+OUT=$(mktemp -d)
+cleanup() {
+  [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true
+  [ -f "$OUT/nginx.pid" ] && kill "$(cat "$OUT/nginx.pid")" 2>/dev/null || true
+  [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+COMPLETION='{"id":"c","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}'
+cat > "$OUT/nginx.conf" <<NGINX
+worker_processes 1;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx-error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$BACKEND_PORT;
+    location /msi/token {
+      default_type application/json;
+      return 200 '{"access_token":"t","expires_on":"4102444800","resource":"https://cognitiveservices.azure.com","token_type":"Bearer"}';
+    }
+    location / { default_type application/json; return 200 '$COMPLETION'; }
+  }
+}
+NGINX
+nginx -c "$OUT/nginx.conf"
+redis-server --port $REDIS_PORT --bind 127.0.0.1 --save "" --appendonly no > "$OUT/redis.log" 2>&1 &
+REDIS_PID=$!
+until redis-cli -p $REDIS_PORT ping >/dev/null 2>&1; do sleep 0.05; done
+KEY=$(java -jar "$JAR" keys --redis redis://127.0.0.1:$REDIS_PORT --output json create --name footprint \
+  | sed -n 's/.*"primaryKey" *: *"\([^"]*\)".*/\1/p')
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$1/status"; }
+threads() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
+
+run() { # java opts...: starts aigate, sets PID and READY_MS
+  local java=$1; shift
+  local start; start=$(date +%s%N)
+  AZURE_OPENAI_BACKEND_URL=http://127.0.0.1:$BACKEND_PORT IDENTITY_ENDPOINT=http://127.0.0.1:$BACKEND_PORT/msi/token \
+  IDENTITY_HEADER=f AIGATE_IDENTITY_ALLOW_IMDS=false AIGATE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT \
+  QUARKUS_HTTP_PORT=$AIGATE_PORT QUARKUS_MANAGEMENT_PORT=$AIGATE_MGMT \
+    "$java" "$@" -jar "$JAR" > "$OUT/aigate.log" 2>&1 &
+  PID=$!
+  until curl -sf -o /dev/null "http://127.0.0.1:$AIGATE_MGMT/q/health/ready"; do
+    kill -0 "$PID" 2>/dev/null || { tail -20 "$OUT/aigate.log"; exit 1; }
+    sleep 0.01
+  done
+  READY_MS=$(( ($(date +%s%N) - start) / 1000000 ))
+}
+request() {
+  curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$AIGATE_PORT/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21" \
+    -H "Ocp-Apim-Subscription-Key: $KEY" -H 'Content-Type: application/json' \
+    -d '{"messages":[{"role":"user","content":"hi"}]}'
+}
+stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=; }
+
+HZ=$(getconf CLK_TCK)
+printf '%-12s %9s %13s %13s %16s %8s\n' variant ready_ms rss_1req_MB rss_idle_MB idle_cpu_ms/min threads
+[ -n "${HOLD:-}" ] && VARIANTS=$HOLD
+for v in $VARIANTS; do
+  java=java; opts=$SHIPPED
+  case $v in
+    shipped) ;;
+    c1) opts="$SHIPPED -XX:TieredStopAtLevel=1" ;;
+    jdk25) java=$JDK25 ;;
+    jdk25-coh) java=$JDK25; opts="$SHIPPED -XX:+UseCompactObjectHeaders" ;;
+    jdk25-aot|jdk25-aot-c1)
+      java=$JDK25
+      [ "$v" = jdk25-aot-c1 ] && opts="$SHIPPED -XX:TieredStopAtLevel=1"
+      # the training run: start, serve a few requests, stop; the JVM writes the cache as it exits (JEP 483/514/515)
+      # shellcheck disable=SC2086
+      run "$java" $opts -XX:AOTCacheOutput="$OUT/aigate.aot"
+      for _ in $(seq 20); do request >/dev/null; done
+      stop
+      opts="$opts -XX:AOTCache=$OUT/aigate.aot" ;;
+    *) echo "unknown variant $v"; continue ;;
+  esac
+  # shellcheck disable=SC2086
+  run "$java" $opts
+  code=$(request)
+  [ "$code" = 200 ] || { echo "$v: the request got $code"; tail -5 "$OUT/aigate.log"; }
+  sleep 5
+  one=$(rss "$PID")
+  [ -n "${HOLD:-}" ] && { echo "holding $v as pid $PID"; echo "$PID" > "${HOLD_PID_FILE:-/tmp/aigate.pid}"; sleep "${HOLD_SECONDS:-120}"; }
+  t0=$(ticks "$PID"); sleep "$IDLE"; t1=$(ticks "$PID")
+  cpu=$(( (t1 - t0) * 1000 / HZ * 60 / IDLE ))
+  printf '%-12s %9s %13s %13s %16s %8s\n' "$v" "$READY_MS" "$one" "$(rss "$PID")" "$cpu" "$(threads "$PID")"
+  stop
+done
+echo "flags: $SHIPPED"
