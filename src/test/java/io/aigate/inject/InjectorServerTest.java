@@ -34,7 +34,15 @@ class InjectorServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        // the test certificate (trusted by the suite's truststore), written out as tls.crt and tls.key
+        vertx = Vertx.vertx();
+        port = serve(InjectorLimits.DEFAULTS);
+    }
+
+    /**
+     * A server on a free loopback port, with the test certificate (trusted by the suite's truststore) written out as
+     * cert-manager mounts it, tls.crt and tls.key.
+     */
+    static int serve(InjectorLimits limits) throws Exception {
         KeyStore p12 = KeyStore.getInstance("PKCS12");
         try (FileInputStream in = new FileInputStream("src/test/resources/tls/fake-entra.p12")) {
             p12.load(in, "changeit".toCharArray());
@@ -47,10 +55,9 @@ class InjectorServerTest {
         Path pem = dir.resolve("tls.key");
         Files.writeString(crt, pem("CERTIFICATE", cert.getEncoded()));
         Files.writeString(pem, pem("PRIVATE KEY", key.getEncoded()));
-        vertx = Vertx.vertx();
         server = new InjectorServer(
-                vertx, new PodMutator(InjectorSettings.defaults("ghcr.io/aigate/aigate:0.1.0")), crt, pem);
-        port = server.start("127.0.0.1", 0)
+                vertx, new PodMutator(InjectorSettings.defaults("ghcr.io/aigate/aigate:0.1.0")), crt, pem, limits);
+        return server.start("127.0.0.1", 0)
                 .toCompletionStage()
                 .toCompletableFuture()
                 .get(10, TimeUnit.SECONDS);
@@ -112,32 +119,6 @@ class InjectorServerTest {
         assertEquals("ok", send("GET", "/healthz", null).body());
     }
 
-    /** A server of its own, with limits small enough to reach: one review judged at a time, one waiting. */
-    static int tightServer(InjectorLimits limits) throws Exception {
-        Path dir = Files.createTempDirectory("aigate-webhook-tls");
-        KeyStore p12 = KeyStore.getInstance("PKCS12");
-        try (FileInputStream in = new FileInputStream("src/test/resources/tls/fake-entra.p12")) {
-            p12.load(in, "changeit".toCharArray());
-        }
-        String alias = p12.aliases().nextElement();
-        Path crt = dir.resolve("tls.crt");
-        Path pem = dir.resolve("tls.key");
-        Files.writeString(crt, pem("CERTIFICATE", p12.getCertificate(alias).getEncoded()));
-        Files.writeString(
-                pem,
-                pem("PRIVATE KEY", p12.getKey(alias, "changeit".toCharArray()).getEncoded()));
-        return new InjectorServer(
-                        vertx,
-                        new PodMutator(InjectorSettings.defaults("ghcr.io/aigate/aigate:0.1.0")),
-                        crt,
-                        pem,
-                        limits)
-                .start("127.0.0.1", 0)
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(10, TimeUnit.SECONDS);
-    }
-
     /** Opens a review that declares a body and sends only its first bytes: a sender that stalls. */
     static javax.net.ssl.SSLSocket stalled(int port) throws Exception {
         javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket)
@@ -170,7 +151,7 @@ class InjectorServerTest {
 
     @Test
     void slowSendersHoldATurnOnlyUntilTheDeadlineAndTheRestWaitOrAreTurnedAway() throws Exception {
-        int tight = tightServer(new InjectorLimits(3 * 1024 * 1024, 1, 1, java.time.Duration.ofMillis(1500), 64));
+        int tight = serve(new InjectorLimits(3 * 1024 * 1024, 1, 1, java.time.Duration.ofMillis(1500), 64));
         byte[] plain = Files.readAllBytes(PodMutatorGoldenTest.FIXTURES.resolve("plain-pod.review.json"));
         try (javax.net.ssl.SSLSocket slow = stalled(tight)) {
             Thread.sleep(200); // it holds the one turn
