@@ -100,6 +100,18 @@ class MonitoringTest extends AigateTest {
             return unexposed.isEmpty();
         });
         assertEquals(Set.of(), unexposed, "queried but not exposed");
+
+        // and every family aigate exposes is in the reference, so an operator can look up what it means
+        String reference = Files.readString(Path.of("docs/metrics.md"));
+        Set<String> undocumented = new TreeSet<>();
+        Matcher type = Pattern.compile("# TYPE ((?:aigate|gen_ai)_[a-z_]+) ").matcher(metrics());
+        while (type.find()) {
+            String family = type.group(1).replaceAll("_max$", ""); // a timer's maximum, beside its histogram
+            if (!reference.contains("`" + family)) {
+                undocumented.add(family);
+            }
+        }
+        assertEquals(Set.of(), undocumented, "exposed but not in docs/metrics.md");
     }
 
     private static void collect(String text, Set<String> into) {
