@@ -53,4 +53,22 @@ class TokenEstimatorTest {
                 + "\"output\":\"" + "sunny and warm ".repeat(100) + "\"}]}");
         assertTrue(responsesCalls > 150, "a function's output is prompt: " + responsesCalls);
     }
+
+    /** A huge prompt is counted exactly up to a bound and charged at the rate seen beyond it, never skipped. */
+    @Test
+    void aHugePromptIsBoundedInWorkNotInCharge() {
+        String sentence = "The quick brown fox jumps over the lazy dog. ";
+        String big = sentence.repeat(1_000_000 / sentence.length());
+        long exactPerSentence = TokenEstimator.count(sentence, "gpt-4o");
+        TokenEstimator.Counting counting = new TokenEstimator.Counting(TokenEstimator.encodingFor("gpt-4o"));
+        long total = counting.countTokens(big) + counting.extrapolated();
+        assertTrue(counting.counted() <= TokenEstimator.EXACT_CHARS, "counted " + counting.counted());
+        long expected = exactPerSentence * (big.length() / sentence.length());
+        assertTrue(Math.abs(total - expected) < expected / 10, total + " vs " + expected);
+        // a run the tokenizer cannot split still costs at least what its counted part showed, all the way
+        String run = "x".repeat(1_000_000);
+        TokenEstimator.Counting solid = new TokenEstimator.Counting(TokenEstimator.encodingFor("gpt-4o"));
+        long charged = solid.countTokens(run) + solid.extrapolated();
+        assertTrue(charged >= 1_000_000 / 16, "charged " + charged);
+    }
 }
