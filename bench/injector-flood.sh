@@ -58,11 +58,14 @@ for round in 1 2 3; do
   seq "$SENDERS" | xargs -P "$SENDERS" -I{} bash -c 'send wide.json; send long.json' >> "$OUT/codes" &
 done
 sleep 1
-during=$(curl -ks -o /dev/null -w '%{http_code} %{time_total}s' --max-time 10 "$URL/healthz" || echo "000")
+# the kubelet and the API server come from addresses of their own (no address may hold more than a quarter of the
+# connections): here 127.0.0.2, while every hostile sender is 127.0.0.1
+during=$(curl -ks --interface 127.0.0.2 -o /dev/null -w '%{http_code} %{time_total}s' --max-time 10 "$URL/healthz" \
+  || echo "000")
 wait_flood() { while pgrep -f "xargs -P $SENDERS" >/dev/null; do sleep 0.2; done; }
 wait_flood
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-after=$(curl -ks --max-time 10 -H 'Content-Type: application/json' --data-binary @"$OUT/plain.json" "$URL/mutate" \
+after=$(curl -ks --interface 127.0.0.2 --max-time 10 -H 'Content-Type: application/json' --data-binary @"$OUT/plain.json" "$URL/mutate" \
   | python3 -c 'import json,sys; r=json.load(sys.stdin)["response"]; print("allowed" if r["allowed"] else "refused", "patch" if "patch" in r else "")' 2>/dev/null || echo "no answer")
 kill $WATCH 2>/dev/null || true
 alive=$(kill -0 $PID 2>/dev/null && echo yes || echo NO)

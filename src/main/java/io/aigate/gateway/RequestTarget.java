@@ -47,12 +47,41 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
             if (!validDeploymentName(deployment)) {
                 return invalid();
             }
-            return new RequestTarget(Kind.CLASSIC, path, query, deployment, path.substring(end + 1));
+            String operation = path.substring(end + 1);
+            return lowerCaseNames(operation)
+                    ? new RequestTarget(Kind.CLASSIC, path, query, deployment, operation)
+                    : new RequestTarget(Kind.NOT_FOUND, path, query, null, null);
         }
         if (path.startsWith(V1_PREFIX) && path.length() > V1_PREFIX.length()) {
-            return new RequestTarget(Kind.V1, path, query, null, path.substring(V1_PREFIX.length()));
+            String operation = path.substring(V1_PREFIX.length());
+            return lowerCaseNames(operation)
+                    ? new RequestTarget(Kind.V1, path, query, null, operation)
+                    : new RequestTarget(Kind.NOT_FOUND, path, query, null, null);
         }
         return new RequestTarget(Kind.NOT_FOUND, path, query, null, null);
+    }
+
+    /** The operations whose second segment is a name too ({@code chat/completions}), not an id. */
+    private static final java.util.Set<String> TWO_WORD = java.util.Set.of("chat", "audio", "images", "realtime");
+
+    /**
+     * Azure OpenAI names its operations in lower case; every judgement here (the route's operations, which bodies are
+     * read, which fields mean what) compares them so. {@code /openai/v1/Responses} would be read by none of them,
+     * while a backend that folds case would serve it: such a target is no operation aigate knows (404). Ids after the
+     * names ({@code files/{id}}, {@code threads/thread_AbC}) keep their case.
+     */
+    static boolean lowerCaseNames(String operation) {
+        int slash = operation.indexOf('/');
+        String first = slash < 0 ? operation : operation.substring(0, slash);
+        if (!first.equals(first.toLowerCase(java.util.Locale.ROOT))) {
+            return false;
+        }
+        if (slash < 0 || !TWO_WORD.contains(first)) {
+            return true;
+        }
+        int next = operation.indexOf('/', slash + 1);
+        String second = next < 0 ? operation.substring(slash + 1) : operation.substring(slash + 1, next);
+        return second.equals(second.toLowerCase(java.util.Locale.ROOT));
     }
 
     /** A classic path with its deployment segment replaced (a backend that names the deployment otherwise); else null. */

@@ -37,6 +37,9 @@ public final class InjectorServer {
     /** Touched on the server's one event loop only. */
     private final ArrayDeque<Review> waiting = new ArrayDeque<>();
 
+    private final java.util.Map<String, Integer> perAddress = new java.util.HashMap<>();
+    private final java.util.Map<HttpConnection, Long> headDeadlines = new java.util.IdentityHashMap<>();
+
     private int judging;
     private int connections;
     private HttpServer server;
@@ -80,16 +83,56 @@ public final class InjectorServer {
         return server == null ? Future.succeededFuture() : server.close();
     }
 
+    /**
+     * A connection must bring a whole request's head within {@code reviewTimeout} of opening, or of its previous
+     * answer: a sender that trickles a header a byte at a time (which resets any idle timer) is closed at that
+     * deadline, and no address may hold more than its share of the connections.
+     */
     private void connected(HttpConnection connection) {
-        if (connections >= limits.maxConnections()) {
+        String address = connection.remoteAddress() == null
+                ? "?"
+                : connection.remoteAddress().hostAddress();
+        int fromThere = perAddress.getOrDefault(address, 0);
+        if (connections >= limits.maxConnections() || fromThere >= limits.maxConnections() / 4) {
             connection.close();
             return;
         }
         connections++;
-        connection.closeHandler(v -> connections--);
+        perAddress.put(address, fromThere + 1);
+        awaitHead(connection);
+        connection.closeHandler(v -> {
+            connections--;
+            perAddress.computeIfPresent(address, (k, n) -> n > 1 ? n - 1 : null);
+            Long timer = headDeadlines.remove(connection);
+            if (timer != null) {
+                vertx.cancelTimer(timer);
+            }
+        });
+    }
+
+    private void awaitHead(HttpConnection connection) {
+        headDeadlines.put(connection, vertx.setTimer(limits.reviewTimeout().toMillis(), id -> {
+            headDeadlines.remove(connection);
+            connection.close();
+        }));
+    }
+
+    /** A head arrived: its review has a deadline of its own; once answered, the next head has to come in time. */
+    private void headArrived(HttpServerRequest request) {
+        HttpConnection connection = request.connection();
+        Long timer = headDeadlines.remove(connection);
+        if (timer != null) {
+            vertx.cancelTimer(timer);
+        }
+        request.response().endHandler(v -> {
+            if (!headDeadlines.containsKey(connection)) {
+                awaitHead(connection);
+            }
+        });
     }
 
     private void handle(HttpServerRequest request) {
+        headArrived(request);
         String path = request.path();
         if ("/healthz".equals(path)) {
             request.response().putHeader("Content-Type", "text/plain").end("ok");
@@ -159,14 +202,20 @@ public final class InjectorServer {
         }
     }
 
-    /** One review's life: waiting, reading, judging (on a worker: the event loop keeps answering), answered. */
+    /**
+     * One review's life: waiting, reading, judging (on a worker: the event loop keeps answering), answered. Its turn is
+     * held until its judging is over, even when its sender left or its deadline passed first, so the turns bound the
+     * work and memory in flight, not only the answers.
+     */
     private final class Review {
         final HttpServerRequest request;
         final boolean sidecarOnly;
         Buffer body;
         long timer;
         boolean holdsTurn;
-        boolean done;
+        boolean inJudgement;
+        /** Answered (or gone): nothing more is sent. Read by the worker, which then skips the work. */
+        volatile boolean done;
 
         Review(HttpServerRequest request, boolean sidecarOnly) {
             this.request = request;
@@ -182,7 +231,8 @@ public final class InjectorServer {
                     return;
                 }
                 if (body.length() + chunk.length() > limits.maxReviewBytes()) {
-                    finish();
+                    end();
+                    release();
                     tooLarge(request);
                     return;
                 }
@@ -198,20 +248,25 @@ public final class InjectorServer {
             }
             byte[] bytes = body.getBytes();
             body = null;
+            inJudgement = true;
             vertx.<String>executeBlocking(
-                            () -> mutator.review(bytes, sidecarOnly).toString(), false)
+                            () -> done
+                                    ? null
+                                    : mutator.review(bytes, sidecarOnly).toString(),
+                            false)
                     .onComplete(answered -> {
-                        if (done) {
-                            return; // expired while it was judged: the API server has its answer (a timeout)
+                        inJudgement = false;
+                        if (!done) {
+                            end();
+                            if (answered.succeeded() && answered.result() != null) {
+                                request.response()
+                                        .putHeader("Content-Type", "application/json")
+                                        .end(answered.result());
+                            } else {
+                                error(request, 500, "The review could not be judged.");
+                            }
                         }
-                        finish();
-                        if (answered.succeeded()) {
-                            request.response()
-                                    .putHeader("Content-Type", "application/json")
-                                    .end(answered.result());
-                        } else {
-                            error(request, 500, "The review could not be judged.");
-                        }
+                        release();
                     });
         }
 
@@ -219,23 +274,33 @@ public final class InjectorServer {
             if (done) {
                 return;
             }
-            finish();
+            end();
             LOG.debugf("an AdmissionReview was not received and judged within %s", limits.reviewTimeout());
             error(request, 408, "The AdmissionReview was not received and judged in time.");
             request.connection().close();
+            if (!inJudgement) {
+                release();
+            }
         }
 
         void gone() {
             if (!done) {
-                finish();
+                end();
+                if (!inJudgement) {
+                    release();
+                }
             }
         }
 
-        /** Once: the turn (if it held one) goes to the next review. */
-        void finish() {
+        /** Nothing more is sent for this review. */
+        void end() {
             done = true;
             body = null;
             vertx.cancelTimer(timer);
+        }
+
+        /** Once: the turn (if it held one) goes to the next review. */
+        void release() {
             if (holdsTurn) {
                 holdsTurn = false;
                 judging--;

@@ -143,6 +143,11 @@ public final class PodMutator {
                 }
                 return answer(uid, true, null, null);
             }
+            if ("UPDATE".equals(operation)
+                    && request.path("subResource").asText("").isEmpty()) {
+                refuseSidecarChange(request.path("oldObject"), pod);
+                return answer(uid, true, null, null);
+            }
             if (!"CREATE".equals(operation)) {
                 return answer(uid, true, null, null); // a pod is injected when it is created, never later
             }
@@ -442,6 +447,27 @@ public final class PodMutator {
             }
         }
         return -1;
+    }
+
+    /**
+     * A running pod's container images can be changed ({@code kubectl set image}): the injected aigate's cannot, or an
+     * image of the pod author's choosing would run with the workload identity aigate was given. Nor can a sidecar
+     * appear or vanish by an update (init containers cannot be added or removed; this says why if one tries).
+     */
+    private static void refuseSidecarChange(JsonNode old, JsonNode pod) {
+        int before = sidecarIndex(old);
+        int after = sidecarIndex(pod);
+        if (before < 0 && after < 0) {
+            return;
+        }
+        JsonNode was =
+                before < 0 ? null : old.path("spec").path("initContainers").get(before);
+        JsonNode now =
+                after < 0 ? null : pod.path("spec").path("initContainers").get(after);
+        if (was == null || !was.equals(now)) {
+            throw new Refusal("the injected " + CONTAINER + " container of a running pod cannot be changed: recreate "
+                    + "the pod to change it");
+        }
     }
 
     private static boolean hasSidecar(JsonNode pod) {

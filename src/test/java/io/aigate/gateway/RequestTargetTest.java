@@ -28,6 +28,30 @@ class RequestTargetTest {
         assertNull(t.query());
     }
 
+    /** A name aigate would compare in lower case and a backend might fold: no operation aigate knows. */
+    @Test
+    void operationNamesInAnotherCaseAreNoOperation() {
+        for (String target : new String[] {
+            "/openai/v1/Responses",
+            "/openai/v1/RESPONSES/resp_1",
+            "/openai/v1/chat/Completions",
+            "/openai/deployments/gpt-4o/Chat/completions",
+            "/openai/deployments/gpt-4o/audio/Transcriptions"
+        }) {
+            assertEquals(
+                    RequestTarget.Kind.NOT_FOUND, RequestTarget.parse(target).kind(), target);
+        }
+        assertEquals(
+                "threads/thread_AbC9/messages",
+                RequestTarget.parse("/openai/v1/threads/thread_AbC9/messages").operation(),
+                "an id keeps its case");
+        assertEquals(
+                RequestTarget.Kind.CLASSIC,
+                RequestTarget.parse("/openai/deployments/GPT-4o/chat/completions")
+                        .kind(),
+                "a deployment name is the operator's, in any case");
+    }
+
     @Test
     void theOperationIsThePathBelowTheApiRoot() {
         assertEquals(

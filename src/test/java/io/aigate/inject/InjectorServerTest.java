@@ -234,4 +234,61 @@ class InjectorServerTest {
         assertFalse(guarded.path("response").path("allowed").asBoolean(), guarded.toString());
         assertTrue(plain.path("response").path("allowed").asBoolean(), plain.toString());
     }
+
+    /** A header trickled a byte at a time resets any idle timer; the head's own deadline still ends it. */
+    @Test
+    void aTrickledHeaderIsCutAtItsDeadlineAndNoAddressHoldsEveryConnection() throws Exception {
+        int tight = serve(new InjectorLimits(3 * 1024 * 1024, 1, 1, java.time.Duration.ofMillis(1500), 8));
+        try (javax.net.ssl.SSLSocket trickle = (javax.net.ssl.SSLSocket)
+                javax.net.ssl.SSLSocketFactory.getDefault().createSocket("localhost", tight)) {
+            trickle.setSoTimeout(200);
+            java.io.OutputStream out = trickle.getOutputStream();
+            out.write("POST /mutate HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".getBytes());
+            out.flush();
+            long start = System.nanoTime();
+            boolean closed = false;
+            while (!closed && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(6)) {
+                try {
+                    out.write('a');
+                    out.flush();
+                    closed = trickle.getInputStream().read() < 0;
+                } catch (java.net.SocketTimeoutException stillOpen) {
+                    // nothing to read yet: the server still holds it
+                } catch (java.io.IOException reset) {
+                    closed = true;
+                }
+            }
+            assertTrue(closed, "a head that never completes is closed");
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(4), "at its deadline, not at idle");
+        }
+        // 8 connections in all, at most a quarter of them from one address
+        java.util.List<javax.net.ssl.SSLSocket> held = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket)
+                        javax.net.ssl.SSLSocketFactory.getDefault().createSocket("localhost", tight);
+                socket.setSoTimeout(3000);
+                socket.startHandshake();
+                held.add(socket);
+            }
+            Thread.sleep(200);
+            int refused = 0;
+            for (javax.net.ssl.SSLSocket socket : held) {
+                socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+                socket.getOutputStream().flush();
+                String line;
+                try {
+                    line = statusLine(socket);
+                } catch (java.io.IOException e) {
+                    line = "closed";
+                }
+                refused += line.contains("200") ? 0 : 1;
+            }
+            assertEquals(1, refused, "the third connection from one address is closed");
+        } finally {
+            for (javax.net.ssl.SSLSocket socket : held) {
+                socket.close();
+            }
+        }
+    }
 }
