@@ -214,8 +214,10 @@ public final class InjectorServer {
         long timer;
         boolean holdsTurn;
         boolean inJudgement;
-        /** Answered (or gone): nothing more is sent. Read by the worker, which then skips the work. */
-        volatile boolean done;
+        /** Answered (or gone): nothing more is sent. */
+        boolean done;
+        /** The same, for the worker, which then skips the work (every other field is the event loop's alone). */
+        final java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
 
         Review(HttpServerRequest request, boolean sidecarOnly) {
             this.request = request;
@@ -295,6 +297,7 @@ public final class InjectorServer {
         /** Nothing more is sent for this review. */
         void end() {
             done = true;
+            over.set(true);
             body = null;
             vertx.cancelTimer(timer);
         }
