@@ -7,6 +7,8 @@
 #                                                                 (a peer a user would pick for keys and JWT)
 #   aigate    -> aigate (JVM, the flags we ship) -> backend       (all three layers: key cached, token seen before,
 #                                                                  managed-identity token cached; usage read, counted)
+#   bare      -> a pass-through proxy on the same Vert.x build, no layer, no policy (BarePassThrough, test sources)
+#                                                                 (aigate's floor: the difference is aigate's own work)
 #   limits    the same, with a subscription under a token limit (one Redis script call per request: it admits, and
 #             carries the settlements of the requests before it)
 # and prints saturation throughput, p50/p99 latency, a fixed-rate table (CPU per 1,000 requests from /proc for each
@@ -24,7 +26,7 @@ WARMUP=${WARMUP:-20}
 THREADS=${THREADS:-2}
 export RATE=${RATE:-1000}
 RATE_SECONDS=${RATE_SECONDS:-20}
-BACKEND_PORT=18090 PROXY_PORT=18091 HAPROXY_PORT=18092 AIGATE_PORT=18080 AIGATE_MGMT=18099 REDIS_PORT=18079
+BACKEND_PORT=18090 PROXY_PORT=18091 HAPROXY_PORT=18092 AIGATE_PORT=18080 AIGATE_MGMT=18099 REDIS_PORT=18079 BARE_PORT=18093
 # the JVM flags shipped in the image, read from Dockerfile.jvm (the one place they are written); override to experiment
 SHIPPED_JAVA_OPTS=$(sed -n 's/.*JAVA_OPTS_APPEND="\([^"]*\)".*/\1/p' Dockerfile.jvm)
 [ -n "$SHIPPED_JAVA_OPTS" ] || { echo "no JAVA_OPTS_APPEND in Dockerfile.jvm"; exit 1; }
@@ -47,6 +49,7 @@ cleanup() {
   [ -f "$OUT/proxy.pid" ] && kill "$(cat "$OUT/proxy.pid")" 2>/dev/null || true
   [ -f "$OUT/haproxy.pid" ] && kill "$(cat "$OUT/haproxy.pid")" 2>/dev/null || true
   [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
+  [ -n "${BARE_PID:-}" ] && kill "$BARE_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -113,7 +116,7 @@ nginx_conf proxy <<NGINX
     }
   }
 NGINX
-for port in $BACKEND_PORT $PROXY_PORT $HAPROXY_PORT $AIGATE_PORT $AIGATE_MGMT $REDIS_PORT; do
+for port in $BACKEND_PORT $PROXY_PORT $HAPROXY_PORT $AIGATE_PORT $AIGATE_MGMT $REDIS_PORT $BARE_PORT; do
   if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is busy: stop what listens there"; exit 1; fi
 done
 nginx -c "$OUT/nginx.conf"
@@ -167,6 +170,18 @@ backend aoai
 HAPROXY
 haproxy -q -f "$OUT/haproxy.cfg" -D
 
+# the floor: the same Vert.x, the same JVM flags, as many event loops as aigate's (2 per core), nothing else
+./mvnw -B -q test-compile
+./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
+# shellcheck disable=SC2086
+"${JAVA:-java}" $AIGATE_JAVA_OPTS -cp "target/test-classes:target/classes:$(cat target/bench-classpath.txt)" \
+  io.aigate.bench.BarePassThrough $BARE_PORT $BACKEND_PORT > "$OUT/bare.log" 2>&1 &
+BARE_PID=$!
+until grep -q "bare pass-through on" "$OUT/bare.log" 2>/dev/null; do
+  kill -0 "$BARE_PID" 2>/dev/null || { cat "$OUT/bare.log"; exit 1; }
+  sleep 0.05
+done
+
 START_NS=$(date +%s%N)
 AZURE_OPENAI_BACKEND_URL=http://127.0.0.1:$BACKEND_PORT IDENTITY_ENDPOINT=http://127.0.0.1:$BACKEND_PORT/msi/token \
 IDENTITY_HEADER=bench AIGATE_IDENTITY_ALLOW_IMDS=false \
@@ -193,7 +208,7 @@ LUA
 sed 's/AIGATE_KEY/AIGATE_LIMITED_KEY/' "$OUT/post.lua" > "$OUT/post-limited.lua"
 TARGET=/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21
 
-for port in $BACKEND_PORT $PROXY_PORT $HAPROXY_PORT $AIGATE_PORT; do
+for port in $BACKEND_PORT $PROXY_PORT $HAPROXY_PORT $AIGATE_PORT $BARE_PORT; do
   code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
     -H "Ocp-Apim-Subscription-Key: $AIGATE_KEY" -H "Authorization: Bearer $AIGATE_TOKEN" -d '{}' \
     "http://127.0.0.1:$port$TARGET")
@@ -204,6 +219,7 @@ echo "warming up aigate for ${WARMUP}s, and its token-limit path for half as lon
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$OUT/post.lua" "http://127.0.0.1:$AIGATE_PORT$TARGET" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$((WARMUP / 2))s" -s "$OUT/post-limited.lua" "http://127.0.0.1:$AIGATE_PORT$TARGET" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d5s -s "$OUT/post.lua" "http://127.0.0.1:$PROXY_PORT$TARGET" >/dev/null
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$OUT/post.lua" "http://127.0.0.1:$BARE_PORT$TARGET" >/dev/null
 
 # wrk's latency lines read like "50%  210.00us"; print it in milliseconds
 ms() { awk -v p="$1" '$1==p {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; printf "%.3f", v}'; }
@@ -218,12 +234,14 @@ measure() { # name port threads connections results-file [script]
 measure direct $BACKEND_PORT "$THREADS" "$CONNECTIONS" results
 measure nginx $PROXY_PORT "$THREADS" "$CONNECTIONS" results
 measure haproxy $HAPROXY_PORT "$THREADS" "$CONNECTIONS" results
+measure bare $BARE_PORT "$THREADS" "$CONNECTIONS" results
 measure aigate $AIGATE_PORT "$THREADS" "$CONNECTIONS" results
 measure limits $AIGATE_PORT "$THREADS" "$CONNECTIONS" results post-limited
 # added latency: one connection, so no request queues behind another and the difference is the hop itself
 measure direct $BACKEND_PORT 1 1 latency
 measure nginx $PROXY_PORT 1 1 latency
 measure haproxy $HAPROXY_PORT 1 1 latency
+measure bare $BARE_PORT 1 1 latency
 measure aigate $AIGATE_PORT 1 1 latency
 measure limits $AIGATE_PORT 1 1 latency post-limited
 RSS_LOAD=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$AIGATE_PID/status)
@@ -260,9 +278,11 @@ warm_at_rate $AIGATE_PORT "$AIGATE_KEY" "$RATE_SECONDS"
 warm_at_rate $AIGATE_PORT "$AIGATE_LIMITED_KEY" "$RATE_SECONDS"
 warm_at_rate $PROXY_PORT "$AIGATE_KEY" 5
 warm_at_rate $HAPROXY_PORT "$AIGATE_KEY" 5
+warm_at_rate $BARE_PORT "$AIGATE_KEY" "$RATE_SECONDS"
 NGINX_PIDS="$(cat "$OUT/proxy.pid") $(pgrep -P "$(cat "$OUT/proxy.pid")" | tr '\n' ' ')"
 at_rate nginx $PROXY_PORT "$AIGATE_KEY" $NGINX_PIDS
 at_rate haproxy $HAPROXY_PORT "$AIGATE_KEY" "$(cat "$OUT/haproxy.pid")"
+at_rate bare $BARE_PORT "$AIGATE_KEY" "$BARE_PID"
 at_rate aigate $AIGATE_PORT "$AIGATE_KEY" "$AIGATE_PID"
 at_rate limits $AIGATE_PORT "$AIGATE_LIMITED_KEY" "$AIGATE_PID"
 RSS_RATE=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$AIGATE_PID/status)
@@ -294,6 +314,7 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d10s -s "$OUT/stream.lua" "http://127.0.0.1:$
 TARGET=$STREAM_TARGET
 measure direct $BACKEND_PORT 1 1 stream stream
 measure nginx $PROXY_PORT 1 1 stream stream
+measure bare $BARE_PORT 1 1 stream stream
 measure aigate $AIGATE_PORT 1 1 stream stream
 measure limits $AIGATE_PORT 1 1 stream stream-limited
 
@@ -329,6 +350,20 @@ read -r _ _ a_cpu _ a_r99 _ < <(grep '^aigate ' "$OUT/rate")
 awk -v a="$a_cpu" -v n="$n_cpu" -v h="$h_cpu" -v a9="$a_r99" -v n9="$n_r99" 'BEGIN {
   printf "CPU per request  aigate/haproxy = %.2f   aigate/nginx = %.2f   (targets <= 1.0 and <= 1.3)\n", a/h, a/n
   printf "p99 at %s req/s  aigate/nginx = %.2f   (target <= 1.5)\n", ENVIRON["RATE"], a9/n9 }'
+read -r _ _ b_cpu _ b_r99 _ < <(grep '^bare ' "$OUT/rate")
+awk -v a="$a_cpu" -v b="$b_cpu" 'BEGIN {
+  printf "aigate own share per request  %.0f ms per 1000 (aigate %s, bare pass-through %s: aigate/bare = %.2f)\n", a-b, a, b, a/b }'
+
+# streams at a realistic rate: the tail aigate adds to a streamed answer, beside the direct call
+stream_p99() { # port: p99 in ms of $STREAM_RATE streamed requests a second for 20 s
+  autocannon -R "${STREAM_RATE:-100}" -c 8 -d 20 -j -m POST -H Content-Type=application/json \
+    -H "Ocp-Apim-Subscription-Key=$AIGATE_KEY" -H "Authorization=Bearer $AIGATE_TOKEN" \
+    -b '{"messages":[{"role":"user","content":"Say hello"}],"max_tokens":16,"stream":true}' \
+    "http://127.0.0.1:$1$TARGET" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["latency"]["p99"])'
+}
+S_DIRECT=$(stream_p99 $BACKEND_PORT); S_BARE=$(stream_p99 $BARE_PORT); S_AIGATE=$(stream_p99 $AIGATE_PORT)
+awk -v d="$S_DIRECT" -v b="$S_BARE" -v a="$S_AIGATE" -v r="${STREAM_RATE:-100}" 'BEGIN {
+  printf "streams at %s req/s, p99 (autocannon, ms resolution): direct %s, bare %s, aigate %s; aigate adds %s ms   (goal <= 1 ms)\n", r, d, b, a, a-d }'
 echo "aigate allocation: ${ALLOC_PER_REQUEST} bytes per request at saturation   (target <= 4096)"
 echo "aigate RSS  idle ${RSS_IDLE} MB, after the fixed rate ${RSS_RATE} MB, peak under load ${RSS_LOAD} MB   (target <= 100 MB)"
 echo "aigate start to ready: ${READY_MS} ms (JVM, java ${AIGATE_JAVA_OPTS})"
