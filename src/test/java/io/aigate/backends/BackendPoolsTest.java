@@ -185,7 +185,12 @@ class BackendPoolsTest extends io.aigate.testing.AigateTest {
         assertEquals(1, state("spill-ptu", "closed"));
         assertEquals("A", servedBy(call("spill-model")), "closed again: the PTU serves first");
 
-        // tokens are charged to the member that served
+        // tokens are charged to the member that served (a request is metered as it ends, which may be just after its
+        // caller read the answer)
+        io.aigate.testing.Await.until(
+                "the last answer metered",
+                Duration.ofSeconds(5),
+                () -> totalTokens("spill", "spill-ptu", "spill-model") - ptu >= 19 * 2);
         assertEquals(19 * 2, totalTokens("spill", "spill-ptu", "spill-model") - ptu);
         assertEquals(
                 19 * payg,
