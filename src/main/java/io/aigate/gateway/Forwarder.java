@@ -5,7 +5,6 @@ import io.aigate.backends.BackendPools;
 import io.aigate.backends.Member;
 import io.aigate.backends.PoolRefusal;
 import io.aigate.config.AigateConfig;
-import io.aigate.config.StatusRanges;
 import io.aigate.identity.AuthenticationManagedIdentity;
 import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.JsonBody;
@@ -67,21 +66,7 @@ public class Forwarder {
     private final OutboundPipeline outbound;
     private final Tracing tracing;
     /** Per route: its {@code <retry>}. */
-    private final Map<String, RetryRule> retries;
-
-    /**
-     * A route's {@code <retry>}: attempts after the first, within how long of the first they may start, which answers
-     * are tried again, and whether a request the backend had but never answered is.
-     */
-    private record RetryRule(int count, long withinNanos, StatusRanges statuses, boolean unanswered) {
-        static RetryRule of(AigateConfig.Retry retry) {
-            return new RetryRule(
-                    Math.max(0, retry.count()),
-                    retry.within().toNanos(),
-                    StatusRanges.parse(retry.statusCodeRanges()),
-                    retry.unanswered());
-        }
-    }
+    private final Map<String, Attempt.Rule> retries;
 
     Forwarder(
             AigateConfig config,
@@ -97,8 +82,8 @@ public class Forwarder {
         this.authenticationManagedIdentity = authenticationManagedIdentity;
         this.metrics = metrics;
         this.outbound = outbound;
-        Map<String, RetryRule> byRoute = new HashMap<>();
-        config.routes().forEach((name, route) -> byRoute.put(name, RetryRule.of(route.retry())));
+        Map<String, Attempt.Rule> byRoute = new HashMap<>();
+        config.routes().forEach((name, route) -> byRoute.put(name, Attempt.Rule.of(route.retry())));
         this.retries = Map.copyOf(byRoute);
     }
 
@@ -109,7 +94,7 @@ public class Forwarder {
         final HttpServerRequest request;
         final BackendPool pool;
         final Context context;
-        final RetryRule retry;
+        final Attempt.Rule retry;
         final int maxAttempts;
         final long deadline;
         /** The outbound headers before any member's credential was set: each attempt starts from them. */
@@ -123,7 +108,7 @@ public class Forwarder {
         /** An attempt may have been served though it got no answer (a timeout after sending): its cost is unknown. */
         boolean maybeServed;
 
-        Attempts(Exchange exchange, BackendPool pool, RetryRule retry) {
+        Attempts(Exchange exchange, BackendPool pool, Attempt.Rule retry) {
             this.exchange = exchange;
             this.ctx = exchange.ctx;
             this.request = exchange.request;
@@ -133,7 +118,7 @@ public class Forwarder {
             timing.received = exchange.bodyDone;
             exchange.timing = timing;
             this.retry = retry;
-            this.maxAttempts = pool.size() > 1 ? 1 + retry.count() : 1;
+            this.maxAttempts = retry.maxAttempts(pool.size());
             this.deadline = System.nanoTime() + retry.withinNanos();
             this.pristine = pool.size() > 1 ? HttpHeaders.headers().addAll(ctx.outboundHeaders()) : null;
         }
@@ -202,7 +187,7 @@ public class Forwarder {
                         return;
                     }
                     pools.released(member);
-                    if (tryNext(a, member, "credential", "credential")) {
+                    if (goesOn(a, member, new Attempt.NoCredential())) {
                         return;
                     }
                     gaveUp(a);
@@ -264,7 +249,7 @@ public class Forwarder {
             if (connected.failed() && connected.cause() instanceof ConnectionPoolTooBusyException) {
                 // aigate's own bound on connections, not the backend's doing: its breaker never hears of it
                 pools.released(member);
-                if (tryNext(a, member, "busy", "busy")) {
+                if (goesOn(a, member, new Attempt.Busy())) {
                     return;
                 }
                 gaveUp(a);
@@ -274,7 +259,7 @@ public class Forwarder {
             }
             if (connected.failed()) {
                 // no connection: this backend never saw the request
-                if (unanswered(a, member, connected.cause(), true)) {
+                if (noAnswer(a, member, new Attempt.NoConnection(timedOut(connected.cause())))) {
                     return;
                 }
                 gaveUp(a);
@@ -296,7 +281,7 @@ public class Forwarder {
                         } else if (answered.failed()) {
                             // sent, then no answer (a timeout, a reset): the backend may have served it
                             a.maybeServed = true;
-                            if (unanswered(a, member, answered.cause(), a.retry.unanswered())) {
+                            if (noAnswer(a, member, new Attempt.Unanswered(timedOut(answered.cause())))) {
                                 return;
                             }
                             outbound.unanswered(ctx);
@@ -313,8 +298,7 @@ public class Forwarder {
                                 return;
                             }
                             // nothing of this answer reached the caller yet: the next member may answer instead
-                            if (a.retry.statuses().contains(status)
-                                    && tryNext(a, member, GatewayMetrics.statusLabel(status), retryTag(status))) {
+                            if (goesOn(a, member, new Attempt.Answered(status))) {
                                 // read to its end so the connection is reused, unless it goes silent
                                 AnswerSilence silence = AnswerSilence.watch(answer, null, backend.timeoutMillis());
                                 answer.handler(chunk -> silence.heard())
@@ -356,37 +340,28 @@ public class Forwarder {
         refuse(a, refusal);
     }
 
-    /**
-     * No answer from this member (no connection, or none in time): the breaker hears of it; the next may try.
-     *
-     * @param retry whether the route retries this kind of failure
-     */
-    private boolean unanswered(Attempts a, Member member, Throwable cause, boolean retry) {
-        boolean timeout = timedOut(cause);
-        pools.unanswered(member, timeout);
-        String why = timeout ? "timeout" : "connection_failure";
-        return retry && tryNext(a, member, why, why);
-    }
-
-    /** The retry counter's tag for an answer: bounded to three values, whatever the statuses configured. */
-    private static String retryTag(int status) {
-        return status == 429 ? "429" : status >= 500 ? "5xx" : "other_status";
+    /** No answer from this member (no connection, or none in time): the breaker hears of it; the next may try. */
+    private boolean noAnswer(Attempts a, Member member, Attempt result) {
+        pools.unanswered(member, result.timedOut());
+        return goesOn(a, member, result);
     }
 
     /**
-     * The retry: the request goes to the next member that may take it, if the bounds allow one.
+     * The retry: the request goes to the next member that may take it, if the route's rule retries this result and
+     * its bounds allow another attempt.
      *
-     * @param errorType the failed attempt's {@code error.type} on its span
-     * @param why       the retry counter's tag
      * @return whether it went on (false: this attempt's outcome is the request's)
      */
-    private boolean tryNext(Attempts a, Member failed, String errorType, String why) {
+    private boolean goesOn(Attempts a, Member failed, Attempt result) {
+        if (!a.retry.retries(result)) {
+            return false;
+        }
         int next = another(a);
         if (next < 0) {
             return false;
         }
-        failedAttempt(a, errorType);
-        pools.retried(a.ctx.route().name(), failed, why);
+        failedAttempt(a, result.errorType());
+        pools.retried(a.ctx.route().name(), failed, result.why());
         attempt(a, next);
         return true;
     }
