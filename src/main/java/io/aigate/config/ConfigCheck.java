@@ -267,6 +267,20 @@ public class ConfigCheck {
     private static void checkRedisLogin(AigateConfig config, boolean redisPassword, String redisHosts) {
         AigateConfig.RedisLogin login = config.redis();
         if (login.credential() != AigateConfig.RedisCredential.MANAGED_IDENTITY) {
+            // a password over plain TCP is common inside a cluster (a self-hosted Redis without TLS), so it is said,
+            // not refused; an Entra token, which Azure's other services would also take, is refused below
+            for (String host : redisHosts.split(",")) {
+                String h = host.trim();
+                if (h.regionMatches(true, 0, "redis://", 0, 8)
+                        && (redisPassword || Loopback.hasUserInfo(h))
+                        && !Loopback.url(h)) {
+                    org.jboss.logging.Logger.getLogger(ConfigCheck.class)
+                            .warnf(
+                                    "quarkus.redis.hosts sends the Redis password to %s in clear: prefer rediss://…"
+                                            + " (TLS).",
+                                    Loopback.hostOf(h));
+                }
+            }
             return;
         }
         if (redisPassword) {

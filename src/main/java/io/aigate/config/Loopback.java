@@ -69,4 +69,13 @@ public final class Loopback {
             return "its host";
         }
     }
+
+    /** Whether a URL carries a user or password ({@code redis://user:secret@host}); never what they are. */
+    public static boolean hasUserInfo(String url) {
+        try {
+            return URI.create(url.trim()).getRawUserInfo() != null;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
 }

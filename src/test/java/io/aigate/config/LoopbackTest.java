@@ -45,6 +45,12 @@ class LoopbackTest {
     }
 
     @Test
+    void aPasswordInTheUrlIsSeenButNotRead() {
+        assertTrue(Loopback.hasUserInfo("redis://u:secret@r.example:6379"));
+        assertFalse(Loopback.hasUserInfo("redis://r.example:6379"));
+    }
+
+    @Test
     void aHostIsNamedWithoutItsUserOrPassword() {
         org.junit.jupiter.api.Assertions.assertEquals("r.example", Loopback.hostOf("redis://u:secret@r.example:6379"));
     }
