@@ -13,7 +13,14 @@ sealed interface Attempt {
     String errorType();
 
     /** The {@code aigate_backend_retries_total{why}} tag: a bounded set, whatever the configuration. */
-    String why();
+    default String why() {
+        return errorType();
+    }
+
+    /** A connection that never came, or an answer that never did: timed out, or lost. */
+    private static String lost(boolean timedOut) {
+        return timedOut ? "timeout" : "connection_failure";
+    }
 
     /** Whether it ended for want of time (the breaker counts timeouts apart). */
     default boolean timedOut() {
@@ -26,23 +33,13 @@ sealed interface Attempt {
         public String errorType() {
             return "busy";
         }
-
-        @Override
-        public String why() {
-            return "busy";
-        }
     }
 
     /** No connection: the backend never saw the request. */
     record NoConnection(boolean timedOut) implements Attempt {
         @Override
         public String errorType() {
-            return timedOut ? "timeout" : "connection_failure";
-        }
-
-        @Override
-        public String why() {
-            return errorType();
+            return Attempt.lost(timedOut);
         }
     }
 
@@ -50,12 +47,7 @@ sealed interface Attempt {
     record Unanswered(boolean timedOut) implements Attempt {
         @Override
         public String errorType() {
-            return timedOut ? "timeout" : "connection_failure";
-        }
-
-        @Override
-        public String why() {
-            return errorType();
+            return Attempt.lost(timedOut);
         }
     }
 
@@ -63,11 +55,6 @@ sealed interface Attempt {
     record NoCredential() implements Attempt {
         @Override
         public String errorType() {
-            return "credential";
-        }
-
-        @Override
-        public String why() {
             return "credential";
         }
     }
