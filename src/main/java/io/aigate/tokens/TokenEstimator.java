@@ -194,6 +194,10 @@ public final class TokenEstimator {
      * cost grows with the square of the piece. 64 characters keep it linear at a negligible change in the count.
      */
     private static final int PIECE = 64;
+    /** Past the exact part, about one piece in this many is counted as a sample (at most EXACT_CHARS of them). */
+    private static final int SAMPLE_ONE_IN = 16;
+    /** The least a skipped character is charged: English runs about four characters a token. */
+    static final double FLOOR_CHARS_PER_TOKEN = 4.0;
 
     /**
      * Counting for one request's estimate, bounded in CPU whatever the body holds: text is counted in pieces of at most
@@ -206,6 +210,8 @@ public final class TokenEstimator {
         private long counted;
         private long skipped;
         private long exact;
+        private long sampledChars;
+        private long sampledTokens;
 
         Counting(Encoding encoding) {
             this.encoding = encoding;
@@ -223,6 +229,13 @@ public final class TokenEstimator {
                     counted += end - start;
                 } else {
                     skipped += end - start;
+                    // a sample of what was skipped, at places the caller cannot know: its rate is charged if higher,
+                    // so cheap text put first does not set the price of what follows
+                    if (sampledChars + (end - start) <= EXACT_CHARS
+                            && java.util.concurrent.ThreadLocalRandom.current().nextInt(SAMPLE_ONE_IN) == 0) {
+                        sampledTokens += encoding.countTokens(text.substring(start, end));
+                        sampledChars += end - start;
+                    }
                 }
                 start = end;
             }
@@ -234,12 +247,23 @@ public final class TokenEstimator {
             return counted;
         }
 
-        /** What the skipped characters are charged: the counted part's rate, or one token per character if none. */
+        /**
+         * What the skipped characters are charged: the highest of the counted part's rate, the sampled rate and one
+         * token per {@link #FLOOR_CHARS_PER_TOKEN} characters (plain English), so no arrangement of a prompt is
+         * charged less than that.
+         */
         long extrapolated() {
             if (skipped == 0) {
                 return 0;
             }
-            return counted == 0 ? skipped : (long) Math.ceil((double) skipped * exact / counted);
+            double rate = 1.0 / FLOOR_CHARS_PER_TOKEN;
+            if (counted > 0) {
+                rate = Math.max(rate, (double) exact / counted);
+            }
+            if (sampledChars > 0) {
+                rate = Math.max(rate, (double) sampledTokens / sampledChars);
+            }
+            return (long) Math.ceil(skipped * rate);
         }
     }
 

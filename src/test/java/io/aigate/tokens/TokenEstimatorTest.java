@@ -71,4 +71,25 @@ class TokenEstimatorTest {
         long charged = solid.countTokens(run) + solid.extrapolated();
         assertTrue(charged >= 1_000_000 / 16, "charged " + charged);
     }
+
+    /** Cheap text first must not set the price of what follows it. */
+    @Test
+    void cheapTextFirstDoesNotPriceTheRest() {
+        java.util.Random random = new java.util.Random(7);
+        StringBuilder letters = new StringBuilder();
+        while (letters.length() < 480_000) {
+            letters.append((char) ('a' + random.nextInt(26)));
+        }
+        String expensive = letters.toString();
+        TokenEstimator.Counting alone = new TokenEstimator.Counting(TokenEstimator.encodingFor("gpt-4o"));
+        long fair = alone.countTokens(expensive) + alone.extrapolated();
+        TokenEstimator.Counting padded = new TokenEstimator.Counting(TokenEstimator.encodingFor("gpt-4o"));
+        long charged = padded.countTokens(" ".repeat(8192)) + padded.countTokens(expensive) + padded.extrapolated();
+        assertTrue(charged > fair / 2, "charged " + charged + " for what alone is " + fair);
+        // and whatever comes first, nothing skipped is charged below the floor
+        TokenEstimator.Counting cheap = new TokenEstimator.Counting(TokenEstimator.encodingFor("gpt-4o"));
+        long spaces = cheap.countTokens(" ".repeat(1_000_000)) + cheap.extrapolated();
+        assertTrue(
+                spaces >= (1_000_000 - TokenEstimator.EXACT_CHARS) / TokenEstimator.FLOOR_CHARS_PER_TOKEN, "" + spaces);
+    }
 }
