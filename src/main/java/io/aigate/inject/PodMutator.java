@@ -468,6 +468,12 @@ public final class PodMutator {
             throw new Refusal("the injected " + CONTAINER + " container of a running pod cannot be changed: recreate "
                     + "the pod to change it");
         }
+        // the label is what brings a pod's updates to this webhook: changed, the next update would come to none
+        JsonNode labelWas = old.path("metadata").path("labels").path(INJECT);
+        if (!labelWas.equals(pod.path("metadata").path("labels").path(INJECT))) {
+            throw new Refusal("the label " + INJECT + " of a running pod with " + CONTAINER + " cannot be changed: "
+                    + "recreate the pod to change it");
+        }
     }
 
     private static boolean hasSidecar(JsonNode pod) {

@@ -155,6 +155,21 @@ class DeployRenderTest {
                     .orElse("none");
             assertEquals(sidecarOnly ? "In[sidecar-only]" : "NotIn[sidecar-only]", selector, hook.getName());
         }
+        // what no update may do to a running pod's aigate is decided inside the API server, whatever the injector's
+        // state
+        java.util.Map<String, String> guards = new java.util.TreeMap<>();
+        for (HasMetadata o : base) {
+            if (o.getKind().startsWith("ValidatingAdmissionPolicy")) {
+                guards.put(o.getKind(), o.getMetadata().getName());
+            }
+        }
+        assertEquals(
+                java.util.Map.of(
+                        "ValidatingAdmissionPolicy", "aigate-sidecar-guard",
+                        "ValidatingAdmissionPolicyBinding", "aigate-sidecar-guard"),
+                guards);
+        String guard = Files.readString(Path.of("deploy/base/sidecar-guard.yaml"));
+        assertTrue(guard.contains("operations: [\"UPDATE\"]") && guard.contains("validationActions: [Deny]"), guard);
         // the injector's limit is above the peak bench/injector-flood.sh measured (176 MB) with the shipped flags
         assertEquals("256Mi", container.getResources().getLimits().get("memory").toString());
         GenericKubernetesResource certificate = (GenericKubernetesResource) base.stream()
