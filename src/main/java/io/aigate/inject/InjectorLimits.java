@@ -11,7 +11,8 @@ import java.time.Duration;
  *
  * @param maxReviewBytes    the API server's own request limit is 3 MB; a pod's review is a few KB
  * @param concurrentReviews reviews read and judged at once; the rest wait, paused, in a queue
- * @param queuedReviews     reviews that may wait; beyond, a 429 at once (the API server applies the failure policy)
+ * @param queuedReviews     reviews that may wait, a quarter of them at most from one address, served address by
+ *                          address in turn; beyond, a 429 at once (the API server applies the failure policy)
  * @param reviewTimeout     from the first byte to the answer: below the webhook's {@code timeoutSeconds} (5 s), so the
  *                          API server never waits on a review aigate has given up on
  * @param maxConnections    open connections; beyond, new ones are closed (each holds TLS buffers)
@@ -29,5 +30,14 @@ public record InjectorLimits(
         if (reviewTimeout.isNegative() || reviewTimeout.isZero()) {
             throw new IllegalArgumentException("the review timeout must be positive");
         }
+    }
+
+    /**
+     * How long a review that was given a turn may take to send its body: a second (or the review's timeout, if
+     * shorter). Inside a cluster a 3 MB body takes milliseconds; a sender that stalls gives its turn back here.
+     */
+    public Duration bodyTimeout() {
+        Duration second = Duration.ofSeconds(1);
+        return reviewTimeout.compareTo(second) < 0 ? reviewTimeout : second;
     }
 }

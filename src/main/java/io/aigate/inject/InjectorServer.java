@@ -35,7 +35,15 @@ public final class InjectorServer {
     private final Path key;
     private final InjectorLimits limits;
     /** Touched on the server's one event loop only. */
-    private final ArrayDeque<Review> waiting = new ArrayDeque<>();
+    /**
+     * Waiting reviews, a queue per sender address, served in turn: a flood from a few pods waits behind itself, and the
+     * API server's next review is at most one round behind it.
+     */
+    private final java.util.Map<String, ArrayDeque<Review>> waiting = new java.util.HashMap<>();
+    /** Addresses with reviews waiting, in the order their turn comes. */
+    private final ArrayDeque<String> rotation = new ArrayDeque<>();
+
+    private int queued;
 
     private final java.util.Map<String, Integer> perAddress = new java.util.HashMap<>();
     private final java.util.Map<HttpConnection, Long> headDeadlines = new java.util.IdentityHashMap<>();
@@ -151,7 +159,12 @@ public final class InjectorServer {
             tooLarge(request);
             return;
         }
-        if (judging >= limits.concurrentReviews() && waiting.size() >= limits.queuedReviews()) {
+        String address =
+                request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
+        ArrayDeque<Review> own = waiting.get(address);
+        if (judging >= limits.concurrentReviews()
+                && (queued >= limits.queuedReviews()
+                        || (own != null && own.size() >= Math.max(1, limits.queuedReviews() / 4)))) {
             error(
                     request,
                     429,
@@ -166,7 +179,13 @@ public final class InjectorServer {
         if (judging < limits.concurrentReviews()) {
             review.begin();
         } else {
-            waiting.add(review);
+            if (own == null) {
+                own = new ArrayDeque<>();
+                waiting.put(address, own);
+                rotation.add(address);
+            }
+            own.add(review);
+            queued++;
         }
     }
 
@@ -192,10 +211,18 @@ public final class InjectorServer {
         vertx.setTimer(1000, id -> connection.close());
     }
 
-    /** The next waiting review, if a turn is free. */
+    /** The next waiting review, if a turn is free: the first of the next address in the rotation. */
     private void next() {
-        while (judging < limits.concurrentReviews() && !waiting.isEmpty()) {
-            Review review = waiting.poll();
+        while (judging < limits.concurrentReviews() && !rotation.isEmpty()) {
+            String address = rotation.poll();
+            ArrayDeque<Review> own = waiting.get(address);
+            Review review = own.poll();
+            queued--;
+            if (own.isEmpty()) {
+                waiting.remove(address);
+            } else {
+                rotation.add(address);
+            }
             if (!review.done) {
                 review.begin();
             }
@@ -212,6 +239,7 @@ public final class InjectorServer {
         final boolean sidecarOnly;
         Buffer body;
         long timer;
+        long bodyTimer = -1;
         boolean holdsTurn;
         boolean inJudgement;
         /** Answered (or gone): nothing more is sent. */
@@ -228,6 +256,9 @@ public final class InjectorServer {
             judging++;
             holdsTurn = true;
             body = Buffer.buffer();
+            // a turn is for a body that is coming: one that stalls gives its turn back at this deadline, not the
+            // review's (a real review's body, a few KB to 3 MB inside the cluster, arrives in milliseconds)
+            bodyTimer = vertx.setTimer(limits.bodyTimeout().toMillis(), id -> expired());
             request.handler(chunk -> {
                 if (done) {
                     return;
@@ -248,6 +279,7 @@ public final class InjectorServer {
             if (done) {
                 return;
             }
+            vertx.cancelTimer(bodyTimer);
             byte[] bytes = body.getBytes();
             body = null;
             inJudgement = true;
@@ -300,6 +332,7 @@ public final class InjectorServer {
             over.set(true);
             body = null;
             vertx.cancelTimer(timer);
+            vertx.cancelTimer(bodyTimer);
         }
 
         /** Once: the turn (if it held one) goes to the next review. */
