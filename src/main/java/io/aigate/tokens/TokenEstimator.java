@@ -196,8 +196,11 @@ public final class TokenEstimator {
     private static final int PIECE = 64;
     /** Past the exact part, about one piece in this many is counted as a sample (at most EXACT_CHARS of them). */
     private static final int SAMPLE_ONE_IN = 16;
-    /** The least a skipped character is charged: English runs about four characters a token. */
-    static final double FLOOR_CHARS_PER_TOKEN = 4.0;
+    /**
+     * The least a skipped character is charged, whatever the samples say: below the rate of any prose (English runs
+     * about four characters a token), so it only ever lifts text the samples happened to find cheap.
+     */
+    static final double FLOOR_CHARS_PER_TOKEN = 8.0;
 
     /**
      * Counting for one request's estimate, bounded in CPU whatever the body holds: text is counted in pieces of at most
@@ -221,8 +224,15 @@ public final class TokenEstimator {
             long tokens = 0;
             for (int start = 0; start < text.length(); ) {
                 int end = Math.min(text.length(), start + PIECE);
-                if (end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) {
-                    end--; // never split a pair
+                if (end < text.length()) {
+                    // cut before a space where there is one, as the tokenizer's own pieces are (" word"): a word cut
+                    // in two would count a token more; only a run without spaces is cut where it stands
+                    int space = text.lastIndexOf(' ', end);
+                    if (space > start + PIECE / 2) {
+                        end = space;
+                    } else if (Character.isHighSurrogate(text.charAt(end - 1))) {
+                        end--; // never split a pair
+                    }
                 }
                 if (counted + (end - start) <= EXACT_CHARS) {
                     tokens += encoding.countTokens(text.substring(start, end));
@@ -249,7 +259,7 @@ public final class TokenEstimator {
 
         /**
          * What the skipped characters are charged: the highest of the counted part's rate, the sampled rate and one
-         * token per {@link #FLOOR_CHARS_PER_TOKEN} characters (plain English), so no arrangement of a prompt is
+         * token per {@link #FLOOR_CHARS_PER_TOKEN} characters, so no arrangement of a prompt is
          * charged less than that.
          */
         long extrapolated() {

@@ -132,9 +132,10 @@ class LlmEmitTokenMetricTest {
             Thread.sleep(10);
         }
         assertTrue(TokenEstimator.loadedFor(model), "its encoding was looked up in the background");
-        // counted in pieces as the encoding became ready: a word cut at a piece's edge may count one token more
+        // counted in pieces as the encoding became ready, against the whole text counted at once (itself exact only up
+        // to the estimator's bound, extrapolated past it): one lost piece would be a tenth
         long whole = TokenEstimator.count(piece.repeat(10), model);
         long counted = reader.streamedTokens(model);
-        assertTrue(counted >= whole && counted <= whole + 10, "nothing is lost: " + counted + " against " + whole);
+        assertTrue(Math.abs(counted - whole) <= whole / 100 + 10, "nothing is lost: " + counted + " against " + whole);
     }
 }
