@@ -227,8 +227,8 @@ public final class TokenEstimator {
                 if (end < text.length()) {
                     // cut before a space where there is one, as the tokenizer's own pieces are (" word"): a word cut
                     // in two would count a token more; only a run without spaces is cut where it stands
-                    int space = text.lastIndexOf(' ', end);
-                    if (space > start + PIECE / 2) {
+                    int space = spaceAfter(text, start + PIECE / 2, end);
+                    if (space > 0) {
                         end = space;
                     } else if (Character.isHighSurrogate(text.charAt(end - 1))) {
                         end--; // never split a pair
@@ -251,6 +251,19 @@ public final class TokenEstimator {
             }
             exact += tokens;
             return tokens;
+        }
+
+        /**
+         * The last space in {@code (from, to]}, or -1. Looked for in that window only: {@code lastIndexOf} would scan a
+         * run without spaces back to its start for every piece, which is the quadratic cost pieces exist to avoid.
+         */
+        private static int spaceAfter(String text, int from, int to) {
+            for (int i = to; i > from; i--) {
+                if (text.charAt(i) == ' ') {
+                    return i;
+                }
+            }
+            return -1;
         }
 
         long counted() {
