@@ -41,17 +41,13 @@ public final class SubscriptionKeys {
         return id.toString();
     }
 
-    /** The one random source for secrets aigate makes (keys, ids, the budget secret). */
-    public static SecureRandom random() {
-        return Source.RANDOM;
-    }
-
     /**
-     * Initialised at run time (native-image.properties): a source made at native-image build time would be seeded once
-     * and ship in every binary, which native-image refuses.
+     * A random source for secrets aigate makes (keys, ids, the budget secret): a new one each time, made at run time.
+     * None is kept in a static field, which native-image would build into the image heap with the build machine's
+     * seed; keys are made by the CLI, a few per command, so the cost of seeding is nothing.
      */
-    private static final class Source {
-        static final SecureRandom RANDOM = new SecureRandom();
+    public static SecureRandom random() {
+        return new SecureRandom();
     }
 
     /** Shape and checksum only: true does not mean the key exists. */
