@@ -85,7 +85,7 @@ public interface AigateConfig {
 
     interface Management {
         /**
-         * Sources (CIDR, e.g. {@code 10.244.0.0/16}) that may read everything on the management port: {@code /q/metrics}
+         * Sources (CIDR, e.g. {@code 127.0.0.1/32}, or the pod range an in-cluster Prometheus scrapes from) that may read everything on the management port: {@code /q/metrics}
          * names subscription ids. Every other source gets only {@code /q/health} (the kubelet's probes). By default only
          * the pod itself ({@code 127.0.0.1/32}, {@code ::1/128}); add the scraper's addresses, or {@code 0.0.0.0/0} and
          * {@code ::/0} to serve everyone as before.

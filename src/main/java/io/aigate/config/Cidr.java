@@ -5,7 +5,7 @@ import io.netty.handler.ipfilter.IpSubnetFilterRule;
 import io.netty.util.NetUtil;
 import java.net.InetSocketAddress;
 
-/** The one reading of an address range ({@code 10.244.0.0/16}, {@code ::1/128}): literals only, never a DNS name. */
+/** The one reading of an address range ({@code 127.0.0.0/8}, {@code ::1/128}): literals only, never a DNS name. */
 public final class Cidr {
 
     private Cidr() {}

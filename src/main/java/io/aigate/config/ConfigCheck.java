@@ -148,7 +148,7 @@ public class ConfigCheck {
         for (String source : config.management().allowedSources()) {
             if (Cidr.parse(source) == null) {
                 fail("aigate.management.allowed-sources lists '" + source + "': use addresses with a prefix length, "
-                        + "e.g. 10.244.0.0/16 or ::1/128.");
+                        + "e.g. 127.0.0.1/32 or ::1/128.");
             }
         }
         checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());

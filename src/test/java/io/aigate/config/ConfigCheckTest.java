@@ -122,9 +122,9 @@ class ConfigCheckTest {
                         + "the fleet's channel could keep the backend resting without a break: e.g. 15m.",
                 refusal(with(pool, "aigate.backends.payg.circuit-breaker.fleet-rest-interval", "5m")));
         assertEquals(
-                "aigate.management.allowed-sources lists '10.0.0.0': use addresses with a prefix length, e.g. "
-                        + "10.244.0.0/16 or ::1/128.",
-                refusal(Map.of("aigate.management.allowed-sources", "127.0.0.1/32,10.0.0.0")));
+                "aigate.management.allowed-sources lists '127.0.0.2': use addresses with a prefix length, e.g. "
+                        + "127.0.0.1/32 or ::1/128.",
+                refusal(Map.of("aigate.management.allowed-sources", "127.0.0.1/32,127.0.0.2")));
         assertEquals(
                 "aigate.backends.payg.circuit-breaker.failure-condition.count must be from 1 to 1000: the failures "
                         + "that trip it, e.g. 3.",
