@@ -8,10 +8,7 @@ import io.aigate.testing.HostileBackend;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -30,18 +27,17 @@ class NoCallerMadeSeriesTest extends AigateTest {
     static final HostileBackend HOSTILE = BackendAnswersTest.HOSTILE;
 
     HttpResponse<String> send(String method, String path, String body, int i) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(
-                        URI.create(base.toString()).resolve(path))
-                .timeout(Duration.ofSeconds(20))
-                .method(
-                        method,
-                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
-                .header("Content-Type", "application/json")
-                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
-                .header("x-ms-client-request-id", "series-" + i + "-" + System.nanoTime())
-                .header("x-caller-" + i, "value-" + i)
-                .header("User-Agent", "series-agent/" + i);
-        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return request(
+                method,
+                path,
+                "application/json",
+                body,
+                "x-ms-client-request-id",
+                "series-" + i + "-" + System.nanoTime(),
+                "x-caller-" + i,
+                "value-" + i,
+                "User-Agent",
+                "series-agent/" + i);
     }
 
     /** One round of everything a caller or backend may vary, with {@code i} as the varied part. */

@@ -11,10 +11,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -53,14 +50,7 @@ class SharedIdentityTest extends AigateTest {
     }
 
     HttpResponse<String> post(String path, String type, String body) throws Exception {
-        return HTTP.send(
-                HttpRequest.newBuilder(URI.create(base.toString()).resolve(path))
-                        .timeout(Duration.ofSeconds(20))
-                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                        .header("Content-Type", type)
-                        .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        return request("POST", path, type, body);
     }
 
     static String form(String model) {
@@ -70,15 +60,6 @@ class SharedIdentityTest extends AigateTest {
                         ? ""
                         : "--aigateb0undary\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n" + model + "\r\n")
                 + "--aigateb0undary--\r\n";
-    }
-
-    static void refused(HttpResponse<String> response, int status) {
-        assertEquals(status, response.statusCode(), response.body());
-        assertEquals(status, new JsonObject(response.body()).getInteger("statusCode"), response.body());
-    }
-
-    void backendUntouched(String what) throws InterruptedException {
-        assertNull(CloudDoubles.openAi.next(1), what + " must not reach the backend");
     }
 
     @Test

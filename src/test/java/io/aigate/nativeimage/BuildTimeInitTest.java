@@ -204,15 +204,10 @@ class BuildTimeInitTest {
             } else if (value instanceof AtomicReference<?> ref) {
                 visit(ref.get(), path + ".get()", depth + 1);
             } else if (value.getClass().getName().startsWith("io.aigate.")) {
-                for (Class<?> c = value.getClass();
-                        c != null && c.getName().startsWith("io.aigate.");
-                        c = c.getSuperclass()) {
-                    for (Field f : c.getDeclaredFields()) {
-                        if (!Modifier.isStatic(f.getModifiers()) && !f.getType().isPrimitive()) {
-                            f.setAccessible(true);
-                            visit(f.get(value), path + "." + f.getName(), depth + 1);
-                        }
-                    }
+                for (Map.Entry<String, Object> f :
+                        NativeConfig.aigateFields(value).entrySet()) {
+                    String name = f.getKey().substring(f.getKey().lastIndexOf('.') + 1);
+                    visit(f.getValue(), path + "." + name, depth + 1);
                 }
             }
         }

@@ -145,15 +145,8 @@ class CaffeineShapesTest {
                 collect(item, path, caches, seen);
             }
         } else if (value.getClass().getName().startsWith("io.aigate.")) {
-            for (Class<?> c = value.getClass();
-                    c != null && c.getName().startsWith("io.aigate.");
-                    c = c.getSuperclass()) {
-                for (Field f : c.getDeclaredFields()) {
-                    if (!Modifier.isStatic(f.getModifiers()) && !f.getType().isPrimitive()) {
-                        f.setAccessible(true);
-                        collect(f.get(value), c.getName() + "." + f.getName(), caches, seen);
-                    }
-                }
+            for (Map.Entry<String, Object> f : NativeConfig.aigateFields(value).entrySet()) {
+                collect(f.getValue(), f.getKey(), caches, seen);
             }
         }
     }

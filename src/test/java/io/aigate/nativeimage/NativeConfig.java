@@ -37,6 +37,24 @@ final class NativeConfig {
     private NativeConfig() {}
 
     /** The directory the build compiled aigate's main classes into. */
+    /**
+     * The instance fields (not primitive) of one of aigate's objects, its superclasses' that are aigate's too, each
+     * with its value: what a walk of the object graph goes on to.
+     */
+    static Map<String, Object> aigateFields(Object value) throws IllegalAccessException {
+        Map<String, Object> fields = new java.util.LinkedHashMap<>();
+        for (Class<?> c = value.getClass(); c != null && c.getName().startsWith("io.aigate."); c = c.getSuperclass()) {
+            for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                if (!java.lang.reflect.Modifier.isStatic(f.getModifiers())
+                        && !f.getType().isPrimitive()) {
+                    f.setAccessible(true);
+                    fields.put(c.getName() + "." + f.getName(), f.get(value));
+                }
+            }
+        }
+        return fields;
+    }
+
     static Path classesDir() {
         try {
             return Path.of(Main.class

@@ -248,30 +248,10 @@ class RedisAclTest {
         }
         refused(
                 "a key of another shape",
-                api.fcall(List.of(
-                        RedisFunctions.TOKEN_LIMIT,
-                        "1",
-                        RedisSchema.limit(victim) + ":rate",
-                        "admit",
-                        "0",
-                        "1000",
-                        "1",
-                        "0",
-                        "none",
-                        "0")));
+                fcallOn(api, RedisSchema.limit(victim) + ":rate", "admit", "0", "1000", "1", "0", "none", "0"));
         rejected(
                 "a key the ACL pattern lets through",
-                api.fcall(List.of(
-                        RedisFunctions.TOKEN_LIMIT,
-                        "1",
-                        RedisSchema.limit(victim) + ":rate:{x}",
-                        "admit",
-                        "0",
-                        "1000",
-                        "1",
-                        "0",
-                        "none",
-                        "0")));
+                fcallOn(api, RedisSchema.limit(victim) + ":rate:{x}", "admit", "0", "1000", "1", "0", "none", "0"));
         // the drain time is Redis's own: whatever time a caller sends, none is stored in the future
         await(fcall(api, victim, "admit", "99999999999999", "1000", "1", "0", "none", "0"));
         long redisNow = await(root.time()).get(0).toLong() * 1000 + 1000;
@@ -325,10 +305,13 @@ class RedisAclTest {
 
     /** FCALL of the budget function on a counter (null: on a subscription's key, which it may not write). */
     static Future<io.vertx.redis.client.Response> fcall(RedisAPI api, String counter, String... args) {
-        List<String> fcall = new ArrayList<>(List.of(
-                RedisFunctions.TOKEN_LIMIT,
-                "1",
-                counter == null ? RedisSchema.subscription("acl-sidecar") : RedisSchema.limit(counter)));
+        return fcallOn(
+                api, counter == null ? RedisSchema.subscription("acl-sidecar") : RedisSchema.limit(counter), args);
+    }
+
+    /** The budget function called on a key of the caller's choosing. */
+    static Future<io.vertx.redis.client.Response> fcallOn(RedisAPI api, String key, String... args) {
+        List<String> fcall = new ArrayList<>(List.of(RedisFunctions.TOKEN_LIMIT, "1", key));
         fcall.addAll(List.of(args));
         return api.fcall(fcall);
     }

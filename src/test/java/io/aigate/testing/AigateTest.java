@@ -49,4 +49,38 @@ public abstract class AigateTest {
                 .matcher(metrics());
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
+
+    /**
+     * A request to the sidecar with the suite's subscription key, as an SDK would send it.
+     *
+     * @param body    null for none
+     * @param headers more headers, as name, value pairs
+     */
+    protected HttpResponse<String> request(
+            String method, String path, String contentType, String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(
+                        URI.create(base.toString()).resolve(path))
+                .timeout(Duration.ofSeconds(20))
+                .method(
+                        method,
+                        body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("Content-Type", contentType)
+                .header("Ocp-Apim-Subscription-Key", CloudDoubles.key);
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** aigate answered itself, with this status in the answer and in its APIM-style body. */
+    protected static void refused(HttpResponse<String> response, int status) {
+        org.junit.jupiter.api.Assertions.assertEquals(status, response.statusCode(), response.body());
+        org.junit.jupiter.api.Assertions.assertEquals(
+                status, new io.vertx.core.json.JsonObject(response.body()).getInteger("statusCode"), response.body());
+    }
+
+    /** Nothing reached the fake backend (waited for a second). */
+    protected void backendUntouched(String what) throws InterruptedException {
+        org.junit.jupiter.api.Assertions.assertNull(CloudDoubles.openAi.next(1), what + " must not reach the backend");
+    }
 }

@@ -29,13 +29,17 @@ class TokenMetricsTest {
     @TestHTTPResource(value = "/", management = true)
     URL management;
 
-    String call(String body) throws Exception {
-        HttpResponse<String> response = HTTP.send(
+    HttpResponse<String> post(String body) throws Exception {
+        return HTTP.send(
                 HttpRequest.newBuilder(URI.create(chat.toString()))
                         .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
                         .POST(HttpRequest.BodyPublishers.ofString(body))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    String call(String body) throws Exception {
+        HttpResponse<String> response = post(body);
         assertEquals(200, response.statusCode(), response.body());
         return response.body();
     }
@@ -160,12 +164,7 @@ class TokenMetricsTest {
             "{\"stream\":true,\"stream_options\":\"no\",\"messages\":[]}",
             "{\"stream\":true,\"stream_options\":{\"include_usage\":\"false\"},\"messages\":[]}"
         }) {
-            HttpResponse<String> response = HTTP.send(
-                    HttpRequest.newBuilder(URI.create(chat.toString()))
-                            .header("Ocp-Apim-Subscription-Key", CloudDoubles.key)
-                            .POST(HttpRequest.BodyPublishers.ofString(body))
-                            .build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = post(body);
             assertEquals(400, response.statusCode(), body);
             io.vertx.core.json.JsonObject error = new io.vertx.core.json.JsonObject(response.body());
             assertEquals(400, error.getInteger("statusCode"));
