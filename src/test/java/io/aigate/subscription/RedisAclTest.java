@@ -271,36 +271,26 @@ class RedisAclTest {
         }
         assertEquals("60", await(root.hget(quota, "u")).toString(), "forged refunds reset nothing");
         // nor can a caller pick a fresh quota window of its own: settlements into a window not yet begun are refused
-        rejected(
-                "a window in the future",
-                fcall(
-                        api,
-                        own,
-                        "settle",
-                        "0",
-                        "0",
-                        "0",
-                        "1000000",
-                        "Daily",
-                        Long.toString(Long.parseLong(start) + 86400),
-                        "-1",
-                        "0",
-                        "1"));
-        rejected(
-                "a window that is no window's start",
-                fcall(
-                        api,
-                        own,
-                        "settle",
-                        "0",
-                        "0",
-                        "0",
-                        "1000000",
-                        "Daily",
-                        Long.toString(Long.parseLong(start) + 7),
-                        "-1",
-                        "0",
-                        "1"));
+        for (Map.Entry<String, Long> window : Map.of(
+                        "a window in the future", 86400L,
+                        "a window that is no window's start", 7L)
+                .entrySet()) {
+            rejected(
+                    window.getKey(),
+                    fcall(
+                            api,
+                            own,
+                            "settle",
+                            "0",
+                            "0",
+                            "0",
+                            "1000000",
+                            "Daily",
+                            Long.toString(Long.parseLong(start) + window.getValue()),
+                            "-1",
+                            "0",
+                            "1"));
+        }
     }
 
     /** FCALL of the budget function on a counter (null: on a subscription's key, which it may not write). */
