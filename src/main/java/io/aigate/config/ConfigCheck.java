@@ -24,6 +24,8 @@ import org.eclipse.microprofile.config.ConfigProvider;
 @Singleton
 public class ConfigCheck {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ConfigCheck.class);
+
     ConfigCheck(AigateConfig config) {
         check(
                 config,
@@ -264,21 +266,28 @@ public class ConfigCheck {
         }
     }
 
+    /** The {@code quarkus.redis.hosts} entries a login would reach without TLS, beyond this machine. */
+    private static List<String> inClear(String redisHosts) {
+        List<String> clear = new java.util.ArrayList<>();
+        for (String host : redisHosts.split(",")) {
+            String h = host.trim();
+            if (h.regionMatches(true, 0, "redis://", 0, 8) && !Loopback.url(h)) {
+                clear.add(h);
+            }
+        }
+        return clear;
+    }
+
     private static void checkRedisLogin(AigateConfig config, boolean redisPassword, String redisHosts) {
         AigateConfig.RedisLogin login = config.redis();
         if (login.credential() != AigateConfig.RedisCredential.MANAGED_IDENTITY) {
             // a password over plain TCP is common inside a cluster (a self-hosted Redis without TLS), so it is said,
             // not refused; an Entra token, which Azure's other services would also take, is refused below
-            for (String host : redisHosts.split(",")) {
-                String h = host.trim();
-                if (h.regionMatches(true, 0, "redis://", 0, 8)
-                        && (redisPassword || Loopback.hasUserInfo(h))
-                        && !Loopback.url(h)) {
-                    org.jboss.logging.Logger.getLogger(ConfigCheck.class)
-                            .warnf(
-                                    "quarkus.redis.hosts sends the Redis password to %s in clear: prefer rediss://…"
-                                            + " (TLS).",
-                                    Loopback.hostOf(h));
+            for (String h : inClear(redisHosts)) {
+                if (redisPassword || Loopback.hasUserInfo(h)) {
+                    LOG.warnf(
+                            "quarkus.redis.hosts sends the Redis password to %s in clear: prefer rediss://… (TLS).",
+                            Loopback.hostOf(h));
                 }
             }
             return;
@@ -287,12 +296,9 @@ public class ConfigCheck {
             fail("aigate.redis.credential=managed-identity logs in with the sidecar's Entra token: remove "
                     + "quarkus.redis.password (QUARKUS_REDIS_PASSWORD), a secret that is no longer needed.");
         }
-        for (String host : redisHosts.split(",")) {
-            String h = host.trim();
-            if (h.regionMatches(true, 0, "redis://", 0, 8) && !Loopback.url(h)) {
-                fail("aigate.redis.credential=managed-identity would send the sidecar's Entra token to "
-                        + Loopback.hostOf(h) + " in clear: write quarkus.redis.hosts as rediss://… (TLS).");
-            }
+        for (String h : inClear(redisHosts)) {
+            fail("aigate.redis.credential=managed-identity would send the sidecar's Entra token to "
+                    + Loopback.hostOf(h) + " in clear: write quarkus.redis.hosts as rediss://… (TLS).");
         }
         if (login.rotationGrace().isNegative()
                 || login.rotationGrace().isZero()

@@ -62,7 +62,16 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
     }
 
     /** The operations whose second segment is a name too ({@code chat/completions}), not an id. */
-    private static final java.util.Set<String> TWO_WORD = java.util.Set.of("chat", "audio", "images", "realtime");
+    private static final String[] TWO_WORD = {"chat", "audio", "images", "realtime"};
+
+    private static boolean twoWords(String operation, int slash) {
+        for (String word : TWO_WORD) {
+            if (slash == word.length() && operation.startsWith(word)) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /**
      * Azure OpenAI names its operations in lower case; every judgement here (the route's operations, which bodies are
@@ -72,16 +81,26 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
      */
     static boolean lowerCaseNames(String operation) {
         int slash = operation.indexOf('/');
-        String first = slash < 0 ? operation : operation.substring(0, slash);
-        if (!first.equals(first.toLowerCase(java.util.Locale.ROOT))) {
+        int firstEnd = slash < 0 ? operation.length() : slash;
+        if (hasUpperCase(operation, 0, firstEnd)) {
             return false;
         }
-        if (slash < 0 || !TWO_WORD.contains(first)) {
+        if (slash < 0 || !twoWords(operation, slash)) {
             return true;
         }
         int next = operation.indexOf('/', slash + 1);
-        String second = next < 0 ? operation.substring(slash + 1) : operation.substring(slash + 1, next);
-        return second.equals(second.toLowerCase(java.util.Locale.ROOT));
+        return !hasUpperCase(operation, slash + 1, next < 0 ? operation.length() : next);
+    }
+
+    /** Without a copy: this runs on every request. Paths are plain ASCII here ({@link #plainPath}). */
+    private static boolean hasUpperCase(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A classic path with its deployment segment replaced (a backend that names the deployment otherwise); else null. */
