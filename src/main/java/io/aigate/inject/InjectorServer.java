@@ -97,9 +97,7 @@ public final class InjectorServer {
      * deadline, and no address may hold more than its share of the connections.
      */
     private void connected(HttpConnection connection) {
-        String address = connection.remoteAddress() == null
-                ? "?"
-                : connection.remoteAddress().hostAddress();
+        String address = address(connection.remoteAddress());
         int fromThere = perAddress.getOrDefault(address, 0);
         if (connections >= limits.maxConnections() || fromThere >= limits.maxConnections() / 4) {
             connection.close();
@@ -116,6 +114,11 @@ public final class InjectorServer {
                 vertx.cancelTimer(timer);
             }
         });
+    }
+
+    /** A sender, by its IP: the unit of the connection cap and of the review queues. */
+    private static String address(io.vertx.core.net.SocketAddress remote) {
+        return remote == null ? "?" : remote.hostAddress();
     }
 
     private void awaitHead(HttpConnection connection) {
@@ -159,8 +162,7 @@ public final class InjectorServer {
             tooLarge(request);
             return;
         }
-        String address =
-                request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress();
+        String address = address(request.remoteAddress());
         ArrayDeque<Review> own = waiting.get(address);
         if (judging >= limits.concurrentReviews()
                 && (queued >= limits.queuedReviews()
