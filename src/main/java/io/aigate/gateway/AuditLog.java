@@ -43,11 +43,11 @@ public class AuditLog {
         };
     }
 
-    void write(Exchange exchange, int status, Exchange.Outcome outcome, long endNanos) {
-        if (!wants(status, exchange.refusal != null)) {
+    void write(RequestLifecycle life, int status, RequestLifecycle.Outcome outcome, long endNanos) {
+        if (!wants(status, life.refusal != null)) {
             return;
         }
-        RequestContext ctx = exchange.ctx;
+        RequestContext ctx = life.ctx;
         Caller caller = ctx == null ? Caller.UNKNOWN : ctx.caller();
         LlmEmitTokenMetric.Counted tokens = ctx == null ? null : ctx.get(LlmEmitTokenMetric.COUNTED);
         StringWriter out = LINE.get();
@@ -57,20 +57,20 @@ public class AuditLog {
             // when it arrived, from the one wall-clock read at its end: its start was taken on the monotonic clock
             json.writeStringField(
                     "time",
-                    Instant.ofEpochMilli(System.currentTimeMillis() - (endNanos - exchange.receivedNanos) / 1_000_000)
+                    Instant.ofEpochMilli(System.currentTimeMillis() - (endNanos - life.receivedNanos) / 1_000_000)
                             .toString());
-            json.writeStringField("request_id", exchange.requestId);
-            json.writeStringField("subscription_id", exchange.subscription());
+            json.writeStringField("request_id", life.requestId);
+            json.writeStringField("subscription_id", life.subscription());
             json.writeStringField("client_app_id", caller.clientAppId());
             json.writeStringField("object_id", caller.objectId());
-            json.writeStringField("route", exchange.route());
-            json.writeStringField("deployment", GatewayHandler.printable(exchange.deployment));
-            json.writeStringField("backend", exchange.backend());
+            json.writeStringField("route", life.route());
+            json.writeStringField("deployment", GatewayHandler.printable(life.deployment));
+            json.writeStringField("backend", life.backend());
             json.writeNumberField("status", status);
             json.writeStringField("outcome", outcome.tag());
-            json.writeStringField("refused_by", exchange.refusal == null ? null : exchange.refusal.policy());
-            json.writeStringField("reason", exchange.refusal == null ? null : exchange.refusal.reason());
-            json.writeStringField("token_limit", exchange.tokenLimit());
+            json.writeStringField("refused_by", life.refusal == null ? null : life.refusal.policy());
+            json.writeStringField("reason", life.refusal == null ? null : life.refusal.reason());
+            json.writeStringField("token_limit", life.tokenLimit());
             if (tokens != null) {
                 json.writeNumberField("prompt_tokens", tokens.promptTokens());
                 json.writeNumberField("completion_tokens", tokens.completionTokens());
@@ -78,14 +78,14 @@ public class AuditLog {
             } else {
                 json.writeStringField("tokens", "none");
             }
-            if (exchange.headersAt != 0) {
+            if (life.headersAt != 0) {
                 json.writeFieldName("ttfb_ms");
-                json.writeNumber(Timing.millis(exchange.headersAt - exchange.receivedNanos));
+                json.writeNumber(Timing.millis(life.headersAt - life.receivedNanos));
             }
             json.writeFieldName("duration_ms");
-            json.writeNumber(Timing.millis(endNanos - exchange.receivedNanos));
-            json.writeNumberField("request_bytes", exchange.bodyBytes);
-            json.writeNumberField("response_bytes", exchange.request.response().bytesWritten());
+            json.writeNumber(Timing.millis(endNanos - life.receivedNanos));
+            json.writeNumberField("request_bytes", life.bodyBytes);
+            json.writeNumberField("response_bytes", life.request.response().bytesWritten());
             json.writeEndObject();
             json.flush();
             AUDIT.info(out.toString());

@@ -36,12 +36,12 @@ public class BufferedBodies {
      * What this request's body may take once parsed: its tree is held as long as its bytes, so it is taken from the
      * same bound, and given back with them.
      */
-    JsonBody.Budget parsing(Exchange exchange) {
+    JsonBody.Budget parsing(RequestLifecycle life) {
         return new JsonBody.Budget(maxParsed, bytes -> {
             if (!take(bytes)) {
                 return false;
             }
-            exchange.bufferedBytes += bytes;
+            life.bufferedBytes += bytes;
             return true;
         });
     }

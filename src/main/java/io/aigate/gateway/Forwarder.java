@@ -5,7 +5,8 @@ import io.aigate.backends.BackendPools;
 import io.aigate.backends.Member;
 import io.aigate.backends.PoolRefusal;
 import io.aigate.config.AigateConfig;
-import io.aigate.identity.AuthenticationManagedIdentity;
+import io.aigate.pipeline.Answer;
+import io.aigate.pipeline.Ending;
 import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.Refusal;
@@ -36,7 +37,7 @@ import org.jboss.logging.Logger;
 /**
  * The {@code <backend>} section: sends the request to a member of its route's pool and streams the answer back as it
  * arrives: each chunk (each SSE event) is written to the caller when the backend sends it, with back-pressure both
- * ways. Nothing here blocks. How each exchange went is reported to the {@link OutboundPipeline}, which decides what it
+ * ways. Nothing here blocks. How each request ended goes to {@link RequestLifecycle#end}, whose {@link OutboundPipeline} decides what it
  * used and cost; the pools' choices and breakers are {@link BackendPools}, the connections {@link BackendClients}.
  *
  * <pre>
@@ -61,9 +62,8 @@ public class Forwarder {
 
     private final BackendClients backends;
     private final BackendPools pools;
-    private final AuthenticationManagedIdentity authenticationManagedIdentity;
+    private final InboundPipeline pipeline;
     private final GatewayMetrics metrics;
-    private final OutboundPipeline outbound;
     private final Tracing tracing;
     /** Per route: its {@code <retry>}. */
     private final Map<String, Attempt.Rule> retries;
@@ -72,16 +72,14 @@ public class Forwarder {
             AigateConfig config,
             BackendClients backends,
             BackendPools pools,
-            AuthenticationManagedIdentity authenticationManagedIdentity,
+            InboundPipeline pipeline,
             GatewayMetrics metrics,
-            OutboundPipeline outbound,
             Tracing tracing) {
         this.tracing = tracing;
         this.backends = backends;
         this.pools = pools;
-        this.authenticationManagedIdentity = authenticationManagedIdentity;
+        this.pipeline = pipeline;
         this.metrics = metrics;
-        this.outbound = outbound;
         Map<String, Attempt.Rule> byRoute = new HashMap<>();
         config.routes().forEach((name, route) -> byRoute.put(name, Attempt.Rule.of(route.retry())));
         this.retries = Map.copyOf(byRoute);
@@ -89,7 +87,7 @@ public class Forwarder {
 
     /** One request on its way through its pool. */
     private static final class Attempts {
-        final Exchange exchange;
+        final RequestLifecycle life;
         final RequestContext ctx;
         final HttpServerRequest request;
         final BackendPool pool;
@@ -108,15 +106,15 @@ public class Forwarder {
         /** An attempt may have been served though it got no answer (a timeout after sending): its cost is unknown. */
         boolean maybeServed;
 
-        Attempts(Exchange exchange, BackendPool pool, Attempt.Rule retry) {
-            this.exchange = exchange;
-            this.ctx = exchange.ctx;
-            this.request = exchange.request;
+        Attempts(RequestLifecycle life, BackendPool pool, Attempt.Rule retry) {
+            this.life = life;
+            this.ctx = life.ctx;
+            this.request = life.request;
             this.pool = pool;
             this.context = Vertx.currentContext();
             this.timing = new Timing();
-            timing.received = exchange.bodyDone;
-            exchange.timing = timing;
+            timing.received = life.bodyDone;
+            life.timing = timing;
             this.retry = retry;
             this.maxAttempts = retry.maxAttempts(pool.size());
             this.deadline = System.nanoTime() + retry.withinNanos();
@@ -132,21 +130,23 @@ public class Forwarder {
     }
 
     /**
-     * Sends a request the inbound section let through. When aigate answers it itself (every member resting, no
-     * credential, no backend answer), the refusal is recorded on the exchange.
+     * Sends a request the inbound section let through. Every way this ends calls {@link RequestLifecycle#end} once:
+     * relayed or cut in {@link #relay}, and otherwise where aigate gives up (every member resting, no credential, no
+     * backend answer).
      */
-    void forward(Exchange exchange) {
-        RequestContext ctx = exchange.ctx;
-        HttpServerRequest request = exchange.request;
+    void forward(RequestLifecycle life) {
+        RequestContext ctx = life.ctx;
+        HttpServerRequest request = life.request;
+        life.enter(RequestLifecycle.State.ATTEMPTING);
         if (request.response().closed()) {
-            outbound.notForwarded(ctx); // the caller left while the pipeline ran: nothing was sent
+            life.end(Ending.NOT_SENT); // the caller left while the pipeline ran: nothing was sent
             return;
         }
         BackendPool pool = pools.get(ctx.route().backend());
-        Attempts attempts = new Attempts(exchange, pool, retries.get(ctx.route().name()));
+        Attempts attempts = new Attempts(life, pool, retries.get(ctx.route().name()));
         int first = pool.pick(0, ctx.route().deployment(), pools.now());
         if (first < 0) {
-            outbound.notForwarded(ctx);
+            life.end(Ending.NOT_SENT);
             PoolRefusal resting = pool.resting(ctx.route().deployment(), pools.now());
             pools.unavailable(ctx.route().name(), resting);
             refuse(attempts, resting);
@@ -157,8 +157,7 @@ public class Forwarder {
 
     /** aigate answers the caller itself. */
     private static void refuse(Attempts a, Refusal refusal) {
-        a.exchange.refusal = refusal;
-        ApimError.send(a.request.response(), refusal, false);
+        a.life.refuse(refusal);
     }
 
     /** The next member, if the request may go on to one (taking it, as its probe if it was resting); else -1. */
@@ -176,11 +175,10 @@ public class Forwarder {
         if (a.made > 1) {
             ctx.outboundHeaders().clear().addAll(a.pristine); // never one member's credential sent to another
         }
-        if (a.exchange.span != null) {
-            a.timing.clientSpan = tracing.client(a.exchange.span, ctx, a.made);
+        if (a.life.span != null) {
+            a.timing.clientSpan = tracing.client(a.life.span, ctx, a.made);
         }
-        authenticationManagedIdentity
-                .apply(ctx)
+        pipeline.attempt(a.life)
                 .onComplete(authorized -> GatewayHandler.onContext(a.context, () -> {
                     if (authorized.succeeded() && authorized.result().proceeds()) {
                         send(a, member);
@@ -222,8 +220,8 @@ public class Forwarder {
                 path = classic;
             } else {
                 // v1: the deployment is the body's model (a form's field, or the JSON one)
-                body = a.exchange.form != null
-                        ? a.exchange.form.withModel(body, renamed)
+                body = ctx.form() != null
+                        ? ctx.form().withModel(body, renamed)
                         : ctx.json() != null ? JsonBody.withModel(ctx.json(), renamed) : null;
                 if (body == null) {
                     // sent as it came, the backend would serve (or bill) the caller's name for the deployment
@@ -276,7 +274,7 @@ public class Forwarder {
                     .onComplete(answered -> {
                         if (answered.failed() && response.closed()) {
                             pools.released(member);
-                            outbound.unanswered(ctx); // the caller left, and took the backend's request with it
+                            a.life.end(Ending.UNANSWERED); // the caller left, and took the backend's request with it
                             metrics.cut(ctx.route().name(), member.backend(), "caller");
                         } else if (answered.failed()) {
                             // sent, then no answer (a timeout, a reset): the backend may have served it
@@ -284,7 +282,7 @@ public class Forwarder {
                             if (noAnswer(a, member, new Attempt.Unanswered(timedOut(answered.cause())))) {
                                 return;
                             }
-                            outbound.unanswered(ctx);
+                            a.life.end(Ending.UNANSWERED);
                             backendFailed(a, answered.cause());
                         } else {
                             HttpClientResponse answer = answered.result();
@@ -306,7 +304,7 @@ public class Forwarder {
                                         .exceptionHandler(err -> silence.over());
                                 return;
                             }
-                            relay(ctx, request, answer, a.timing, backend.timeoutMillis());
+                            relay(a.life, answer, backend.timeoutMillis());
                         }
                     });
         });
@@ -336,7 +334,7 @@ public class Forwarder {
         LOG.warnf(
                 "backend %s answered status %d, which is never relayed; the caller gets 502",
                 a.ctx.route().backend(), status);
-        outbound.unanswered(a.ctx);
+        a.life.end(Ending.UNANSWERED);
         refuse(a, refusal);
     }
 
@@ -375,12 +373,8 @@ public class Forwarder {
     }
 
     /** The request ends here without an answer from any member: what it cost depends on whether one may have served. */
-    private void gaveUp(Attempts a) {
-        if (a.maybeServed) {
-            outbound.unanswered(a.ctx);
-        } else {
-            outbound.notForwarded(a.ctx);
-        }
+    private static void gaveUp(Attempts a) {
+        a.life.end(a.maybeServed ? Ending.UNANSWERED : Ending.NOT_SENT);
     }
 
     /** By type: Vert.x's request timeout is a TimeoutException, Netty's connect and read timeouts have their own. */
@@ -391,19 +385,18 @@ public class Forwarder {
     }
 
     /** @param timeoutMillis how long the answer may go silent: its backend's {@code timeout} */
-    private void relay(
-            RequestContext ctx,
-            HttpServerRequest request,
-            HttpClientResponse answer,
-            Timing timing,
-            long timeoutMillis) {
+    private void relay(RequestLifecycle life, HttpClientResponse answer, long timeoutMillis) {
         long headersAt = System.nanoTime();
+        RequestContext ctx = life.ctx;
+        HttpServerRequest request = life.request;
+        Timing timing = life.timing;
         HttpServerResponse response = request.response();
         if (response.closed()) {
-            outbound.unanswered(ctx); // the caller left after the backend had the request
+            life.end(Ending.UNANSWERED); // the caller left after the backend had the request
             answer.request().reset();
             return;
         }
+        life.enter(RequestLifecycle.State.RELAYING);
         response.setStatusCode(answer.statusCode());
         if (answer.statusMessage() != null) {
             response.setStatusMessage(answer.statusMessage());
@@ -418,14 +411,20 @@ public class Forwarder {
         timing.backendNanos = headersAt - timing.firstSentAt;
         timing.aigateNanos = timing.firstSentAt - timing.received + (System.nanoTime() - headersAt);
         metrics.overhead(ctx.route().name(), timing.aigateNanos);
-        OutboundPipeline.Answer outcome = outbound.answer(ctx, answer.statusCode(), answer.headers());
+        Answer head = OutboundPipeline.answer(
+                life,
+                new Answer(
+                        answer.statusCode(),
+                        answer.headers(),
+                        response.headers(),
+                        HopByHop.contentLength(answer.headers().get(HttpHeaders.CONTENT_LENGTH))));
         AnswerSilence silence = AnswerSilence.watch(answer, request, timeoutMillis);
-        ReadStream<Buffer> body = outcome.observed(answer, silence);
-        if (outcome.holdsWhole()) {
-            relayWhole(ctx, request, answer, body, outcome, silence, timing);
+        ReadStream<Buffer> body = new ObservedStream(answer, head.chunk(), head.tail(), silence);
+        if (head.holdsWhole()) {
+            relayWhole(life, answer, body, silence);
             return;
         }
-        if (outcome.rewrites()) {
+        if (head.rewrites()) {
             response.headers().remove(HttpHeaders.CONTENT_LENGTH); // what is relayed is shorter than what came
             response.setChunked(request.version() != HttpVersion.HTTP_1_0);
         }
@@ -434,41 +433,36 @@ public class Forwarder {
                 .to(response)
                 .onSuccess(done -> {
                     silence.over();
-                    outcome.ended(false);
+                    life.end(Ending.ANSWERED);
                 })
                 .onFailure(err -> {
                     silence.over();
-                    outcome.ended(true);
-                    cut(ctx, request, answer, timing, err);
+                    life.end(Ending.CUT);
+                    cut(life, answer, err);
                 });
     }
 
-    /** An answer held until complete, for the tokens-consumed header. */
+    /** An answer held until complete: the policies' ends run first, so they can still set its headers. */
     private void relayWhole(
-            RequestContext ctx,
-            HttpServerRequest request,
-            HttpClientResponse answer,
-            ReadStream<Buffer> body,
-            OutboundPipeline.Answer outcome,
-            AnswerSilence silence,
-            Timing timing) {
-        HttpServerResponse response = request.response();
+            RequestLifecycle life, HttpClientResponse answer, ReadStream<Buffer> body, AnswerSilence silence) {
+        HttpServerResponse response = life.request.response();
         Buffer whole = Buffer.buffer();
         body.exceptionHandler(err -> {
             silence.over();
-            outcome.ended(true);
-            cut(ctx, request, answer, timing, err);
+            life.end(Ending.CUT);
+            cut(life, answer, err);
         });
         body.endHandler(done -> {
             silence.over();
-            outcome.whole(whole, response.headers());
-            response.end(whole);
+            life.end(Ending.ANSWERED).onComplete(ended -> response.end(whole));
         });
         body.handler(whole::appendBuffer);
     }
 
-    private void cut(
-            RequestContext ctx, HttpServerRequest request, HttpClientResponse answer, Timing timing, Throwable err) {
+    private void cut(RequestLifecycle life, HttpClientResponse answer, Throwable err) {
+        RequestContext ctx = life.ctx;
+        HttpServerRequest request = life.request;
+        Timing timing = life.timing;
         HttpServerResponse response = request.response();
         // a write to the caller fails before its connection counts as closed: only a failure of the answer itself is
         // the backend's, and only then is there a caller left to tell

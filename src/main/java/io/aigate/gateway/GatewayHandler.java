@@ -2,6 +2,7 @@ package io.aigate.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Ending;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.MultipartForm;
 import io.aigate.pipeline.Outcome;
@@ -11,7 +12,6 @@ import io.aigate.pipeline.RequestContext;
 import io.aigate.tokens.GenAiMetrics;
 import io.aigate.tokens.TokenEstimator;
 import io.quarkus.runtime.Startup;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -25,7 +25,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -54,11 +53,8 @@ public class GatewayHandler {
     private final RouteTable routes;
     private final InboundPipeline pipeline;
     private final Forwarder forwarder;
-    private final OutboundPipeline outbound;
-    private final GatewayMetrics metrics;
-    private final AuditLog audit;
-    private final GenAiMetrics genAi;
     private final Tracing tracing;
+    private final RequestLifecycle.Recorder recorder;
     private final long maxBodyBytes;
     private final RequestRefusal tooLarge;
     private final long receiveTimeoutMillis;
@@ -72,23 +68,18 @@ public class GatewayHandler {
             AigateConfig config,
             InboundPipeline pipeline,
             Forwarder forwarder,
-            OutboundPipeline outbound,
             GatewayMetrics metrics,
             BufferedBodies buffered,
             AuditLog audit,
             GenAiMetrics genAi,
             Tracing tracing) {
-        this.outbound = outbound;
         this.tracing = tracing;
-        this.audit = audit;
-        this.genAi = genAi;
-        outbound.whenSettled(this::settled);
+        this.recorder = new RequestLifecycle.Recorder(metrics, audit, genAi, tracing, buffered);
         this.buffered = buffered;
         this.receiveTimeoutMillis = config.request().receiveTimeout().toMillis();
         this.routes = new RouteTable(config.routes(), config.enabledRoutes().orElse(null));
         this.pipeline = pipeline;
         this.forwarder = forwarder;
-        this.metrics = metrics;
         this.maxBodyBytes = config.request().maxBodySize().asLongValue();
         this.tooLarge = RequestRefusal.tooLarge(maxBodyBytes);
         // every header a caller credential can arrive in; Set.copyOf folds the names configured to the defaults
@@ -104,34 +95,33 @@ public class GatewayHandler {
     }
 
     void handle(HttpServerRequest request) {
-        // held until a step needs the body, so nothing of it is read (or lost) while the header checks run
+        // held until the body phase, so nothing of it is read (or lost) while the header checks run
         request.pause();
-        Exchange exchange = new Exchange(request, RequestId.of(request.headers()));
+        RequestLifecycle life = new RequestLifecycle(request, RequestId.of(request.headers()), recorder);
         if (tracing.on()) {
-            exchange.span = tracing.server(request);
+            life.span = tracing.server(request);
         }
-        request.response().headersEndHandler(v -> headersEnd(exchange));
-        request.response().endHandler(v -> finished(exchange));
+        request.response().headersEndHandler(v -> headersEnd(life));
         RequestTarget target = RequestTarget.parse(request.uri());
         if (target.kind() == RequestTarget.Kind.INVALID) {
-            refuse(request, exchange, RequestRefusal.INVALID_TARGET);
+            refuse(life, RequestRefusal.INVALID_TARGET);
             return;
         }
         QueryString.Reading query = QueryString.read(target.query(), droppedQueryParameters, decidingQueryParameters);
         if (query.repeated() != null) {
-            refuse(request, exchange, RequestRefusal.REPEATED_PARAMETER);
+            refuse(life, RequestRefusal.REPEATED_PARAMETER);
             return;
         }
         if (target.kind() == RequestTarget.Kind.NOT_FOUND) {
-            refuse(request, exchange, RequestRefusal.NOT_FOUND);
+            refuse(life, RequestRefusal.NOT_FOUND);
             return;
         }
         if (!ALLOWED_METHODS.contains(request.method())) {
-            refuse(request, exchange, RequestRefusal.METHOD_NOT_ALLOWED);
+            refuse(life, RequestRefusal.METHOD_NOT_ALLOWED);
             return;
         }
         if (contentLength(request) > maxBodyBytes) {
-            refuse(request, exchange, tooLarge);
+            refuse(life, tooLarge);
             return;
         }
         String method = request.method().name();
@@ -145,30 +135,62 @@ public class GatewayHandler {
                         request.headers(),
                         target.query()),
                 query.forwarded(),
-                outboundHeaders(request, exchange.requestId));
-        ctx.put(Exchange.PART, exchange);
-        exchange.ctx = ctx;
+                outboundHeaders(request, life.requestId));
+        life.ctx = ctx;
+        life.policies = pipeline.open(ctx);
         boolean jsonBody = Operations.jsonInference(method, operation);
         if (target.kind() == RequestTarget.Kind.V1 && Operations.mayNameModel(method)) {
             // the body may name the deployment: it is received first (within the shared bound and the deadline)
             ModelIn model = Operations.modelAddressed(method, operation) ? ModelIn.BODY : ModelIn.BODY_IF_ANY;
-            receive(request, exchange, ctx, jsonBody, model).onComplete(received -> {
-                if (received.failed() || !received.result().proceeds()) {
-                    decided(request, exchange, ctx, received);
-                } else {
-                    routeAndRun(request, exchange, ctx, bodyModel(ctx, exchange), null);
+            then(life, receive(life, jsonBody, model), () -> {
+                if (routed(life, bodyModel(ctx))) {
+                    then(
+                            life,
+                            pipeline.requestHeaders(life),
+                            () -> then(life, pipeline.requestBody(life), () -> {
+                                forwarder.forward(life);
+                            }));
                 }
             });
             return;
         }
-        String deployment = target.kind() == RequestTarget.Kind.CLASSIC ? target.deployment() : null;
+        if (routed(life, target.kind() == RequestTarget.Kind.CLASSIC ? target.deployment() : null)) {
+            then(
+                    life,
+                    pipeline.requestHeaders(life),
+                    () -> then(life, receive(life, jsonBody, ModelIn.PATH), () -> {
+                        then(life, pipeline.requestBody(life), () -> forwarder.forward(life));
+                    }));
+        }
+    }
+
+    /**
+     * The one way from a phase to the next: on the request's own event loop (a policy that waited on Redis or Entra ID
+     * completes on another thread, and the HTTP request may only be touched from its own), and only if the phase said
+     * continue; a refusal, or a phase that failed, ends the request here.
+     */
+    private static void then(RequestLifecycle life, Future<Outcome> phase, Runnable next) {
         Context requestContext = Vertx.currentContext();
-        routeAndRun(
-                request,
-                exchange,
-                ctx,
-                deployment,
-                () -> outcomeOnContext(requestContext, () -> receive(request, exchange, ctx, jsonBody, ModelIn.PATH)));
+        phase.onComplete(decided -> onContext(requestContext, () -> {
+            if (decided.succeeded() && decided.result().proceeds()) {
+                next.run();
+                return;
+            }
+            if (decided.failed()) {
+                LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", life.route());
+            }
+            refuse(
+                    life,
+                    decided.failed()
+                            ? RequestRefusal.INTERNAL
+                            : decided.result().refusal());
+        }));
+    }
+
+    /** aigate answers before any backend had the request. */
+    private static void refuse(RequestLifecycle life, Refusal refusal) {
+        life.end(Ending.NOT_SENT);
+        life.refuse(refusal);
     }
 
     /** Where the request names its deployment. */
@@ -182,25 +204,19 @@ public class GatewayHandler {
     }
 
     /** The deployment the one reading of a v1 body named, or null: JSON's {@code model} or the form's field. */
-    private static String bodyModel(RequestContext ctx, Exchange exchange) {
-        if (exchange.form != null) {
-            return exchange.form.model();
+    private static String bodyModel(RequestContext ctx) {
+        if (ctx.form() != null) {
+            return ctx.form().model();
         }
         JsonNode model = ctx.json() == null ? null : ctx.json().get("model");
         return model == null ? null : model.textValue();
     }
 
-    /**
-     * @param receiveBody reads the body when the pipeline first needs it, or null when it has been read already
-     */
-    private void routeAndRun(
-            HttpServerRequest request,
-            Exchange exchange,
-            RequestContext ctx,
-            String named,
-            Supplier<Future<Outcome>> receiveBody) {
+    /** Matches the route and operation the request names; false when it named none that is served (refused). */
+    private boolean routed(RequestLifecycle life, String named) {
+        RequestContext ctx = life.ctx;
         String deployment = named == null ? null : RouteTable.fold(named);
-        exchange.deployment = deployment;
+        life.deployment = deployment;
         RouteTable.Route route = routes.match(deployment);
         String template = route == null
                 ? null
@@ -208,17 +224,15 @@ public class GatewayHandler {
                         .template(ctx.inbound().method(), ctx.inbound().operation());
         if (template == null) {
             // an operation the route does not name is as absent as a deployment it does not serve
-            refuse(request, exchange, RequestRefusal.NOT_FOUND);
-            return;
+            refuse(life, RequestRefusal.NOT_FOUND);
+            return false;
         }
         ctx.put(GenAiMetrics.OPERATION, GenAiMetrics.operationName(template));
         ctx.route(new RequestContext.Route(route.name(), route.backend(), deployment));
-        if (exchange.span != null) {
-            tracing.routed(exchange.span, ctx);
+        if (life.span != null) {
+            tracing.routed(life.span, ctx);
         }
-        Context requestContext = Vertx.currentContext();
-        pipeline.run(ctx, receiveBody)
-                .onComplete(decided -> onContext(requestContext, () -> decided(request, exchange, ctx, decided)));
+        return true;
     }
 
     /**
@@ -233,18 +247,6 @@ public class GatewayHandler {
         }
     }
 
-    /** The same for work that answers later: its outcome, delivered wherever it completes. */
-    private static Future<Outcome> outcomeOnContext(Context context, Supplier<Future<Outcome>> work) {
-        if (Vertx.currentContext() == context) {
-            return work.get(); // the common case: no promise to allocate
-        }
-        Promise<Outcome> done = Promise.promise();
-        onContext(context, () -> {
-            work.get().onComplete(done);
-        });
-        return done.future();
-    }
-
     /**
      * Receives the body: never sized by what the caller declares, within the request's own limit, the bytes all
      * requests may hold together, and a deadline; then reads it once, strictly, for every step to judge.
@@ -252,8 +254,9 @@ public class GatewayHandler {
      * @param jsonBody the operation's body must be a JSON object
      * @param model    where the deployment is named
      */
-    private Future<Outcome> receive(
-            HttpServerRequest request, Exchange exchange, RequestContext ctx, boolean jsonBody, ModelIn model) {
+    private Future<Outcome> receive(RequestLifecycle life, boolean jsonBody, ModelIn model) {
+        HttpServerRequest request = life.request;
+        life.enter(RequestLifecycle.State.RECEIVING);
         Promise<Outcome> received = Promise.promise();
         if ("100-continue".equalsIgnoreCase(request.headers().get(HttpHeaders.EXPECT))) {
             // curl and others wait for this before sending a body; without it every large request waits a second
@@ -272,8 +275,8 @@ public class GatewayHandler {
             } else if (!buffered.take(chunk.length())) {
                 received.tryComplete(Outcome.refuse(RequestRefusal.BODIES_OVER_BOUND));
             } else {
-                exchange.bufferedBytes += chunk.length();
-                exchange.bodyBytes += chunk.length();
+                life.bufferedBytes += chunk.length();
+                life.bodyBytes += chunk.length();
                 body.appendBuffer(chunk);
             }
         });
@@ -282,24 +285,21 @@ public class GatewayHandler {
             received.tryComplete(Outcome.refuse(RequestRefusal.BODY_INCOMPLETE));
         });
         request.endHandler(v -> {
-            exchange.bodyDone = System.nanoTime();
-            received.tryComplete(read(ctx, exchange, body, jsonBody, model, buffered.parsing(exchange)));
+            life.bodyDone = System.nanoTime();
+            received.tryComplete(read(life.ctx, body, jsonBody, model, buffered.parsing(life)));
         });
         request.resume();
-        return received.future().onComplete(done -> vertx.cancelTimer(deadline));
+        return received.future().onComplete(done -> {
+            vertx.cancelTimer(deadline);
+            life.enter(RequestLifecycle.State.DECIDING);
+        });
     }
 
     /**
      * The one reading of the body: JSON where the operation is JSON or the caller says so, a form where the caller
      * says that, strictly; a body aigate cannot read one way only is refused, never forwarded as it came.
      */
-    private Outcome read(
-            RequestContext ctx,
-            Exchange exchange,
-            Buffer body,
-            boolean jsonBody,
-            ModelIn model,
-            JsonBody.Budget budget) {
+    private Outcome read(RequestContext ctx, Buffer body, boolean jsonBody, ModelIn model, JsonBody.Budget budget) {
         String type = ctx.inbound().headers().get(HttpHeaders.CONTENT_TYPE);
         if (ctx.inbound().headers().getAll(HttpHeaders.CONTENT_TYPE).size() > 1) {
             return Outcome.refuse(RequestRefusal.TYPE_REPEATED); // which one does the backend read?
@@ -309,11 +309,10 @@ public class GatewayHandler {
             if (!form.ok()) {
                 return Outcome.refuse(RequestRefusal.unreadable(form.problem()));
             }
-            exchange.form = form.form();
             if (model != ModelIn.PATH && !nameable(form.form().model(), model)) {
                 return Outcome.refuse(RequestRefusal.MODEL_UNREADABLE);
             }
-            ctx.body(body, null);
+            ctx.form(body, form.form());
             return Outcome.proceed();
         }
         if (body.length() > 0 && formUrlEncoded(type)) {
@@ -379,84 +378,16 @@ public class GatewayHandler {
         return type.equals("application/json") || type.endsWith("+json") || type.equals("text/plain");
     }
 
-    private void decided(
-            HttpServerRequest request, Exchange exchange, RequestContext ctx, AsyncResult<Outcome> decided) {
-        exchange.awaitsSettlement = true; // from here on, the outbound section settles the request exactly once
-        if (decided.failed() || !decided.result().proceeds()) {
-            outbound.notForwarded(ctx); // a step after the token limit refused: the backend did no work
-        }
-        if (decided.failed()) {
-            LOG.errorf(decided.cause(), "pipeline failed on route %s; request refused", exchange.route());
-            refuse(request, exchange, RequestRefusal.INTERNAL);
-            return;
-        }
-        Outcome outcome = decided.result();
-        if (!outcome.proceeds()) {
-            refuse(request, exchange, outcome.refusal());
-            return;
-        }
-        forwarder.forward(exchange);
-    }
-
-    private void refuse(HttpServerRequest request, Exchange exchange, Refusal refusal) {
-        exchange.refusal = refusal;
-        // a body we did not read is not drained: closing is cheaper and leaves nothing half-read on the connection
-        ApimError.send(request.response(), refusal, !request.isEnded());
-    }
-
     /**
      * Just before the answer's headers go out, whoever wrote them: the request id, and how long aigate took against
      * how long the backend did, so a caller can tell aigate's cost from the model's (for a stream: to its first byte).
      */
-    private void headersEnd(Exchange exchange) {
-        exchange.headersAt = System.nanoTime();
-        MultiMap headers = exchange.request.response().headers();
-        headers.set(RequestId.CLIENT_HEADER, exchange.requestId);
+    private static void headersEnd(RequestLifecycle life) {
+        life.headersAt = System.nanoTime();
+        MultiMap headers = life.request.response().headers();
+        headers.set(RequestId.CLIENT_HEADER, life.requestId);
         // a backend's own Server-Timing stays: aigate's entries are added to it
-        headers.add(SERVER_TIMING, Timing.serverTiming(exchange.timing, exchange.headersAt - exchange.receivedNanos));
-    }
-
-    /** The answer ended (or the caller left). The record is complete once the outbound section settled too. */
-    private void finished(Exchange exchange) {
-        if (exchange.finished) {
-            return;
-        }
-        exchange.finished = true;
-        if (!exchange.awaitsSettlement || exchange.settled) {
-            complete(exchange);
-        }
-    }
-
-    /** The outbound section knows what the request used (its tokens, or that it used none). */
-    private void settled(RequestContext ctx) {
-        Exchange exchange = ctx.get(Exchange.PART);
-        if (exchange == null || exchange.settled) {
-            return;
-        }
-        exchange.settled = true;
-        if (exchange.finished) {
-            complete(exchange);
-        }
-    }
-
-    private void complete(Exchange exchange) {
-        long end = System.nanoTime();
-        HttpServerRequest request = exchange.request;
-        buffered.give(exchange.bufferedBytes);
-        exchange.bufferedBytes = 0;
-        int status = request.response().getStatusCode();
-        Timing timing = exchange.timing;
-        Exchange.Outcome outcome = exchange.outcome();
-        metrics.request(exchange.route(), exchange.backend(), status, end - exchange.receivedNanos);
-        if (timing != null && timing.firstSentAt != 0 && outcome != Exchange.Outcome.CALLER_CLOSED) {
-            String error =
-                    timing.error != null ? timing.error : status >= 400 ? GatewayMetrics.statusLabel(status) : null;
-            genAi.operation(exchange.ctx, end - timing.firstSentAt, error);
-        }
-        audit.write(exchange, status, outcome, end);
-        if (exchange.span != null) {
-            tracing.finish(exchange, status);
-        }
+        headers.add(SERVER_TIMING, Timing.serverTiming(life.timing, life.headersAt - life.receivedNanos));
     }
 
     /** Deployment names come from callers: only a short, plain form reaches the log. */

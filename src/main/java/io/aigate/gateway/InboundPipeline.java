@@ -1,74 +1,102 @@
 package io.aigate.gateway;
 
+import io.aigate.identity.AuthenticationManagedIdentity;
 import io.aigate.jwt.ValidateJwt;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.RequestContext;
-import io.aigate.pipeline.Step;
 import io.aigate.subscription.ValidateSubscriptionKey;
 import io.aigate.tokens.LlmEmitTokenMetric;
 import io.aigate.tokens.LlmTokenLimit;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 import java.util.List;
-import java.util.function.Supplier;
 
 /**
- * The {@code <inbound>} section: the steps every request passes, in order, before it is forwarded. The first step that
- * answers ends the request; the backend is contacted only after the last step says continue.
+ * The pipeline: every policy a request passes, in order, and its request-side phases. The first policy that refuses
+ * ends the request; the backend is contacted only after the last one says continue. The {@link OutboundPipeline} runs
+ * the same instances, in reverse, over the answer.
  *
  * <pre>
- * &lt;inbound&gt;
+ * &lt;inbound&gt;                                        request headers
  *   &lt;validate-subscription-key /&gt;                      layer 1: who is calling (Redis, cached)
  *   &lt;validate-jwt /&gt;                                   layer 2: what they may do (Entra ID token, claims)
- *   -- the body is received here, once the route is known and the steps above let it in --
+ *   -- the body is received here, once the route is known and the policies above let it in --
+ *                                                    request body
  *   &lt;validate-body-features /&gt;                         what the body reaches beyond tokens (route grants)
  *   &lt;llm-token-limit counter-key="…" /&gt;                 can their budget take it (Redis, fleet-wide)
  *   &lt;llm-emit-token-metric /&gt;                          make sure the answer carries its usage
  * &lt;/inbound&gt;
+ * &lt;backend&gt;                                        each attempt ({@link Forwarder})
+ *   &lt;authentication-managed-identity /&gt;              layer 3: the pool member's own credential
+ * &lt;/backend&gt;
  * </pre>
- *
- * Layer 3, aigate's own credential ({@code authentication-managed-identity}), is set for the pool member that is
- * about to be asked, so it runs in the {@code <backend>} section ({@link Forwarder}). What happens to the answer is
- * the {@link OutboundPipeline}.
  */
 @Singleton
 public class InboundPipeline {
 
-    private final List<Step> steps;
+    /** A request-side phase of a policy's instance. */
+    private interface Phase {
+        Future<Outcome> run(Policy.Instance instance, RequestContext ctx);
+    }
+
+    private final List<Policy> policies;
 
     InboundPipeline(
             ValidateSubscriptionKey validateSubscriptionKey,
             ValidateJwt validateJwt,
             ValidateBodyFeatures validateBodyFeatures,
             LlmTokenLimit llmTokenLimit,
-            LlmEmitTokenMetric llmEmitTokenMetric) {
-        this.steps =
-                List.of(validateSubscriptionKey, validateJwt, validateBodyFeatures, llmTokenLimit, llmEmitTokenMetric);
+            LlmEmitTokenMetric llmEmitTokenMetric,
+            AuthenticationManagedIdentity authenticationManagedIdentity) {
+        this.policies = List.of(
+                validateSubscriptionKey,
+                validateJwt,
+                validateBodyFeatures,
+                llmTokenLimit,
+                llmEmitTokenMetric,
+                authenticationManagedIdentity);
     }
 
-    /**
-     * @param receiveBody reads the body into the context (or refuses it) before the first step that needs it; for a
-     *                    request whose route is in its body it has already run and answers continue
-     */
-    Future<Outcome> run(RequestContext ctx, Supplier<Future<Outcome>> receiveBody) {
-        return run(ctx, 0, receiveBody);
+    /** Each policy's instance for one request, in order. */
+    Policy.Instance[] open(RequestContext ctx) {
+        Policy.Instance[] instances = new Policy.Instance[policies.size()];
+        for (int i = 0; i < instances.length; i++) {
+            instances[i] = policies.get(i).open(ctx);
+        }
+        return instances;
     }
 
-    private Future<Outcome> run(RequestContext ctx, int index, Supplier<Future<Outcome>> receiveBody) {
-        if (index == steps.size()) {
-            return receiveBody == null ? Future.succeededFuture(Outcome.proceed()) : receiveBody.get();
+    /** What the headers say, before a body byte is held. */
+    Future<Outcome> requestHeaders(RequestLifecycle life) {
+        return run(life.policies, life.ctx, Policy.Instance::onRequestHeaders, 0);
+    }
+
+    /** What the body says, once it is read. */
+    Future<Outcome> requestBody(RequestLifecycle life) {
+        return run(life.policies, life.ctx, Policy.Instance::onRequestBody, 0);
+    }
+
+    /** Before each attempt, for the member about to be asked. */
+    Future<Outcome> attempt(RequestLifecycle life) {
+        return run(life.policies, life.ctx, Policy.Instance::onAttempt, 0);
+    }
+
+    private static Future<Outcome> run(Policy.Instance[] instances, RequestContext ctx, Phase phase, int index) {
+        for (int i = index; i < instances.length; i++) {
+            Future<Outcome> outcome;
+            try {
+                outcome = phase.run(instances[i], ctx);
+            } catch (RuntimeException e) {
+                // fail closed: a policy that breaks refuses the request rather than letting it through
+                return Future.failedFuture(e);
+            }
+            if (!outcome.isComplete() || outcome.failed() || !outcome.result().proceeds()) {
+                int next = i + 1;
+                return outcome.compose(
+                        o -> o.proceeds() ? run(instances, ctx, phase, next) : Future.succeededFuture(o));
+            }
         }
-        Step step = steps.get(index);
-        if (step.needsBody() && receiveBody != null) {
-            return receiveBody.get().compose(o -> o.proceeds() ? run(ctx, index, null) : Future.succeededFuture(o));
-        }
-        Future<Outcome> outcome;
-        try {
-            outcome = step.apply(ctx);
-        } catch (RuntimeException e) {
-            // fail closed: a step that breaks refuses the request rather than letting it through
-            return Future.failedFuture(e);
-        }
-        return outcome.compose(o -> o.proceeds() ? run(ctx, index + 1, receiveBody) : Future.succeededFuture(o));
+        return Policy.PROCEED;
     }
 }

@@ -130,17 +130,17 @@ public class Tracing {
     }
 
     /** The request is over: what it was, who asked, what was decided and used, on both spans. */
-    void finish(Exchange exchange, int status) {
-        Span server = exchange.span;
-        RequestContext ctx = exchange.ctx;
-        Timing timing = exchange.timing;
+    void finish(RequestLifecycle life, int status) {
+        Span server = life.span;
+        RequestContext ctx = life.ctx;
+        Timing timing = life.timing;
         Span client = timing == null ? null : timing.clientSpan;
         server.setAttribute("http.response.status_code", status);
-        server.setAttribute("aigate.request_id", exchange.requestId);
-        if (exchange.subscription() != null) {
-            server.setAttribute("aigate.subscription.id", exchange.subscription());
+        server.setAttribute("aigate.request_id", life.requestId);
+        if (life.subscription() != null) {
+            server.setAttribute("aigate.subscription.id", life.subscription());
         }
-        Refusal refusal = exchange.refusal;
+        Refusal refusal = life.refusal;
         if (refusal != null) {
             server.setAttribute("aigate.refused_by", refusal.policy());
             server.setAttribute("aigate.refusal.reason", refusal.reason());
@@ -153,7 +153,7 @@ public class Tracing {
             if (ctx.route().backend() != null) {
                 server.setAttribute("aigate.backend", ctx.route().backend());
             }
-            server.setAttribute("aigate.token_limit", exchange.tokenLimit());
+            server.setAttribute("aigate.token_limit", life.tokenLimit());
             LlmEmitTokenMetric.Counted used = ctx.get(LlmEmitTokenMetric.COUNTED);
             if (used != null) {
                 for (Span span : client == null ? new Span[] {server} : new Span[] {server, client}) {

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.RequestContext;
-import io.aigate.pipeline.Step;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import jakarta.inject.Singleton;
@@ -34,7 +34,7 @@ import java.util.Set;
  * binder may read {@code "true"} or {@code 1} as true.
  */
 @Singleton
-public class ValidateBodyFeatures implements Step {
+public class ValidateBodyFeatures implements Policy, Policy.Instance {
 
     /** What a body can ask for, by the name a route grants it with. */
     public enum Feature {
@@ -143,13 +143,14 @@ public class ValidateBodyFeatures implements Step {
         return "validate-body-features";
     }
 
+    /** Keeps nothing for a request: the policy is its own instance. */
     @Override
-    public boolean needsBody() {
-        return true;
+    public Policy.Instance open(RequestContext ctx) {
+        return this;
     }
 
     @Override
-    public Future<Outcome> apply(RequestContext ctx) {
+    public Future<Outcome> onRequestBody(RequestContext ctx) {
         String route = ctx.route().name();
         Set<Feature> allowed = granted.get(route);
         if (allowed == null) {
@@ -171,11 +172,8 @@ public class ValidateBodyFeatures implements Step {
                     ctx.replaceBody(written, unstored);
                 }
             }
-        } else {
-            Exchange exchange = ctx.get(Exchange.PART);
-            if (exchange != null && exchange.form != null) {
-                used = firstNamed(exchange.form.names(), allowed);
-            }
+        } else if (ctx.form() != null) {
+            used = firstNamed(ctx.form().names(), allowed);
         }
         return Future.succeededFuture(
                 used == null

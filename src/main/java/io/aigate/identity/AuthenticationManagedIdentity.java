@@ -1,8 +1,8 @@
 package io.aigate.identity;
 
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.RequestContext;
-import io.aigate.pipeline.Step;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 
@@ -12,7 +12,7 @@ import jakarta.inject.Singleton;
  * token, a provider API key, or nothing) and refuses with 503 when none can be had.
  */
 @Singleton
-public class AuthenticationManagedIdentity implements Step {
+public class AuthenticationManagedIdentity implements Policy, Policy.Instance {
 
     private final BackendCredentials credentials;
 
@@ -25,8 +25,14 @@ public class AuthenticationManagedIdentity implements Step {
         return "authentication-managed-identity";
     }
 
+    /** Keeps nothing for a request: the policy is its own instance. */
     @Override
-    public Future<Outcome> apply(RequestContext ctx) {
+    public Policy.Instance open(RequestContext ctx) {
+        return this;
+    }
+
+    @Override
+    public Future<Outcome> onAttempt(RequestContext ctx) {
         return credentials.forBackend(ctx.route().backend()).authorize(ctx.outboundHeaders());
     }
 }

@@ -5,9 +5,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Sha256;
-import io.aigate.pipeline.Step;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * a token on every route: otherwise a leaked key would work for any app.
  */
 @Singleton
-public class ValidateJwt implements Step {
+public class ValidateJwt implements Policy, Policy.Instance {
 
     static final int MAX_TOKEN_LENGTH = 16 * 1024;
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
@@ -110,8 +110,14 @@ public class ValidateJwt implements Step {
         return "validate-jwt";
     }
 
+    /** Keeps nothing for a request: the policy is its own instance. */
     @Override
-    public Future<Outcome> apply(RequestContext ctx) {
+    public Policy.Instance open(RequestContext ctx) {
+        return this;
+    }
+
+    @Override
+    public Future<Outcome> onRequestHeaders(RequestContext ctx) {
         RouteRules rules = routes.get(ctx.route().name());
         boolean required = (rules != null && rules.required())
                 || !ctx.caller().allowedClientApps().isEmpty();

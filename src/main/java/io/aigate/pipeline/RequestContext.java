@@ -6,26 +6,26 @@ import io.vertx.core.buffer.Buffer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The one object passed along both sections. It never touches the HTTP server objects, so each step can be tested
+ * The one object passed along both sections. It never touches the HTTP server objects, so each policy can be tested
  * alone. Each part has one writer; absence is null throughout.
  *
  * <table>
  * <caption>Parts, who writes them and who reads them</caption>
  * <tr><th>part</th><th>written by</th><th>read by</th></tr>
  * <tr><td>{@link #inbound()}: method, path, operation, headers, query as received</td><td>the gateway, at the
- * start; never changes</td><td>every step</td></tr>
+ * start; never changes</td><td>every policy</td></tr>
  * <tr><td>{@link #route()}: route, backend, deployment</td><td>the gateway, once the route is known (v1: after
- * the body named the model)</td><td>every step, the forwarder, both outbound policies</td></tr>
- * <tr><td>{@link #body()}, {@link #json()}: the bytes and their one strict reading</td><td>the gateway, before the
- * first step that needs the body; {@code llm-emit-token-metric} may replace the bytes</td><td>body steps, the
- * forwarder, the stream estimate</td></tr>
+ * the body named the model)</td><td>every policy, the forwarder</td></tr>
+ * <tr><td>{@link #body()}, {@link #json()}, {@link #form()}: the bytes and their one strict reading</td><td>the
+ * gateway, before the body phase; {@code validate-body-features} and {@code llm-emit-token-metric} may replace the
+ * bytes with the tree they were written from</td><td>body phases, the forwarder, the stream estimate</td></tr>
  * <tr><td>{@link #outboundHeaders()}, {@link #outboundQuery()}: what the backend receives</td><td>the gateway
  * (credentials removed); {@code authentication-managed-identity} adds aigate's own</td><td>the forwarder</td></tr>
  * <tr><td>{@link #caller()}</td><td>{@code validate-subscription-key}, {@code validate-jwt}</td><td>see
  * {@link Caller}</td></tr>
  * <tr><td>{@link #responseHeaders()}</td><td>{@code llm-token-limit} (remaining tokens)</td><td>the forwarder</td></tr>
- * <tr><td>{@link Part}s: values of a policy's own types (its limits, its reservation)</td><td>where each part is
- * declared, it says</td><td>that policy's later half</td></tr>
+ * <tr><td>{@link Part}s: what one layer tells another in its own types (a subscription's limits, what the answer
+ * used)</td><td>where each part is declared, it says</td><td>later policies, the audit line, the spans</td></tr>
  * </table>
  */
 public final class RequestContext {
@@ -36,7 +36,7 @@ public final class RequestContext {
      * @param path            the raw path, already checked to stay inside its route
      * @param operation       the path below the API root ({@code chat/completions}), as the route's operations name it
      * @param generatesTokens whether the operation makes the model work (inference), so a token budget applies
-     * @param headers         the caller's headers as received (credentials included): read-only for steps
+     * @param headers         the caller's headers as received (credentials included): read-only for policies
      * @param query           the query string as received (may carry a subscription key), or null
      */
     public record Inbound(
@@ -51,7 +51,7 @@ public final class RequestContext {
     public record Route(String name, String backend, String deployment) {}
 
     /**
-     * A value of a policy's own type that one half of the policy writes and a later step or half reads, declared as a
+     * What one layer tells a later one in its own type (what a policy keeps for itself is in its instance), declared as a
      * constant by the package that owns the type (so this ground package needs to know none of them). A lookup is an
      * array index.
      */
@@ -89,6 +89,7 @@ public final class RequestContext {
     private Buffer body;
 
     private ObjectNode json;
+    private MultipartForm form;
     private Caller caller = Caller.UNKNOWN;
     private MultiMap responseHeaders;
     private final Object[] parts = new Object[Part.CAPACITY];
@@ -116,7 +117,7 @@ public final class RequestContext {
         this.route = known;
     }
 
-    /** The bytes, and the one strict reading of them that every step judges (null when the body is not JSON). */
+    /** The bytes, and the one strict reading of them that every policy judges (null when the body is not JSON). */
     public void body(Buffer bytes, ObjectNode parsed) {
         this.body = bytes;
         this.json = parsed;
@@ -134,9 +135,20 @@ public final class RequestContext {
         return json;
     }
 
+    /** A form body's one strict reading; set with its bytes by the gateway. */
+    public void form(Buffer bytes, MultipartForm parsed) {
+        this.body = bytes;
+        this.form = parsed;
+    }
+
+    /** The body as one strict multipart reading; null when the body is not a form. */
+    public MultipartForm form() {
+        return form;
+    }
+
     /**
-     * A step that must change what the backend receives (e.g. to ask for usage) replaces the whole body, with the tree
-     * it was written from: a later step (a pool member's rename) starts from what will be sent, not what came.
+     * A policy that must change what the backend receives (e.g. to ask for usage) replaces the whole body, with the tree
+     * it was written from: a later one (a pool member's rename) starts from what will be sent, not what came.
      */
     public void replaceBody(Buffer newBody, ObjectNode newJson) {
         this.body = newBody;
@@ -159,7 +171,7 @@ public final class RequestContext {
         this.caller = known;
     }
 
-    /** Headers a step adds to the answer the caller receives (e.g. the tokens left); null until one is added. */
+    /** Headers a policy adds to the answer the caller receives (e.g. the tokens left); null until one is added. */
     public MultiMap responseHeaders() {
         return responseHeaders;
     }
@@ -171,7 +183,7 @@ public final class RequestContext {
         responseHeaders.set(name, value);
     }
 
-    /** The part's value, or null when no step wrote it. */
+    /** The part's value, or null when nothing wrote it. */
     @SuppressWarnings("unchecked")
     public <T> T get(Part<T> part) {
         return (T) parts[part.index];

@@ -3,9 +3,9 @@ package io.aigate.subscription;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Caller;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
-import io.aigate.pipeline.Step;
 import io.vertx.core.Future;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -22,7 +22,7 @@ import java.util.Set;
  * and metrics under the subscription id, never the key.
  */
 @Singleton
-public class ValidateSubscriptionKey implements Step {
+public class ValidateSubscriptionKey implements Policy, Policy.Instance {
 
     private static final String BEARER_KEY = "Bearer " + SubscriptionKeys.PREFIX;
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
@@ -53,8 +53,14 @@ public class ValidateSubscriptionKey implements Step {
         return "validate-subscription-key";
     }
 
+    /** Keeps nothing for a request: the policy is its own instance. */
     @Override
-    public Future<Outcome> apply(RequestContext ctx) {
+    public Policy.Instance open(RequestContext ctx) {
+        return this;
+    }
+
+    @Override
+    public Future<Outcome> onRequestHeaders(RequestContext ctx) {
         if (!required) {
             return PROCEED;
         }

@@ -7,6 +7,10 @@ package io.aigate.tokens;
  */
 public record Consumption(Kind kind, long tokens) {
 
+    /** Written by {@code llm-emit-token-metric} at the request's end, read by {@code llm-token-limit} after it. */
+    static final io.aigate.pipeline.RequestContext.Part<Consumption> PART =
+            io.aigate.pipeline.RequestContext.Part.declare("tokens-used");
+
     public enum Kind {
         /** The backend never had the request, or refused it (4xx): nothing was generated. */
         NOTHING,

@@ -1,23 +1,24 @@
 package io.aigate.tokens;
 
 import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Answer;
+import io.aigate.pipeline.Ending;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
-import io.aigate.pipeline.Step;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import jakarta.inject.Singleton;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
-import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
- * APIM's {@code llm-emit-token-metric}, both halves.
+ * APIM's {@code llm-emit-token-metric}, both halves; what it keeps for one request is its {@link Instance}.
  *
  * <p>Inbound: makes sure the answer will carry its usage. A streaming request that did not ask for usage gets
  * {@code stream_options.include_usage} added (see {@link StreamUsage}).
@@ -28,17 +29,10 @@ import java.util.stream.Collectors;
  * ({@link Consumption}) is what {@code llm-token-limit} then charges.
  */
 @Singleton
-public class LlmEmitTokenMetric implements Step {
+public class LlmEmitTokenMetric implements Policy {
 
-    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
     private static final Future<Consumption> NOTHING = Future.succeededFuture(Consumption.NOTHING);
     private static final Future<Consumption> UNKNOWN = Future.succeededFuture(Consumption.UNKNOWN);
-
-    /**
-     * Set by the inbound half when it asked a stream for usage its caller did not ask for; read by the outbound half,
-     * which then hides that usage again.
-     */
-    static final RequestContext.Part<Boolean> USAGE_ADDED = RequestContext.Part.declare("stream-usage-added");
 
     /** Azure OpenAI accepts stream_options from this api-version on; older versions refuse the request. */
     static final String FIRST_API_VERSION_WITH_STREAM_OPTIONS = "2024-09-01";
@@ -104,30 +98,83 @@ public class LlmEmitTokenMetric implements Step {
     }
 
     @Override
-    public boolean needsBody() {
-        return true;
+    public Policy.Instance open(RequestContext ctx) {
+        return new Instance();
     }
 
-    @Override
-    public Future<Outcome> apply(RequestContext ctx) {
-        // only (chat) completions know stream_options (the Responses API reports usage in its completed event anyway),
-        // and only where the backend and the api-version accept it: asking must never break a request. Where it
-        // cannot be asked, the answer's usage may be missing, and is then charged as at least the reservation.
-        if (addStreamUsage
-                && ctx.json() != null
-                && ctx.inbound().operation().endsWith("completions")
-                && backendsWithStreamUsage.contains(ctx.route().backend())
-                && apiVersionAccepts(ctx.inbound().path(), ctx.inbound().query())) {
-            StreamUsage.Asked asked = StreamUsage.requestUsage(ctx.json());
-            if (asked.problem() != null) {
-                return Future.succeededFuture(Outcome.refuse(new UsageRefusal(asked.problem())));
+    /** One request: whether aigate asked its stream for usage, and what reads its answer. */
+    final class Instance implements Policy.Instance {
+        /** aigate asked a stream for usage its caller did not ask for: the answer's usage is hidden again. */
+        private boolean usageAdded;
+
+        private int status;
+        private UsageReader usage;
+
+        @Override
+        public Future<Outcome> onRequestBody(RequestContext ctx) {
+            // only (chat) completions know stream_options (the Responses API reports usage in its completed event
+            // anyway), and only where the backend and the api-version accept it: asking must never break a request.
+            // Where it cannot be asked, the answer's usage may be missing, and is then charged as at least the
+            // reservation.
+            if (addStreamUsage
+                    && ctx.json() != null
+                    && ctx.inbound().operation().endsWith("completions")
+                    && backendsWithStreamUsage.contains(ctx.route().backend())
+                    && apiVersionAccepts(ctx.inbound().path(), ctx.inbound().query())) {
+                StreamUsage.Asked asked = StreamUsage.requestUsage(ctx.json());
+                if (asked.problem() != null) {
+                    return Future.succeededFuture(Outcome.refuse(new UsageRefusal(asked.problem())));
+                }
+                if (asked.body() != null) {
+                    ctx.replaceBody(asked.body(), asked.tree());
+                    usageAdded = true;
+                }
             }
-            if (asked.body() != null) {
-                ctx.replaceBody(asked.body(), asked.tree());
-                ctx.put(USAGE_ADDED, Boolean.TRUE);
+            return PROCEED;
+        }
+
+        /** Reads the answer's usage as it passes, and hides what aigate asked for from a caller who did not. */
+        @Override
+        public void onAnswer(RequestContext ctx, Answer answer) {
+            status = answer.status();
+            usage = reader(answer);
+            if (usage == null) {
+                return;
+            }
+            UsageReader reading = usage;
+            if (usageAdded && reading.isStream()) {
+                SseRestorer restorer = new SseRestorer();
+                answer.filter(
+                        chunk -> {
+                            reading.accept(chunk);
+                            return restorer.accept(chunk);
+                        },
+                        restorer::finish,
+                        true);
+            } else {
+                answer.filter(
+                        chunk -> {
+                            reading.accept(chunk);
+                            return chunk;
+                        },
+                        Buffer::buffer,
+                        false);
             }
         }
-        return PROCEED;
+
+        /** What the request used, for {@code llm-token-limit} to charge: a count that fails still settles. */
+        @Override
+        public Future<Void> onEnd(RequestContext ctx, Ending ending) {
+            Future<Consumption> used = switch (ending) {
+                case NOT_SENT -> NOTHING;
+                case UNANSWERED -> UNKNOWN;
+                case ANSWERED, CUT -> status == 0 ? UNKNOWN : counted(ctx, status, usage, ending == Ending.CUT);
+            };
+            return used.otherwise(Consumption.UNKNOWN).map(known -> {
+                ctx.put(Consumption.PART, known);
+                return null;
+            });
+        }
     }
 
     // ---- outbound ----
@@ -137,42 +184,11 @@ public class LlmEmitTokenMetric implements Step {
      * (that is what is billed, and it keeps metric dimensions real), and only from uncompressed ones (aigate asks for
      * identity encoding; a backend that compresses anyway leaves its usage unreadable, counted as such).
      */
-    public UsageReader reader(int status, String contentEncoding, String contentType) {
-        return status / 100 == 2 && (contentEncoding == null || contentEncoding.equalsIgnoreCase("identity"))
-                ? UsageReader.forContentType(contentType)
+    static UsageReader reader(Answer answer) {
+        String encoding = answer.headers().get(HttpHeaders.CONTENT_ENCODING);
+        return answer.status() / 100 == 2 && (encoding == null || encoding.equalsIgnoreCase("identity"))
+                ? UsageReader.forContentType(answer.headers().get(HttpHeaders.CONTENT_TYPE))
                 : null;
-    }
-
-    /**
-     * What every chunk of a flowing answer passes through: the usage reader, and for a stream whose caller did not
-     * ask for usage the restorer that hides it again, byte for byte.
-     *
-     * @param rewrites whether what is relayed differs from what came (so a declared length no longer holds)
-     */
-    public record Passage(Function<Buffer, Buffer> chunk, Supplier<Buffer> tail, boolean rewrites) {}
-
-    /** The passage for this answer, or null when nothing reads it. */
-    public Passage passage(RequestContext ctx, UsageReader usage) {
-        if (usage == null) {
-            return null;
-        }
-        if (ctx.get(USAGE_ADDED) != null && usage.isStream()) {
-            SseRestorer restorer = new SseRestorer();
-            return new Passage(
-                    chunk -> {
-                        usage.accept(chunk);
-                        return restorer.accept(chunk);
-                    },
-                    restorer::finish,
-                    true);
-        }
-        return new Passage(
-                chunk -> {
-                    usage.accept(chunk);
-                    return chunk;
-                },
-                Buffer::buffer,
-                false);
     }
 
     /**

@@ -3,10 +3,12 @@ package io.aigate.tokens;
 import io.aigate.config.AigateConfig;
 import io.aigate.config.CounterKey;
 import io.aigate.config.QuotaPeriod;
+import io.aigate.pipeline.Answer;
+import io.aigate.pipeline.Ending;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.pipeline.Sha256;
-import io.aigate.pipeline.Step;
 import io.aigate.subscription.TokenLimits;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -21,6 +23,8 @@ import java.util.regex.Pattern;
 /**
  * APIM's {@code llm-token-limit}, both halves.
  *
+ * <p>What it keeps for one request is its {@link Instance}.
+ *
  * <p>Inbound: a request goes on only if its counter's budget can take it. Admission reserves the prompt (counted with
  * the model's tokenizer) plus the completion the request allows ({@code max_tokens}, or
  * {@code default-completion-tokens}). With every reservation taken atomically in Redis, concurrent requests cannot
@@ -31,15 +35,13 @@ import java.util.regex.Pattern;
  * exact total of answers small enough to hold.
  */
 @Singleton
-public class LlmTokenLimit implements Step {
+public class LlmTokenLimit implements Policy {
 
     /** Tells the caller (and whoever reads its logs) that the fleet-wide budget was not consulted. */
     public static final String FALLBACK_HEADER = "x-aigate-token-limit";
 
-    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
-
-    /** The tokens the inbound half set aside: settled by the outbound half, or on error. */
-    static final RequestContext.Part<Reservation> RESERVATION = RequestContext.Part.declare("token-reservation");
+    /** {@code admitted} once a limit applied and let the request through: for the audit line and the span. */
+    static final RequestContext.Part<String> DECISION = RequestContext.Part.declare("token-limit-decision");
 
     private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
@@ -72,34 +74,89 @@ public class LlmTokenLimit implements Step {
     }
 
     @Override
-    public boolean needsBody() {
-        return true;
+    public Policy.Instance open(RequestContext ctx) {
+        return new Instance();
     }
 
-    @Override
-    public Future<Outcome> apply(RequestContext ctx) {
-        TokenLimits own = ctx.get(TokenLimits.PART);
-        if ((!anyDefault && (own == null || own.isEmpty())) || !ctx.inbound().generatesTokens()) {
-            return PROCEED; // the common case without limits costs nothing more; listing models spends nothing
-        }
-        TokenCounter counter = counterFor(ctx);
-        if (!counter.limited()) {
-            return PROCEED;
-        }
-        Context context = Vertx.currentContext();
-        if (config.estimatePromptTokens()
-                && !TokenEstimator.loadedFor(ctx.route().deployment())
-                && context != null) {
-            // this model's encoding may still have to be loaded: the estimate waits for it on a worker, never on the
-            // event loop
-            return context.executeBlocking(() -> reservation(ctx), false)
-                    .compose(reserve -> admit(ctx, counter, reserve));
-        }
-        return admit(ctx, counter, reservation(ctx));
-    }
+    /** One request: the tokens its admission set aside, and the answer held for the tokens-consumed header. */
+    final class Instance implements Policy.Instance {
+        /** Settled once, at the request's end, whichever way it ends. */
+        private Reservation reservation;
 
-    private Future<Outcome> admit(RequestContext ctx, TokenCounter counter, long reserve) {
-        return budget.admit(counter, reserve).map(verdict -> decide(ctx, counter, reserve, verdict));
+        private Answer held;
+
+        @Override
+        public Future<Outcome> onRequestBody(RequestContext ctx) {
+            TokenLimits own = ctx.get(TokenLimits.PART);
+            if ((!anyDefault && (own == null || own.isEmpty()))
+                    || !ctx.inbound().generatesTokens()) {
+                return PROCEED; // the common case without limits costs nothing more; listing models spends nothing
+            }
+            TokenCounter counter = counterFor(ctx);
+            if (!counter.limited()) {
+                return PROCEED;
+            }
+            Context context = Vertx.currentContext();
+            if (config.estimatePromptTokens()
+                    && !TokenEstimator.loadedFor(ctx.route().deployment())
+                    && context != null) {
+                // this model's encoding may still have to be loaded: the estimate waits for it on a worker, never on
+                // the event loop
+                return context.executeBlocking(() -> reservation(ctx), false)
+                        .compose(reserve -> admit(ctx, counter, reserve));
+            }
+            return admit(ctx, counter, reservation(ctx));
+        }
+
+        private Future<Outcome> admit(RequestContext ctx, TokenCounter counter, long reserve) {
+            return budget.admit(counter, reserve).map(verdict -> {
+                Outcome decided = decide(ctx, counter, reserve, verdict);
+                if (decided.proceeds()) {
+                    // settled into the window it was judged in, even if the answer ends in the next one
+                    reservation = budget.reservation(
+                            new TokenBudget.Hold(counter, verdict.decidedAt(), reserve, verdict.store()));
+                    ctx.put(DECISION, "admitted");
+                }
+                return decided;
+            });
+        }
+
+        /**
+         * Holds the answer until complete, so a header can carry the tokens it used (APIM's
+         * {@code tokens-consumed-header-name}): only when that header is configured, for a JSON answer whose usage is
+         * read, of a known size up to 4 MB; never a stream.
+         */
+        @Override
+        public void onAnswer(RequestContext ctx, Answer answer) {
+            if (tokensConsumedHeader == null || reservation == null) {
+                return;
+            }
+            UsageReader usage = LlmEmitTokenMetric.reader(answer);
+            long declared = answer.declaredLength();
+            if (usage != null && !usage.isStream() && declared >= 0 && declared <= TOKENS_CONSUMED_MAX_BODY) {
+                answer.holdWhole();
+                held = answer;
+            }
+        }
+
+        /** Charges what the answer used (as {@code llm-emit-token-metric} found) against the reservation. */
+        @Override
+        public Future<Void> onEnd(RequestContext ctx, Ending ending) {
+            if (reservation == null) {
+                return DONE;
+            }
+            Consumption used = ctx.get(Consumption.PART);
+            if (used == null) {
+                used = ending == Ending.NOT_SENT ? Consumption.NOTHING : Consumption.UNKNOWN;
+            }
+            settle(reservation, used);
+            reservation = null; // settled once
+            String total = used.exactTotal();
+            if (held != null && total != null) {
+                held.callerHeaders().set(tokensConsumedHeader, total);
+            }
+            return DONE;
+        }
     }
 
     /**
@@ -151,11 +208,6 @@ public class LlmTokenLimit implements Step {
             }
             default -> {
                 headers.forEach(ctx::addResponseHeader);
-                // settled into the window it was judged in, even if the answer ends in the next one
-                ctx.put(
-                        RESERVATION,
-                        budget.reservation(
-                                new TokenBudget.Hold(counter, verdict.decidedAt(), reserve, verdict.store())));
                 return Outcome.proceed();
             }
         }
@@ -163,7 +215,7 @@ public class LlmTokenLimit implements Step {
 
     /** {@code admitted} when a limit applied and let the request through; null when none applied (or it refused). */
     public static String decision(RequestContext ctx) {
-        return ctx.get(RESERVATION) != null ? "admitted" : null;
+        return ctx.get(DECISION);
     }
 
     /** The subscription's own limits over the configured defaults, and whose budget this request spends. */
@@ -225,37 +277,13 @@ public class LlmTokenLimit implements Step {
     /** Answers up to this size may be held for the tokens-consumed header; larger ones always flow through. */
     static final long TOKENS_CONSUMED_MAX_BODY = 4L << 20;
 
-    /** Charges what the answer used against the request's reservation (if it made one): the settlement. */
-    public void settle(RequestContext ctx, Consumption used) {
-        Reservation reservation = ctx.get(RESERVATION);
-        if (reservation == null) {
-            return;
-        }
-        ctx.put(RESERVATION, null); // settled once, whichever way the request ends first
+    /** The settlement: what the answer used replaces the reservation. */
+    private static void settle(Reservation reservation, Consumption used) {
         switch (used.kind()) {
             case NOTHING -> reservation.release();
             case UNKNOWN -> reservation.unknown();
             case EXACTLY -> reservation.used(used.tokens());
             case AT_LEAST -> reservation.atLeast(used.tokens());
         }
-    }
-
-    /**
-     * Whether to hold this answer until complete, so a header can carry the tokens it used (APIM's
-     * {@code tokens-consumed-header-name}): only when that header is configured, for a JSON answer whose usage is read,
-     * of a known size up to 4 MB; never for a stream.
-     */
-    public boolean holdsWhole(RequestContext ctx, UsageReader usage, long declaredLength) {
-        return usage != null
-                && !usage.isStream()
-                && tokensConsumedHeader != null
-                && ctx.get(RESERVATION) != null
-                && declaredLength >= 0
-                && declaredLength <= TOKENS_CONSUMED_MAX_BODY;
-    }
-
-    /** Where the exact total of a held answer goes. */
-    public String tokensConsumedHeader() {
-        return tokensConsumedHeader;
     }
 }

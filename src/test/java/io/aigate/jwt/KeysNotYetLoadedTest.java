@@ -42,8 +42,10 @@ class KeysNotYetLoadedTest {
             ValidateJwt step = new ValidateJwt(config, keys, new SimpleMeterRegistry(), Clock.systemUTC());
             RequestContext ctx =
                     Requests.chat(HttpHeaders.headers().add("Authorization", "Bearer a.b.c"), "all", "aoai", "x");
-            Outcome outcome =
-                    step.apply(ctx).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            Outcome outcome = step.onRequestHeaders(ctx)
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
             assertFalse(keys.ready());
             assertEquals(503, outcome.refusal().status());
             assertEquals("5", outcome.refusal().headers().get("Retry-After"));

@@ -49,13 +49,18 @@ public final class CacheHitBench {
                         "aoai",
                         "gpt-4o");
                 long t = System.nanoTime();
-                step.apply(fresh).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+                step.onRequestHeaders(fresh)
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(5, TimeUnit.SECONDS);
                 miss[i] = System.nanoTime() - t;
             }
             Arrays.sort(miss);
 
-            Outcome first =
-                    step.apply(ctx).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            Outcome first = step.onRequestHeaders(ctx)
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(5, TimeUnit.SECONDS);
             if (!first.proceeds()) {
                 throw new IllegalStateException("the bench key was refused: " + first);
             }
@@ -63,7 +68,7 @@ public final class CacheHitBench {
             for (int round = 0; round < 3; round++) { // the first rounds warm the JIT
                 long t = System.nanoTime();
                 for (int i = 0; i < iterations; i++) {
-                    if (step.apply(ctx).result().proceeds()) {
+                    if (step.onRequestHeaders(ctx).result().proceeds()) {
                         accepted++;
                     }
                 }
