@@ -2,8 +2,6 @@ package io.aigate.backends;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.config.BackendUrl;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.MultiMap;
 import jakarta.inject.Singleton;
@@ -13,8 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import org.jboss.logging.Logger;
 
 /**
@@ -35,16 +31,15 @@ public class BackendPools {
     private static final Logger LOG = Logger.getLogger(BackendPools.class);
 
     private final Clock clock;
-    private final MeterRegistry registry;
+    private final BackendMetrics metrics;
     private final FleetRest fleet;
     private final Map<String, BackendPool> pools = new HashMap<>();
     private final Map<String, BackendPool.Seat> seats = new HashMap<>();
     private final Map<String, List<BackendPool.Seat>> byUrl = new HashMap<>();
-    private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
 
     BackendPools(AigateConfig config, Clock clock, MeterRegistry registry, FleetRest fleet) {
         this.clock = clock;
-        this.registry = registry;
+        this.metrics = new BackendMetrics(registry);
         this.fleet = fleet;
         config.backends().forEach((name, backend) -> {
             boolean enabled = breakerEnabled(config, name);
@@ -64,11 +59,7 @@ public class BackendPools {
             byUrl.computeIfAbsent(alone.fleetId(), u -> new ArrayList<>()).add(alone);
             pools.put(name, new BackendPool(name, List.of(alone)));
             for (CircuitBreaker.State state : CircuitBreaker.State.values()) {
-                Gauge.builder("aigate.backend.state", breakers, b -> b.state(clock.millis()) == state ? 1 : 0)
-                        .description("1 for the state the backend's circuit breaker is in (its most rested "
-                                + "deployment's)")
-                        .tags("backend", name, "state", state.tag())
-                        .register(registry);
+                metrics.state(name, state.tag(), breakers, b -> b.state(clock.millis()) == state ? 1 : 0);
             }
         });
         config.pools().forEach((name, pool) -> {
@@ -125,27 +116,19 @@ public class BackendPools {
 
     /** Every member of the route's pool rests: aigate answered the caller itself. */
     public void unavailable(String route, PoolRefusal refusal) {
-        counter("aigate.backend.unavailable", "route", route, "why", refusal.throttled() ? "throttled" : "unavailable")
-                .increment();
+        metrics.unavailable(route, refusal.throttled() ? "throttled" : "unavailable");
     }
 
     /** An attempt failed before the answer's first byte and the request goes to another member. */
     public void retried(String route, Member failed, String why) {
-        counter("aigate.backend.retries", "route", route, "backend", failed.backend(), "why", why)
-                .increment();
+        metrics.retried(route, failed.backend(), why);
     }
 
     private void tripped(Member member, CircuitBreaker.Trip trip) {
         if (trip == null) {
             return;
         }
-        counter(
-                        "aigate.backend.trips",
-                        "backend",
-                        member.backend(),
-                        "why",
-                        trip.why().tag())
-                .increment();
+        metrics.tripped(member.backend(), trip.why().tag());
         LOG.warnf(
                 "backend %s rests deployment %s for %d ms (%s)",
                 member.backend(),
@@ -173,8 +156,7 @@ public class BackendPools {
             CircuitBreaker.FleetVerdict verdict = breaker.restFromFleet(millis, now);
             if (verdict == CircuitBreaker.FleetVerdict.RESTED) {
                 heard = FleetRest.Heard.RESTED;
-                counter("aigate.backend.trips", "backend", seat.backend(), "why", CircuitBreaker.Why.FLEET.tag())
-                        .increment();
+                metrics.tripped(seat.backend(), CircuitBreaker.Why.FLEET.tag());
                 LOG.infof(
                         "backend %s rests deployment %s for %d ms: throttled, as another instance saw",
                         seat.backend(), deployment, millis);
@@ -185,11 +167,5 @@ public class BackendPools {
             }
         }
         return heard;
-    }
-
-    private Counter counter(String name, String... tags) {
-        return counters.computeIfAbsent(
-                name + String.join("|", tags),
-                k -> Counter.builder(name).tags(tags).register(registry));
     }
 }

@@ -76,13 +76,9 @@ public class FleetRest implements ChannelListener {
         this.active = config.backends().entrySet().stream()
                 .anyMatch(e -> BackendPools.breakerEnabled(config, e.getKey())
                         && e.getValue().circuitBreaker().shareRest());
+        BackendMetrics metrics = new BackendMetrics(registry);
         for (Heard outcome : Heard.values()) {
-            heard.put(
-                    outcome,
-                    Counter.builder("aigate.backend.fleet.messages")
-                            .description("Messages heard on the backend-rest channel, by what they did")
-                            .tag("outcome", outcome.tag())
-                            .register(registry));
+            heard.put(outcome, metrics.fleetMessages(outcome.tag()));
         }
     }
 

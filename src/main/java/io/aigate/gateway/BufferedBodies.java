@@ -2,7 +2,6 @@ package io.aigate.gateway;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.JsonBody;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Singleton;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,9 +22,7 @@ public class BufferedBodies {
     BufferedBodies(AigateConfig config, MeterRegistry registry) {
         this.limit = config.request().maxBufferedSize().asLongValue();
         this.maxParsed = config.request().maxParsedSize().asLongValue();
-        Gauge.builder("aigate.request.buffered.bytes", held, AtomicLong::get)
-                .description("Request body bytes held by requests in flight")
-                .register(registry);
+        GatewayMetrics.bufferedBytes(registry, held);
     }
 
     long maxParsed() {

@@ -50,6 +50,14 @@ public class GatewayMetrics {
         this.registry = registry;
     }
 
+    /** What the request bodies in flight hold, against {@code aigate.request.max-buffered-size}. */
+    static void bufferedBytes(MeterRegistry registry, java.util.concurrent.atomic.AtomicLong held) {
+        io.micrometer.core.instrument.Gauge.builder(
+                        "aigate.request.buffered.bytes", held, java.util.concurrent.atomic.AtomicLong::get)
+                .description("Request body bytes held by requests in flight")
+                .register(registry);
+    }
+
     /** A finished request: from its first byte to the last byte of the answer. */
     void request(String route, String backend, int status, long elapsedNanos) {
         Timer[] byStatus = requests.computeIfAbsent(route, r -> new ConcurrentHashMap<>())

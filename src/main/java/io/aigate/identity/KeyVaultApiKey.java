@@ -7,11 +7,11 @@ import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import io.aigate.config.SecretId;
 import io.aigate.pipeline.Backoff;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Refreshed;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -31,13 +31,9 @@ final class KeyVaultApiKey implements BackendCredential {
     private final SecretClient client;
     private final String name;
     private final String version;
-    private final ScheduledExecutorService refresher;
     private final long everyMillis;
-    private final Backoff retry;
-    private volatile String headerValue;
-    private volatile int failures;
-    private volatile long nextAttemptAtMillis;
-    private volatile String lastFailure;
+    /** The header's value: the prefix and the secret. */
+    private final Refreshed<String> headerValue;
 
     private KeyVaultApiKey(
             String backend,
@@ -56,10 +52,19 @@ final class KeyVaultApiKey implements BackendCredential {
         this.client = client;
         this.name = name;
         this.version = version;
-        this.refresher = refresher;
         this.everyMillis = every.toMillis();
-        // never retry later than the next regular read would come
-        this.retry = new Backoff(retryInitial.toMillis(), Math.min(retryMax.toMillis(), everyMillis));
+        this.headerValue = new Refreshed<>(
+                        "backend " + backend + ": api key from Key Vault",
+                        this::read,
+                        Refreshed.onThread(refresher),
+                        // never retry later than the next regular read would come
+                        new Backoff(retryInitial.toMillis(), Math.min(retryMax.toMillis(), everyMillis)),
+                        System::currentTimeMillis)
+                .onChange((previous, current) -> {
+                    if (previous != null) {
+                        LOG.infof("backend %s: api key read from Key Vault (a new version)", backend);
+                    }
+                });
     }
 
     /**
@@ -97,67 +102,39 @@ final class KeyVaultApiKey implements BackendCredential {
                 every,
                 retryInitial,
                 retryMax);
-        refresher.execute(key::read);
+        key.headerValue.start();
         return key;
     }
 
-    private void read() {
-        try {
-            String value = client.getSecret(name, version).getValue();
-            if (value == null || value.isBlank()) {
-                throw new IllegalStateException("the secret is empty");
-            }
-            boolean changed = headerValue != null && !headerValue.equals(prefix + value.trim());
-            headerValue = prefix + value.trim();
-            if (failures > 0 || changed) {
-                LOG.infof(
-                        "backend %s: api key read from Key Vault%s",
-                        backend, changed ? " (a new version)" : " after " + failures + " failed attempts");
-            }
-            failures = 0;
-            lastFailure = null;
-            schedule(everyMillis);
-        } catch (RuntimeException e) {
-            int failed = ++failures;
-            lastFailure = e.getClass().getSimpleName();
-            long delay = retry.delayAfter(failed);
-            // the SDK's message names the vault and status, never the value
-            LOG.warnf(
-                    "backend %s: cannot read api key from Key Vault (%s); %s; retrying in %d ms",
-                    backend,
-                    lastFailure,
-                    headerValue != null ? "the key already read stays in use" : "no key yet: requests get 503",
-                    delay);
-            schedule(delay);
+    /** One read, on the refresh thread (the SDK blocks). The SDK's failures name the vault and status, never a value. */
+    private Future<Refreshed.Fetched<String>> read() {
+        String value = client.getSecret(name, version).getValue();
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException("the secret is empty");
         }
-    }
-
-    private void schedule(long delayMillis) {
-        nextAttemptAtMillis = System.currentTimeMillis() + delayMillis;
-        if (!refresher.isShutdown()) {
-            refresher.schedule(this::read, delayMillis, TimeUnit.MILLISECONDS);
-        }
+        return Future.succeededFuture(new Refreshed.Fetched<>(prefix + value.trim(), everyMillis));
     }
 
     @Override
     public Future<Outcome> authorize(MultiMap outboundHeaders) {
-        String value = headerValue;
+        String value = headerValue.value();
         if (value != null) {
             outboundHeaders.set(headerName, value);
             return PROCEED;
         }
         return Future.succeededFuture(Outcome.refuse(CredentialRefusal.until(
-                CredentialRefusal.Kind.KEY_VAULT_KEY, nextAttemptAtMillis, System.currentTimeMillis())));
+                CredentialRefusal.Kind.KEY_VAULT_KEY, headerValue.nextAttemptAtMillis(), System.currentTimeMillis())));
     }
 
     @Override
     public boolean usable() {
-        return headerValue != null;
+        return headerValue.value() != null;
     }
 
     @Override
     public String state() {
-        String s = headerValue != null ? "api key from Key Vault" : "no api key read from Key Vault yet";
+        String s = headerValue.value() != null ? "api key from Key Vault" : "no api key read from Key Vault yet";
+        String lastFailure = headerValue.lastFailure();
         return lastFailure == null ? s : s + ", reads failing (" + lastFailure + ")";
     }
 }

@@ -1,10 +1,13 @@
 package io.aigate.identity;
 
+import io.aigate.pipeline.Backoff;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Refreshed;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -16,57 +19,48 @@ final class ProviderApiKey implements BackendCredential {
     private static final Logger LOG = Logger.getLogger(ProviderApiKey.class);
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
-    private final String backend;
     private final String headerName;
-    private final String prefix;
-    private volatile String headerValue;
+    /** The header's value (the prefix and the key): fixed, or re-read from its file. */
+    private final Supplier<String> headerValue;
 
-    private ProviderApiKey(String backend, String headerName, String prefix, String key) {
-        this.backend = backend;
+    private ProviderApiKey(String headerName, Supplier<String> headerValue) {
         this.headerName = headerName;
-        this.prefix = prefix;
-        this.headerValue = prefix + key;
+        this.headerValue = headerValue;
     }
 
     static ProviderApiKey fromValue(String backend, String headerName, String prefix, String key) {
-        return new ProviderApiKey(backend, headerName, prefix, key);
+        String value = prefix + key;
+        return new ProviderApiKey(headerName, () -> value);
     }
 
     /** Reads the file once now (start-up, off the event loop) and then every {@code recheckMillis} without blocking. */
     static ProviderApiKey fromFile(
             Vertx vertx, String backend, String headerName, String prefix, String file, long recheckMillis) {
-        String key = vertx.fileSystem()
-                .readFileBlocking(file)
-                .toString(StandardCharsets.UTF_8)
-                .trim();
-        ProviderApiKey credential = new ProviderApiKey(backend, headerName, prefix, key);
-        vertx.setPeriodic(
-                recheckMillis,
-                id -> vertx.fileSystem()
-                        .readFile(file)
-                        .onSuccess(buffer -> credential.replace(
-                                buffer.toString(StandardCharsets.UTF_8).trim()))
-                        .onFailure(err -> LOG.warnf(
-                                "backend %s: cannot re-read api-key-file %s (%s); keeping the last key",
-                                backend, file, err.getClass().getSimpleName())));
-        return credential;
-    }
-
-    private void replace(String key) {
-        if (key.isEmpty()) {
-            LOG.warnf("backend %s: api-key-file is empty; keeping the last key", backend);
-            return;
-        }
-        String value = prefix + key;
-        if (!value.equals(headerValue)) {
-            headerValue = value;
-            LOG.infof("backend %s: api key reloaded from file", backend);
-        }
+        String first = prefix
+                + vertx.fileSystem()
+                        .readFileBlocking(file)
+                        .toString(StandardCharsets.UTF_8)
+                        .trim();
+        Refreshed<String> value = new Refreshed<String>(
+                        "backend " + backend + ": api-key-file " + file,
+                        () -> vertx.fileSystem().readFile(file).map(buffer -> {
+                            String key = buffer.toString(StandardCharsets.UTF_8).trim();
+                            if (key.isEmpty()) {
+                                throw new IllegalStateException("the file is empty");
+                            }
+                            return new Refreshed.Fetched<>(prefix + key, recheckMillis);
+                        }),
+                        Refreshed.onVertx(vertx),
+                        new Backoff(Math.min(1000, recheckMillis), recheckMillis),
+                        System::currentTimeMillis)
+                .onChange((previous, current) -> LOG.infof("backend %s: api key reloaded from file", backend))
+                .start(first, recheckMillis);
+        return new ProviderApiKey(headerName, value::value);
     }
 
     @Override
     public Future<Outcome> authorize(MultiMap outboundHeaders) {
-        outboundHeaders.set(headerName, headerValue);
+        outboundHeaders.set(headerName, headerValue.get());
         return PROCEED;
     }
 

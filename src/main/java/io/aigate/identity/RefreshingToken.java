@@ -5,8 +5,8 @@ import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Backoff;
-import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Refreshed;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,22 +19,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
-import org.jboss.logging.Logger;
 
 /**
  * An Entra ID token for one (resource, identity), kept warm ahead of expiry so that no request ever waits on Entra ID.
  *
  * <p>azure-identity's own caches are not enough for a data path: they refetch on every call in a token's last minutes
  * and some credentials do not cache at all. So this class owns the schedule: one fetch per token lifetime, on a
- * dedicated thread (azure-identity blocks), never on the event loop. A failed refresh keeps serving the still-valid
- * token and retries with exponential backoff.
+ * dedicated thread (azure-identity blocks), never on the event loop, by the one refresh loop ({@link Refreshed}): a
+ * failed refresh keeps serving the still-valid token and retries with exponential backoff.
  */
 final class RefreshingToken implements BackendCredential {
 
-    private static final Logger LOG = Logger.getLogger(RefreshingToken.class);
     private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
     private static final String AUTHORIZATION = "Authorization";
 
@@ -44,22 +41,14 @@ final class RefreshingToken implements BackendCredential {
     private final String label;
     private final TokenCredential credential;
     private final TokenRequestContext tokenRequest;
-    private final ScheduledExecutorService refresher;
     private final Vertx vertx;
     private final LongSupplier clock;
     private final long refreshAheadMillis;
-    private final long retryInitialMillis;
-    private final Backoff retry;
     private final long firstTokenWaitMillis;
-    private final Promise<Void> firstAttempt = Promise.promise();
     private final Counter fetched;
     private final Counter failed;
     private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
-
-    private volatile Held held;
-    private volatile int consecutiveFailures;
-    private volatile long nextAttemptAtMillis;
-    private volatile String lastFailure;
+    private final Refreshed<Held> held;
 
     /** A token with the configured refresh and retry timings, on the system clock. */
     static RefreshingToken of(
@@ -99,12 +88,20 @@ final class RefreshingToken implements BackendCredential {
         this.label = label;
         this.credential = credential;
         this.tokenRequest = new TokenRequestContext().addScopes(scopeOf(resource));
-        this.refresher = refresher;
         this.vertx = vertx;
         this.clock = clock;
         this.refreshAheadMillis = refreshAhead.toMillis();
-        this.retryInitialMillis = Math.max(1, retryInitial.toMillis());
-        this.retry = new Backoff(retryInitialMillis, retryMax.toMillis());
+        this.held = new Refreshed<>(
+                        "identity " + label,
+                        this::fetch,
+                        Refreshed.onThread(refresher),
+                        new Backoff(retryInitial.toMillis(), retryMax.toMillis()),
+                        clock)
+                .onChange((previous, current) -> {
+                    if (previous == null || !previous.token.equals(current.token)) {
+                        listeners.forEach(listener -> listener.accept(current.token));
+                    }
+                });
         this.firstTokenWaitMillis = firstTokenWait.toMillis();
         this.fetched = Counter.builder("aigate.identity.token.refresh")
                 .tag("identity", label)
@@ -144,7 +141,7 @@ final class RefreshingToken implements BackendCredential {
     }
 
     void start() {
-        refresher.execute(this::fetch);
+        held.start();
     }
 
     /** Told each new token, on the refresh thread, right after it is fetched (and so well before the old expires). */
@@ -154,63 +151,35 @@ final class RefreshingToken implements BackendCredential {
 
     /** The token while it is usable, else null. */
     String token() {
-        Held current = held;
+        Held current = held.value();
         return current != null && clock.getAsLong() < current.usableUntilMillis ? current.token : null;
     }
 
     Future<Void> firstAttempt() {
-        return firstAttempt.future();
+        return held.firstAttempt();
     }
 
-    private void fetch() {
+    /** One fetch, on the refresh thread (azure-identity blocks): the token, and when to fetch the next. */
+    private Future<Refreshed.Fetched<Held>> fetch() {
+        AccessToken token;
         try {
-            AccessToken token = credential.getTokenSync(tokenRequest);
-            long now = clock.getAsLong();
-            long expiresAt = token.getExpiresAt().toInstant().toEpochMilli();
-            long lifetime = Math.max(0, expiresAt - now);
-            // a token is no longer handed out in its last tenth (at most 10 s): it must survive the trip to the backend
-            long usableUntil = expiresAt - Math.min(10_000, lifetime / 10);
-            Held previous = held;
-            held = new Held(token.getToken(), "Bearer " + token.getToken(), expiresAt, usableUntil);
-            fetched.increment();
-            if (previous == null || !previous.token.equals(token.getToken())) {
-                listeners.forEach(listener -> listener.accept(token.getToken()));
-            }
-            if (consecutiveFailures > 0) {
-                LOG.infof("identity %s: token refreshed after %d failed attempts", label, consecutiveFailures);
-            }
-            consecutiveFailures = 0;
-            lastFailure = null;
-            long refreshAt = expiresAt - Math.min(refreshAheadMillis, lifetime / 2);
-            if (token.getRefreshAt() != null) {
-                refreshAt = Math.min(refreshAt, token.getRefreshAt().toInstant().toEpochMilli());
-            }
-            // never spin: a credential that hands back an old cached token is asked again only after a pause
-            schedule(Math.max(retryInitialMillis, refreshAt - now));
+            token = credential.getTokenSync(tokenRequest);
         } catch (RuntimeException | Error e) {
             failed.increment();
-            int failures = ++consecutiveFailures;
-            lastFailure = e.getClass().getSimpleName();
-            long delay = retry.delayAfter(failures);
-            Held current = held;
-            boolean stillValid = current != null && clock.getAsLong() < current.usableUntilMillis;
-            LOG.warnf(
-                    "identity %s: token refresh failed (%s); %s; retrying in %d ms",
-                    label,
-                    Errors.describe(e),
-                    stillValid ? "the current token stays in use" : "no valid token: requests get 503",
-                    delay);
-            schedule(delay);
-        } finally {
-            firstAttempt.tryComplete();
+            throw e;
         }
-    }
-
-    private void schedule(long delayMillis) {
-        nextAttemptAtMillis = clock.getAsLong() + delayMillis;
-        if (!refresher.isShutdown()) {
-            refresher.schedule(this::fetch, delayMillis, TimeUnit.MILLISECONDS);
+        long now = clock.getAsLong();
+        long expiresAt = token.getExpiresAt().toInstant().toEpochMilli();
+        long lifetime = Math.max(0, expiresAt - now);
+        // a token is no longer handed out in its last tenth (at most 10 s): it must survive the trip to the backend
+        long usableUntil = expiresAt - Math.min(10_000, lifetime / 10);
+        fetched.increment();
+        long refreshAt = expiresAt - Math.min(refreshAheadMillis, lifetime / 2);
+        if (token.getRefreshAt() != null) {
+            refreshAt = Math.min(refreshAt, token.getRefreshAt().toInstant().toEpochMilli());
         }
+        return Future.succeededFuture(new Refreshed.Fetched<>(
+                new Held(token.getToken(), "Bearer " + token.getToken(), expiresAt, usableUntil), refreshAt - now));
     }
 
     @Override
@@ -218,15 +187,14 @@ final class RefreshingToken implements BackendCredential {
         if (setIfValid(outboundHeaders)) {
             return PROCEED;
         }
-        if (firstAttempt.future().isComplete() || firstTokenWaitMillis <= 0) {
+        if (held.firstAttempt().isComplete() || firstTokenWaitMillis <= 0) {
             return Future.succeededFuture(unavailable());
         }
         // cold start only: wait briefly for the fetch already under way, then decide on the event loop again
         Context context = vertx.getOrCreateContext();
         Promise<Outcome> decided = Promise.promise();
         long timer = vertx.setTimer(firstTokenWaitMillis, id -> decided.tryComplete(unavailable()));
-        firstAttempt
-                .future()
+        held.firstAttempt()
                 .onComplete(done -> context.runOnContext(v -> {
                     vertx.cancelTimer(timer);
                     decided.tryComplete(setIfValid(outboundHeaders) ? Outcome.proceed() : unavailable());
@@ -235,7 +203,7 @@ final class RefreshingToken implements BackendCredential {
     }
 
     private boolean setIfValid(MultiMap outboundHeaders) {
-        Held current = held;
+        Held current = held.value();
         if (current != null && clock.getAsLong() < current.usableUntilMillis) {
             outboundHeaders.set(AUTHORIZATION, current.headerValue);
             return true;
@@ -244,33 +212,34 @@ final class RefreshingToken implements BackendCredential {
     }
 
     private Outcome unavailable() {
-        return Outcome.refuse(
-                CredentialRefusal.until(CredentialRefusal.Kind.ENTRA_TOKEN, nextAttemptAtMillis, clock.getAsLong()));
+        return Outcome.refuse(CredentialRefusal.until(
+                CredentialRefusal.Kind.ENTRA_TOKEN, held.nextAttemptAtMillis(), clock.getAsLong()));
     }
 
     @Override
     public boolean usable() {
-        Held current = held;
+        Held current = held.value();
         return current != null && clock.getAsLong() < current.usableUntilMillis;
     }
 
     @Override
     public String state() {
-        Held current = held;
+        Held current = held.value();
         long now = clock.getAsLong();
+        String lastFailure = held.lastFailure();
         if (current != null && now < current.usableUntilMillis) {
             String s = "token valid for " + (current.expiresAtMillis - now) / 1000 + " s";
             return lastFailure == null ? s : s + ", refresh failing (" + lastFailure + ")";
         }
-        if (!firstAttempt.future().isComplete()) {
+        if (!held.firstAttempt().isComplete()) {
             return "fetching first token";
         }
-        return "no valid token (" + lastFailure + "), next attempt in " + Math.max(0, nextAttemptAtMillis - now) / 1000
-                + " s";
+        return "no valid token (" + lastFailure + "), next attempt in "
+                + Math.max(0, held.nextAttemptAtMillis() - now) / 1000 + " s";
     }
 
     private double secondsLeft() {
-        Held current = held;
+        Held current = held.value();
         return current == null ? 0 : Math.max(0, (current.expiresAtMillis - clock.getAsLong()) / 1000.0);
     }
 }

@@ -1,5 +1,7 @@
 package io.aigate.inject;
 
+import io.aigate.pipeline.Backoff;
+import io.aigate.pipeline.Refreshed;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -51,7 +53,8 @@ public final class InjectorServer {
     private int judging;
     private int connections;
     private HttpServer server;
-    private FileTime loaded;
+    /** When the certificate in use was written: re-checked every 30 s, reloaded when it changed. */
+    private Refreshed<FileTime> certificate;
 
     public InjectorServer(Vertx vertx, PodMutator mutator, Path cert, Path key) {
         this(vertx, mutator, cert, key, InjectorLimits.DEFAULTS);
@@ -66,7 +69,7 @@ public final class InjectorServer {
     }
 
     public Future<Integer> start(String host, int port) {
-        loaded = modified();
+        FileTime loaded = modified();
         int timeoutMillis = (int) limits.reviewTimeout().toMillis();
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(host)
@@ -83,7 +86,14 @@ public final class InjectorServer {
         server = vertx.createHttpServer(options)
                 .connectionHandler(this::connected)
                 .requestHandler(this::handle);
-        vertx.setPeriodic(30_000, id -> reloadIfChanged());
+        certificate = new Refreshed<>(
+                        "webhook certificate",
+                        this::reloadIfChanged,
+                        Refreshed.onVertx(vertx),
+                        new Backoff(1000, 30_000),
+                        System::currentTimeMillis)
+                .onChange((previous, current) -> LOG.info("webhook certificate reloaded"));
+        certificate.start(loaded == null ? FileTime.fromMillis(0) : loaded, 30_000);
         return server.listen().map(HttpServer::actualPort);
     }
 
@@ -371,16 +381,13 @@ public final class InjectorServer {
         }
     }
 
-    private void reloadIfChanged() {
+    /** Reloads the certificate if its files changed; a reload that fails keeps the one in use. */
+    private Future<Refreshed.Fetched<FileTime>> reloadIfChanged() {
         FileTime now = modified();
-        if (now != null && !now.equals(loaded)) {
-            server.updateSSLOptions(new SSLOptions().setKeyCertOptions(pem()))
-                    .onSuccess(v -> {
-                        loaded = now;
-                        LOG.info("webhook certificate reloaded");
-                    })
-                    .onFailure(err -> LOG.warnf(
-                            "webhook certificate not reloaded (%s); the previous one stays in use", err.getMessage()));
+        if (now == null || now.equals(certificate.value())) {
+            return Future.succeededFuture(new Refreshed.Fetched<>(certificate.value(), 30_000));
         }
+        return server.updateSSLOptions(new SSLOptions().setKeyCertOptions(pem()))
+                .map(v -> new Refreshed.Fetched<>(now, 30_000));
     }
 }

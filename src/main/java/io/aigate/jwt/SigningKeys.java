@@ -2,11 +2,10 @@ package io.aigate.jwt;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Backoff;
-import io.aigate.pipeline.Errors;
+import io.aigate.pipeline.Refreshed;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -20,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.jboss.logging.Logger;
 import org.jose4j.jwk.JsonWebKey;
 import org.jose4j.jwk.JsonWebKeySet;
 
@@ -35,22 +33,13 @@ import org.jose4j.jwk.JsonWebKeySet;
 @Singleton
 public class SigningKeys {
 
-    private static final Logger LOG = Logger.getLogger(SigningKeys.class);
-
     private final Vertx vertx;
     private final AigateConfig.Jwt config;
     private final List<String> discovery;
     private final long cooldownMillis;
     private final Set<String> discoveredIssuers = ConcurrentHashMap.newKeySet();
     private final HttpClient http;
-    private volatile List<JsonWebKey> keys = List.of();
-    private volatile long lastFetchMillis;
-    private volatile Future<Void> inFlight;
-    private volatile String lastFailure;
-    private int failures;
-    /** While no key was ever loaded: 1 s, 2 s, … up to 30 s. */
-    private static final Backoff RETRY = new Backoff(1000, 30_000);
-
+    private final Refreshed<List<JsonWebKey>> keys;
     private final Clock clock;
 
     SigningKeys(AigateConfig aigate, Vertx vertx, Clock clock) {
@@ -67,19 +56,34 @@ public class SigningKeys {
                 .setConnectTimeout(5000)
                 .setIdleTimeout(10)
                 .setVerifyHost(true));
+        long every = config.keysRefreshInterval().toMillis();
+        this.keys = new Refreshed<>(
+                "signing keys",
+                () -> jwksUris().compose(this::loadAll).map(all -> new Refreshed.Fetched<>(nonEmpty(all), every)),
+                Refreshed.onVertx(vertx),
+                // after a failure: 1 s, 2 s, … up to 30 s, never later than the regular refresh
+                new Backoff(1000, Math.min(30_000, every)),
+                clock::millis);
         if (aigate.jwtInUse()) {
-            fetch();
-            vertx.setPeriodic(config.keysRefreshInterval().toMillis(), id -> fetch());
+            keys.start();
         }
+    }
+
+    private static List<JsonWebKey> nonEmpty(List<JsonWebKey> all) {
+        if (all.isEmpty()) {
+            throw new IllegalStateException("empty key set");
+        }
+        return List.copyOf(all);
     }
 
     /** Whether any key was ever loaded: before that, a token cannot be judged (503, not 401). */
     public boolean ready() {
-        return !keys.isEmpty();
+        return keys.value() != null;
     }
 
     List<JsonWebKey> current() {
-        return keys;
+        List<JsonWebKey> current = keys.value();
+        return current == null ? List.of() : current;
     }
 
     Set<String> discoveredIssuers() {
@@ -87,51 +91,17 @@ public class SigningKeys {
     }
 
     String state() {
-        return keys.size() + " signing keys" + (lastFailure == null ? "" : ", last fetch failed (" + lastFailure + ")");
+        String lastFailure = keys.lastFailure();
+        return current().size() + " signing keys"
+                + (lastFailure == null ? "" : ", last fetch failed (" + lastFailure + ")");
     }
 
     /** For a token whose key is unknown: fetch again unless the last fetch was within the cooldown. */
     Future<Boolean> refreshForUnknownKey() {
-        if (clock.millis() - lastFetchMillis < cooldownMillis) {
+        if (clock.millis() - keys.lastFetchAtMillis() < cooldownMillis) {
             return Future.succeededFuture(false);
         }
-        return fetch().map(true).otherwise(false);
-    }
-
-    synchronized Future<Void> fetch() {
-        if (inFlight != null) {
-            return inFlight;
-        }
-        lastFetchMillis = clock.millis();
-        Promise<Void> done = Promise.promise();
-        inFlight = done.future();
-        jwksUris().compose(this::loadAll).onComplete(result -> {
-            synchronized (this) {
-                inFlight = null;
-            }
-            if (result.succeeded() && !result.result().isEmpty()) {
-                keys = List.copyOf(result.result());
-                if (lastFailure != null) {
-                    LOG.infof("signing keys fetched again (%d keys)", keys.size());
-                }
-                lastFailure = null;
-                failures = 0;
-                done.complete();
-            } else {
-                lastFailure = result.succeeded()
-                        ? "empty key set"
-                        : result.cause().getClass().getSimpleName();
-                LOG.warnf(
-                        "signing keys could not be fetched (%s); %s",
-                        result.succeeded() ? "empty key set" : Errors.describe(result.cause()),
-                        keys.isEmpty() ? "tokens get 503 until keys arrive" : "the last good keys stay in use");
-                if (keys.isEmpty()) {
-                    vertx.setTimer(RETRY.delayAfter(++failures), id -> fetch());
-                }
-                done.fail(result.succeeded() ? new IllegalStateException("empty key set") : result.cause());
-            }
-        });
-        return done.future();
+        return keys.refresh().map(true).otherwise(false);
     }
 
     private Future<List<String>> jwksUris() {

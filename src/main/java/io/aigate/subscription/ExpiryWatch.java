@@ -1,7 +1,6 @@
 package io.aigate.subscription;
 
 import io.aigate.config.AigateConfig;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Future;
@@ -26,10 +25,7 @@ public class ExpiryWatch {
 
     ExpiryWatch(AigateConfig config, SubscriptionLookup lookup, Vertx vertx, MeterRegistry registry, Clock clock) {
         Duration window = config.subscriptionKey().expiryWarning();
-        Gauge.builder("aigate.subscriptions.expiring", this, w -> w.expiring)
-                .tag("within", window.toDays() + "d")
-                .description("Active subscriptions that expire within the warning window (or already have)")
-                .register(registry);
+        SubscriptionMetrics.expiring(registry, window, this, w -> w.expiring);
         this.lookup = lookup;
         this.window = window;
         this.clock = clock;

@@ -24,6 +24,15 @@ final class SubscriptionMetrics {
     private final Map<CacheResult, Counter> cache = new EnumMap<>(CacheResult.class);
     private final Timer redis;
 
+    /** Active subscriptions that expire within the warning window (or already have), as the last count found. */
+    static <T> void expiring(
+            MeterRegistry registry, java.time.Duration window, T watch, java.util.function.ToDoubleFunction<T> count) {
+        Gauge.builder("aigate.subscriptions.expiring", watch, count)
+                .tag("within", window.toDays() + "d")
+                .description("Active subscriptions that expire within the warning window (or already have)")
+                .register(registry);
+    }
+
     SubscriptionMetrics(MeterRegistry registry, Supplier<Boolean> storeUp, Supplier<Long> cachedKeys) {
         allowed = decisions(registry, "allowed");
         for (KeyRefusal r : KeyRefusal.values()) {

@@ -1,0 +1,217 @@
+package io.aigate.pipeline;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.Objects;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.jboss.logging.Logger;
+
+/**
+ * A value kept fresh in the background, so that no request waits on where it comes from: the one refresh-ahead loop
+ * for every refreshed value (backend and Redis tokens, Key Vault and file API keys, signing keys, the webhook's
+ * certificate). It fetches at start, again when the last fetch says (ahead of an expiry, or at an interval), and after
+ * a failure on the {@link Backoff} schedule, never later than the regular interval; a failure keeps the last good
+ * value. Its health is what it holds, how many fetches failed in a row, why the last did, and when the next comes, all
+ * on one clock.
+ *
+ * <p>A fetch runs where its {@link Scheduler} runs it: a blocking SDK gets a thread of its own
+ * ({@link #onThread(ScheduledExecutorService)}); a non-blocking source runs on Vert.x timers ({@link #onVertx}).
+ * Concurrent calls to {@link #refresh()} share one fetch.
+ */
+public final class Refreshed<T> {
+
+    private static final Logger LOG = Logger.getLogger(Refreshed.class);
+
+    /** One fetch's value, and how long until the next fetch is due. */
+    public record Fetched<T>(T value, long nextInMillis) {}
+
+    /** Where the value comes from. A failed future (or a throw) is a failed fetch. */
+    @FunctionalInterface
+    public interface Source<T> {
+        Future<Fetched<T>> fetch();
+    }
+
+    /** Told of every new value (one that differs from the last), where the fetch completed. */
+    @FunctionalInterface
+    public interface Listener<T> {
+        void changed(T previous, T current);
+    }
+
+    /** Runs the fetches. */
+    public interface Scheduler {
+        void after(long delayMillis, Runnable task);
+    }
+
+    /** Fetches on {@code executor}'s thread, where a blocking SDK may block. */
+    public static Scheduler onThread(ScheduledExecutorService executor) {
+        return (delay, task) -> {
+            if (!executor.isShutdown()) {
+                executor.schedule(task, Math.max(0, delay), TimeUnit.MILLISECONDS);
+            }
+        };
+    }
+
+    /** Fetches from Vert.x timers: the source must not block. */
+    public static Scheduler onVertx(Vertx vertx) {
+        return (delay, task) -> {
+            if (delay <= 0) {
+                vertx.runOnContext(v -> task.run());
+            } else {
+                vertx.setTimer(delay, id -> task.run());
+            }
+        };
+    }
+
+    private final String what;
+    private final Source<T> source;
+    private final Scheduler scheduler;
+    private final Backoff retry;
+    private final LongSupplier millis;
+    private final Promise<Void> firstAttempt = Promise.promise();
+    private Listener<T> listener = (previous, current) -> {};
+
+    private volatile T value;
+    private volatile int failures;
+    private volatile String lastFailure;
+    private volatile long lastFetchAtMillis;
+    private volatile long nextAttemptAtMillis;
+    private Future<T> inFlight;
+    /** Only the latest scheduled fetch runs: a refresh asked for in between does not start a second chain. */
+    private volatile long chain;
+
+    /**
+     * @param what   what the value is, for the log: {@code identity aoai}, {@code signing keys}
+     * @param retry  the schedule after failures; its maximum should not exceed the regular interval
+     * @param millis the clock every time here is read from
+     */
+    public Refreshed(String what, Source<T> source, Scheduler scheduler, Backoff retry, LongSupplier millis) {
+        this.what = what;
+        this.source = source;
+        this.scheduler = scheduler;
+        this.retry = retry;
+        this.millis = millis;
+    }
+
+    /** Told of each new value. Set before {@link #start()}. */
+    public Refreshed<T> onChange(Listener<T> changed) {
+        this.listener = changed;
+        return this;
+    }
+
+    /** The first fetch, at once; the rest follow by themselves. */
+    public Refreshed<T> start() {
+        scheduler.after(0, () -> refresh().onComplete(done -> {}));
+        return this;
+    }
+
+    /** Starts from a value already had (read at start-up), and fetches again in {@code nextInMillis}. */
+    public Refreshed<T> start(T first, long nextInMillis) {
+        value = Objects.requireNonNull(first);
+        lastFetchAtMillis = millis.getAsLong();
+        firstAttempt.tryComplete();
+        schedule(nextInMillis);
+        return this;
+    }
+
+    /** The last good value, or null while none was ever fetched. */
+    public T value() {
+        return value;
+    }
+
+    /** Complete once the first fetch has ended, either way. */
+    public Future<Void> firstAttempt() {
+        return firstAttempt.future();
+    }
+
+    public int failures() {
+        return failures;
+    }
+
+    /** Why the last fetch failed (the exception's simple name), or null when it did not. */
+    public String lastFailure() {
+        return lastFailure;
+    }
+
+    public long lastFetchAtMillis() {
+        return lastFetchAtMillis;
+    }
+
+    public long nextAttemptAtMillis() {
+        return nextAttemptAtMillis;
+    }
+
+    /**
+     * Fetches now (joining a fetch under way) and schedules the next one. Completes with the value fetched, or fails
+     * with why it could not be (the last good value stays).
+     */
+    public synchronized Future<T> refresh() {
+        if (inFlight != null) {
+            return inFlight;
+        }
+        lastFetchAtMillis = millis.getAsLong();
+        Promise<T> done = Promise.promise();
+        inFlight = done.future();
+        Future<Fetched<T>> fetched;
+        try {
+            fetched = Objects.requireNonNull(source.fetch(), "no fetch");
+        } catch (RuntimeException | Error e) {
+            fetched = Future.failedFuture(e);
+        }
+        fetched.onComplete(result -> {
+            synchronized (this) {
+                inFlight = null;
+            }
+            if (result.succeeded() && result.result() != null && result.result().value() != null) {
+                succeeded(result.result());
+                done.complete(result.result().value());
+            } else {
+                Throwable cause = result.failed() ? result.cause() : new IllegalStateException("nothing fetched");
+                failed(cause);
+                done.fail(cause);
+            }
+            firstAttempt.tryComplete();
+        });
+        return done.future();
+    }
+
+    private void succeeded(Fetched<T> fetched) {
+        T previous = value;
+        value = fetched.value();
+        if (failures > 0) {
+            LOG.infof("%s: fetched again after %d failed attempts", what, failures);
+        }
+        failures = 0;
+        lastFailure = null;
+        if (!fetched.value().equals(previous)) {
+            listener.changed(previous, fetched.value());
+        }
+        // never spin: a source that hands back the same expiring value is asked again only after a pause
+        schedule(Math.max(retry.initialMillis(), fetched.nextInMillis()));
+    }
+
+    private void failed(Throwable cause) {
+        int failed = ++failures;
+        lastFailure = cause.getClass().getSimpleName();
+        long delay = retry.delayAfter(failed);
+        LOG.warnf(
+                "%s: fetch failed (%s); %s; retrying in %d ms",
+                what,
+                Errors.describe(cause),
+                value != null ? "the last good value stays in use" : "nothing to serve yet",
+                delay);
+        schedule(delay);
+    }
+
+    private synchronized void schedule(long delayMillis) {
+        nextAttemptAtMillis = millis.getAsLong() + delayMillis;
+        long mine = ++chain;
+        scheduler.after(delayMillis, () -> {
+            if (chain == mine) {
+                refresh().onComplete(done -> {});
+            }
+        });
+    }
+}
