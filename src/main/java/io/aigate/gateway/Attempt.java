@@ -17,11 +17,6 @@ sealed interface Attempt {
         return errorType();
     }
 
-    /** A connection that never came, or an answer that never did: timed out, or lost. */
-    private static String lost(boolean timedOut) {
-        return timedOut ? "timeout" : "connection_failure";
-    }
-
     /** Whether it ended for want of time (the breaker counts timeouts apart). */
     default boolean timedOut() {
         return false;
@@ -31,7 +26,7 @@ sealed interface Attempt {
     record Busy() implements Attempt {
         @Override
         public String errorType() {
-            return "busy";
+            return Failure.BUSY.tag();
         }
     }
 
@@ -39,7 +34,7 @@ sealed interface Attempt {
     record NoConnection(boolean timedOut) implements Attempt {
         @Override
         public String errorType() {
-            return Attempt.lost(timedOut);
+            return Failure.lost(timedOut).tag();
         }
     }
 
@@ -47,7 +42,7 @@ sealed interface Attempt {
     record Unanswered(boolean timedOut) implements Attempt {
         @Override
         public String errorType() {
-            return Attempt.lost(timedOut);
+            return Failure.lost(timedOut).tag();
         }
     }
 
@@ -55,7 +50,7 @@ sealed interface Attempt {
     record NoCredential() implements Attempt {
         @Override
         public String errorType() {
-            return "credential";
+            return Failure.CREDENTIAL.tag();
         }
     }
 

@@ -251,7 +251,7 @@ public class Forwarder {
                     return;
                 }
                 gaveUp(a);
-                a.timing.error = "busy";
+                a.timing.error = Failure.BUSY;
                 refuse(a, RequestRefusal.BACKEND_BUSY);
                 return;
             }
@@ -328,9 +328,8 @@ public class Forwarder {
         answer.exceptionHandler(reset -> {}); // the reset below is aigate's own doing, not news
         answer.request().reset();
         RequestRefusal refusal = RequestRefusal.backendAnswer(status);
-        String why = refusal.reason().substring("backend_".length());
-        a.timing.error = why;
-        metrics.notRelayed(a.ctx.route().name(), a.ctx.route().backend(), why);
+        a.timing.error = Failure.unrelayable(status);
+        metrics.notRelayed(a.ctx.route().name(), a.ctx.route().backend(), a.timing.error.tag());
         LOG.warnf(
                 "backend %s answered status %d, which is never relayed; the caller gets 502",
                 a.ctx.route().backend(), status);
@@ -469,7 +468,7 @@ public class Forwarder {
         boolean backend = err instanceof ObservedStream.SourceFailure && !response.closed();
         metrics.cut(ctx.route().name(), ctx.route().backend(), backend ? "backend" : "caller");
         if (backend) {
-            timing.error = "cut";
+            timing.error = Failure.CUT;
             LOG.warnf(
                     "backend %s: response cut after headers (%s)",
                     ctx.route().backend(), Errors.describe(err.getCause()));
@@ -486,7 +485,7 @@ public class Forwarder {
         LOG.warnf(
                 "backend %s: %s (%s)",
                 ctx.route().backend(), timeout ? "timed out" : "unreachable", Errors.describe(err));
-        a.timing.error = timeout ? "timeout" : "connection_failure";
+        a.timing.error = Failure.lost(timeout);
         if (response.headWritten()) {
             abort(request);
             return;

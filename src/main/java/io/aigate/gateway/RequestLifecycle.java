@@ -146,8 +146,9 @@ final class RequestLifecycle {
         Outcome outcome = outcome();
         recorder.metrics().request(route(), backend(), status, end - receivedNanos);
         if (timing != null && timing.firstSentAt != 0 && outcome != Outcome.CALLER_CLOSED) {
-            String error =
-                    timing.error != null ? timing.error : status >= 400 ? GatewayMetrics.statusLabel(status) : null;
+            String error = timing.error != null
+                    ? timing.error.tag()
+                    : status >= 400 ? GatewayMetrics.statusLabel(status) : null;
             recorder.genAi().operation(ctx, end - timing.firstSentAt, error);
         }
         recorder.audit().write(this, status, outcome, end);

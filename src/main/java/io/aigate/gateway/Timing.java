@@ -14,18 +14,20 @@ final class Timing {
     long aigateNanos = -1;
     /** From the first attempt sent to the relayed answer's headers: the backends' time, retries included. */
     long backendNanos = -1;
-    /** The conventions' {@code error.type} when no answer came or it was cut: {@code timeout}, {@code cut}, … */
-    String error;
+    /** Why no answer came or it was cut; null while none failed. */
+    Failure error;
     /** The current attempt's client span, while tracing is on. */
     io.opentelemetry.api.trace.Span clientSpan;
 
     /**
      * {@code aigate;dur=0.062, backend;dur=812.300}: milliseconds, as the header's {@code dur} is. An answer aigate gave
-     * itself ({@code timing} null, or no backend answer relayed) is aigate's whole {@code elapsed} time.
+     * itself ({@code timing} null, or no backend answer relayed) is aigate's whole {@code elapsed} time, with why the
+     * backend gave none when one failed ({@code aigate;dur=30001.2;desc="timeout"}).
      */
     static String serverTiming(Timing timing, long elapsedNanos) {
         if (timing == null || timing.aigateNanos < 0) {
-            return "aigate;dur=" + millis(elapsedNanos);
+            String why = timing == null || timing.error == null ? "" : ";desc=\"" + timing.error.tag() + '"';
+            return "aigate;dur=" + millis(elapsedNanos) + why;
         }
         return "aigate;dur=" + millis(timing.aigateNanos) + ", backend;dur=" + millis(timing.backendNanos);
     }

@@ -170,11 +170,12 @@ public class Tracing {
             }
         }
         if (status >= 500 || (timing != null && timing.error != null)) {
-            String error = timing != null && timing.error != null ? timing.error : GatewayMetrics.statusLabel(status);
+            String error =
+                    timing != null && timing.error != null ? timing.error.tag() : GatewayMetrics.statusLabel(status);
             server.setAttribute("error.type", error);
             server.setStatus(StatusCode.ERROR);
             if (client != null && timing.error != null) {
-                client.setAttribute("error.type", timing.error);
+                client.setAttribute("error.type", timing.error.tag());
                 client.setStatus(StatusCode.ERROR);
             }
         }

@@ -262,11 +262,21 @@ class DataPathTest extends AigateTest {
 
     @Test
     void anUnreachableBackendIs502AndASilentOneIs504() throws Exception {
-        assertApimError(post("/openai/deployments/gpt-dead/chat/completions", CHAT), 502);
+        HttpResponse<String> dead = post("/openai/deployments/gpt-dead/chat/completions", CHAT);
+        assertApimError(dead, 502);
+        assertServerTimingSays(dead, "connection_failure");
         CloudDoubles.openAi.slowMillis(3000);
         long start = System.nanoTime();
-        assertApimError(post("/openai/deployments/gpt-slow/chat/completions", CHAT), 504);
+        HttpResponse<String> silent = post("/openai/deployments/gpt-slow/chat/completions", CHAT);
+        assertApimError(silent, 504);
         assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 2900, "timed out at the backend timeout");
+        assertServerTimingSays(silent, "timeout");
+    }
+
+    /** The caller can tell why the backend gave no answer, in the same words as the spans and meters. */
+    static void assertServerTimingSays(HttpResponse<String> response, String why) {
+        String timing = response.headers().firstValue("Server-Timing").orElse("");
+        assertTrue(timing.matches("aigate;dur=\\d+\\.\\d{3};desc=\"" + why + "\""), timing);
     }
 
     @Test
