@@ -38,7 +38,7 @@ public class TokenBudget {
     private final LocalTokenBudget local;
     private final AigateConfig.RedisUnavailable fallback;
     private final long retryIntervalNanos;
-    private final TokenLimitMetrics metrics;
+    private final TokenMetrics.Limit metrics;
     private final Clock clock;
     private volatile long redisRetryAt;
     /** Flipped by compare-and-set, so an outage seen by many event loops at once is logged once. */
@@ -46,7 +46,7 @@ public class TokenBudget {
 
     /** @param clock quota windows roll on it */
     @Inject
-    public TokenBudget(AigateConfig config, @Authenticated Redis redis, TokenLimitMetrics metrics, Clock clock) {
+    public TokenBudget(AigateConfig config, @Authenticated Redis redis, TokenMetrics.Limit metrics, Clock clock) {
         AigateConfig.TokenLimit limit = config.tokenLimit();
         this.redis = new RedisTokenBudget(
                 redis, config.subscriptionKey().redisTimeout().toMillis(), clock);

@@ -8,7 +8,7 @@ public final class TokenLimitMetricsAccess {
 
     private TokenLimitMetricsAccess() {}
 
-    public static TokenLimitMetrics create(MeterRegistry registry, AigateConfig config) {
-        return new TokenLimitMetrics(registry, config);
+    public static TokenMetrics.Limit create(MeterRegistry registry, AigateConfig config) {
+        return new TokenMetrics.Limit(registry, config);
     }
 }

@@ -277,7 +277,7 @@ class TokenLimitTest extends AigateTest {
         TokenBudget other = new TokenBudget(
                 config,
                 Redis.createClient(VERTX, CloudDoubles.redis.url()),
-                new TokenLimitMetrics(new SimpleMeterRegistry(), config),
+                new TokenMetrics.Limit(new SimpleMeterRegistry(), config),
                 Clock.systemUTC());
         TokenCounter counter = new TokenCounter(created.id(), "s:" + created.id(), 100, 0, QuotaPeriod.MONTHLY);
         Verdict spent = other.admit(counter, 90)

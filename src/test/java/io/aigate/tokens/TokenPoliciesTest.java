@@ -44,7 +44,7 @@ class TokenPoliciesTest extends WithRealRedis {
     final TokenBudget budget = new TokenBudget(
             config,
             Redis.createClient(vertx, redis.url()),
-            new TokenLimitMetrics(registry, config),
+            new TokenMetrics.Limit(registry, config),
             TestClock.at(Instant.parse("2026-12-03T12:00:00Z")));
     final LlmTokenLimit limit = new LlmTokenLimit(config, budget);
     final LlmEmitTokenMetric emit =
