@@ -21,7 +21,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -118,8 +117,8 @@ class ObservabilityTest extends AigateTest {
                     "audit-jwt-1");
             assertEquals(200, withToken.statusCode(), withToken.body());
 
-            JsonObject line =
-                    Await.value("the audit line of audit-ok-1", Duration.ofSeconds(3), () -> audit(logs, "audit-ok-1"));
+            JsonObject line = Await.value(
+                    "the audit line of audit-ok-1", Duration.ofSeconds(3), () -> logs.auditLine("audit-ok-1"));
             assertEquals("test-suite", line.getString("subscription_id"));
             assertEquals("default", line.getString("route"));
             assertEquals("gpt-4o", line.getString("deployment"));
@@ -137,8 +136,8 @@ class ObservabilityTest extends AigateTest {
             assertTrue(java.time.Instant.parse(line.getString("time"))
                     .isBefore(java.time.Instant.now().plusSeconds(1)));
 
-            JsonObject no =
-                    Await.value("the audit line of audit-no-1", Duration.ofSeconds(3), () -> audit(logs, "audit-no-1"));
+            JsonObject no = Await.value(
+                    "the audit line of audit-no-1", Duration.ofSeconds(3), () -> logs.auditLine("audit-no-1"));
             assertEquals(401, no.getInteger("status"));
             assertEquals("refused", no.getString("outcome"));
             assertEquals("validate-subscription-key", no.getString("refused_by"));
@@ -146,7 +145,7 @@ class ObservabilityTest extends AigateTest {
             assertEquals("none", no.getString("tokens"));
 
             JsonObject jwt = Await.value(
-                    "the audit line of audit-jwt-1", Duration.ofSeconds(3), () -> audit(logs, "audit-jwt-1"));
+                    "the audit line of audit-jwt-1", Duration.ofSeconds(3), () -> logs.auditLine("audit-jwt-1"));
             assertEquals("app-audit", jwt.getString("client_app_id"));
             assertTrue(UUID.matcher(jwt.getString("object_id")).matches(), jwt.encode());
 
@@ -200,13 +199,6 @@ class ObservabilityTest extends AigateTest {
                                 "gen_ai_client_operation_duration_seconds_bucket{error_type=\"\",gen_ai_operation_name=\"chat\""));
     }
 
-    static JsonObject audit(LogCapture logs, String requestId) {
-        List<String> lines = logs.lines().stream()
-                .filter(l -> l.startsWith("aigate.audit {") && l.contains("\"request_id\":\"" + requestId + "\""))
-                .toList();
-        return lines.isEmpty() ? null : new JsonObject(lines.get(0).substring("aigate.audit ".length()));
-    }
-
     @Test
     void anAnswerTheBackendBrokeOffIsAuditedAsCutNotAsTheCallersLeaving() throws Exception {
         try (LogCapture logs = LogCapture.start()) {
@@ -215,7 +207,7 @@ class ObservabilityTest extends AigateTest {
                     java.io.IOException.class,
                     () -> chat("gpt-stall", CloudDoubles.key, "x-ms-client-request-id", "audit-cut-1"));
             JsonObject line = Await.value(
-                    "the audit line of audit-cut-1", Duration.ofSeconds(5), () -> audit(logs, "audit-cut-1"));
+                    "the audit line of audit-cut-1", Duration.ofSeconds(5), () -> logs.auditLine("audit-cut-1"));
             assertEquals("cut", line.getString("outcome"), line.encode());
             assertEquals("slow", line.getString("backend"));
         }

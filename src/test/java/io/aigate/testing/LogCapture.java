@@ -52,4 +52,14 @@ public final class LogCapture extends Handler implements AutoCloseable {
         Logger.getLogger("").removeHandler(this);
         Logger.getLogger(AUDIT).removeHandler(this);
     }
+
+    /** The audit line of the request with this id, or null while none was written. */
+    public io.vertx.core.json.JsonObject auditLine(String requestId) {
+        for (String line : lines()) {
+            if (line.startsWith("aigate.audit {") && line.contains("\"request_id\":\"" + requestId + "\"")) {
+                return new io.vertx.core.json.JsonObject(line.substring("aigate.audit ".length()));
+            }
+        }
+        return null;
+    }
 }

@@ -13,6 +13,7 @@ import io.aigate.testing.Await;
 import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
+import io.aigate.testing.LogCapture;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -100,47 +101,60 @@ class TokenLimitTest extends AigateTest {
         Await.equal("tokens charged to " + key, Duration.ofSeconds(5), Long.toString(expected), () -> redisGet(key));
     }
 
+    /** The audit line says what the token limit decided, after the request settled as well as before. */
+    static void assertAudited(LogCapture logs, HttpResponse<String> response, String decision) throws Exception {
+        String id = response.headers().firstValue("x-ms-client-request-id").orElseThrow();
+        JsonObject line = Await.value("the audit line of " + id, Duration.ofSeconds(3), () -> logs.auditLine(id));
+        assertEquals(decision, line.getString("token_limit"), line.encode());
+    }
+
     @Test
     void overTheRateIs429WithRetryAfterAndTheBackendIsNeverCalled() throws Exception {
-        String key = create("--tokens-per-minute", "100").key("Primary");
-        long remainingBefore = Long.MAX_VALUE;
-        HttpResponse<String> refused = null;
-        int admitted = 0;
-        for (int i = 0; i < 10 && refused == null; i++) {
-            HttpResponse<String> r = call(key, SMALL);
-            if (r.statusCode() == 429) {
-                refused = r;
-                break;
+        try (LogCapture logs = LogCapture.start()) {
+            String key = create("--tokens-per-minute", "100").key("Primary");
+            long remainingBefore = Long.MAX_VALUE;
+            HttpResponse<String> refused = null;
+            int admitted = 0;
+            HttpResponse<String> first = null;
+            for (int i = 0; i < 10 && refused == null; i++) {
+                HttpResponse<String> r = call(key, SMALL);
+                first = first == null ? r : first;
+                if (r.statusCode() == 429) {
+                    refused = r;
+                    break;
+                }
+                assertEquals(200, r.statusCode(), r.body());
+                admitted++;
+                long remaining = Long.parseLong(
+                        r.headers().firstValue("x-aigate-remaining-tokens").orElseThrow());
+                assertTrue(remaining < remainingBefore, "the bucket fills: " + remaining);
+                remainingBefore = remaining;
+                // a JSON answer with a limit in force is held just long enough to say what it cost
+                assertEquals(
+                        Long.toString(JSON_USAGE),
+                        r.headers().firstValue("x-tokens-consumed").orElse(null));
             }
-            assertEquals(200, r.statusCode(), r.body());
-            admitted++;
-            long remaining = Long.parseLong(
-                    r.headers().firstValue("x-aigate-remaining-tokens").orElseThrow());
-            assertTrue(remaining < remainingBefore, "the bucket fills: " + remaining);
-            remainingBefore = remaining;
-            // a JSON answer with a limit in force is held just long enough to say what it cost
+            assertNotNull(refused, "the limit of 100 tokens a minute was never reached");
+            assertAudited(logs, first, "admitted");
+            assertAudited(logs, refused, "token_limit");
+            assertTrue(admitted >= 4 && admitted <= 5, admitted + " requests of 19 tokens fit in a bucket of 100");
+            String retryAfter = refused.headers().firstValue("Retry-After").orElseThrow();
+            long seconds = Long.parseLong(retryAfter);
+            assertTrue(seconds >= 1 && seconds <= 60, retryAfter);
             assertEquals(
-                    Long.toString(JSON_USAGE),
-                    r.headers().firstValue("x-tokens-consumed").orElse(null));
+                    new JsonObject()
+                            .put("statusCode", 429)
+                            .put("message", "Token limit is exceeded. Try again in " + seconds + " seconds.")
+                            .encode(),
+                    refused.body());
+            assertEquals(
+                    "application/json",
+                    refused.headers().firstValue("Content-Type").orElse("").split(";")[0]);
+            for (int i = 0; i < admitted; i++) {
+                assertNotNull(CloudDoubles.openAi.next(1));
+            }
+            assertNull(CloudDoubles.openAi.next(1), "the refused request never reached the backend");
         }
-        assertNotNull(refused, "the limit of 100 tokens a minute was never reached");
-        assertTrue(admitted >= 4 && admitted <= 5, admitted + " requests of 19 tokens fit in a bucket of 100");
-        String retryAfter = refused.headers().firstValue("Retry-After").orElseThrow();
-        long seconds = Long.parseLong(retryAfter);
-        assertTrue(seconds >= 1 && seconds <= 60, retryAfter);
-        assertEquals(
-                new JsonObject()
-                        .put("statusCode", 429)
-                        .put("message", "Token limit is exceeded. Try again in " + seconds + " seconds.")
-                        .encode(),
-                refused.body());
-        assertEquals(
-                "application/json",
-                refused.headers().firstValue("Content-Type").orElse("").split(";")[0]);
-        for (int i = 0; i < admitted; i++) {
-            assertNotNull(CloudDoubles.openAi.next(1));
-        }
-        assertNull(CloudDoubles.openAi.next(1), "the refused request never reached the backend");
     }
 
     @Test
