@@ -34,13 +34,7 @@ public class BufferedBodies {
      * same bound, and given back with them.
      */
     JsonBody.Budget parsing(RequestLifecycle life) {
-        return new JsonBody.Budget(maxParsed, bytes -> {
-            if (!take(bytes)) {
-                return false;
-            }
-            life.bufferedBytes += bytes;
-            return true;
-        });
+        return new JsonBody.Budget(maxParsed, life::hold);
     }
 
     /** Takes {@code bytes} of the bound, or nothing and false when they do not fit. */

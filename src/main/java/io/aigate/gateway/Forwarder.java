@@ -103,8 +103,6 @@ public class Forwarder {
         int made;
         /** When the first attempt was sent (time spent on members that failed is theirs, not aigate's), and more. */
         final Timing timing;
-        /** An attempt may have been served though it got no answer (a timeout after sending): its cost is unknown. */
-        boolean maybeServed;
 
         Attempts(RequestLifecycle life, BackendPool pool, Attempt.Rule retry) {
             this.life = life;
@@ -265,6 +263,13 @@ public class Forwarder {
                 return;
             }
             HttpClientRequest sending = connected.result();
+            if (response.closed()) {
+                // the caller left while the connection opened: nothing is sent to be generated (and billed) for no one
+                sending.reset();
+                pools.released(member);
+                gaveUp(a);
+                return;
+            }
             // a caller that hangs up stops the backend too: it would otherwise go on generating (and billing) tokens
             response.closeHandler(v -> sending.reset());
             if (a.timing.firstSentAt == 0) {
@@ -278,7 +283,7 @@ public class Forwarder {
                             metrics.cut(ctx.route().name(), member.backend(), "caller");
                         } else if (answered.failed()) {
                             // sent, then no answer (a timeout, a reset): the backend may have served it
-                            a.maybeServed = true;
+                            ctx.mayHaveBeenServed();
                             if (noAnswer(a, member, new Attempt.Unanswered(timedOut(answered.cause())))) {
                                 return;
                             }
@@ -373,7 +378,7 @@ public class Forwarder {
 
     /** The request ends here without an answer from any member: what it cost depends on whether one may have served. */
     private static void gaveUp(Attempts a) {
-        a.life.end(a.maybeServed ? Ending.UNANSWERED : Ending.NOT_SENT);
+        a.life.end(a.ctx.mayHaveBeenServedBefore() ? Ending.UNANSWERED : Ending.NOT_SENT);
     }
 
     /** By type: Vert.x's request timeout is a TimeoutException, Netty's connect and read timeouts have their own. */
@@ -410,13 +415,27 @@ public class Forwarder {
         timing.backendNanos = headersAt - timing.firstSentAt;
         timing.aigateNanos = timing.firstSentAt - timing.received + (System.nanoTime() - headersAt);
         metrics.overhead(ctx.route().name(), timing.aigateNanos);
-        Answer head = OutboundPipeline.answer(
-                life,
-                new Answer(
-                        answer.statusCode(),
-                        answer.headers(),
-                        response.headers(),
-                        HopByHop.contentLength(answer.headers().get(HttpHeaders.CONTENT_LENGTH))));
+        Answer head;
+        try {
+            head = OutboundPipeline.answer(
+                    life,
+                    new Answer(
+                            answer.statusCode(),
+                            answer.headers(),
+                            response.headers(),
+                            HopByHop.contentLength(answer.headers().get(HttpHeaders.CONTENT_LENGTH))));
+        } catch (RuntimeException e) {
+            // fail closed: an answer no policy could judge is not relayed; the backend had the request
+            LOG.errorf(
+                    e,
+                    "answer from backend %s could not be judged; the caller gets 500",
+                    ctx.route().backend());
+            answer.request().reset();
+            life.end(Ending.UNANSWERED);
+            response.headers().clear(); // none of the backend's headers goes out with aigate's own answer
+            life.refuse(RequestRefusal.INTERNAL);
+            return;
+        }
         AnswerSilence silence = AnswerSilence.watch(answer, request, timeoutMillis);
         ReadStream<Buffer> body = new ObservedStream(answer, head.chunk(), head.tail(), silence);
         if (head.holdsWhole()) {

@@ -173,7 +173,17 @@ public class GatewayHandler {
         Context requestContext = Vertx.currentContext();
         phase.onComplete(decided -> onContext(requestContext, () -> {
             if (decided.succeeded() && decided.result().proceeds()) {
-                next.run();
+                try {
+                    next.run();
+                } catch (RuntimeException e) {
+                    // fail closed, and still end: a request whose next step broke is settled and recorded like any
+                    LOG.errorf(e, "request on route %s failed; refused", life.route());
+                    if (!life.request.response().headWritten()) {
+                        refuse(life, RequestRefusal.INTERNAL);
+                    } else {
+                        life.end(Ending.NOT_SENT);
+                    }
+                }
                 return;
             }
             if (decided.failed()) {
@@ -272,10 +282,9 @@ public class GatewayHandler {
             }
             if (body.length() + chunk.length() > maxBodyBytes) {
                 received.tryComplete(Outcome.refuse(tooLarge));
-            } else if (!buffered.take(chunk.length())) {
+            } else if (!life.hold(chunk.length())) {
                 received.tryComplete(Outcome.refuse(RequestRefusal.BODIES_OVER_BOUND));
             } else {
-                life.bufferedBytes += chunk.length();
                 life.bodyBytes += chunk.length();
                 body.appendBuffer(chunk);
             }
@@ -285,14 +294,14 @@ public class GatewayHandler {
             received.tryComplete(Outcome.refuse(RequestRefusal.BODY_INCOMPLETE));
         });
         request.endHandler(v -> {
+            if (received.future().isComplete()) {
+                return; // refused while it arrived: its end is not read, and takes nothing more of the bound
+            }
             life.bodyDone = System.nanoTime();
             received.tryComplete(read(life.ctx, body, jsonBody, model, buffered.parsing(life)));
         });
         request.resume();
-        return received.future().onComplete(done -> {
-            vertx.cancelTimer(deadline);
-            life.enter(RequestLifecycle.State.DECIDING);
-        });
+        return received.future().onComplete(done -> vertx.cancelTimer(deadline));
     }
 
     /**

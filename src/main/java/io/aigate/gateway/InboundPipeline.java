@@ -86,7 +86,7 @@ public class InboundPipeline {
         for (int i = index; i < instances.length; i++) {
             Future<Outcome> outcome;
             try {
-                outcome = phase.run(instances[i], ctx);
+                outcome = java.util.Objects.requireNonNull(phase.run(instances[i], ctx), "a phase answered nothing");
             } catch (RuntimeException e) {
                 // fail closed: a policy that breaks refuses the request rather than letting it through
                 return Future.failedFuture(e);

@@ -51,7 +51,7 @@ final class OutboundPipeline {
         for (int i = index; i >= 0; i--) {
             Future<Void> ended;
             try {
-                ended = instances[i].onEnd(ctx, ending);
+                ended = java.util.Objects.requireNonNull(instances[i].onEnd(ctx, ending), "an end answered nothing");
             } catch (RuntimeException e) {
                 ended = Future.failedFuture(e);
             }

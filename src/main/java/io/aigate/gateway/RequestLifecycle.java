@@ -27,7 +27,7 @@ final class RequestLifecycle {
     enum State {
         /** Its head is being judged (target, method, route, the header phases). */
         DECIDING,
-        /** Its body is being received, bounded, then read once. */
+        /** Its body is being received, bounded, read once, and judged. */
         RECEIVING,
         /** Sent, or about to be sent, to a pool member ({@link Attempts#made} says which attempt). */
         ATTEMPTING,
@@ -65,7 +65,9 @@ final class RequestLifecycle {
     /** The policies' instances for this request, in the pipeline's order; none until its target was read. */
     Policy.Instance[] policies = NONE;
 
-    long bufferedBytes;
+    /** What this request holds of the shared bound ({@link BufferedBodies}); given back by its record. */
+    private long bufferedBytes;
+
     long bodyBytes;
     long bodyDone;
     /** When the answer's headers went out: the time to first byte. */
@@ -92,6 +94,18 @@ final class RequestLifecycle {
         if (next.compareTo(state) > 0 && state.compareTo(State.ENDING) < 0) {
             state = next;
         }
+    }
+
+    /**
+     * Takes {@code bytes} of the bound all bodies share, for this request: false when they do not fit, or once the
+     * request is ending (its record gives back what it holds, and nothing taken after that would be).
+     */
+    boolean hold(long bytes) {
+        if (state.compareTo(State.ENDING) >= 0 || !recorder.buffered().take(bytes)) {
+            return false;
+        }
+        bufferedBytes += bytes;
+        return true;
     }
 
     /** aigate answers the caller itself. A body it did not read is not drained: closing is cheaper. */
@@ -138,6 +152,9 @@ final class RequestLifecycle {
     }
 
     private void record() {
+        if (state == State.RECORDED) {
+            return;
+        }
         state = State.RECORDED;
         long end = System.nanoTime();
         recorder.buffered().give(bufferedBytes);

@@ -25,6 +25,12 @@ public final class Refreshed<T> {
 
     private static final Logger LOG = Logger.getLogger(Refreshed.class);
 
+    /**
+     * A fetch that has not ended by then is abandoned as failed, so a source that never answers (a server that
+     * trickles bytes) cannot stop the refreshing, nor hold every caller of {@link #refresh()} waiting.
+     */
+    public static final long FETCH_DEADLINE_MILLIS = 30_000;
+
     /** One fetch's value, and how long until the next fetch is due. */
     public record Fetched<T>(T value, long nextInMillis) {}
 
@@ -160,21 +166,40 @@ public final class Refreshed<T> {
         } catch (RuntimeException | Error e) {
             fetched = Future.failedFuture(e);
         }
-        fetched.onComplete(result -> {
-            synchronized (this) {
-                inFlight = null;
+        if (!fetched.isComplete()) {
+            scheduler.after(
+                    FETCH_DEADLINE_MILLIS,
+                    () -> ended(
+                            done,
+                            Future.failedFuture(new java.util.concurrent.TimeoutException(
+                                    "no answer in " + FETCH_DEADLINE_MILLIS + " ms"))));
+        }
+        fetched.onComplete(result -> ended(done, result));
+        return done.future();
+    }
+
+    /** The fetch ended (or was abandoned): the first of the two counts, the other is ignored. */
+    private void ended(Promise<T> done, io.vertx.core.AsyncResult<Fetched<T>> result) {
+        synchronized (this) {
+            if (inFlight != done.future()) {
+                return;
             }
+            inFlight = null;
+        }
+        try {
             if (result.succeeded() && result.result() != null && result.result().value() != null) {
                 succeeded(result.result());
-                done.complete(result.result().value());
             } else {
-                Throwable cause = result.failed() ? result.cause() : new IllegalStateException("nothing fetched");
-                failed(cause);
-                done.fail(cause);
+                failed(result.failed() ? result.cause() : new IllegalStateException("nothing fetched"));
+            }
+        } finally {
+            if (result.succeeded() && result.result() != null && result.result().value() != null) {
+                done.tryComplete(result.result().value());
+            } else {
+                done.tryFail(result.failed() ? result.cause() : new IllegalStateException("nothing fetched"));
             }
             firstAttempt.tryComplete();
-        });
-        return done.future();
+        }
     }
 
     private void succeeded(Fetched<T> fetched) {
@@ -185,11 +210,16 @@ public final class Refreshed<T> {
         }
         failures = 0;
         lastFailure = null;
-        if (!fetched.value().equals(previous)) {
-            listener.changed(previous, fetched.value());
-        }
         // never spin: a source that hands back the same expiring value is asked again only after a pause
         schedule(Math.max(retry.initialMillis(), fetched.nextInMillis()));
+        if (!fetched.value().equals(previous)) {
+            try {
+                listener.changed(previous, fetched.value());
+            } catch (RuntimeException e) {
+                // a listener's failure is its own: the value is had, and the refreshing goes on
+                LOG.errorf("%s: a listener failed on the new value (%s)", what, Errors.describe(e));
+            }
+        }
     }
 
     private void failed(Throwable cause) {

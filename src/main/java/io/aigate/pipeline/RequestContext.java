@@ -92,6 +92,7 @@ public final class RequestContext {
     private MultipartForm form;
     private Caller caller = Caller.UNKNOWN;
     private MultiMap responseHeaders;
+    private boolean mayHaveBeenServed;
     private final Object[] parts = new Object[Part.CAPACITY];
 
     /**
@@ -181,6 +182,18 @@ public final class RequestContext {
             responseHeaders = MultiMap.caseInsensitiveMultiMap();
         }
         responseHeaders.set(name, value);
+    }
+
+    /**
+     * An attempt was sent and got no answer aigate relayed (a timeout after sending): that backend may have served
+     * the request, and billed it, whatever a later attempt answers. Set by the forwarder, read where cost is settled.
+     */
+    public void mayHaveBeenServed() {
+        this.mayHaveBeenServed = true;
+    }
+
+    public boolean mayHaveBeenServedBefore() {
+        return mayHaveBeenServed;
     }
 
     /** The part's value, or null when nothing wrote it. */

@@ -149,6 +149,14 @@ public class LlmTokenLimit implements Policy {
             if (used == null) {
                 used = ending == Ending.NOT_SENT ? Consumption.NOTHING : Consumption.UNKNOWN;
             }
+            if (ctx.mayHaveBeenServedBefore()) {
+                // an earlier attempt may have been served and billed: whatever the last answer says, nothing comes back
+                used = switch (used.kind()) {
+                    case NOTHING -> Consumption.UNKNOWN;
+                    case EXACTLY -> Consumption.atLeast(used.tokens());
+                    default -> used;
+                };
+            }
             settle(reservation, used);
             reservation = null; // settled once
             String total = used.exactTotal();

@@ -315,6 +315,47 @@ class NoWayAroundTest extends AigateTest {
                 () -> metrics().lines().anyMatch("aigate_request_buffered_bytes 0.0"::equals));
     }
 
+    static void chunk(OutputStream out, byte[] data) throws Exception {
+        out.write((Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(data);
+        out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    /**
+     * A body refused while it arrives (over max-body-size) whose end arrives anyway must not be parsed after the
+     * request gave its bytes back: that parse would take from the shared bound for good, and two such requests, with
+     * no key at all (a v1 body is read before the key), would leave every later body a 503.
+     */
+    @Test
+    void aRefusedBodyWhoseEndArrivesLaterTakesNothingMoreOfTheBound() throws Exception {
+        StringBuilder json = new StringBuilder("{\"model\":\"gpt-4o\",\"a\":[");
+        while (json.length() < 1_000_000) {
+            json.append("[],");
+        }
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            chunk(out, json.toString().getBytes(StandardCharsets.US_ASCII));
+            chunk(out, new byte[100_000]); // over the 1 MB limit: refused now
+            assertEquals(413, RawHttp.status(RawHttp.answer(socket.getInputStream())));
+            try {
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)); // the body's end, after its refusal
+                out.flush();
+            } catch (java.io.IOException closed) {
+                // aigate may close first: then nothing late can arrive at all
+            }
+            // a stretch over which the late end must not be read (it was taken from the bound within milliseconds)
+            Thread.sleep(1000);
+        }
+        Await.until(
+                "every buffered byte given back, and none taken after",
+                Duration.ofSeconds(5),
+                () -> metrics().lines().anyMatch("aigate_request_buffered_bytes 0.0"::equals));
+    }
+
     @Test
     void aBodyWhoseTreeIsManyTimesItsBytesIsRefusedBeforeItFillsTheHeap() throws Exception {
         StringBuilder body = new StringBuilder("{\"model\":\"gpt-4o-mini\",\"messages\":[],\"x\":[{}");

@@ -138,4 +138,22 @@ class TokenPoliciesTest extends WithRealRedis {
         // its usage never came: what passed is counted, and it is charged at least the reservation, never less
         assertEquals(800, remainingAfterNextAdmission());
     }
+
+    @Test
+    void anEarlierAttemptThatMayHaveBeenServedKeepsTheReservationWhateverTheLastAnswerSays() {
+        PolicyHarness first = request(CHAT);
+        assertTrue(first.request().proceeds());
+        first.ctx().mayHaveBeenServed(); // the first member timed out after it had the request
+        first.answer(429, HttpHeaders.headers().add(HttpHeaders.CONTENT_TYPE, "application/json"), "{\"error\":{}}");
+        assertEquals(800, remainingAfterNextAdmission(), "the last member's 429 gives nothing back");
+
+        PolicyHarness second = request(CHAT);
+        assertTrue(second.request().proceeds());
+        second.ctx().mayHaveBeenServed();
+        String json = "{\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":3,\"total_tokens\":5}}";
+        PolicyHarness.Relayed answered =
+                second.answer(200, HttpHeaders.headers().add(HttpHeaders.CONTENT_TYPE, "application/json"), json);
+        assertNull(answered.headers().get("x-tokens-consumed"), "the exact total is no longer known");
+        assertEquals(700, remainingAfterNextAdmission(), "charged at least the reservation (100), not the 5 answered");
+    }
 }
