@@ -84,6 +84,9 @@ public final class Refreshed<T> {
     private volatile String lastFailure;
     private volatile long lastFetchAtMillis;
     private volatile long nextAttemptAtMillis;
+    /** Its own: a lock on {@code this} would be shared with whoever holds the object. */
+    private final Object lock = new Object();
+
     private Future<T> inFlight;
     /** Only the latest scheduled fetch runs: a refresh asked for in between does not start a second chain. */
     private volatile long chain;
@@ -153,7 +156,13 @@ public final class Refreshed<T> {
      * Fetches now (joining a fetch under way) and schedules the next one. Completes with the value fetched, or fails
      * with why it could not be (the last good value stays).
      */
-    public synchronized Future<T> refresh() {
+    public Future<T> refresh() {
+        synchronized (lock) {
+            return refreshHoldingTheLock();
+        }
+    }
+
+    private Future<T> refreshHoldingTheLock() {
         if (inFlight != null) {
             return inFlight;
         }
@@ -180,7 +189,7 @@ public final class Refreshed<T> {
 
     /** The fetch ended (or was abandoned): the first of the two counts, the other is ignored. */
     private void ended(Promise<T> done, io.vertx.core.AsyncResult<Fetched<T>> result) {
-        synchronized (this) {
+        synchronized (lock) {
             if (inFlight != done.future()) {
                 return;
             }
@@ -235,9 +244,12 @@ public final class Refreshed<T> {
         schedule(delay);
     }
 
-    private synchronized void schedule(long delayMillis) {
-        nextAttemptAtMillis = millis.getAsLong() + delayMillis;
-        long mine = ++chain;
+    private void schedule(long delayMillis) {
+        long mine;
+        synchronized (lock) {
+            nextAttemptAtMillis = millis.getAsLong() + delayMillis;
+            mine = ++chain;
+        }
         scheduler.after(delayMillis, () -> {
             if (chain == mine) {
                 refresh().onComplete(done -> {});
