@@ -6,6 +6,7 @@ import io.aigate.pipeline.Refreshed;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -96,12 +97,27 @@ public class SigningKeys {
                 + (lastFailure == null ? "" : ", last fetch failed (" + lastFailure + ")");
     }
 
-    /** For a token whose key is unknown: fetch again unless the last fetch was within the cooldown. */
+    /**
+     * How long a request with an unknown key waits for the keys fetched for it: Entra answers in well under a second,
+     * and a key endpoint that trickles must not hold requests (the fetch itself goes on, to its own deadline).
+     */
+    static final long UNKNOWN_KEY_WAIT_MILLIS = 2_000;
+
+    /**
+     * For a token whose key is unknown: fetch again unless the last fetch was within the cooldown. True when keys were
+     * fetched within {@link #UNKNOWN_KEY_WAIT_MILLIS}; false (the key stays unknown: 401) otherwise.
+     */
     Future<Boolean> refreshForUnknownKey() {
         if (clock.millis() - keys.lastFetchAtMillis() < cooldownMillis) {
             return Future.succeededFuture(false);
         }
-        return keys.refresh().map(true).otherwise(false);
+        Promise<Boolean> fetched = Promise.promise();
+        long timer = vertx.setTimer(UNKNOWN_KEY_WAIT_MILLIS, id -> fetched.tryComplete(false));
+        keys.refresh().onComplete(done -> {
+            vertx.cancelTimer(timer);
+            fetched.tryComplete(done.succeeded());
+        });
+        return fetched.future();
     }
 
     private Future<List<String>> jwksUris() {

@@ -58,6 +58,8 @@ public final class FakeEntraId implements AutoCloseable {
     private final List<RsaJsonWebKey> published = new CopyOnWriteArrayList<>();
     private final AtomicInteger jwksFetches = new AtomicInteger();
     private volatile boolean jwksDown;
+    private volatile long jwksDelayMillis;
+    private final AtomicInteger jwksAnswered = new AtomicInteger();
     private volatile String lastClientAssertion;
     private volatile String lastTokenRequestPath;
     private final List<java.util.function.Consumer<Issued>> issueListeners = new CopyOnWriteArrayList<>();
@@ -226,6 +228,14 @@ public final class FakeEntraId implements AutoCloseable {
                                 + "/discovery/v2.0/keys\"}");
             } else if (path.endsWith("/discovery/v2.0/keys")) {
                 jwksFetches.incrementAndGet();
+                if (jwksDelayMillis > 0) {
+                    try {
+                        Thread.sleep(jwksDelayMillis); // a slow key endpoint, on this request's own thread
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                jwksAnswered.incrementAndGet();
                 if (jwksDown) {
                     send(exchange, 503, "{\"error\":\"temporarily_unavailable\"}");
                     return;
@@ -282,6 +292,16 @@ public final class FakeEntraId implements AutoCloseable {
 
     public void jwksDown(boolean down) {
         jwksDown = down;
+    }
+
+    /** Keys are answered this late (0: at once). */
+    public void jwksDelay(long millis) {
+        jwksDelayMillis = millis;
+    }
+
+    /** Key requests answered so far (a delayed one counts once its answer goes). */
+    public int jwksAnswered() {
+        return jwksAnswered.get();
     }
 
     public int jwksFetches() {

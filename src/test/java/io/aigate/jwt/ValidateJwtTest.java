@@ -218,6 +218,29 @@ class ValidateJwtTest extends AigateTest {
     }
 
     @Test
+    void aSlowKeyEndpointHoldsAnUnknownKeyForSecondsNotUntilItAnswers() throws Exception {
+        CloudDoubles.entra.jwksDelay(5_000);
+        int answered = CloudDoubles.entra.jwksAnswered();
+        try {
+            clock.advance(COOLDOWN);
+            long start = System.nanoTime();
+            HttpResponse<String> unknown =
+                    call("gpt-jwt", FakeEntraId.mint(CloudDoubles.entra.signingKey("slow-kid", false), claims()));
+            long waited = Duration.ofNanos(System.nanoTime() - start).toMillis();
+            assertEquals(401, unknown.statusCode(), unknown.body());
+            assertTrue(waited < 4_000, "answered after " + waited + " ms, not when the keys came");
+            assertEquals(200, call("gpt-jwt", token(claims())).statusCode(), "a known key is judged at once");
+        } finally {
+            CloudDoubles.entra.jwksDelay(0);
+            // the fetch goes on to its answer: later tests must not find it under way
+            Await.until(
+                    "the slow key fetch answered",
+                    Duration.ofSeconds(10),
+                    () -> CloudDoubles.entra.jwksAnswered() > answered);
+        }
+    }
+
+    @Test
     void theLastGoodKeysStayInUseWhileTheKeyEndpointIsDown() throws Exception {
         CloudDoubles.entra.jwksDown(true);
         try {
