@@ -14,6 +14,7 @@ import io.aigate.testing.CloudDoubles;
 import io.aigate.testing.Configs;
 import io.aigate.testing.Keys;
 import io.aigate.testing.LogCapture;
+import io.aigate.testing.TestClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -22,12 +23,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
+import jakarta.inject.Inject;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -91,8 +91,12 @@ class TokenLimitTest extends AigateTest {
         return r == null ? null : r.toString();
     }
 
-    static String quotaKey(String subscription, QuotaPeriod period) {
-        return new TokenCounter(subscription, "s:" + subscription, 0, 1, period).quotaKey(Instant.now()) + ":"
+    /** The sidecar's one clock, which other tests of the same run move: every time here is read from it. */
+    @Inject
+    TestClock clock;
+
+    String quotaKey(String subscription, QuotaPeriod period) {
+        return new TokenCounter(subscription, "s:" + subscription, 0, 1, period).quotaKey(clock.instant()) + ":"
                 + CloudDoubles.redis.budgetSecret();
     }
 
@@ -174,8 +178,8 @@ class TokenLimitTest extends AigateTest {
         HttpResponse<String> spent = call(key, SMALL);
         assertEquals(403, spent.statusCode(), spent.body());
         long untilMidnight = Duration.between(
-                        Instant.now(),
-                        LocalDate.now(ZoneOffset.UTC)
+                        clock.instant(),
+                        LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC)
                                 .plusDays(1)
                                 .atStartOfDay(ZoneOffset.UTC)
                                 .toInstant())
@@ -292,7 +296,7 @@ class TokenLimitTest extends AigateTest {
                 config,
                 Redis.createClient(VERTX, CloudDoubles.redis.url()),
                 new TokenMetrics.Limit(new SimpleMeterRegistry(), config),
-                Clock.systemUTC());
+                clock);
         TokenCounter counter = new TokenCounter(created.id(), "s:" + created.id(), 100, 0, QuotaPeriod.MONTHLY);
         Verdict spent = other.admit(counter, 90)
                 .toCompletionStage()
