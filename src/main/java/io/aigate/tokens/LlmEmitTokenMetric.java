@@ -137,7 +137,7 @@ public class LlmEmitTokenMetric implements Policy {
         @Override
         public void onAnswer(RequestContext ctx, Answer answer) {
             status = answer.status();
-            usage = reader(answer);
+            usage = UsageReader.of(readable(answer));
             if (usage == null) {
                 return;
             }
@@ -180,15 +180,15 @@ public class LlmEmitTokenMetric implements Policy {
     // ---- outbound ----
 
     /**
-     * What reads this answer's usage as it passes, or null when none can: usage is read from successful answers only
+     * What of this answer's usage can be read as it passes ({@link UsageReader.Kind#NONE}: nothing): usage is read from successful answers only
      * (that is what is billed, and it keeps metric dimensions real), and only from uncompressed ones (aigate asks for
      * identity encoding; a backend that compresses anyway leaves its usage unreadable, counted as such).
      */
-    static UsageReader reader(Answer answer) {
+    static UsageReader.Kind readable(Answer answer) {
         String encoding = answer.headers().get(HttpHeaders.CONTENT_ENCODING);
         return answer.status() / 100 == 2 && (encoding == null || encoding.equalsIgnoreCase("identity"))
-                ? UsageReader.forContentType(answer.headers().get(HttpHeaders.CONTENT_TYPE))
-                : null;
+                ? UsageReader.kindOf(answer.headers().get(HttpHeaders.CONTENT_TYPE))
+                : UsageReader.Kind.NONE;
     }
 
     /**

@@ -131,9 +131,10 @@ public class LlmTokenLimit implements Policy {
             if (tokensConsumedHeader == null || reservation == null) {
                 return;
             }
-            UsageReader usage = LlmEmitTokenMetric.reader(answer);
             long declared = answer.declaredLength();
-            if (usage != null && !usage.isStream() && declared >= 0 && declared <= TOKENS_CONSUMED_MAX_BODY) {
+            if (LlmEmitTokenMetric.readable(answer) == UsageReader.Kind.JSON
+                    && declared >= 0
+                    && declared <= TOKENS_CONSUMED_MAX_BODY) {
                 answer.holdWhole();
                 held = answer;
             }

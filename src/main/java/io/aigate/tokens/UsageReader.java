@@ -47,19 +47,35 @@ public final class UsageReader {
         this.streamed = stream ? new StringBuilder() : null;
     }
 
-    /** A reader for this content type, or null when the answer cannot carry usage (nothing to read). */
-    public static UsageReader forContentType(String contentType) {
+    /** What an answer's content type lets aigate read of its usage. */
+    public enum Kind {
+        /** Nothing: the answer cannot carry usage. */
+        NONE,
+        /** One JSON document. */
+        JSON,
+        /** Server-sent events. */
+        STREAM
+    }
+
+    /** The kind of answer this content type names, without making a reader. */
+    public static Kind kindOf(String contentType) {
         if (contentType == null) {
-            return null;
+            return Kind.NONE;
         }
         String type = contentType.toLowerCase(Locale.ROOT);
-        if (type.startsWith("text/event-stream")) {
-            return new UsageReader(true);
-        }
-        if (type.startsWith("application/json")) {
-            return new UsageReader(false);
-        }
-        return null;
+        return type.startsWith("text/event-stream")
+                ? Kind.STREAM
+                : type.startsWith("application/json") ? Kind.JSON : Kind.NONE;
+    }
+
+    /** A reader for this content type, or null when the answer cannot carry usage (nothing to read). */
+    public static UsageReader forContentType(String contentType) {
+        return of(kindOf(contentType));
+    }
+
+    /** A reader of this kind, or null for {@link Kind#NONE}. */
+    static UsageReader of(Kind kind) {
+        return kind == Kind.NONE ? null : new UsageReader(kind == Kind.STREAM);
     }
 
     public boolean isStream() {

@@ -22,7 +22,12 @@ class LoopbackTest {
         }
     }
 
-    /** A prefix, a suffix or a look-alike is whatever its DNS says, and that is not the machine. */
+    /**
+     * A prefix, a suffix or a look-alike is whatever its DNS says, and that is not the machine. Every value here is only
+     * parsed (Loopback does no lookup, no I/O); the addresses outside loopback are from the ranges reserved for
+     * documentation (RFC 5737, RFC 3849) and the names under {@code .example} (RFC 2606), which nothing routes or
+     * resolves.
+     */
     @Test
     void namesAndAddressesThatOnlyLookLikeLoopback() {
         for (String url : List.of(
@@ -30,12 +35,14 @@ class LoopbackTest {
                 "http://127.0.0.1.evil.example/",
                 "http://localhost.evil.example",
                 "http://evil-localhost",
-                "http://128.0.0.1",
+                "http://192.0.2.1",
                 "http://0.0.0.0",
                 "http://[::2]",
-                "http://[::ffff:10.0.0.1]/",
-                "http://[fe80::1%25eth0]/",
-                "http://10.0.0.1@127.0.0.1.evil.example/",
+                "http://[::ffff:192.0.2.1]/",
+                "http://[2001:db8::1%25eth0]/",
+                "http://[::1%25lo]/",
+                "http://127.0.0.1@evil.example/",
+                "http://192.0.2.1@127.0.0.1.evil.example/",
                 "not a url",
                 "")) {
             assertFalse(Loopback.url(url), url);

@@ -57,6 +57,16 @@ class RefreshedTest {
         return new Refreshed<>("test value", source, scheduler, new Backoff(100, 1_000), () -> scheduler.now);
     }
 
+    /** Fetches the test ends by hand, in the order they were made. */
+    final List<Promise<Refreshed.Fetched<String>>> open = new ArrayList<>();
+
+    Future<Refreshed.Fetched<String>> pending() {
+        fetches++;
+        Promise<Refreshed.Fetched<String>> p = Promise.promise();
+        open.add(p);
+        return p.future();
+    }
+
     Future<Refreshed.Fetched<String>> next() {
         fetches++;
         String answer = answers.poll();
@@ -101,13 +111,7 @@ class RefreshedTest {
 
     @Test
     void aRefreshAskedForJoinsTheFetchUnderWayAndDoesNotStartASecondChain() {
-        List<Promise<Refreshed.Fetched<String>>> open = new ArrayList<>();
-        Refreshed<String> value = refreshed(() -> {
-            fetches++;
-            Promise<Refreshed.Fetched<String>> p = Promise.promise();
-            open.add(p);
-            return p.future();
-        });
+        Refreshed<String> value = refreshed(this::pending);
         Future<String> first = value.refresh();
         Future<String> second = value.refresh();
         assertSame(first, second, "one fetch for both");
@@ -160,13 +164,7 @@ class RefreshedTest {
 
     @Test
     void aFetchThatNeverEndsIsAbandonedAtItsDeadlineAndItsLateAnswerIgnored() {
-        List<Promise<Refreshed.Fetched<String>>> open = new ArrayList<>();
-        Refreshed<String> value = refreshed(() -> {
-            fetches++;
-            Promise<Refreshed.Fetched<String>> p = Promise.promise();
-            open.add(p);
-            return p.future();
-        });
+        Refreshed<String> value = refreshed(this::pending);
         value.start();
         scheduler.runNext();
         Future<String> waiting = value.refresh();
