@@ -8,11 +8,10 @@ cd "$(dirname "$0")/.."
 IDLE=${1:-60}
 JAR=target/quarkus-app/quarkus-run.jar
 [ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
-SHIPPED=$(sed -n 's/.*JAVA_OPTS_APPEND="\([^"]*\)".*/\1/p' Dockerfile.jvm)
+source bench/shipped-env.sh
 JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 VARIANTS=${VARIANTS:-"shipped c1 jdk25 jdk25-aot"}
 BACKEND_PORT=18190 AIGATE_PORT=18180 AIGATE_MGMT=18199 REDIS_PORT=18179
-export MALLOC_ARENA_MAX=2
 OUT=$(mktemp -d)
 cleanup() {
   [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true
@@ -75,15 +74,15 @@ HZ=$(getconf CLK_TCK)
 printf '%-12s %9s %13s %13s %16s %8s\n' variant ready_ms rss_1req_MB rss_idle_MB idle_cpu_ms/min threads
 [ -n "${HOLD:-}" ] && VARIANTS=$HOLD
 for v in $VARIANTS; do
-  java=java; opts=$SHIPPED
+  java=java; opts=$SHIPPED_JAVA_OPTS
   case $v in
     shipped) ;;
-    c1) opts="$SHIPPED -XX:TieredStopAtLevel=1" ;;
+    c1) opts="$SHIPPED_JAVA_OPTS -XX:TieredStopAtLevel=1" ;;
     jdk25) java=$JDK25 ;;
-    jdk25-coh) java=$JDK25; opts="$SHIPPED -XX:+UseCompactObjectHeaders" ;;
+    jdk25-coh) java=$JDK25; opts="$SHIPPED_JAVA_OPTS -XX:+UseCompactObjectHeaders" ;;
     jdk25-aot|jdk25-aot-c1)
       java=$JDK25
-      [ "$v" = jdk25-aot-c1 ] && opts="$SHIPPED -XX:TieredStopAtLevel=1"
+      [ "$v" = jdk25-aot-c1 ] && opts="$SHIPPED_JAVA_OPTS -XX:TieredStopAtLevel=1"
       # the training run: start, serve a few requests, stop; the JVM writes the cache as it exits (JEP 483/514/515)
       # shellcheck disable=SC2086
       run "$java" $opts -XX:AOTCacheOutput="$OUT/aigate.aot"
@@ -104,4 +103,4 @@ for v in $VARIANTS; do
   printf '%-12s %9s %13s %13s %16s %8s\n' "$v" "$READY_MS" "$one" "$(rss "$PID")" "$cpu" "$(threads "$PID")"
   stop
 done
-echo "flags: $SHIPPED"
+echo "flags: $SHIPPED_JAVA_OPTS"

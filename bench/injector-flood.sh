@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 SENDERS=${1:-24}
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 [ -f "$JAR" ] || { echo "no $JAR: run ./mvnw package -DskipTests first"; exit 1; }
-FLAGS=$(sed -n 's/.*JAVA_OPTS_APPEND="\([^"]*\)".*/\1/p' Dockerfile.jvm)
+source bench/shipped-env.sh
 OUT=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$OUT"' EXIT
 
@@ -18,13 +18,13 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
   -keyout "$OUT/tls.key" -out "$OUT/tls.crt" >/dev/null 2>&1
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # shellcheck disable=SC2086
-java $FLAGS -jar "$JAR" inject --image=ghcr.io/aigate/aigate:0.1.0 --tls-cert="$OUT/tls.crt" \
+java $SHIPPED_JAVA_OPTS -jar "$JAR" inject --image=ghcr.io/aigate/aigate:0.1.0 --tls-cert="$OUT/tls.crt" \
   --tls-key="$OUT/tls.key" --port="$PORT" > "$OUT/injector.log" 2>&1 &
 PID=$!
 URL=https://127.0.0.1:$PORT
 for _ in $(seq 100); do curl -ksf "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 rss() { awk '/VmRSS/{print int($2/1024)}' /proc/$PID/status 2>/dev/null || echo 0; }
-echo "injector up, RSS $(rss) MB, flags: $FLAGS"
+echo "injector up, RSS $(rss) MB, flags: $SHIPPED_JAVA_OPTS"
 
 # 2.9 MB: a pod with ~950,000 empty containers, and one with a few huge env values
 python3 - "$OUT" <<'PY'

@@ -28,10 +28,8 @@ export RATE=${RATE:-1000}
 RATE_SECONDS=${RATE_SECONDS:-20}
 BACKEND_PORT=18090 PROXY_PORT=18091 HAPROXY_PORT=18092 AIGATE_PORT=18080 AIGATE_MGMT=18099 REDIS_PORT=18079 BARE_PORT=18093
 # the JVM flags shipped in the image, read from Dockerfile.jvm (the one place they are written); override to experiment
-SHIPPED_JAVA_OPTS=$(sed -n 's/.*JAVA_OPTS_APPEND="\([^"]*\)".*/\1/p' Dockerfile.jvm)
-[ -n "$SHIPPED_JAVA_OPTS" ] || { echo "no JAVA_OPTS_APPEND in Dockerfile.jvm"; exit 1; }
+source bench/shipped-env.sh
 AIGATE_JAVA_OPTS=${AIGATE_JAVA_OPTS:-$SHIPPED_JAVA_OPTS}
-export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
 need wrk wrk

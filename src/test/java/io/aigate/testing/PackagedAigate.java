@@ -1,5 +1,6 @@
 package io.aigate.testing;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.aigate.sandbox.LocalRedis;
@@ -40,11 +41,15 @@ public final class PackagedAigate implements AutoCloseable {
         this.management = management;
     }
 
-    /** The flags of {@code JAVA_OPTS_APPEND} in {@code Dockerfile.jvm}. */
+    /**
+     * The flags of {@code JAVA_OPTS} in {@code Dockerfile.jvm}. Not {@code JAVA_OPTS_APPEND}: the image's run-java.sh
+     * puts {@code -XX:+UseParallelGC} in front of it, and beside the shipped collector the JVM would not start.
+     */
     public static List<String> shippedJvmFlags() throws IOException {
-        Matcher m =
-                Pattern.compile("JAVA_OPTS_APPEND=\"([^\"]+)\"").matcher(Files.readString(Path.of("Dockerfile.jvm")));
-        assertTrue(m.find(), "Dockerfile.jvm sets JAVA_OPTS_APPEND");
+        String dockerfile = Files.readString(Path.of("Dockerfile.jvm"));
+        assertFalse(dockerfile.contains("JAVA_OPTS_APPEND="), "Dockerfile.jvm sets JAVA_OPTS, never JAVA_OPTS_APPEND");
+        Matcher m = Pattern.compile("\\sJAVA_OPTS=\"([^\"]+)\"").matcher(dockerfile);
+        assertTrue(m.find(), "Dockerfile.jvm sets JAVA_OPTS");
         return Arrays.asList(m.group(1).trim().split("\\s+"));
     }
 
