@@ -34,7 +34,7 @@ import java.util.Set;
  * binder may read {@code "true"} or {@code 1} as true.
  */
 @Singleton
-public class ValidateBodyFeatures implements Policy, Policy.Instance {
+public class ValidateBodyFeatures implements Policy.Stateless {
 
     /** What a body can ask for, by the name a route grants it with. */
     public enum Feature {
@@ -143,18 +143,12 @@ public class ValidateBodyFeatures implements Policy, Policy.Instance {
         return "validate-body-features";
     }
 
-    /** Keeps nothing for a request: the policy is its own instance. */
-    @Override
-    public Policy.Instance open(RequestContext ctx) {
-        return this;
-    }
-
     @Override
     public Future<Outcome> onRequestBody(RequestContext ctx) {
         String route = ctx.route().name();
         Set<Feature> allowed = granted.get(route);
         if (allowed == null) {
-            return Future.succeededFuture(Outcome.proceed());
+            return PROCEED;
         }
         Feature used = null;
         if (ctx.json() != null) {
@@ -198,7 +192,7 @@ public class ValidateBodyFeatures implements Policy, Policy.Instance {
         if (exact != null && exact.isBoolean() && !exact.booleanValue() && !otherSpelling) {
             return null;
         }
-        ObjectNode copy = body.deepCopy();
+        ObjectNode copy = JsonBody.shallowCopy(body);
         for (Iterator<String> names = copy.fieldNames(); names.hasNext(); ) {
             if (normalised(names.next()).equals("store")) {
                 names.remove();

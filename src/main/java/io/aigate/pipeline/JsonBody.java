@@ -270,9 +270,17 @@ public final class JsonBody {
      *     deployment, which the backend would serve (or bill) as another
      */
     public static Buffer withModel(ObjectNode judged, String model) {
-        ObjectNode copy = judged.deepCopy();
-        copy.put("model", model);
-        return write(copy);
+        return write(shallowCopy(judged).put("model", model));
+    }
+
+    /**
+     * A new object with the same members: enough for a change to the top level, and a deep copy would take a second
+     * body's worth of memory outside the buffered-body bound.
+     */
+    public static ObjectNode shallowCopy(ObjectNode object) {
+        ObjectNode copy = object.objectNode();
+        copy.setAll(object);
+        return copy;
     }
 
     /** The bytes of a body aigate changed, written from the tree it judged; null if it cannot be written. */

@@ -69,10 +69,10 @@ public final class StreamUsage {
         if (include != null && include.booleanValue()) {
             return Asked.NOTHING; // the caller asked: nothing to hide
         }
-        ObjectNode withUsage = request.deepCopy();
-        JsonNode copied = withUsage.get("stream_options");
-        (copied instanceof ObjectNode object ? object : withUsage.putObject("stream_options"))
-                .put("include_usage", true);
+        ObjectNode withUsage = JsonBody.shallowCopy(request);
+        ObjectNode withInclude =
+                options instanceof ObjectNode object ? JsonBody.shallowCopy(object) : request.objectNode();
+        withUsage.set("stream_options", withInclude.put("include_usage", true));
         Buffer written = JsonBody.write(withUsage);
         // not sent as it came: that stream would run without its usage, on an estimate the caller chose to cause
         return written == null
