@@ -22,6 +22,9 @@ sealed interface Attempt {
         return false;
     }
 
+    Busy BUSY = new Busy();
+    NoCredential NO_CREDENTIAL = new NoCredential();
+
     /** Every connection aigate may open to the member is in use (max-connections): aigate's bound, not the backend's. */
     record Busy() implements Attempt {
         @Override

@@ -6,15 +6,14 @@ import io.aigate.backends.Member;
 import io.aigate.backends.PoolRefusal;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Answer;
+import io.aigate.pipeline.ContentLength;
 import io.aigate.pipeline.Ending;
 import io.aigate.pipeline.Errors;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.Refusal;
 import io.aigate.pipeline.RequestContext;
 import io.netty.channel.ConnectTimeoutException;
-import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpClientRequest;
@@ -91,7 +90,6 @@ public class Forwarder {
         final RequestContext ctx;
         final HttpServerRequest request;
         final BackendPool pool;
-        final Context context;
         final Attempt.Rule retry;
         final int maxAttempts;
         final long deadline;
@@ -109,7 +107,6 @@ public class Forwarder {
             this.ctx = life.ctx;
             this.request = life.request;
             this.pool = pool;
-            this.context = Vertx.currentContext();
             this.timing = new Timing();
             timing.received = life.bodyDone;
             life.timing = timing;
@@ -177,13 +174,13 @@ public class Forwarder {
             a.timing.clientSpan = tracing.client(a.life.span, ctx, a.made);
         }
         pipeline.attempt(a.life)
-                .onComplete(authorized -> GatewayHandler.onContext(a.context, () -> {
+                .onComplete(authorized -> GatewayHandler.onContext(a.life.context, () -> {
                     if (authorized.succeeded() && authorized.result().proceeds()) {
                         send(a, member);
                         return;
                     }
                     pools.released(member);
-                    if (goesOn(a, member, new Attempt.NoCredential())) {
+                    if (goesOn(a, member, Attempt.NO_CREDENTIAL)) {
                         return;
                     }
                     gaveUp(a);
@@ -245,7 +242,7 @@ public class Forwarder {
             if (connected.failed() && connected.cause() instanceof ConnectionPoolTooBusyException) {
                 // aigate's own bound on connections, not the backend's doing: its breaker never hears of it
                 pools.released(member);
-                if (goesOn(a, member, new Attempt.Busy())) {
+                if (goesOn(a, member, Attempt.BUSY)) {
                     return;
                 }
                 gaveUp(a);
@@ -423,7 +420,7 @@ public class Forwarder {
                             answer.statusCode(),
                             answer.headers(),
                             response.headers(),
-                            HopByHop.contentLength(answer.headers().get(HttpHeaders.CONTENT_LENGTH))));
+                            ContentLength.parse(answer.headers().get(HttpHeaders.CONTENT_LENGTH))));
         } catch (RuntimeException e) {
             // fail closed: an answer no policy could judge is not relayed; the backend had the request
             LOG.errorf(

@@ -2,6 +2,7 @@ package io.aigate.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.ContentLength;
 import io.aigate.pipeline.Ending;
 import io.aigate.pipeline.JsonBody;
 import io.aigate.pipeline.MultipartForm;
@@ -137,7 +138,6 @@ public class GatewayHandler {
                 query.forwarded(),
                 outboundHeaders(request, life.requestId));
         life.ctx = ctx;
-        life.policies = pipeline.open(ctx);
         boolean jsonBody = Operations.jsonInference(method, operation);
         if (target.kind() == RequestTarget.Kind.V1 && Operations.mayNameModel(method)) {
             // the body may name the deployment: it is received first (within the shared bound and the deadline)
@@ -170,8 +170,7 @@ public class GatewayHandler {
      * continue; a refusal, or a phase that failed, ends the request here.
      */
     private static void then(RequestLifecycle life, Future<Outcome> phase, Runnable next) {
-        Context requestContext = Vertx.currentContext();
-        phase.onComplete(decided -> onContext(requestContext, () -> {
+        phase.onComplete(decided -> onContext(life.context, () -> {
             if (decided.succeeded() && decided.result().proceeds()) {
                 try {
                     next.run();
@@ -239,6 +238,8 @@ public class GatewayHandler {
         }
         ctx.put(GenAiMetrics.OPERATION, GenAiMetrics.operationName(template));
         ctx.route(new RequestContext.Route(route.name(), route.backend(), deployment));
+        // only now: a request refused before its route is known had nothing a policy must settle
+        life.policies = pipeline.open(ctx);
         if (life.span != null) {
             tracing.routed(life.span, ctx);
         }
@@ -420,6 +421,6 @@ public class GatewayHandler {
     }
 
     private static long contentLength(HttpServerRequest request) {
-        return HopByHop.contentLength(request.headers().get(HttpHeaders.CONTENT_LENGTH));
+        return ContentLength.parse(request.headers().get(HttpHeaders.CONTENT_LENGTH));
     }
 }

@@ -69,34 +69,25 @@ public class InboundPipeline {
 
     /** What the headers say, before a body byte is held. */
     Future<Outcome> requestHeaders(RequestLifecycle life) {
-        return run(life.policies, life.ctx, Policy.Instance::onRequestHeaders, 0);
+        return run(life.policies, life.ctx, Policy.Instance::onRequestHeaders);
     }
 
     /** What the body says, once it is read. */
     Future<Outcome> requestBody(RequestLifecycle life) {
-        return run(life.policies, life.ctx, Policy.Instance::onRequestBody, 0);
+        return run(life.policies, life.ctx, Policy.Instance::onRequestBody);
     }
 
     /** Before each attempt, for the member about to be asked. */
     Future<Outcome> attempt(RequestLifecycle life) {
-        return run(life.policies, life.ctx, Policy.Instance::onAttempt, 0);
+        return run(life.policies, life.ctx, Policy.Instance::onAttempt);
     }
 
-    private static Future<Outcome> run(Policy.Instance[] instances, RequestContext ctx, Phase phase, int index) {
-        for (int i = index; i < instances.length; i++) {
-            Future<Outcome> outcome;
-            try {
-                outcome = java.util.Objects.requireNonNull(phase.run(instances[i], ctx), "a phase answered nothing");
-            } catch (RuntimeException e) {
-                // fail closed: a policy that breaks refuses the request rather than letting it through
-                return Future.failedFuture(e);
-            }
-            if (!outcome.isComplete() || outcome.failed() || !outcome.result().proceeds()) {
-                int next = i + 1;
-                return outcome.compose(
-                        o -> o.proceeds() ? run(instances, ctx, phase, next) : Future.succeededFuture(o));
-            }
-        }
-        return Policy.PROCEED;
+    private static Future<Outcome> run(Policy.Instance[] instances, RequestContext ctx, Phase phase) {
+        return Phases.run(
+                0,
+                instances.length,
+                i -> phase.run(instances[i], ctx),
+                done -> done.succeeded() && done.result().proceeds(),
+                Policy.PROCEED);
     }
 }

@@ -44,30 +44,20 @@ final class OutboundPipeline {
 
     /** The request is over: each policy settles it, one after the other; a policy that fails does not stop the rest. */
     static Future<Void> end(Policy.Instance[] instances, RequestContext ctx, Ending ending) {
-        return end(instances, ctx, ending, instances.length - 1);
-    }
-
-    private static Future<Void> end(Policy.Instance[] instances, RequestContext ctx, Ending ending, int index) {
-        for (int i = index; i >= 0; i--) {
-            Future<Void> ended;
-            try {
-                ended = java.util.Objects.requireNonNull(instances[i].onEnd(ctx, ending), "an end answered nothing");
-            } catch (RuntimeException e) {
-                ended = Future.failedFuture(e);
-            }
-            if (!ended.isComplete() || ended.failed()) {
-                int next = i - 1;
-                return ended.transform(done -> {
+        int last = instances.length - 1;
+        return Phases.run(
+                0,
+                instances.length,
+                i -> instances[last - i].onEnd(ctx, ending),
+                done -> {
                     if (done.failed()) {
                         LOG.errorf(
                                 done.cause(),
                                 "a policy failed to settle a request on route %s",
                                 ctx.route().name());
                     }
-                    return end(instances, ctx, ending, next);
-                });
-            }
-        }
-        return Policy.DONE;
+                    return true;
+                },
+                Policy.DONE);
     }
 }

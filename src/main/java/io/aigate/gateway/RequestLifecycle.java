@@ -51,7 +51,9 @@ final class RequestLifecycle {
     final long receivedNanos = System.nanoTime();
     final String requestId;
     private final Recorder recorder;
-    private final Context context;
+    /** The request's event loop: the HTTP request may only be touched from it. */
+    final Context context;
+
     private State state = State.DECIDING;
     private boolean answerOver;
     private Future<Void> settled;
@@ -85,10 +87,6 @@ final class RequestLifecycle {
         request.response().endHandler(v -> answerOver());
     }
 
-    State state() {
-        return state;
-    }
-
     /** A step forward (never back, never past the end). */
     void enter(State next) {
         if (next.compareTo(state) > 0 && state.compareTo(State.ENDING) < 0) {
@@ -97,11 +95,12 @@ final class RequestLifecycle {
     }
 
     /**
-     * Takes {@code bytes} of the bound all bodies share, for this request: false when they do not fit, or once the
-     * request is ending (its record gives back what it holds, and nothing taken after that would be).
+     * Takes {@code bytes} of the bound all bodies share, for this request: false when they do not fit, or when the
+     * request is not receiving its body (once it is ending, its record gives back what it holds, and nothing taken
+     * after that would be).
      */
     boolean hold(long bytes) {
-        if (state.compareTo(State.ENDING) >= 0 || !recorder.buffered().take(bytes)) {
+        if (state != State.RECEIVING || !recorder.buffered().take(bytes)) {
             return false;
         }
         bufferedBytes += bytes;
@@ -185,8 +184,10 @@ final class RequestLifecycle {
         /** The caller left, or stopped reading and was dropped, before the answer ended. */
         CALLER_CLOSED;
 
+        private final String tag = name().toLowerCase(java.util.Locale.ROOT);
+
         String tag() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return tag;
         }
     }
 
