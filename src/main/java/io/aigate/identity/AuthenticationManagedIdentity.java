@@ -12,7 +12,7 @@ import jakarta.inject.Singleton;
  * token, a provider API key, or nothing) and refuses with 503 when none can be had.
  */
 @Singleton
-public class AuthenticationManagedIdentity implements Policy, Policy.Instance {
+public class AuthenticationManagedIdentity implements Policy.Stateless {
 
     private final BackendCredentials credentials;
 
@@ -23,12 +23,6 @@ public class AuthenticationManagedIdentity implements Policy, Policy.Instance {
     @Override
     public String name() {
         return "authentication-managed-identity";
-    }
-
-    /** Keeps nothing for a request: the policy is its own instance. */
-    @Override
-    public Policy.Instance open(RequestContext ctx) {
-        return this;
     }
 
     @Override

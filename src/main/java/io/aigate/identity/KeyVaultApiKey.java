@@ -7,6 +7,7 @@ import com.azure.security.keyvault.secrets.SecretClientBuilder;
 import io.aigate.config.SecretId;
 import io.aigate.pipeline.Backoff;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.Refreshed;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -23,7 +24,6 @@ import org.jboss.logging.Logger;
 final class KeyVaultApiKey implements BackendCredential {
 
     private static final Logger LOG = Logger.getLogger(KeyVaultApiKey.class);
-    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
     private final String backend;
     private final String headerName;
@@ -120,7 +120,7 @@ final class KeyVaultApiKey implements BackendCredential {
         String value = headerValue.value();
         if (value != null) {
             outboundHeaders.set(headerName, value);
-            return PROCEED;
+            return Policy.PROCEED;
         }
         return Future.succeededFuture(Outcome.refuse(CredentialRefusal.until(
                 CredentialRefusal.Kind.KEY_VAULT_KEY, headerValue.nextAttemptAtMillis(), System.currentTimeMillis())));

@@ -1,17 +1,16 @@
 package io.aigate.identity;
 
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 
 /** For backends that need no credential (a local model server, the sandbox). */
 final class NoCredential implements BackendCredential {
 
-    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
-
     @Override
     public Future<Outcome> authorize(MultiMap outboundHeaders) {
-        return PROCEED;
+        return Policy.PROCEED;
     }
 
     @Override

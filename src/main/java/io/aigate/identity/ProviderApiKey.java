@@ -2,6 +2,7 @@ package io.aigate.identity;
 
 import io.aigate.pipeline.Backoff;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.Refreshed;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -17,7 +18,6 @@ import org.jboss.logging.Logger;
 final class ProviderApiKey implements BackendCredential {
 
     private static final Logger LOG = Logger.getLogger(ProviderApiKey.class);
-    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
     private final String headerName;
     /** The header's value (the prefix and the key): fixed, or re-read from its file. */
@@ -61,7 +61,7 @@ final class ProviderApiKey implements BackendCredential {
     @Override
     public Future<Outcome> authorize(MultiMap outboundHeaders) {
         outboundHeaders.set(headerName, headerValue.get());
-        return PROCEED;
+        return Policy.PROCEED;
     }
 
     @Override

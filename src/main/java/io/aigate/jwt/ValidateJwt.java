@@ -29,10 +29,9 @@ import java.util.concurrent.TimeUnit;
  * a token on every route: otherwise a leaked key would work for any app.
  */
 @Singleton
-public class ValidateJwt implements Policy, Policy.Instance {
+public class ValidateJwt implements Policy.Stateless {
 
     static final int MAX_TOKEN_LENGTH = 16 * 1024;
-    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
     private record RouteRules(boolean required, List<ClaimRules.Rule> claims) {}
 
@@ -108,12 +107,6 @@ public class ValidateJwt implements Policy, Policy.Instance {
     @Override
     public String name() {
         return "validate-jwt";
-    }
-
-    /** Keeps nothing for a request: the policy is its own instance. */
-    @Override
-    public Policy.Instance open(RequestContext ctx) {
-        return this;
     }
 
     @Override

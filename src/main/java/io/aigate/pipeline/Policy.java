@@ -29,6 +29,17 @@ public interface Policy {
      */
     Instance open(RequestContext ctx);
 
+    /**
+     * A policy that keeps nothing for a request: it is its own instance, shared by every request, so its phases must
+     * read only the request's context.
+     */
+    interface Stateless extends Policy, Instance {
+        @Override
+        default Instance open(RequestContext ctx) {
+            return this;
+        }
+    }
+
     /** One request's instance. Each phase does nothing unless the policy acts in it. */
     interface Instance {
 

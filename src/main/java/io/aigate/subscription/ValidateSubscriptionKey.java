@@ -22,10 +22,9 @@ import java.util.Set;
  * and metrics under the subscription id, never the key.
  */
 @Singleton
-public class ValidateSubscriptionKey implements Policy, Policy.Instance {
+public class ValidateSubscriptionKey implements Policy.Stateless {
 
     private static final String BEARER_KEY = "Bearer " + SubscriptionKeys.PREFIX;
-    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
 
     private final boolean required;
     private final String headerName;
@@ -51,12 +50,6 @@ public class ValidateSubscriptionKey implements Policy, Policy.Instance {
     @Override
     public String name() {
         return "validate-subscription-key";
-    }
-
-    /** Keeps nothing for a request: the policy is its own instance. */
-    @Override
-    public Policy.Instance open(RequestContext ctx) {
-        return this;
     }
 
     @Override
