@@ -1,7 +1,9 @@
 package io.aigate.config;
 
 import io.netty.util.NetUtil;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.util.Locale;
 
 /**
@@ -33,22 +35,12 @@ public final class Loopback {
         if (address == null) {
             return false;
         }
-        if (address.length == 4) {
-            return address[0] == 127;
+        try {
+            // the bytes alone, no lookup; an IPv4-mapped address comes back as the IPv4 one it maps
+            return InetAddress.getByAddress(address).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
         }
-        boolean mapped = true;
-        for (int i = 0; i < 10; i++) {
-            mapped &= address[i] == 0;
-        }
-        if (mapped && address[10] == (byte) 0xff && address[11] == (byte) 0xff) {
-            return address[12] == 127;
-        }
-        for (int i = 0; i < 15; i++) {
-            if (address[i] != 0) {
-                return false;
-            }
-        }
-        return address[15] == 1;
     }
 
     /** Whether a URL's host is loopback; false for anything that is not a URL with a host. */

@@ -79,7 +79,6 @@ public class BackendCredentials {
                                     EntraCredentials.create(env, backend.clientId(), entraHttp),
                                     backend.resource(),
                                     refresher(),
-                                    vertx,
                                     registry,
                                     identity));
                 }

@@ -50,8 +50,8 @@ public final class EntraToken {
             AigateConfig.Identity identity,
             Function<String, Optional<String>> env) {
         ScheduledExecutorService refresher = RefreshingToken.refreshThread(label);
-        RefreshingToken token = RefreshingToken.of(
-                label, credential(env, clientId, vertx), resource, refresher, vertx, registry, identity);
+        RefreshingToken token =
+                RefreshingToken.of(label, credential(env, clientId, vertx), resource, refresher, registry, identity);
         token.start();
         return new EntraToken(token, refresher);
     }

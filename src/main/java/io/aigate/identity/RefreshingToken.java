@@ -6,19 +6,18 @@ import com.azure.core.credential.TokenRequestContext;
 import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Backoff;
 import io.aigate.pipeline.Outcome;
+import io.aigate.pipeline.Policy;
 import io.aigate.pipeline.Refreshed;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
-import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -32,7 +31,6 @@ import java.util.function.LongSupplier;
  */
 final class RefreshingToken implements BackendCredential {
 
-    private static final Future<Outcome> PROCEED = Future.succeededFuture(Outcome.proceed());
     private static final String AUTHORIZATION = "Authorization";
 
     /** What a request needs, precomputed once per token so the hot path only reads one volatile field. */
@@ -41,7 +39,6 @@ final class RefreshingToken implements BackendCredential {
     private final String label;
     private final TokenCredential credential;
     private final TokenRequestContext tokenRequest;
-    private final Vertx vertx;
     private final LongSupplier clock;
     private final long refreshAheadMillis;
     private final long firstTokenWaitMillis;
@@ -56,7 +53,6 @@ final class RefreshingToken implements BackendCredential {
             TokenCredential credential,
             String resource,
             ScheduledExecutorService refresher,
-            Vertx vertx,
             MeterRegistry registry,
             AigateConfig.Identity identity) {
         return new RefreshingToken(
@@ -64,7 +60,6 @@ final class RefreshingToken implements BackendCredential {
                 credential,
                 resource,
                 refresher,
-                vertx,
                 registry,
                 System::currentTimeMillis,
                 identity.refreshAhead(),
@@ -78,7 +73,6 @@ final class RefreshingToken implements BackendCredential {
             TokenCredential credential,
             String resource,
             ScheduledExecutorService refresher,
-            Vertx vertx,
             MeterRegistry registry,
             LongSupplier clock,
             Duration refreshAhead,
@@ -88,7 +82,6 @@ final class RefreshingToken implements BackendCredential {
         this.label = label;
         this.credential = credential;
         this.tokenRequest = new TokenRequestContext().addScopes(scopeOf(resource));
-        this.vertx = vertx;
         this.clock = clock;
         this.refreshAheadMillis = refreshAhead.toMillis();
         this.held = new Refreshed<>(
@@ -185,21 +178,16 @@ final class RefreshingToken implements BackendCredential {
     @Override
     public Future<Outcome> authorize(MultiMap outboundHeaders) {
         if (setIfValid(outboundHeaders)) {
-            return PROCEED;
+            return Policy.PROCEED;
         }
         if (held.firstAttempt().isComplete() || firstTokenWaitMillis <= 0) {
             return Future.succeededFuture(unavailable());
         }
         // cold start only: wait briefly for the fetch already under way, then decide on the event loop again
-        Context context = vertx.getOrCreateContext();
-        Promise<Outcome> decided = Promise.promise();
-        long timer = vertx.setTimer(firstTokenWaitMillis, id -> decided.tryComplete(unavailable()));
-        held.firstAttempt()
-                .onComplete(done -> context.runOnContext(v -> {
-                    vertx.cancelTimer(timer);
-                    decided.tryComplete(setIfValid(outboundHeaders) ? Outcome.proceed() : unavailable());
-                }));
-        return decided.future();
+        return held.firstAttempt()
+                .timeout(firstTokenWaitMillis, TimeUnit.MILLISECONDS)
+                .transform(waited ->
+                        Future.succeededFuture(setIfValid(outboundHeaders) ? Outcome.proceed() : unavailable()));
     }
 
     private boolean setIfValid(MultiMap outboundHeaders) {

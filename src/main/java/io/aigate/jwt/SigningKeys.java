@@ -6,7 +6,6 @@ import io.aigate.pipeline.Refreshed;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
@@ -20,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.jose4j.jwk.JsonWebKey;
 import org.jose4j.jwk.JsonWebKeySet;
 
@@ -34,7 +34,6 @@ import org.jose4j.jwk.JsonWebKeySet;
 @Singleton
 public class SigningKeys {
 
-    private final Vertx vertx;
     private final AigateConfig.Jwt config;
     private final List<String> discovery;
     private final long cooldownMillis;
@@ -45,7 +44,6 @@ public class SigningKeys {
 
     SigningKeys(AigateConfig aigate, Vertx vertx, Clock clock) {
         this.clock = clock;
-        this.vertx = vertx;
         this.config = aigate.jwt();
         this.discovery = config.openidConfig()
                 .orElseGet(() -> config.tenantId()
@@ -111,13 +109,10 @@ public class SigningKeys {
         if (clock.millis() - keys.lastFetchAtMillis() < cooldownMillis) {
             return Future.succeededFuture(false);
         }
-        Promise<Boolean> fetched = Promise.promise();
-        long timer = vertx.setTimer(UNKNOWN_KEY_WAIT_MILLIS, id -> fetched.tryComplete(false));
-        keys.refresh().onComplete(done -> {
-            vertx.cancelTimer(timer);
-            fetched.tryComplete(done.succeeded());
-        });
-        return fetched.future();
+        return keys.refresh()
+                .map(true)
+                .timeout(UNKNOWN_KEY_WAIT_MILLIS, TimeUnit.MILLISECONDS)
+                .otherwise(false);
     }
 
     private Future<List<String>> jwksUris() {

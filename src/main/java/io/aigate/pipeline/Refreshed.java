@@ -195,17 +195,20 @@ public final class Refreshed<T> {
             }
             inFlight = null;
         }
+        boolean got =
+                result.succeeded() && result.result() != null && result.result().value() != null;
+        Throwable why = got ? null : result.failed() ? result.cause() : new IllegalStateException("nothing fetched");
         try {
-            if (result.succeeded() && result.result() != null && result.result().value() != null) {
+            if (got) {
                 succeeded(result.result());
             } else {
-                failed(result.failed() ? result.cause() : new IllegalStateException("nothing fetched"));
+                failed(why);
             }
         } finally {
-            if (result.succeeded() && result.result() != null && result.result().value() != null) {
+            if (got) {
                 done.tryComplete(result.result().value());
             } else {
-                done.tryFail(result.failed() ? result.cause() : new IllegalStateException("nothing fetched"));
+                done.tryFail(why);
             }
             firstAttempt.tryComplete();
         }

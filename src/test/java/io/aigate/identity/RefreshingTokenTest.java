@@ -46,7 +46,6 @@ class RefreshingTokenTest {
                 credential,
                 "https://cognitiveservices.azure.com",
                 refresher,
-                vertx,
                 new SimpleMeterRegistry(),
                 System::currentTimeMillis,
                 Duration.ofMinutes(5),
