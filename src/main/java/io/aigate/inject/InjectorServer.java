@@ -1,6 +1,7 @@
 package io.aigate.inject;
 
 import io.aigate.pipeline.Backoff;
+import io.aigate.pipeline.ContentLength;
 import io.aigate.pipeline.Refreshed;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -202,12 +203,7 @@ public final class InjectorServer {
     }
 
     private boolean fits(String declared) {
-        try {
-            long length = Long.parseLong(declared.trim());
-            return length >= 0 && length <= limits.maxReviewBytes();
-        } catch (NumberFormatException e) {
-            return false;
-        }
+        return ContentLength.parse(declared) <= limits.maxReviewBytes();
     }
 
     /**
@@ -292,13 +288,14 @@ public final class InjectorServer {
                 return;
             }
             vertx.cancelTimer(bodyTimer);
-            byte[] bytes = body.getBytes();
+            Buffer received = body; // copied to bytes on the worker: 3 MB is not copied on the event loop
             body = null;
             inJudgement = true;
             vertx.<String>executeBlocking(
-                            () -> done
+                            () -> over.get() // done is the event loop's: the worker reads its copy
                                     ? null
-                                    : mutator.review(bytes, sidecarOnly).toString(),
+                                    : mutator.review(received.getBytes(), sidecarOnly)
+                                            .toString(),
                             false)
                     .onComplete(answered -> {
                         inJudgement = false;
