@@ -3,6 +3,7 @@ package io.aigate.backends;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.inject.Singleton;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.ToDoubleFunction;
@@ -13,6 +14,7 @@ import java.util.function.ToDoubleFunction;
  * {@code aigate_backend_unavailable_total{route,why}} and {@code aigate_backend_fleet_messages_total{outcome}}. Tags
  * come from configuration and fixed sets only. A counter is looked up once per tag combination.
  */
+@Singleton
 final class BackendMetrics {
 
     private final MeterRegistry registry;

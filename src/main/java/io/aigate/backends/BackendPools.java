@@ -2,7 +2,6 @@ package io.aigate.backends;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.config.BackendUrl;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.MultiMap;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -37,9 +36,9 @@ public class BackendPools {
     private final Map<String, BackendPool.Seat> seats = new HashMap<>();
     private final Map<String, List<BackendPool.Seat>> byUrl = new HashMap<>();
 
-    BackendPools(AigateConfig config, Clock clock, MeterRegistry registry, FleetRest fleet) {
+    BackendPools(AigateConfig config, Clock clock, BackendMetrics metrics, FleetRest fleet) {
         this.clock = clock;
-        this.metrics = new BackendMetrics(registry);
+        this.metrics = metrics;
         this.fleet = fleet;
         config.backends().forEach((name, backend) -> {
             boolean enabled = breakerEnabled(config, name);

@@ -5,7 +5,6 @@ import io.aigate.redis.Authenticated;
 import io.aigate.redis.ChannelListener;
 import io.aigate.redis.RedisSchema;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -70,13 +69,12 @@ public class FleetRest implements ChannelListener {
     private volatile Receiver receiver = (url, deployment, millis) -> Heard.UNKNOWN;
     private volatile boolean listening;
 
-    FleetRest(@Authenticated Redis redis, AigateConfig config, Clock clock, MeterRegistry registry) {
+    FleetRest(@Authenticated Redis redis, AigateConfig config, Clock clock, BackendMetrics metrics) {
         this.redis = redis;
         this.clock = clock;
         this.active = config.backends().entrySet().stream()
                 .anyMatch(e -> BackendPools.breakerEnabled(config, e.getKey())
                         && e.getValue().circuitBreaker().shareRest());
-        BackendMetrics metrics = new BackendMetrics(registry);
         for (Heard outcome : Heard.values()) {
             heard.put(outcome, metrics.fleetMessages(outcome.tag()));
         }

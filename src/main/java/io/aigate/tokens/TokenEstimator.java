@@ -23,6 +23,9 @@ public final class TokenEstimator {
     /** OpenAI's chat format adds about this many tokens per message, and this many to prime the answer. */
     private static final int PER_MESSAGE = 4;
 
+    /** The fields of a function call and its output item that are prompt too. */
+    private static final String[] CALL_TEXT = {"arguments", "output"};
+
     private static final int PRIMING = 3;
 
     private TokenEstimator() {}
@@ -343,7 +346,7 @@ public final class TokenEstimator {
             } else if (item.isObject()) {
                 // a message item, or a function call or its output (their arguments and output are prompt too)
                 tokens += PER_MESSAGE + message(item, encoding);
-                for (String field : new String[] {"arguments", "output"}) {
+                for (String field : CALL_TEXT) {
                     if (item.path(field).isTextual()) {
                         tokens += encoding.countTokens(item.path(field).asText());
                     }

@@ -68,11 +68,6 @@ public final class UsageReader {
                 : type.startsWith("application/json") ? Kind.JSON : Kind.NONE;
     }
 
-    /** A reader for this content type, or null when the answer cannot carry usage (nothing to read). */
-    public static UsageReader forContentType(String contentType) {
-        return of(kindOf(contentType));
-    }
-
     /** A reader of this kind, or null for {@link Kind#NONE}. */
     static UsageReader of(Kind kind) {
         return kind == Kind.NONE ? null : new UsageReader(kind == Kind.STREAM);

@@ -95,8 +95,9 @@ class FleetRestTest extends WithRealRedis {
         TestClock clock = TestClock.at(Instant.now());
         Redis client = Redis.createClient(vertx, redis.url());
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        FleetRest fleet = new FleetRest(client, config, clock, registry);
-        BackendPools pools = new BackendPools(config, clock, registry, fleet);
+        BackendMetrics metrics = new BackendMetrics(registry);
+        FleetRest fleet = new FleetRest(client, config, clock, metrics);
+        BackendPools pools = new BackendPools(config, clock, metrics, fleet);
         RedisChannels.start(vertx, client, config, List.of(fleet));
         Await.until("fleet channel subscribed", Duration.ofSeconds(5), fleet::listening);
         return new Sidecar(pools, fleet, registry, clock);

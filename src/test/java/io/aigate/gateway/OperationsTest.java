@@ -47,4 +47,18 @@ class OperationsTest {
         assertFalse(operations.allows("GET", "chat/completions"));
         assertFalse(operations.allows("POST", "files/file-abc/content"));
     }
+
+    /**
+     * A name after an id ({@code threads/{id}/runs}) is judged by the template's own segment, compared exactly: a case
+     * variant a folding backend would serve matches no template, so it is 404 like any operation not granted.
+     * ({@link RequestTarget#lowerCaseNames} covers the leading names, which aigate reads before any template.)
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"threads/thread_AbC/Runs", "threads/thread_AbC/RUNS/run_1/steps", "Threads/t/runs"})
+    void aNameAfterAnIdMatchesOnlyInItsOwnCase(String operation) {
+        Operations runs = Operations.parse(List.of("GET threads/{thread-id}/runs", "GET threads/{t}/runs/{r}/steps"));
+        assertTrue(runs.allows("GET", "threads/thread_AbC/runs"));
+        assertTrue(runs.allows("GET", "threads/thread_AbC/runs/run_1/steps"));
+        assertFalse(runs.allows("GET", operation), operation);
+    }
 }

@@ -50,7 +50,7 @@ public final class AccountingBench {
             long t = System.nanoTime();
             long a = allocated();
             for (int i = 0; i < iterations; i++) {
-                UsageReader reader = UsageReader.forContentType("application/json");
+                UsageReader reader = UsageReader.of(UsageReader.kindOf("application/json"));
                 reader.accept(json);
                 Usage used = reader.finish();
                 metrics.record("default", "aoai", "gpt-4o", "bench", used, false);
@@ -72,7 +72,7 @@ public final class AccountingBench {
             t = System.nanoTime();
             a = allocated();
             for (int i = 0; i < iterations / 10; i++) {
-                UsageReader reader = UsageReader.forContentType("text/event-stream");
+                UsageReader reader = UsageReader.of(UsageReader.kindOf("text/event-stream"));
                 SseRestorer restorer = new SseRestorer();
                 for (int e = 0; e < 10; e++) {
                     reader.accept(event);

@@ -42,7 +42,7 @@ class LlmEmitTokenMetricTest {
 
     /** A stream of {@code model} that says "Hello there, world" and ends without usage. */
     static UsageReader usageLessStream(String model) {
-        UsageReader reader = UsageReader.forContentType("text/event-stream");
+        UsageReader reader = UsageReader.of(UsageReader.kindOf("text/event-stream"));
         for (String piece : new String[] {"Hello", " there", ", world"}) {
             JsonObject event = new JsonObject()
                     .put("model", model)
@@ -121,7 +121,7 @@ class LlmEmitTokenMetricTest {
     @Test
     void aLongStreamOfAModelNotYetLoadedStartsItsLoadAndLosesNothing() throws Exception {
         String model = "long-" + UUID.randomUUID();
-        UsageReader reader = UsageReader.forContentType("text/event-stream");
+        UsageReader reader = UsageReader.of(UsageReader.kindOf("text/event-stream"));
         String piece = "word ".repeat(1000);
         for (int i = 0; i < 10; i++) { // 50,000 characters: past the size at which a stream is counted as it goes
             reader.accept(Buffer.buffer("data: {\"model\":\"" + model + "\",\"choices\":[{\"delta\":{\"content\":\""

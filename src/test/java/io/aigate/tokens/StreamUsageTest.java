@@ -52,7 +52,7 @@ class StreamUsageTest {
         for (long seed = 0; seed < 50; seed++) {
             Random random = new Random(seed);
             SseRestorer restorer = new SseRestorer();
-            UsageReader usage = UsageReader.forContentType("text/event-stream");
+            UsageReader usage = UsageReader.of(UsageReader.kindOf("text/event-stream"));
             Buffer out = Buffer.buffer();
             int at = 0;
             while (at < bytes.length) {

@@ -18,7 +18,7 @@ class UsageReaderTest {
 
     /** A reader that has seen the whole body, in chunks split anywhere. */
     static UsageReader fed(String contentType, String body, long seed) {
-        UsageReader reader = UsageReader.forContentType(contentType);
+        UsageReader reader = UsageReader.of(UsageReader.kindOf(contentType));
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         Random random = new Random(seed);
         int at = 0;
@@ -136,8 +136,8 @@ class UsageReaderTest {
                 "a stream cut before its usage chunk");
         assertNull(read("application/json", "{\"usage\":{\"prompt_tokens\":", 7), "truncated JSON");
         assertNull(read("application/json", "not json", 8));
-        assertNull(UsageReader.forContentType("audio/mpeg"));
-        UsageReader cut = UsageReader.forContentType("text/event-stream");
+        assertNull(UsageReader.of(UsageReader.kindOf("audio/mpeg")));
+        UsageReader cut = UsageReader.of(UsageReader.kindOf("text/event-stream"));
         cut.accept(Buffer.buffer("data: {\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"index\":0,\"delta\":"
                 + "{\"role\":\"assistant\",\"content\":\"Hello\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":"
                 + "\" world\"}}]}\n\n"));
@@ -165,7 +165,7 @@ class UsageReaderTest {
 
     @Test
     void aStreamWithoutUsageIsEstimatedFromEverythingTheModelGenerated() {
-        UsageReader reader = UsageReader.forContentType("text/event-stream");
+        UsageReader reader = UsageReader.of(UsageReader.kindOf("text/event-stream"));
         String args = "{\\\"city\\\":\\\"Stockholm and the whole archipelago\\\"}";
         reader.accept(
                 Buffer.buffer(
@@ -185,7 +185,7 @@ class UsageReaderTest {
 
     @Test
     void aCompletionsStreamIsEstimatedFromTheTextOfItsChoices() {
-        UsageReader reader = UsageReader.forContentType("text/event-stream");
+        UsageReader reader = UsageReader.of(UsageReader.kindOf("text/event-stream"));
         reader.accept(Buffer.buffer("data: {\"choices\":[{\"index\":0,\"text\":\"Once upon a time\","
                 + "\"finish_reason\":null,\"logprobs\":null}]}\n\ndata: [DONE]\n\n"));
         assertNull(reader.finish());
@@ -194,7 +194,7 @@ class UsageReaderTest {
 
     @Test
     void theModelAndFinishReasonsAreReadForTracesAsPlainWordsOnly() {
-        UsageReader json = UsageReader.forContentType("application/json");
+        UsageReader json = UsageReader.of(UsageReader.kindOf("application/json"));
         json.accept(Buffer.buffer("{\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"finish_reason\":\"stop\","
                 + "\"message\":{\"content\":\"finish_reason\"}},{\"finish_reason\":\"length\"}],"
                 + "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}"));
@@ -202,14 +202,14 @@ class UsageReaderTest {
         assertEquals("gpt-4o-2024-08-06", json.model());
         assertEquals(java.util.List.of("stop", "length"), json.finishReasons());
 
-        UsageReader stream = UsageReader.forContentType("text/event-stream");
+        UsageReader stream = UsageReader.of(UsageReader.kindOf("text/event-stream"));
         stream.accept(Buffer.buffer("data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"content\":\"Hi\"},"
                 + "\"finish_reason\":null}]}\n\ndata: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{},"
                 + "\"finish_reason\":\"content_filter\"}]}\n\n"));
         assertEquals("gpt-4o", stream.model());
         assertEquals(java.util.List.of("content_filter"), stream.finishReasons());
 
-        UsageReader hostile = UsageReader.forContentType("application/json");
+        UsageReader hostile = UsageReader.of(UsageReader.kindOf("application/json"));
         hostile.accept(Buffer.buffer("{\"model\":\"gpt\\n{\\\"forged\\\":1}\",\"choices\":[" + "{\"finish_reason\":\""
                 + "x".repeat(65) + "\"}]}"));
         hostile.finish();
@@ -228,7 +228,7 @@ class UsageReaderTest {
     void aUsageOnOneLineWithAManyMegabyteImageIsStillRead() {
         String stream = "event: image_generation.partial_image\ndata: {\"type\":\"image_generation.partial_image\","
                 + "\"b64_json\":\"" + "QUJD".repeat(1 << 18) + "\"}\n\n" + imageCompleted(6 << 20);
-        UsageReader reader = UsageReader.forContentType("text/event-stream");
+        UsageReader reader = UsageReader.of(UsageReader.kindOf("text/event-stream"));
         byte[] bytes = stream.getBytes(StandardCharsets.UTF_8);
         for (int at = 0; at < bytes.length; at += 64 * 1024) { // as a backend's chunks come
             reader.accept(Buffer.buffer().appendBytes(bytes, at, Math.min(64 * 1024, bytes.length - at)));
@@ -241,7 +241,7 @@ class UsageReaderTest {
         // Jackson's default would buffer up to 20 M characters of one string, then give up on the answer
         String body = "{\"data\":[{\"b64_json\":\"" + "QUJD".repeat(21 << 18) + "\"}],"
                 + "\"usage\":{\"input_tokens\":9,\"output_tokens\":272,\"total_tokens\":281}}";
-        UsageReader reader = UsageReader.forContentType("application/json");
+        UsageReader reader = UsageReader.of(UsageReader.kindOf("application/json"));
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         for (int at = 0; at < bytes.length; at += 1 << 20) {
             reader.accept(Buffer.buffer().appendBytes(bytes, at, Math.min(1 << 20, bytes.length - at)));
