@@ -2,6 +2,7 @@ package io.aigate.backends;
 
 import io.aigate.config.AigateConfig;
 import io.aigate.config.BackendUrl;
+import io.aigate.config.StatusRanges;
 import io.vertx.core.MultiMap;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -46,8 +47,11 @@ public class BackendPools {
                     backend.connectTimeout().toMillis() + backend.timeout().toMillis();
             Map<String, String> renames = new HashMap<>();
             backend.deploymentNames().forEach((caller, own) -> renames.put(caller.toLowerCase(Locale.ROOT), own));
+            // read once per backend, not once per deployment's breaker
+            StatusRanges failing = StatusRanges.parse(
+                    backend.circuitBreaker().failureCondition().statusCodeRanges());
             DeploymentBreakers breakers = new DeploymentBreakers(
-                    () -> new CircuitBreaker(backend.circuitBreaker(), enabled, probeTimeout), renames);
+                    () -> new CircuitBreaker(backend.circuitBreaker(), failing, enabled, probeTimeout), renames);
             BackendPool.Seat alone = new BackendPool.Seat(
                     name,
                     1,

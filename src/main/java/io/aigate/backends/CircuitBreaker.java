@@ -80,14 +80,15 @@ public final class CircuitBreaker {
     /** When the fleet last rested it (epoch ms), or {@code Long.MIN_VALUE / 2}: never. */
     private long lastFleetRest = Long.MIN_VALUE / 2;
 
-    CircuitBreaker(AigateConfig.CircuitBreaker config, boolean enabled, long probeTimeoutMillis) {
+    CircuitBreaker(
+            AigateConfig.CircuitBreaker config, StatusRanges statusRanges, boolean enabled, long probeTimeoutMillis) {
         this.enabled = enabled;
         this.count = Math.max(1, config.failureCondition().count());
         this.intervalMillis = config.failureCondition().interval().toMillis();
         this.maxTripMillis = config.maxTripDuration().toMillis();
         this.tripMillis = Math.min(config.tripDuration().toMillis(), maxTripMillis);
         this.acceptRetryAfter = config.acceptRetryAfter();
-        this.statusRanges = StatusRanges.parse(config.failureCondition().statusCodeRanges());
+        this.statusRanges = statusRanges;
         this.connectionFailures = config.failureCondition().errorReasons().contains("connection-failure");
         this.timeouts = config.failureCondition().errorReasons().contains("timeout");
         this.probeTimeoutMillis = probeTimeoutMillis;

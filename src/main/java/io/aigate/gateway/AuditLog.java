@@ -30,8 +30,8 @@ public class AuditLog {
 
     private final AigateConfig.AuditMode mode;
 
-    AuditLog(AigateConfig config) {
-        this.mode = config.audit().log();
+    AuditLog(AigateConfig.Audit audit) {
+        this.mode = audit.log();
     }
 
     /** Whether this request gets a line. */

@@ -19,9 +19,9 @@ public class BufferedBodies {
     private final long maxParsed;
     private final AtomicLong held = new AtomicLong();
 
-    BufferedBodies(AigateConfig config, MeterRegistry registry) {
-        this.limit = config.request().maxBufferedSize().asLongValue();
-        this.maxParsed = config.request().maxParsedSize().asLongValue();
+    BufferedBodies(AigateConfig.Request request, MeterRegistry registry) {
+        this.limit = request.maxBufferedSize().asLongValue();
+        this.maxParsed = request.maxParsedSize().asLongValue();
         GatewayMetrics.bufferedBytes(registry, held);
     }
 

@@ -27,9 +27,8 @@ public class ManagementAccess {
 
     private final List<IpSubnetFilterRule> allowed;
 
-    ManagementAccess(AigateConfig config) {
-        this.allowed =
-                config.management().allowedSources().stream().map(Cidr::parse).toList();
+    ManagementAccess(AigateConfig.Management management) {
+        this.allowed = management.allowedSources().stream().map(Cidr::parse).toList();
     }
 
     void guard(@Observes ManagementInterface management) {

@@ -51,19 +51,18 @@ public final class AuthenticatedRedis implements Redis {
 
     /** @param env the environment the Entra credential reads (AZURE_*, IDENTITY_ENDPOINT) */
     AuthenticatedRedis(
-            AigateConfig config,
+            AigateConfig.RedisLogin login,
+            AigateConfig.Identity identity,
             Vertx vertx,
             QuarkusRedisOptions options,
             MeterRegistry registry,
             Function<String, Optional<String>> env) {
         this.vertx = vertx;
-        AigateConfig.RedisLogin login = config.redis();
         this.base = options.copy();
         this.configuredUser = login.user().orElse(null);
         this.graceMillis = login.rotationGrace().toMillis();
-        this.firstLoginWaitMillis = config.identity().firstTokenWait().toMillis();
-        this.token =
-                EntraToken.start("redis", login.resource(), login.clientId(), vertx, registry, config.identity(), env);
+        this.firstLoginWaitMillis = identity.firstTokenWait().toMillis();
+        this.token = EntraToken.start("redis", login.resource(), login.clientId(), vertx, registry, identity, env);
         token.onNewToken(this::login);
         token.firstAttempt().onComplete(done -> {
             if (current == null) {

@@ -57,18 +57,23 @@ public class RedisChannels {
     private final AtomicLong heard = new AtomicLong();
 
     @jakarta.inject.Inject
-    RedisChannels(Vertx vertx, @Authenticated Redis redis, AigateConfig config, @All List<ChannelListener> listeners) {
+    RedisChannels(
+            Vertx vertx,
+            @Authenticated Redis redis,
+            AigateConfig.SubscriptionKey keys,
+            @All List<ChannelListener> listeners) {
         this(
                 vertx,
                 redis,
-                config.subscriptionKey().invalidationKeepalive().toMillis(),
-                config.subscriptionKey().redisTimeout().toMillis(),
+                keys.invalidationKeepalive().toMillis(),
+                keys.redisTimeout().toMillis(),
                 listeners);
     }
 
     /** Subscribes at once, for the listeners that are {@link ChannelListener#active()}. */
-    public static RedisChannels start(Vertx vertx, Redis redis, AigateConfig config, List<ChannelListener> listeners) {
-        return new RedisChannels(vertx, redis, config, listeners);
+    public static RedisChannels start(
+            Vertx vertx, Redis redis, AigateConfig.SubscriptionKey keys, List<ChannelListener> listeners) {
+        return new RedisChannels(vertx, redis, keys, listeners);
     }
 
     private RedisChannels(

@@ -25,12 +25,18 @@ public class RedisLogin {
     @Singleton
     @Authenticated
     Redis redis(
-            AigateConfig config, Vertx vertx, Redis quarkusRedis, QuarkusRedisOptions options, MeterRegistry registry) {
-        if (config.redis().credential() == AigateConfig.RedisCredential.PASSWORD) {
+            AigateConfig.RedisLogin login,
+            AigateConfig.Identity identity,
+            Vertx vertx,
+            Redis quarkusRedis,
+            QuarkusRedisOptions options,
+            MeterRegistry registry) {
+        if (login.credential() == AigateConfig.RedisCredential.PASSWORD) {
             return quarkusRedis;
         }
         entra = new AuthenticatedRedis(
-                config,
+                login,
+                identity,
                 vertx,
                 options,
                 registry,

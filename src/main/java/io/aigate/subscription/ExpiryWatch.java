@@ -23,14 +23,19 @@ public class ExpiryWatch {
     private final Duration window;
     private final Clock clock;
 
-    ExpiryWatch(AigateConfig config, SubscriptionLookup lookup, Vertx vertx, MeterRegistry registry, Clock clock) {
-        Duration window = config.subscriptionKey().expiryWarning();
+    ExpiryWatch(
+            AigateConfig.SubscriptionKey keys,
+            SubscriptionLookup lookup,
+            Vertx vertx,
+            MeterRegistry registry,
+            Clock clock) {
+        Duration window = keys.expiryWarning();
         SubscriptionMetrics.expiring(registry, window, this, w -> w.expiring);
         this.lookup = lookup;
         this.window = window;
         this.clock = clock;
         vertx.setTimer(1, id -> check());
-        vertx.setPeriodic(config.subscriptionKey().expiryCheckInterval().toMillis(), id -> check());
+        vertx.setPeriodic(keys.expiryCheckInterval().toMillis(), id -> check());
     }
 
     /** Counts now; the gauge shows the count once the returned future completes. */

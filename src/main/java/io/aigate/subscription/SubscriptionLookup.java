@@ -80,9 +80,9 @@ public class SubscriptionLookup {
 
     private final Clock clock;
 
-    SubscriptionLookup(AigateConfig config, @Authenticated Redis redis, MeterRegistry registry, Clock clock) {
+    SubscriptionLookup(
+            AigateConfig.SubscriptionKey keys, @Authenticated Redis redis, MeterRegistry registry, Clock clock) {
         this.clock = clock;
-        AigateConfig.SubscriptionKey keys = config.subscriptionKey();
         this.store = new SubscriptionStore(redis, keys.redisTimeout().toMillis());
         this.cache = new KeyCache(keys.cacheMaxEntries(), keys.outageGrace(), keys.negativeCacheTtl());
         this.ttlMillis = keys.cacheTtl().toMillis();

@@ -48,14 +48,14 @@ public class TokenMetrics {
 
     /** For tests and benches that build the policy by hand: the deployments' labels from the same configuration. */
     TokenMetrics(MeterRegistry registry, AigateConfig config) {
-        this(registry, config, new GenAiMetrics(registry, config));
+        this(registry, config.tokens(), new GenAiMetrics(registry, config));
     }
 
     @Inject
-    TokenMetrics(MeterRegistry registry, AigateConfig config, GenAiMetrics labels) {
+    TokenMetrics(MeterRegistry registry, AigateConfig.Tokens tokens, GenAiMetrics labels) {
         this.registry = registry;
         this.labels = labels;
-        this.dimensions = config.tokens().dimensions();
+        this.dimensions = tokens.dimensions();
         this.byRoute = dimensions.contains("route");
         this.byBackend = dimensions.contains("backend");
         this.byDeployment = dimensions.contains("deployment");
@@ -156,7 +156,7 @@ public class TokenMetrics {
             }
         }
 
-        Limit(MeterRegistry registry, AigateConfig config) {
+        Limit(MeterRegistry registry, AigateConfig.TokenLimit limit) {
             this.registry = registry;
             this.settleFailures = Counter.builder("aigate.token.limit.settle.failures")
                     .description("Reservations that could not be reconciled with the real usage (Redis unreachable)")
@@ -165,7 +165,7 @@ public class TokenMetrics {
                     .description("1 while token limits are kept in Redis (fleet-wide), 0 while the fallback decides")
                     .register(registry);
             this.headroom = Caffeine.newBuilder()
-                    .maximumSize(config.tokenLimit().headroomGaugeMaxCounters())
+                    .maximumSize(limit.headroomGaugeMaxCounters())
                     .removalListener((String counter, Headroom h, RemovalCause cause) -> {
                         if (h != null) {
                             registry.remove(h.rateGauge);

@@ -98,7 +98,7 @@ class FleetRestTest extends WithRealRedis {
         BackendMetrics metrics = new BackendMetrics(registry);
         FleetRest fleet = new FleetRest(client, config, clock, metrics);
         BackendPools pools = new BackendPools(config, clock, metrics, fleet);
-        RedisChannels.start(vertx, client, config, List.of(fleet));
+        RedisChannels.start(vertx, client, config.subscriptionKey(), List.of(fleet));
         Await.until("fleet channel subscribed", Duration.ofSeconds(5), fleet::listening);
         return new Sidecar(pools, fleet, registry, clock);
     }

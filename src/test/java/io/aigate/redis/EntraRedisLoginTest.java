@@ -123,7 +123,8 @@ class EntraRedisLoginTest {
             QuarkusRedisOptions options = new QuarkusRedisOptions();
             options.customize("<default>", new RedisOptions().setConnectionString(redis.url()));
             AuthenticatedRedis authenticated = new AuthenticatedRedis(
-                    config,
+                    config.redis(),
+                    config.identity(),
                     vertx,
                     options,
                     new SimpleMeterRegistry(),

@@ -33,7 +33,10 @@ public final class CacheHitBench {
             AigateConfig config = Configs.aigate(
                     Map.of("aigate.subscription-key.cache-ttl", "10m", "aigate.subscription-key.outage-grace", "10m"));
             SubscriptionLookup lookup = new SubscriptionLookup(
-                    config, Redis.createClient(vertx, redis.url()), new SimpleMeterRegistry(), Clock.systemUTC());
+                    config.subscriptionKey(),
+                    Redis.createClient(vertx, redis.url()),
+                    new SimpleMeterRegistry(),
+                    Clock.systemUTC());
             ValidateSubscriptionKey step = new ValidateSubscriptionKey(config, lookup, Clock.systemUTC());
             MultiMap headers = HttpHeaders.headers()
                     .add("Ocp-Apim-Subscription-Key", primary)

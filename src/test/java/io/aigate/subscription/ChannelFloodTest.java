@@ -81,7 +81,8 @@ class ChannelFloodTest extends WithRealRedis {
         AigateConfig config = Configs.aigate(all);
         Redis client = Redis.createClient(vertx, redisUrl);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        SubscriptionLookup lookup = new SubscriptionLookup(config, client, registry, Clock.systemUTC());
+        SubscriptionLookup lookup =
+                new SubscriptionLookup(config.subscriptionKey(), client, registry, Clock.systemUTC());
         AtomicInteger losses = new AtomicInteger();
         ChannelListener rests = new ChannelListener() {
             @Override
@@ -99,7 +100,7 @@ class ChannelFloodTest extends WithRealRedis {
                 }
             }
         };
-        RedisChannels.start(vertx, client, config, List.of(new InvalidationChannel(lookup), rests));
+        RedisChannels.start(vertx, client, config.subscriptionKey(), List.of(new InvalidationChannel(lookup), rests));
         Await.until("channels subscribed", Duration.ofSeconds(5), lookup::storeUp);
         return new Instance(lookup, registry, losses);
     }

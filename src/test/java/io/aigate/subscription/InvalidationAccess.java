@@ -19,8 +19,9 @@ public final class InvalidationAccess {
     }
 
     public static InvalidationAccess start(AigateConfig config, Vertx vertx, Redis redis) {
-        SubscriptionLookup lookup = new SubscriptionLookup(config, redis, new SimpleMeterRegistry(), Clock.systemUTC());
-        RedisChannels.start(vertx, redis, config, List.of(new InvalidationChannel(lookup)));
+        SubscriptionLookup lookup =
+                new SubscriptionLookup(config.subscriptionKey(), redis, new SimpleMeterRegistry(), Clock.systemUTC());
+        RedisChannels.start(vertx, redis, config.subscriptionKey(), List.of(new InvalidationChannel(lookup)));
         return new InvalidationAccess(lookup);
     }
 

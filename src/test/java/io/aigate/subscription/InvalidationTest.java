@@ -41,8 +41,8 @@ class InvalidationTest extends WithRealRedis {
         AigateConfig config = Configs.aigate(all);
         Redis client = Redis.createClient(vertx, redisUrl);
         SubscriptionLookup lookup =
-                new SubscriptionLookup(config, client, new SimpleMeterRegistry(), Clock.systemUTC());
-        RedisChannels.start(vertx, client, config, List.of(new InvalidationChannel(lookup)));
+                new SubscriptionLookup(config.subscriptionKey(), client, new SimpleMeterRegistry(), Clock.systemUTC());
+        RedisChannels.start(vertx, client, config.subscriptionKey(), List.of(new InvalidationChannel(lookup)));
         return lookup;
     }
 

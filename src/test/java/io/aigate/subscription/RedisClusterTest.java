@@ -134,9 +134,9 @@ class RedisClusterTest {
                 "Monthly");
         String key = created.key("Primary");
         Redis client = clusterClient();
-        SubscriptionLookup lookup =
-                new SubscriptionLookup(config(), client, new SimpleMeterRegistry(), Clock.systemUTC());
-        RedisChannels.start(vertx, client, config(), List.of(new InvalidationChannel(lookup)));
+        SubscriptionLookup lookup = new SubscriptionLookup(
+                config().subscriptionKey(), client, new SimpleMeterRegistry(), Clock.systemUTC());
+        RedisChannels.start(vertx, client, config().subscriptionKey(), List.of(new InvalidationChannel(lookup)));
         Await.until("invalidation channel subscribed on the cluster", Duration.ofMillis(10000), () -> lookup.storeUp());
         SubscriptionLookup.Answer found = InvalidationTest.find(lookup, key);
         assertInstanceOf(SubscriptionLookup.Known.class, found);

@@ -93,7 +93,7 @@ public final class AccountingBench {
             TokenBudget budget = new TokenBudget(
                     config,
                     Redis.createClient(vertx, redis.url()),
-                    new TokenMetrics.Limit(new SimpleMeterRegistry(), config),
+                    new TokenMetrics.Limit(new SimpleMeterRegistry(), config.tokenLimit()),
                     Clock.systemUTC());
             TokenCounter counter =
                     new TokenCounter("bench", "s:bench", 1_000_000_000_000L, 1_000_000_000_000L, QuotaPeriod.MONTHLY);

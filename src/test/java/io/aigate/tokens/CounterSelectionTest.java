@@ -31,7 +31,7 @@ class CounterSelectionTest {
                 "Daily"));
         values.put("aigate.token-limit.counter-key", counterKey);
         AigateConfig config = Configs.aigate(values);
-        return new LlmTokenLimit(config, null);
+        return new LlmTokenLimit(config.tokenLimit(), null);
     }
 
     private static RequestContext request(String subscription, String clientApp, String header) {

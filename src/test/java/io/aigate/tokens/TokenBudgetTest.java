@@ -53,7 +53,10 @@ class TokenBudgetTest extends WithRealRedis {
         AigateConfig config = config(values);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         TokenBudget budget = new TokenBudget(
-                config, Redis.createClient(vertx, redisUrl), new TokenMetrics.Limit(registry, config), clock);
+                config,
+                Redis.createClient(vertx, redisUrl),
+                new TokenMetrics.Limit(registry, config.tokenLimit()),
+                clock);
         return new Instance(budget, registry);
     }
 

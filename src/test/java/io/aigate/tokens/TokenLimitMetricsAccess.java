@@ -9,6 +9,6 @@ public final class TokenLimitMetricsAccess {
     private TokenLimitMetricsAccess() {}
 
     public static TokenMetrics.Limit create(MeterRegistry registry, AigateConfig config) {
-        return new TokenMetrics.Limit(registry, config);
+        return new TokenMetrics.Limit(registry, config.tokenLimit());
     }
 }

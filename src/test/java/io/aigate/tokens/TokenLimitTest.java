@@ -295,7 +295,7 @@ class TokenLimitTest extends AigateTest {
         TokenBudget other = new TokenBudget(
                 config,
                 Redis.createClient(VERTX, CloudDoubles.redis.url()),
-                new TokenMetrics.Limit(new SimpleMeterRegistry(), config),
+                new TokenMetrics.Limit(new SimpleMeterRegistry(), config.tokenLimit()),
                 clock);
         TokenCounter counter = new TokenCounter(created.id(), "s:" + created.id(), 100, 0, QuotaPeriod.MONTHLY);
         Verdict spent = other.admit(counter, 90)
