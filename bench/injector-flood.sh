@@ -74,4 +74,4 @@ sort "$OUT/codes" | uniq -c | awk '{print "  " $1 " answered " $2}'
 echo "healthz during the flood: $during"
 echo "a real review after the flood: $after"
 echo "injector alive: $alive; peak RSS $(cat "$OUT/peak" 2>/dev/null || echo ?) MB; RSS now $(rss) MB"
-grep -c OutOfMemory "$OUT/injector.log" | sed 's/^/OutOfMemoryError lines: /'
+echo "OutOfMemoryError lines: $(grep -c OutOfMemory "$OUT/injector.log" || true)"
