@@ -65,7 +65,39 @@ public interface AigateConfig {
 
     TokenLimit tokenLimit();
 
+    Realtime realtime();
+
     Audit audit();
+
+    /**
+     * The Realtime API's WebSocket ({@code GET realtime}, granted per route): what one session may hold and how long
+     * it may last. Every bound closes the session with its own close code; see docs/realtime.md.
+     */
+    interface Realtime {
+        /** One WebSocket frame, either way; a larger one closes the session (1009). */
+        @WithDefault("256K")
+        MemorySize maxFrameSize();
+
+        /** One message (its frames together), either way: it is held whole to be judged; beyond it 1009. */
+        @WithDefault("1M")
+        MemorySize maxMessageSize();
+
+        /** No frame either way for this long closes the session (1001): a stalled side holds nothing for longer. */
+        @WithDefault("120s")
+        Duration idleTimeout();
+
+        /** A session closes after this long, whatever it is doing (1008). */
+        @WithDefault("60m")
+        Duration maxSessionDuration();
+
+        /** Sessions open at once on this instance; beyond it an upgrade gets 503 (each may hold two messages). */
+        @WithDefault("32")
+        int maxSessions();
+
+        /** {@code response.create}s refused by the token limit in a row before aigate closes the session (1008). */
+        @WithDefault("3")
+        int refusalsBeforeClose();
+    }
 
     /** The audit trail: one JSON line per request on the {@code aigate.audit} logger (stdout by default). */
     interface Audit {

@@ -160,6 +160,7 @@ public class ConfigCheck {
                         + "subscription (the set is bounded so metric cardinality cannot explode).");
             }
         }
+        checkRealtime(config.realtime());
         if (config.request().maxBodySize().asLongValue() < 1024
                 || config.request().maxBodySize().asLongValue() > Integer.MAX_VALUE) {
             fail("aigate.request.max-body-size must be between 1K and 2G: set a size such as 1M.");
@@ -501,6 +502,26 @@ public class ConfigCheck {
             fail(key + ".credential=managed-identity would use the instance-metadata endpoint, which "
                     + "aigate.identity.allow-imds=false forbids: set IDENTITY_ENDPOINT and IDENTITY_HEADER, or "
                     + "AZURE_FEDERATED_TOKEN_FILE, or allow IMDS.");
+        }
+    }
+
+    private static void checkRealtime(AigateConfig.Realtime realtime) {
+        long frame = realtime.maxFrameSize().asLongValue();
+        long message = realtime.maxMessageSize().asLongValue();
+        if (frame < 1024 || frame > message) {
+            fail("aigate.realtime.max-frame-size must be at least 1K and at most aigate.realtime.max-message-size: "
+                    + "set a size such as 256K.");
+        }
+        if (message > 64L << 20) {
+            fail("aigate.realtime.max-message-size must be at most 64M (each session may hold one message each way): "
+                    + "set a size such as 1M.");
+        }
+        if (realtime.idleTimeout().toMillis() < 1
+                || realtime.maxSessionDuration().toMillis() < 1) {
+            fail("aigate.realtime.idle-timeout and max-session-duration must be above 0: e.g. 120s and 60m.");
+        }
+        if (realtime.maxSessions() < 1 || realtime.refusalsBeforeClose() < 1) {
+            fail("aigate.realtime.max-sessions and refusals-before-close must be at least 1: e.g. 32 and 3.");
         }
     }
 

@@ -84,8 +84,16 @@ public class AuditLog {
             }
             json.writeFieldName("duration_ms");
             json.writeNumber(Timing.millis(endNanos - life.receivedNanos));
-            json.writeNumberField("request_bytes", life.bodyBytes);
-            json.writeNumberField("response_bytes", life.request.response().bytesWritten());
+            RealtimeSession session = life.session;
+            json.writeNumberField("request_bytes", session != null ? session.bytesFromCaller() : life.bodyBytes);
+            json.writeNumberField(
+                    "response_bytes",
+                    session != null
+                            ? session.bytesToCaller()
+                            : life.request.response().bytesWritten());
+            if (session != null) {
+                session.audit(json);
+            }
             json.writeEndObject();
             json.flush();
             AUDIT.info(out.toString());

@@ -60,6 +60,10 @@ public class GatewayHandler {
     private final RequestRefusal tooLarge;
     private final long receiveTimeoutMillis;
     private final BufferedBodies buffered;
+    private final Realtime realtime;
+    /** A Realtime session's query: a caller's credential may ride in it too (browsers cannot set headers). */
+    private final Set<String> droppedRealtimeParameters;
+
     private final Set<String> droppedHeaders;
     private final Set<String> droppedQueryParameters;
     /** Query parameters aigate decides on: each may appear once, else a backend could read another one. */
@@ -73,8 +77,10 @@ public class GatewayHandler {
             BufferedBodies buffered,
             AuditLog audit,
             GenAiMetrics genAi,
-            Tracing tracing) {
+            Tracing tracing,
+            Realtime realtime) {
         this.tracing = tracing;
+        this.realtime = realtime;
         this.recorder = new RequestLifecycle.Recorder(metrics, audit, genAi, tracing, buffered);
         this.buffered = buffered;
         this.receiveTimeoutMillis = config.request().receiveTimeout().toMillis();
@@ -93,6 +99,9 @@ public class GatewayHandler {
                 Set.of(config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT));
         this.decidingQueryParameters = Set.copyOf(List.of(
                 "api-version", config.subscriptionKey().queryParameterName().toLowerCase(Locale.ROOT)));
+        java.util.Set<String> realtimeDropped = new java.util.HashSet<>(droppedQueryParameters);
+        realtimeDropped.addAll(Realtime.CREDENTIAL_PARAMETERS);
+        this.droppedRealtimeParameters = Set.copyOf(realtimeDropped);
     }
 
     void handle(HttpServerRequest request) {
@@ -127,6 +136,13 @@ public class GatewayHandler {
         }
         String method = request.method().name();
         String operation = target.operation();
+        if (target.kind() == RequestTarget.Kind.REALTIME
+                || (target.kind() == RequestTarget.Kind.V1
+                        && RequestTarget.REALTIME.equals(operation)
+                        && request.method() == HttpMethod.GET)) {
+            session(life, target);
+            return;
+        }
         RequestContext ctx = new RequestContext(
                 new RequestContext.Inbound(
                         method,
@@ -161,6 +177,41 @@ public class GatewayHandler {
                     () -> then(life, receive(life, jsonBody, ModelIn.PATH), () -> {
                         then(life, pipeline.requestBody(life), () -> forwarder.forward(life));
                     }));
+        }
+    }
+
+    /**
+     * A Realtime session's upgrade, judged as any request is (route, operation, the header phases), before any backend
+     * is contacted; the deployment is named in the query ({@code deployment}, or {@code model} on the v1 API), once.
+     */
+    private void session(RequestLifecycle life, RequestTarget target) {
+        HttpServerRequest request = life.request;
+        if (request.method() != HttpMethod.GET) {
+            refuse(life, RequestRefusal.METHOD_NOT_ALLOWED);
+            return;
+        }
+        String upgrade = request.headers().get(HttpHeaders.UPGRADE);
+        if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
+            refuse(life, RequestRefusal.REALTIME_NOT_UPGRADE);
+            return;
+        }
+        String parameter = target.kind() == RequestTarget.Kind.REALTIME ? "deployment" : "model";
+        QueryString.Reading query =
+                QueryString.read(target.query(), droppedRealtimeParameters, Set.of(parameter, "api-version"));
+        String named = QueryString.first(target.query(), parameter);
+        if (query.repeated() != null || named == null || !RequestTarget.validDeploymentName(named)) {
+            refuse(life, RequestRefusal.REALTIME_DEPLOYMENT);
+            return;
+        }
+        RequestContext ctx = new RequestContext(
+                new RequestContext.Inbound(
+                        "GET", target.path(), RequestTarget.REALTIME, false, request.headers(), target.query()),
+                query.forwarded(),
+                outboundHeaders(request, life.requestId));
+        life.ctx = ctx;
+        life.policies = pipeline.open(ctx);
+        if (routed(life, named)) {
+            then(life, pipeline.requestHeaders(life), () -> realtime.open(life, parameter));
         }
     }
 

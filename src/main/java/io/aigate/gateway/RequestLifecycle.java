@@ -78,6 +78,8 @@ final class RequestLifecycle {
     Timing timing;
     /** The request's server span, while tracing is on. */
     Span span;
+    /** A Realtime session, once its upgrade was accepted: its record says how it went instead of the answer. */
+    RealtimeSession session;
 
     RequestLifecycle(HttpServerRequest request, String requestId, Recorder recorder) {
         this.request = request;
@@ -139,8 +141,8 @@ final class RequestLifecycle {
         return settled;
     }
 
-    /** The answer to the caller ended, or the caller left. */
-    private void answerOver() {
+    /** The answer to the caller ended, or the caller left (a session: both sockets are closed). */
+    void answerOver() {
         if (answerOver) {
             return;
         }
@@ -158,8 +160,8 @@ final class RequestLifecycle {
         long end = System.nanoTime();
         recorder.buffered().give(bufferedBytes);
         bufferedBytes = 0;
-        int status = request.response().getStatusCode();
-        Outcome outcome = outcome();
+        int status = session != null ? 101 : request.response().getStatusCode();
+        Outcome outcome = session != null ? session.outcome() : outcome();
         recorder.metrics().request(route(), backend(), status, end - receivedNanos);
         if (timing != null && timing.firstSentAt != 0 && outcome != Outcome.CALLER_CLOSED) {
             String error = timing.error != null

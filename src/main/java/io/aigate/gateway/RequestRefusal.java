@@ -39,6 +39,19 @@ public record RequestRefusal(int status, String message, String reason, Map<Stri
     public static final RequestRefusal NOT_RENAMEABLE = unreadable(
             "The backend names this deployment otherwise, and "
                     + "the request cannot be rewritten with its name: name the deployment in the JSON body's or the form's model.");
+    public static final RequestRefusal REALTIME_NOT_UPGRADE = of(
+            400, "The Realtime API is a WebSocket: send the request as a WebSocket upgrade.", "realtime_not_upgrade");
+    public static final RequestRefusal REALTIME_DEPLOYMENT = of(
+            400,
+            "A Realtime session names its deployment once in the query: deployment= (model= on the v1 API).",
+            "realtime_deployment");
+    public static final RequestRefusal REALTIME_SESSIONS_OVER_BOUND = new RequestRefusal(
+            503,
+            "Too many Realtime sessions are open on this instance right now (max-sessions). Retry shortly.",
+            "realtime_sessions_over_bound",
+            Map.of("Retry-After", "1"));
+    public static final RequestRefusal BACKEND_REFUSED_SESSION =
+            of(502, "The backend refused the Realtime session.", "backend_refused_session");
     public static final RequestRefusal INTERNAL = of(500, "Internal error.", "pipeline_error");
     public static final RequestRefusal SHUTTING_DOWN = new RequestRefusal(
             503,

@@ -17,12 +17,18 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
     enum Kind {
         CLASSIC,
         V1,
+        /** Azure's Realtime WebSocket, {@code /openai/realtime}: the deployment is the query's {@code deployment}. */
+        REALTIME,
         NOT_FOUND,
         INVALID
     }
 
     private static final String CLASSIC_PREFIX = "/openai/deployments/";
     private static final String V1_PREFIX = "/openai/v1/";
+    private static final String REALTIME_PATH = "/openai/realtime";
+    /** The operation of a Realtime session, as routes name it ({@code GET realtime}), on either API. */
+    static final String REALTIME = "realtime";
+
     private static final int MAX_TARGET_LENGTH = 8192;
 
     static RequestTarget parse(String uri) {
@@ -37,6 +43,9 @@ record RequestTarget(Kind kind, String path, String query, String deployment, St
         }
         if (!plainPath(path) || !segmentsAreSafe(path)) {
             return invalid();
+        }
+        if (path.equals(REALTIME_PATH)) {
+            return new RequestTarget(Kind.REALTIME, path, query, null, REALTIME);
         }
         if (path.startsWith(CLASSIC_PREFIX)) {
             int end = path.indexOf('/', CLASSIC_PREFIX.length());

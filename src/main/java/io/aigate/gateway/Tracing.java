@@ -114,6 +114,32 @@ public class Tracing {
         return span;
     }
 
+    /**
+     * One Realtime response, a child of its session's span: from its {@code response.created} to its
+     * {@code response.done}, with what it used (audio apart).
+     */
+    void realtimeResponse(Span session, RequestContext ctx, long startEpochNanos, io.aigate.tokens.RealtimeUsage used) {
+        String operation = GenAiMetrics.operation(ctx);
+        Span span = tracer.spanBuilder(
+                        operation + " " + servers.model(ctx.route().deployment()))
+                .setParent(Context.root().with(session))
+                .setSpanKind(SpanKind.CLIENT)
+                .setStartTimestamp(startEpochNanos, java.util.concurrent.TimeUnit.NANOSECONDS)
+                .setAttribute("gen_ai.operation.name", operation)
+                .setAttribute("gen_ai.request.model", ctx.route().deployment())
+                .setAttribute("aigate.backend", ctx.route().backend())
+                .startSpan();
+        if (used != null) {
+            span.setAttribute("gen_ai.usage.input_tokens", used.inputTokens());
+            span.setAttribute("gen_ai.usage.output_tokens", used.outputTokens());
+            span.setAttribute("aigate.usage.input_audio_tokens", used.inputAudioTokens());
+            span.setAttribute("aigate.usage.output_audio_tokens", used.outputAudioTokens());
+        } else {
+            span.setAttribute("error.type", "no_usage");
+        }
+        span.end();
+    }
+
     /** An attempt that got no answer, or one that is tried again elsewhere. */
     static void failed(Span client, String errorType) {
         client.setAttribute("error.type", errorType);

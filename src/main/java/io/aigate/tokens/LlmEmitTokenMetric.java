@@ -180,6 +180,34 @@ public class LlmEmitTokenMetric implements Policy {
     // ---- outbound ----
 
     /**
+     * One Realtime response's exact usage, from its {@code response.done}: counted as any answer's (aigate's token
+     * meters, the GenAI ones), its audio part beside it. A session is many responses; the gateway keeps their sum.
+     */
+    public void realtime(RequestContext ctx, RealtimeUsage used) {
+        Usage usage = used.asUsage();
+        tokens.record(
+                ctx.route().name(),
+                ctx.route().backend(),
+                ctx.route().deployment(),
+                ctx.caller().subscriptionId(),
+                usage,
+                false);
+        tokens.audio(
+                ctx.route().name(),
+                ctx.route().backend(),
+                ctx.route().deployment(),
+                ctx.caller().subscriptionId(),
+                used.inputAudioTokens(),
+                used.outputAudioTokens());
+        genAi.tokens(ctx, usage);
+    }
+
+    /** A Realtime response that ended without a usage aigate could believe. */
+    public void realtimeUnmeasured(RequestContext ctx) {
+        tokens.unmeasured(ctx.route().name(), ctx.route().backend(), "realtime_no_usage");
+    }
+
+    /**
      * What of this answer's usage can be read as it passes ({@link UsageReader.Kind#NONE}: nothing): usage is read from successful answers only
      * (that is what is billed, and it keeps metric dimensions real), and only from uncompressed ones (aigate asks for
      * identity encoding; a backend that compresses anyway leaves its usage unreadable, counted as such).

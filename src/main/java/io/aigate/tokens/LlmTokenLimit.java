@@ -222,6 +222,79 @@ public class LlmTokenLimit implements Policy {
         }
     }
 
+    /**
+     * A Realtime session's budget, or null when no limit applies to its caller. The session is many responses, each
+     * admitted as a request would be: reserved at its {@code response.create} (or when the backend starts one of its
+     * own), settled by its {@code response.done}.
+     */
+    public Session session(RequestContext ctx) {
+        TokenLimits own = ctx.get(TokenLimits.PART);
+        if (!anyDefault && (own == null || own.isEmpty())) {
+            return null;
+        }
+        TokenCounter counter = counterFor(ctx);
+        return counter.limited() ? new Session(ctx, counter) : null;
+    }
+
+    /** One Realtime session's admissions; touched on the session's event loop only. */
+    public final class Session {
+        private final RequestContext ctx;
+        private final TokenCounter counter;
+
+        private Session(RequestContext ctx, TokenCounter counter) {
+            this.ctx = ctx;
+            this.counter = counter;
+        }
+
+        /**
+         * What one response may use: the input it will read is at least what the last one read (the conversation only
+         * grows), plus what it may write ({@code max_output_tokens} when a whole number, else
+         * {@code default-completion-tokens}), bounded by {@code max-completion-reservation}.
+         *
+         * @param response the {@code response} object of a {@code response.create}, or null
+         */
+        public long reservation(long lastInputTokens, com.fasterxml.jackson.databind.JsonNode response) {
+            com.fasterxml.jackson.databind.JsonNode max = response == null ? null : response.get("max_output_tokens");
+            long completion = max != null && max.isIntegralNumber() && max.canConvertToLong() && max.longValue() >= 0
+                    ? max.longValue()
+                    : config.defaultCompletionTokens();
+            completion = Math.min(Math.max(0, config.maxCompletionReservation()), completion);
+            return Math.min(TokenBudget.MAX_USAGE, Math.max(0, lastInputTokens)) + completion;
+        }
+
+        /**
+         * Admits one response: its reservation, or the refusal whose message the caller is told (a Realtime
+         * {@code error} event carries it; the session goes on).
+         */
+        public Future<Admitted> admit(long tokens) {
+            return budget.admit(counter, tokens).map(verdict -> {
+                Outcome decided = decide(ctx, counter, tokens, verdict);
+                if (!decided.proceeds()) {
+                    return new Admitted(null, (LimitRefusal) decided.refusal());
+                }
+                ctx.put(DECISION, "admitted");
+                return new Admitted(
+                        budget.reservation(new TokenBudget.Hold(counter, verdict.decidedAt(), tokens, verdict.store())),
+                        null);
+            });
+        }
+    }
+
+    /** One response's admission: a reservation to settle, or the refusal. */
+    public record Admitted(Reservation reservation, LimitRefusal refusal) {}
+
+    /** Settles one Realtime response's reservation with what it used (nothing comes back unless nothing was sent). */
+    public static void settle(Reservation reservation, RealtimeUsage used, boolean sent) {
+        if (reservation == null) {
+            return;
+        }
+        settle(
+                reservation,
+                used != null
+                        ? Consumption.exactly(used.totalTokens())
+                        : sent ? Consumption.UNKNOWN : Consumption.NOTHING);
+    }
+
     /** {@code admitted} when a limit applied and let the request through; null when none applied (or it refused). */
     public static String decision(RequestContext ctx) {
         return ctx.get(DECISION);

@@ -86,6 +86,28 @@ public class TokenMetrics {
         }
     }
 
+    private final ConcurrentMap<Key, Counter[]> audio = new ConcurrentHashMap<>();
+
+    /**
+     * The audio part of a Realtime response's input and output, beside {@link #record} of its whole: audio is priced
+     * apart from text, so it gets series of its own ({@code type="input_audio"}, {@code "output_audio"}); the text part
+     * is the whole less these.
+     */
+    public void audio(String route, String backend, String deployment, String subscription, long input, long output) {
+        Key key = new Key(
+                byRoute ? route : null,
+                byBackend ? backend : null,
+                byDeployment ? (deployment == null ? "none" : labels.model(deployment)) : null,
+                bySubscription ? (subscription == null ? "none" : subscription) : null,
+                false);
+        Counter[] c = audio.computeIfAbsent(key, k -> {
+            Tags tags = tags(k);
+            return new Counter[] {counter(tags, "input_audio"), counter(tags, "output_audio")};
+        });
+        c[0].increment(Math.max(0, input));
+        c[1].increment(Math.max(0, output));
+    }
+
     /** A successful answer whose usage could not be read (a cut stream, a stream without a usage chunk). */
     public void unmeasured(String route, String backend, String why) {
         unmeasured
@@ -99,6 +121,17 @@ public class TokenMetrics {
     }
 
     private Counter[] counters(Key key) {
+        Tags tags = tags(key);
+        return new Counter[] {
+            counter(tags, "prompt"),
+            counter(tags, "completion"),
+            counter(tags, "total"),
+            counter(tags, "cached"),
+            counter(tags, "reasoning")
+        };
+    }
+
+    private Tags tags(Key key) {
         Tags tags = Tags.of("source", key.estimated() ? "estimated" : "reported");
         for (String dimension : dimensions) {
             tags = tags.and(
@@ -110,13 +143,7 @@ public class TokenMetrics {
                         default -> key.subscription();
                     });
         }
-        return new Counter[] {
-            counter(tags, "prompt"),
-            counter(tags, "completion"),
-            counter(tags, "total"),
-            counter(tags, "cached"),
-            counter(tags, "reasoning")
-        };
+        return tags;
     }
 
     private Counter counter(Tags tags, String type) {

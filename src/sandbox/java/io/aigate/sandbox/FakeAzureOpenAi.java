@@ -66,6 +66,23 @@ public final class FakeAzureOpenAi implements AutoCloseable {
     }
 
     private final HttpServer server;
+    /** The Realtime API's WebSocket, on a port of its own (the JDK's server cannot upgrade a connection). */
+    private io.vertx.core.Vertx vertx;
+
+    private io.vertx.core.http.HttpServer realtime;
+    private final BlockingQueue<String> realtimeEvents = new LinkedBlockingQueue<>();
+    private final java.util.concurrent.atomic.AtomicInteger responseIds =
+            new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger realtimeOpen =
+            new java.util.concurrent.atomic.AtomicInteger();
+    /** The usage every realtime response.done reports: input (text, audio, cached), output (text, audio). */
+    public static final int RT_INPUT_TEXT = 12;
+
+    public static final int RT_INPUT_AUDIO = 8;
+    public static final int RT_CACHED = 4;
+    public static final int RT_OUTPUT_TEXT = 3;
+    public static final int RT_OUTPUT_AUDIO = 4;
+    public static final int RT_TOTAL = RT_INPUT_TEXT + RT_INPUT_AUDIO + RT_OUTPUT_TEXT + RT_OUTPUT_AUDIO;
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
     private final java.util.Queue<Scripted> scripted = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
@@ -87,10 +104,129 @@ public final class FakeAzureOpenAi implements AutoCloseable {
             server.createContext("/", fake::handle);
             server.setExecutor(Executors.newCachedThreadPool(FakeEntraId.daemon("fake-aoai")));
             server.start();
+            fake.startRealtime(port == 0 ? 0 : port + 1);
             return fake;
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the fake Azure OpenAI on port " + port, e);
         }
+    }
+
+    /**
+     * The Realtime API as Azure OpenAI speaks it over a real WebSocket: {@code session.created} on connect;
+     * {@code session.update} → {@code session.updated}; {@code response.create}, and {@code input_audio_buffer.commit}
+     * (a response the server begins itself, as voice activity detection does) → {@code response.created}, text and
+     * audio deltas, {@code response.done} with the usage of {@link #RT_TOTAL}. The handshake is recorded as a request;
+     * every client event in {@link #nextRealtimeEvent}. Deployments (query {@code deployment} or {@code model}) that
+     * fault: {@code gpt-rt-refuse} (429 at the handshake), {@code gpt-rt-silent} (never says anything),
+     * {@code gpt-rt-huge} (a 2 MB delta), {@code gpt-rt-lies} (a negative usage).
+     */
+    private void startRealtime(int port) {
+        vertx = io.vertx.core.Vertx.vertx();
+        realtime = vertx.createHttpServer(new io.vertx.core.http.HttpServerOptions()
+                        .setHost("127.0.0.1")
+                        .setMaxWebSocketFrameSize(16 << 20)
+                        .setMaxWebSocketMessageSize(16 << 20))
+                .webSocketHandler(this::session)
+                .requestHandler(request -> request.response().setStatusCode(426).end());
+        try {
+            realtime.listen(port).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the fake Azure OpenAI's realtime port " + port, e);
+        }
+    }
+
+    public String realtimeUrl() {
+        return "http://127.0.0.1:" + realtime.actualPort();
+    }
+
+    /** The next client event a realtime session received, waiting up to {@code seconds}; null if none came. */
+    public String nextRealtimeEvent(long seconds) throws InterruptedException {
+        return realtimeEvents.poll(seconds, TimeUnit.SECONDS);
+    }
+
+    /** Realtime sessions open at the backend right now. */
+    public int realtimeOpen() {
+        return realtimeOpen.get();
+    }
+
+    @SuppressWarnings("deprecation") // reject(status) is the handshake's refusal, which Azure gives as a status
+    private void session(io.vertx.core.http.ServerWebSocket ws) {
+        Map<String, List<String>> headers = new TreeMap<>();
+        ws.headers()
+                .forEach((k, v) -> headers.computeIfAbsent(k.toLowerCase(Locale.ROOT), x -> new java.util.ArrayList<>())
+                        .add(v));
+        String query = ws.query();
+        received.add(new Received("GET", ws.path(), query, headers, ""));
+        served.incrementAndGet();
+        String deployment = queryValue(query, "deployment");
+        if (deployment == null) {
+            deployment = queryValue(query, "model");
+        }
+        String model = deployment == null ? "unknown" : deployment;
+        if (model.equals("gpt-rt-refuse")) {
+            ws.reject(429);
+            return;
+        }
+        realtimeOpen.incrementAndGet();
+        ws.closeHandler(v -> realtimeOpen.decrementAndGet());
+        if (model.equals("gpt-rt-silent")) {
+            ws.textMessageHandler(realtimeEvents::add);
+            return;
+        }
+        ws.writeTextMessage("{\"type\":\"session.created\",\"event_id\":\"evt_0\",\"session\":{\"id\":\"sess_fake\","
+                + "\"object\":\"realtime.session\",\"model\":\"" + model + "\"}}");
+        ws.textMessageHandler(text -> {
+            realtimeEvents.add(text);
+            io.vertx.core.json.JsonObject event;
+            try {
+                event = new io.vertx.core.json.JsonObject(text);
+            } catch (RuntimeException e) {
+                ws.close((short) 1007);
+                return;
+            }
+            switch (String.valueOf(event.getValue("type"))) {
+                case "session.update" ->
+                    ws.writeTextMessage(
+                            "{\"type\":\"session.updated\",\"event_id\":\"evt_u\",\"session\":{\"id\":\"sess_fake\"}}");
+                case "response.create", "input_audio_buffer.commit" -> respond(ws, model);
+                default -> {}
+            }
+        });
+    }
+
+    private void respond(io.vertx.core.http.ServerWebSocket ws, String model) {
+        String id = "resp_" + responseIds.incrementAndGet();
+        ws.writeTextMessage("{\"type\":\"response.created\",\"event_id\":\"evt_c\",\"response\":{\"id\":\"" + id
+                + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\"}}");
+        for (String word : WORDS) {
+            ws.writeTextMessage("{\"type\":\"response.output_text.delta\",\"event_id\":\"evt_d\",\"response_id\":\""
+                    + id + "\",\"delta\":\"" + word + "\"}");
+        }
+        String audio = model.equals("gpt-rt-huge") ? "A".repeat(2 << 20) : "AAAAAAAA";
+        ws.writeTextMessage("{\"type\":\"response.output_audio.delta\",\"event_id\":\"evt_a\",\"response_id\":\"" + id
+                + "\",\"delta\":\"" + audio + "\"}");
+        String usage = model.equals("gpt-rt-lies")
+                ? "{\"input_tokens\":-5,\"output_tokens\":1,\"total_tokens\":-4}"
+                : "{\"total_tokens\":" + RT_TOTAL + ",\"input_tokens\":" + (RT_INPUT_TEXT + RT_INPUT_AUDIO)
+                        + ",\"output_tokens\":" + (RT_OUTPUT_TEXT + RT_OUTPUT_AUDIO)
+                        + ",\"input_token_details\":{\"text_tokens\":" + RT_INPUT_TEXT + ",\"audio_tokens\":"
+                        + RT_INPUT_AUDIO + ",\"cached_tokens\":" + RT_CACHED + "},\"output_token_details\":{"
+                        + "\"text_tokens\":" + RT_OUTPUT_TEXT + ",\"audio_tokens\":" + RT_OUTPUT_AUDIO + "}}";
+        ws.writeTextMessage("{\"type\":\"response.done\",\"event_id\":\"evt_e\",\"response\":{\"id\":\"" + id
+                + "\",\"object\":\"realtime.response\",\"status\":\"completed\",\"usage\":" + usage + "}}");
+    }
+
+    private static String queryValue(String query, String name) {
+        if (query == null) {
+            return null;
+        }
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).equals(name)) {
+                return java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     public int port() {
@@ -152,6 +288,7 @@ public final class FakeAzureOpenAi implements AutoCloseable {
      */
     public void clear() {
         received.clear();
+        realtimeEvents.clear();
         scripted.clear();
         always = null;
         served.set(0);
@@ -314,5 +451,8 @@ public final class FakeAzureOpenAi implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        if (vertx != null) {
+            vertx.close();
+        }
     }
 }

@@ -134,6 +134,20 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.pools.downed.members.pool-down.priority", "1");
         config.put("aigate.routes.downed.deployments", "gpt-downed");
         config.put("aigate.routes.downed.backend", "downed");
+        // the Realtime API: its own port at the fake, a route that grants the session, one that asks for claims too
+        config.put("aigate.backends.realtime.url", openAi.realtimeUrl());
+        config.put(
+                "aigate.routes.realtime.deployments",
+                "gpt-realtime,gpt-rt-refuse,gpt-rt-silent,gpt-rt-huge,gpt-rt-lies");
+        config.put("aigate.routes.realtime.backend", "realtime");
+        config.put("aigate.routes.realtime.operations", "GET realtime");
+        config.put("aigate.routes.rtroles.deployments", "gpt-rt-roles");
+        config.put("aigate.routes.rtroles.backend", "realtime");
+        config.put("aigate.routes.rtroles.operations", "GET realtime");
+        config.put("aigate.routes.rtroles.validate-jwt", "true");
+        config.put("aigate.routes.rtroles.required-claims.roles.values", "Realtime.Use");
+        config.put("aigate.realtime.idle-timeout", "2s");
+        config.put("aigate.realtime.max-message-size", "1M");
         config.put("aigate.identity.first-token-wait", "2s");
         config.put("aigate.products.chat.deployments", "gpt-4o");
         config.put("aigate.subscription-key.expiry-check-interval", "1s");

@@ -1,0 +1,582 @@
+package io.aigate.gateway;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.aigate.config.AigateConfig;
+import io.aigate.pipeline.Ending;
+import io.aigate.pipeline.JsonBody;
+import io.aigate.pipeline.RequestContext;
+import io.aigate.tokens.LimitRefusal;
+import io.aigate.tokens.LlmEmitTokenMetric;
+import io.aigate.tokens.LlmTokenLimit;
+import io.aigate.tokens.RealtimeUsage;
+import io.aigate.tokens.Reservation;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * One Realtime session, relayed both ways as whole messages, never more than one held per direction: each message is
+ * bounded ({@code max-message-size}) and judged (the caller's) or read (the backend's) once, then written on; while the
+ * other side's write queue is full, this side is not read (back-pressure each way, down to TCP), so a stalled side
+ * holds at most one message and a write queue. Silence both ways ({@code idle-timeout}) and age
+ * ({@code max-session-duration}) close it. Every {@code response.done} is counted exactly and settles its response's
+ * reservation; with a token limit, each {@code response.create} is admitted first, and one the budget cannot take is
+ * never forwarded: the caller gets a Realtime {@code error} event, and the session is closed once that persists. It
+ * ends once, through {@link RequestLifecycle#end}. Touched on its event loop only.
+ */
+final class RealtimeSession {
+
+    private static final Logger LOG = Logger.getLogger(RealtimeSession.class);
+
+    /** Why aigate closed a session, as the WebSocket close code each side is sent (RFC 6455 §7.4.1). */
+    enum Close {
+        NORMAL(1000, "session closed"),
+        IDLE(1001, "idle timeout"),
+        CALLER_GONE(1001, "the caller left"),
+        PROTOCOL(1002, "frames out of order"),
+        BINARY(1003, "the Realtime API takes JSON text messages only"),
+        UNREADABLE(1007, "a message that is not one JSON object with one string type"),
+        SESSION_LIMIT(1008, "session time limit"),
+        TOO_LARGE(1009, "message too large"),
+        BACKEND(1011, "the backend failed"),
+        OVER_BUDGET(1013, "token limit exceeded"),
+        SERVER_BUSY(1008, "too many responses in flight");
+
+        final short code;
+        final String reason;
+
+        Close(int code, String reason) {
+            this.code = (short) code;
+            this.reason = reason;
+        }
+    }
+
+    /** Responses one session may have in flight at once; a backend that starts more closes the session. */
+    private static final int MAX_RESPONSES_IN_FLIGHT = 8;
+
+    private final Realtime realtime;
+    private final RequestLifecycle life;
+    private final RequestContext ctx;
+    private final ServerWebSocket caller;
+    private final WebSocket backend;
+    private final LlmTokenLimit.Session budget;
+    private final LlmEmitTokenMetric tokens;
+    private final Context context;
+    private final Vertx vertx;
+    private final long maxMessage;
+    private final long idleNanos;
+    private final int refusalsBeforeClose;
+
+    private final Side fromCaller = new Side();
+    private final Side fromBackend = new Side();
+
+    /** Why each side is not read right now (a full write queue on the other side, an admission being decided). */
+    private int callerHolds;
+
+    private int backendHolds;
+
+    /** Reserved for a response.create sent and not yet acknowledged by the backend's response.created. */
+    private final ArrayDeque<Reservation> created = new ArrayDeque<>(2);
+    /** Responses the backend started, by id: their reservations and when they began. */
+    private final Map<String, InFlight> inFlight = new LinkedHashMap<>();
+
+    private record InFlight(Reservation reservation, long startEpochNanos) {}
+
+    private int refusedInARow;
+    private long lastInputTokens;
+    private long lastHeardNanos = System.nanoTime();
+    private long idleTimer = -1;
+    private long sessionTimer = -1;
+    private boolean over;
+    private Close closedAs;
+    private String closedBy;
+    private int closeCode;
+
+    private long responses;
+    private long unmeasured;
+    private long inputTokens;
+    private long outputTokens;
+    private long inputAudioTokens;
+    private long outputAudioTokens;
+    private long refusedCreates;
+    private long bytesFromCaller;
+    private long bytesToCaller;
+
+    /** One direction's message being received, frame by frame. */
+    private static final class Side {
+        Buffer message;
+    }
+
+    RealtimeSession(
+            Realtime realtime,
+            RequestLifecycle life,
+            ServerWebSocket caller,
+            WebSocket backend,
+            LlmTokenLimit.Session budget,
+            Context context) {
+        this.realtime = realtime;
+        this.life = life;
+        this.ctx = life.ctx;
+        this.caller = caller;
+        this.backend = backend;
+        this.budget = budget;
+        this.tokens = realtime.tokenMetric();
+        this.context = context;
+        this.vertx = context.owner();
+        AigateConfig.Realtime limits = realtime.limits();
+        this.maxMessage = limits.maxMessageSize().asLongValue();
+        this.idleNanos = limits.idleTimeout().toNanos();
+        this.refusalsBeforeClose = limits.refusalsBeforeClose();
+        int queue = (int) Math.min(Integer.MAX_VALUE, maxMessage);
+        caller.setWriteQueueMaxSize(queue);
+        backend.setWriteQueueMaxSize(queue);
+    }
+
+    void start() {
+        life.session = this;
+        life.enter(RequestLifecycle.State.RELAYING);
+        caller.frameHandler(frame -> frame(fromCaller, frame, true));
+        backend.frameHandler(frame -> frame(fromBackend, frame, false));
+        caller.closeHandler(v -> closedBy("caller", caller.closeStatusCode()));
+        backend.closeHandler(v -> closedBy("backend", backend.closeStatusCode()));
+        caller.exceptionHandler(err -> LOG.debugf("realtime caller socket: %s", err.getMessage()));
+        backend.exceptionHandler(err -> LOG.debugf("realtime backend socket: %s", err.getMessage()));
+        caller.drainHandler(v -> release(false));
+        backend.drainHandler(v -> release(true));
+        sessionTimer = vertx.setTimer(
+                realtime.limits().maxSessionDuration().toMillis(), t -> close(Close.SESSION_LIMIT, "aigate"));
+        armIdle(idleNanos);
+        backend.resume();
+    }
+
+    // ---- frames ----
+
+    private void frame(Side side, WebSocketFrame frame, boolean isCaller) {
+        if (over || frame.isClose() || frame.isPing() || frame.type() == io.vertx.core.http.WebSocketFrameType.PONG) {
+            return; // Vert.x answers pings and runs the closing handshake itself
+        }
+        lastHeardNanos = System.nanoTime();
+        Buffer data = frame.binaryData();
+        if (isCaller) {
+            bytesFromCaller += data.length();
+        }
+        if (frame.isBinary() || (frame.isContinuation() && side.message == null && !frame.isText())) {
+            // a binary message, or a continuation of nothing: the Realtime API is JSON text
+            close(
+                    frame.isBinary() ? (isCaller ? Close.BINARY : Close.BACKEND) : Close.PROTOCOL,
+                    isCaller ? "caller" : "backend");
+            return;
+        }
+        if (frame.isText()) {
+            if (side.message != null) {
+                close(Close.PROTOCOL, isCaller ? "caller" : "backend");
+                return;
+            }
+            side.message = Buffer.buffer(Math.min(data.length(), 64 * 1024));
+        }
+        if (side.message.length() + (long) data.length() > maxMessage) {
+            side.message = null;
+            close(isCaller ? Close.TOO_LARGE : Close.BACKEND, isCaller ? "caller" : "backend");
+            return;
+        }
+        side.message.appendBuffer(data);
+        if (!frame.isFinal()) {
+            return;
+        }
+        Buffer message = side.message;
+        side.message = null;
+        if (isCaller) {
+            fromCaller(message);
+        } else {
+            fromBackend(message);
+        }
+    }
+
+    /** The caller's message, judged once; what is forwarded is the same bytes. */
+    private void fromCaller(Buffer message) {
+        JsonBody.Parsed parsed = JsonBody.parse(message);
+        JsonNode type = parsed.ok() ? parsed.object().get("type") : null;
+        if (type == null || !type.isTextual()) {
+            close(Close.UNREADABLE, "caller");
+            return;
+        }
+        ObjectNode event = parsed.object();
+        String other = namesAnotherModel(event);
+        if (other != null) {
+            tellCaller(
+                    event,
+                    "invalid_request_error",
+                    "model_not_allowed",
+                    "This session is for deployment "
+                            + GatewayHandler.printable(ctx.route().deployment()) + " only; its " + other
+                            + " names another. The event was not forwarded.");
+            return;
+        }
+        if (type.textValue().equals("response.create") && budget != null) {
+            admit(event, message);
+            return;
+        }
+        toBackend(message);
+    }
+
+    /**
+     * Where a {@code session.update} or {@code response.create} names a model other than the session's deployment
+     * (the route, the claims and the budget were judged for that one), the field that does; else null.
+     */
+    private String namesAnotherModel(ObjectNode event) {
+        for (String part : List.of("session", "response")) {
+            JsonNode model = event.path(part).get("model");
+            if (model != null
+                    && (!model.isTextual()
+                            || !RouteTable.fold(model.textValue())
+                                    .equals(ctx.route().deployment()))) {
+                return part + ".model";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A {@code response.create} under a token limit: the caller is not read while the budget decides (so the events
+     * after it keep their order, and a burst of creates is admitted one by one); admitted, it is forwarded with its
+     * reservation; refused, the caller is told and the create goes nowhere.
+     */
+    private void admit(ObjectNode event, Buffer message) {
+        if (created.size() + inFlight.size() >= MAX_RESPONSES_IN_FLIGHT) {
+            tellCaller(
+                    event,
+                    "invalid_request_error",
+                    "too_many_responses",
+                    "Too many responses are in flight in this session; wait for one to finish.");
+            return;
+        }
+        long reserve = budget.reservation(lastInputTokens, event.get("response"));
+        hold(true);
+        budget.admit(reserve)
+                .onComplete(decided -> GatewayHandler.onContext(context, () -> {
+                    if (over) {
+                        if (decided.succeeded() && decided.result().reservation() != null) {
+                            decided.result().reservation().release(); // never sent
+                        }
+                        return;
+                    }
+                    release(true);
+                    if (decided.failed()) {
+                        LOG.errorf(
+                                decided.cause(),
+                                "token limit failed on route %s; response.create not forwarded",
+                                ctx.route().name());
+                        close(Close.BACKEND, "aigate");
+                        return;
+                    }
+                    LlmTokenLimit.Admitted admitted = decided.result();
+                    if (admitted.refusal() != null) {
+                        refused(event, admitted.refusal());
+                        return;
+                    }
+                    refusedInARow = 0;
+                    created.add(admitted.reservation());
+                    toBackend(message);
+                }));
+    }
+
+    private void refused(ObjectNode event, LimitRefusal refusal) {
+        refusedCreates++;
+        refusedInARow++;
+        tellCaller(event, "rate_limit_exceeded", refusal.reason(), refusal.message());
+        if (refusedInARow >= refusalsBeforeClose) {
+            close(Close.OVER_BUDGET, "aigate");
+        }
+    }
+
+    /** The backend's message: read for what the session used, then relayed as it came. */
+    private void fromBackend(Buffer message) {
+        String type = RealtimeUsage.type(message);
+        if (type == null) {
+            close(Close.BACKEND, "backend");
+            return;
+        }
+        switch (type) {
+            case "response.created" -> started(message);
+            case "response.done" -> done(message);
+            case "error" -> {
+                // a create the backend refused generated nothing: its reservation comes back
+                if (!created.isEmpty() && !errorConcernsRunningResponse(message)) {
+                    created.poll().release();
+                }
+            }
+            default -> {}
+        }
+        if (!over) {
+            toCaller(message);
+        }
+    }
+
+    private static boolean errorConcernsRunningResponse(Buffer message) {
+        JsonBody.Parsed parsed = JsonBody.parse(message);
+        return !parsed.ok()
+                || parsed.object().path("error").path("code").asText("").startsWith("response_cancel");
+    }
+
+    /** A response began: the create's reservation is its own; one the backend began itself is admitted now. */
+    private void started(Buffer message) {
+        JsonBody.Parsed parsed = JsonBody.parse(message);
+        String id = parsed.ok() ? parsed.object().path("response").path("id").asText(null) : null;
+        if (id == null || id.length() > 128 || inFlight.containsKey(id)) {
+            close(Close.BACKEND, "backend");
+            return;
+        }
+        long start = epochNanos();
+        Reservation reserved = created.poll();
+        if (budget == null || reserved != null) {
+            inFlight.put(id, new InFlight(reserved, start));
+            return;
+        }
+        if (inFlight.size() >= MAX_RESPONSES_IN_FLIGHT) {
+            close(Close.SERVER_BUSY, "backend");
+            return;
+        }
+        // the backend began this one itself (voice activity): it is admitted after the fact, and if the budget cannot
+        // take it, it is the one response past the limit: cancelled, the caller told, and nothing more begins
+        InFlight pending = new InFlight(null, start);
+        inFlight.put(id, pending);
+        budget.admit(budget.reservation(lastInputTokens, null))
+                .onComplete(decided -> GatewayHandler.onContext(context, () -> {
+                    Reservation admitted =
+                            decided.succeeded() ? decided.result().reservation() : null;
+                    if (inFlight.get(id) == pending) {
+                        inFlight.put(id, new InFlight(admitted, start));
+                    } else if (admitted != null) {
+                        admitted.unknown(); // already done: what it reserved stands
+                    }
+                    if (admitted == null && !over) {
+                        backend.writeTextMessage(new JsonObject()
+                                .put("type", "response.cancel")
+                                .put("response_id", id)
+                                .encode());
+                        LimitRefusal refusal =
+                                decided.succeeded() ? decided.result().refusal() : null;
+                        refusedCreates++;
+                        tellCaller(
+                                null,
+                                "rate_limit_exceeded",
+                                refusal == null ? "token_limit" : refusal.reason(),
+                                refusal == null ? "Token limit could not be checked." : refusal.message());
+                        close(Close.OVER_BUDGET, "aigate");
+                    }
+                }));
+    }
+
+    /** A response ended: its exact usage is counted, and settles its reservation. */
+    private void done(Buffer message) {
+        JsonBody.Parsed parsed = JsonBody.parse(message);
+        ObjectNode event = parsed.ok() ? parsed.object() : null;
+        String id = event == null ? null : event.path("response").path("id").asText(null);
+        InFlight flight = id == null ? null : inFlight.remove(id);
+        RealtimeUsage used = RealtimeUsage.read(event);
+        responses++;
+        if (used != null) {
+            tokens.realtime(ctx, used);
+            inputTokens += used.inputTokens();
+            outputTokens += used.outputTokens();
+            inputAudioTokens += Math.max(0, used.inputAudioTokens());
+            outputAudioTokens += Math.max(0, used.outputAudioTokens());
+            lastInputTokens = used.inputTokens();
+        } else {
+            unmeasured++;
+            tokens.realtimeUnmeasured(ctx);
+        }
+        if (flight != null) {
+            LlmTokenLimit.settle(flight.reservation(), used, true);
+        } else if (!created.isEmpty()) {
+            LlmTokenLimit.settle(created.poll(), used, true); // done without created: it settles the oldest create
+        }
+        if (life.span != null) {
+            realtime.tracing()
+                    .realtimeResponse(life.span, ctx, flight == null ? epochNanos() : flight.startEpochNanos(), used);
+        }
+    }
+
+    private static long epochNanos() {
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    /**
+     * A Realtime {@code error} event from aigate, as the API shapes its own, naming the event it concerns: never the
+     * caller's text back, only its {@code event_id} when that is a plain id.
+     */
+    private void tellCaller(ObjectNode about, String type, String code, String message) {
+        JsonObject error = new JsonObject().put("type", type).put("code", code).put("message", message);
+        JsonNode eventId = about == null ? null : about.get("event_id");
+        if (eventId != null && eventId.isTextual() && eventId.textValue().matches("[A-Za-z0-9_-]{1,64}")) {
+            error.put("event_id", eventId.textValue());
+        }
+        toCaller(Buffer.buffer(new JsonObject()
+                .put("type", "error")
+                .put("event_id", "aigate_" + Long.toHexString(System.nanoTime()))
+                .put("error", error)
+                .encode()));
+    }
+
+    // ---- writing, with back-pressure ----
+
+    private void toBackend(Buffer message) {
+        if (over) {
+            return;
+        }
+        backend.writeTextMessage(message.toString(StandardCharsets.UTF_8));
+        if (backend.writeQueueFull()) {
+            hold(true); // the caller is not read until the backend has taken what it was given
+        }
+    }
+
+    private void toCaller(Buffer message) {
+        if (over) {
+            return;
+        }
+        bytesToCaller += message.length();
+        caller.writeTextMessage(message.toString(StandardCharsets.UTF_8));
+        if (caller.writeQueueFull()) {
+            hold(false);
+        }
+    }
+
+    /** Stops reading one side: the caller ({@code callerSide}) or the backend. */
+    private void hold(boolean callerSide) {
+        if (callerSide) {
+            if (callerHolds++ == 0) {
+                caller.pause();
+            }
+        } else if (backendHolds++ == 0) {
+            backend.pause();
+        }
+    }
+
+    /** A drain, or an admission decided: that side is read again once nothing else holds it. */
+    private void release(boolean callerSide) {
+        if (callerSide) {
+            if (callerHolds > 0 && --callerHolds == 0 && !over) {
+                caller.resume();
+            }
+        } else if (backendHolds > 0 && --backendHolds == 0 && !over) {
+            backend.resume();
+        }
+    }
+
+    // ---- timers and the end ----
+
+    private void armIdle(long inNanos) {
+        idleTimer = vertx.setTimer(Math.max(1, inNanos / 1_000_000), t -> {
+            long quiet = System.nanoTime() - lastHeardNanos;
+            if (quiet >= idleNanos) {
+                close(Close.IDLE, "aigate");
+            } else if (!over) {
+                armIdle(idleNanos - quiet);
+            }
+        });
+    }
+
+    /** One side closed its socket: the other is closed with the same code where it is one a peer may send. */
+    private void closedBy(String side, Short code) {
+        if (over) {
+            return;
+        }
+        int received = code == null ? 1006 : code;
+        boolean clean = received == 1000 || received == 1001;
+        if (clean) {
+            close(Close.NORMAL, side, received);
+        } else {
+            close(side.equals("backend") ? Close.BACKEND : Close.CALLER_GONE, side, received);
+        }
+    }
+
+    private void close(Close why, String by) {
+        close(why, by, why.code);
+    }
+
+    /** The session ends here, once: both sockets closed, open reservations settled, the record written. */
+    private void close(Close why, String by, int code) {
+        if (over) {
+            return;
+        }
+        over = true;
+        closedAs = why;
+        closedBy = by;
+        closeCode = code;
+        vertx.cancelTimer(idleTimer);
+        vertx.cancelTimer(sessionTimer);
+        fromCaller.message = null;
+        fromBackend.message = null;
+        short sent = (short)
+                (why == Close.NORMAL && code >= 1000 && code <= 4999 && code != 1005 && code != 1006 ? code : why.code);
+        if (!caller.isClosed()) {
+            caller.close(sent, why.reason);
+        }
+        if (!backend.isClosed()) {
+            backend.close(why == Close.CALLER_GONE || by.equals("caller") ? (short) 1000 : sent, why.reason);
+        }
+        // what is still in flight may have been generated, and billed: its reservation stands
+        created.forEach(Reservation::unknown);
+        created.clear();
+        inFlight.values().forEach(f -> {
+            if (f.reservation() != null) {
+                f.reservation().unknown();
+            }
+        });
+        inFlight.clear();
+        realtime.closed();
+        ctx.put(
+                LlmEmitTokenMetric.COUNTED,
+                new LlmEmitTokenMetric.Counted(inputTokens, outputTokens, false, null, List.of()));
+        if (why != Close.NORMAL && life.timing != null && by.equals("backend")) {
+            life.timing.error = Failure.CUT;
+        }
+        life.end(why == Close.NORMAL || why == Close.IDLE || why == Close.SESSION_LIMIT ? Ending.ANSWERED : Ending.CUT)
+                .onComplete(v -> life.answerOver());
+    }
+
+    /** Relayed to its end (closed normally, or by one of aigate's limits); cut by the backend; or the caller's doing. */
+    RequestLifecycle.Outcome outcome() {
+        if ("backend".equals(closedBy) && closedAs != Close.NORMAL) {
+            return RequestLifecycle.Outcome.CUT;
+        }
+        return "caller".equals(closedBy) && closedAs != Close.NORMAL
+                ? RequestLifecycle.Outcome.CALLER_CLOSED
+                : RequestLifecycle.Outcome.FORWARDED;
+    }
+
+    long bytesFromCaller() {
+        return bytesFromCaller;
+    }
+
+    long bytesToCaller() {
+        return bytesToCaller;
+    }
+
+    /** The session's own fields of the audit line: its totals and how it closed. */
+    void audit(JsonGenerator json) throws IOException {
+        json.writeNumberField("realtime_responses", responses);
+        json.writeNumberField("realtime_unmeasured", unmeasured);
+        json.writeNumberField("realtime_refused_creates", refusedCreates);
+        json.writeNumberField("input_audio_tokens", inputAudioTokens);
+        json.writeNumberField("output_audio_tokens", outputAudioTokens);
+        json.writeNumberField("close_code", closeCode);
+        json.writeStringField(
+                "close_reason", closedAs == null ? null : closedAs.name().toLowerCase(java.util.Locale.ROOT));
+        json.writeStringField("closed_by", closedBy);
+    }
+}
