@@ -55,6 +55,12 @@ public class ConfigSections {
 
     @Produces
     @Singleton
+    AigateConfig.Realtime realtime(AigateConfig config) {
+        return config.realtime();
+    }
+
+    @Produces
+    @Singleton
     AigateConfig.Tokens tokens(AigateConfig config) {
         return config.tokens();
     }

@@ -209,7 +209,6 @@ public class GatewayHandler {
                 query.forwarded(),
                 outboundHeaders(request, life.requestId));
         life.ctx = ctx;
-        life.policies = pipeline.open(ctx);
         if (routed(life, named)) {
             then(life, pipeline.requestHeaders(life), () -> realtime.open(life, parameter));
         }

@@ -68,7 +68,7 @@ public class Realtime {
     private volatile WebSocketClient client;
 
     Realtime(
-            AigateConfig config,
+            AigateConfig.Realtime limits,
             BackendClients backends,
             BackendPools pools,
             InboundPipeline pipeline,
@@ -76,7 +76,7 @@ public class Realtime {
             LlmEmitTokenMetric tokenMetric,
             Tracing tracing,
             Vertx vertx) {
-        this.limits = config.realtime();
+        this.limits = limits;
         this.backends = backends;
         this.pools = pools;
         this.pipeline = pipeline;
@@ -94,8 +94,8 @@ public class Realtime {
     static final class ServerOptions implements HttpServerOptionsCustomizer {
         private final AigateConfig.Realtime limits;
 
-        ServerOptions(AigateConfig config) {
-            this.limits = config.realtime();
+        ServerOptions(AigateConfig.Realtime limits) {
+            this.limits = limits;
         }
 
         @Override
