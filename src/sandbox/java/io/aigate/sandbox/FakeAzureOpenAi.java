@@ -126,8 +126,9 @@ public final class FakeAzureOpenAi implements AutoCloseable {
                         .setHost("127.0.0.1")
                         .setMaxWebSocketFrameSize(16 << 20)
                         .setMaxWebSocketMessageSize(16 << 20))
-                .webSocketHandler(this::session)
-                .requestHandler(request -> request.response().setStatusCode(426).end());
+                // the request handler upgrades: with webSocketHandler, a fake started after others in the same
+                // test JVM passed every upgrade to the request handler (the suite saw only 426s)
+                .requestHandler(this::session);
         try {
             realtime.listen(port).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -149,14 +150,17 @@ public final class FakeAzureOpenAi implements AutoCloseable {
         return realtimeOpen.get();
     }
 
-    @SuppressWarnings("deprecation") // reject(status) is the handshake's refusal, which Azure gives as a status
-    private void session(io.vertx.core.http.ServerWebSocket ws) {
+    private void session(io.vertx.core.http.HttpServerRequest request) {
+        if (!request.headers().contains("upgrade", "websocket", true)) {
+            request.response().setStatusCode(426).end();
+            return;
+        }
         Map<String, List<String>> headers = new TreeMap<>();
-        ws.headers()
+        request.headers()
                 .forEach((k, v) -> headers.computeIfAbsent(k.toLowerCase(Locale.ROOT), x -> new java.util.ArrayList<>())
                         .add(v));
-        String query = ws.query();
-        received.add(new Received("GET", ws.path(), query, headers, ""));
+        String query = request.query();
+        received.add(new Received("GET", request.path(), query, headers, ""));
         served.incrementAndGet();
         String deployment = queryValue(query, "deployment");
         if (deployment == null) {
@@ -164,9 +168,13 @@ public final class FakeAzureOpenAi implements AutoCloseable {
         }
         String model = deployment == null ? "unknown" : deployment;
         if (model.equals("gpt-rt-refuse")) {
-            ws.reject(429);
+            request.response().setStatusCode(429).end();
             return;
         }
+        request.toWebSocket().onSuccess(ws -> relay(ws, model));
+    }
+
+    private void relay(io.vertx.core.http.ServerWebSocket ws, String model) {
         realtimeOpen.incrementAndGet();
         ws.closeHandler(v -> realtimeOpen.decrementAndGet());
         if (model.equals("gpt-rt-silent")) {
