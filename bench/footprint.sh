@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 IDLE=${1:-60}
 JAR=target/quarkus-app/quarkus-run.jar
 [ -f "$JAR" ] || ./mvnw -B -q package -DskipTests
-source bench/shipped-env.sh
+source bench/lib.sh
+need nginx nginx-light
+need redis-server redis-server
 JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 VARIANTS=${VARIANTS:-"shipped c1 jdk25 jdk25-aot"}
 BACKEND_PORT=18190 AIGATE_PORT=18180 AIGATE_MGMT=18199 REDIS_PORT=18179

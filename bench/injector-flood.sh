@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 SENDERS=${1:-24}
 JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 [ -f "$JAR" ] || { echo "no $JAR: run ./mvnw package -DskipTests first"; exit 1; }
-source bench/shipped-env.sh
+source bench/lib.sh
+need openssl openssl
+need curl curl
 OUT=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$OUT"' EXIT
 

@@ -28,10 +28,9 @@ export RATE=${RATE:-1000}
 RATE_SECONDS=${RATE_SECONDS:-20}
 BACKEND_PORT=18090 PROXY_PORT=18091 HAPROXY_PORT=18092 AIGATE_PORT=18080 AIGATE_MGMT=18099 REDIS_PORT=18079 BARE_PORT=18093
 # the JVM flags shipped in the image, read from Dockerfile.jvm (the one place they are written); override to experiment
-source bench/shipped-env.sh
+source bench/lib.sh
 AIGATE_JAVA_OPTS=${AIGATE_JAVA_OPTS:-$SHIPPED_JAVA_OPTS}
 
-need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
 need wrk wrk
 need nginx nginx-light
 need haproxy haproxy

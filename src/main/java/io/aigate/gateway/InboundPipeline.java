@@ -84,7 +84,6 @@ public class InboundPipeline {
 
     private static Future<Outcome> run(Policy.Instance[] instances, RequestContext ctx, Phase phase) {
         return Phases.run(
-                0,
                 instances.length,
                 i -> phase.run(instances[i], ctx),
                 done -> done.succeeded() && done.result().proceeds(),

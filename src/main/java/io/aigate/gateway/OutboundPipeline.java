@@ -46,7 +46,6 @@ final class OutboundPipeline {
     static Future<Void> end(Policy.Instance[] instances, RequestContext ctx, Ending ending) {
         int last = instances.length - 1;
         return Phases.run(
-                0,
                 instances.length,
                 i -> instances[last - i].onEnd(ctx, ending),
                 done -> {

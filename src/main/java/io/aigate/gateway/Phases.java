@@ -16,12 +16,16 @@ final class Phases {
     private Phases() {}
 
     /**
-     * Runs {@code step(from)}, {@code step(from + 1)}, … up to {@code count - 1} while {@code goesOn} says so of each
-     * result; a step that throws (or answers nothing) has failed, which fails closed in {@code <inbound>}.
+     * Runs {@code step(0)}, {@code step(1)}, … up to {@code count - 1} while {@code goesOn} says so of each result; a
+     * step that throws (or answers nothing) has failed, which fails closed in {@code <inbound>}.
      *
      * @return the result that stopped the run, or {@code last} once every step went on
      */
-    static <T> Future<T> run(
+    static <T> Future<T> run(int count, IntFunction<Future<T>> step, Predicate<AsyncResult<T>> goesOn, Future<T> last) {
+        return run(0, count, step, goesOn, last);
+    }
+
+    private static <T> Future<T> run(
             int from, int count, IntFunction<Future<T>> step, Predicate<AsyncResult<T>> goesOn, Future<T> last) {
         for (int i = from; i < count; i++) {
             Future<T> result;

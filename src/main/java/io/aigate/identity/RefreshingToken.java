@@ -17,7 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
@@ -184,10 +183,8 @@ final class RefreshingToken implements BackendCredential {
             return Future.succeededFuture(unavailable());
         }
         // cold start only: wait briefly for the fetch already under way, then decide on the event loop again
-        return held.firstAttempt()
-                .timeout(firstTokenWaitMillis, TimeUnit.MILLISECONDS)
-                .transform(waited ->
-                        Future.succeededFuture(setIfValid(outboundHeaders) ? Outcome.proceed() : unavailable()));
+        return Refreshed.within(held.firstAttempt(), firstTokenWaitMillis)
+                .map(waited -> setIfValid(outboundHeaders) ? Outcome.proceed() : unavailable());
     }
 
     private boolean setIfValid(MultiMap outboundHeaders) {

@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.jose4j.jwk.JsonWebKey;
 import org.jose4j.jwk.JsonWebKeySet;
 
@@ -109,10 +108,7 @@ public class SigningKeys {
         if (clock.millis() - keys.lastFetchAtMillis() < cooldownMillis) {
             return Future.succeededFuture(false);
         }
-        return keys.refresh()
-                .map(true)
-                .timeout(UNKNOWN_KEY_WAIT_MILLIS, TimeUnit.MILLISECONDS)
-                .otherwise(false);
+        return Refreshed.within(keys.refresh(), UNKNOWN_KEY_WAIT_MILLIS);
     }
 
     private Future<List<String>> jwksUris() {

@@ -1,5 +1,6 @@
 package io.aigate.pipeline;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -133,6 +134,24 @@ public final class Refreshed<T> {
     /** Complete once the first fetch has ended, either way. */
     public Future<Void> firstAttempt() {
         return firstAttempt.future();
+    }
+
+    /**
+     * Whether {@code pending} (a fetch, the first attempt) succeeded within {@code millis}: the one bounded wait a
+     * request makes on a refreshed value. Told on the caller's event loop, as the fetch completes on the refresher's
+     * thread and the timeout on Netty's, and a waiting request may only be touched from its own; never failed.
+     */
+    public static Future<Boolean> within(Future<?> pending, long millis) {
+        Context caller = Vertx.currentContext();
+        Promise<Boolean> told = Promise.promise();
+        pending.timeout(millis, TimeUnit.MILLISECONDS).onComplete(done -> {
+            if (caller == null) {
+                told.complete(done.succeeded());
+            } else {
+                caller.runOnContext(v -> told.complete(done.succeeded()));
+            }
+        });
+        return told.future();
     }
 
     public int failures() {

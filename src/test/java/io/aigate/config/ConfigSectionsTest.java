@@ -38,7 +38,9 @@ class ConfigSectionsTest {
             Map.entry("tokens/TokenBudget", "the token limit and the Redis timeout of the key section"),
             Map.entry("tokens/TokenMetrics", "a constructor for tests that builds its GenAI labels alike"));
 
-    private static final Pattern WHOLE = Pattern.compile("\\bAigateConfig\\s+\\w+\\s*[,)]");
+    /** A parameter, field or local of the whole type, or the whole type looked up or wrapped (Instance, class). */
+    private static final Pattern WHOLE =
+            Pattern.compile("\\bAigateConfig\\s+\\w+\\s*[,);=]|<AigateConfig>|\\bAigateConfig\\.class\\b");
 
     @Test
     void onlyComposersTakeTheWholeConfiguration() throws IOException {
