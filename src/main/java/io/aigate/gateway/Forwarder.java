@@ -4,7 +4,6 @@ import io.aigate.backends.BackendPool;
 import io.aigate.backends.BackendPools;
 import io.aigate.backends.Member;
 import io.aigate.backends.PoolRefusal;
-import io.aigate.config.AigateConfig;
 import io.aigate.pipeline.Answer;
 import io.aigate.pipeline.ContentLength;
 import io.aigate.pipeline.Ending;
@@ -27,8 +26,6 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.streams.ReadStream;
 import jakarta.inject.Singleton;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
@@ -64,11 +61,10 @@ public class Forwarder {
     private final InboundPipeline pipeline;
     private final GatewayMetrics metrics;
     private final Tracing tracing;
-    /** Per route: its {@code <retry>}. */
-    private final Map<String, Attempt.Rule> retries;
+    private final RetryRules retries;
 
     Forwarder(
-            AigateConfig config,
+            RetryRules retries,
             BackendClients backends,
             BackendPools pools,
             InboundPipeline pipeline,
@@ -79,9 +75,7 @@ public class Forwarder {
         this.pools = pools;
         this.pipeline = pipeline;
         this.metrics = metrics;
-        Map<String, Attempt.Rule> byRoute = new HashMap<>();
-        config.routes().forEach((name, route) -> byRoute.put(name, Attempt.Rule.of(route.retry())));
-        this.retries = Map.copyOf(byRoute);
+        this.retries = retries;
     }
 
     /** One request on its way through its pool. */
@@ -138,7 +132,7 @@ public class Forwarder {
             return;
         }
         BackendPool pool = pools.get(ctx.route().backend());
-        Attempts attempts = new Attempts(life, pool, retries.get(ctx.route().name()));
+        Attempts attempts = new Attempts(life, pool, retries.of(ctx.route().name()));
         int first = pool.pick(0, ctx.route().deployment(), pools.now());
         if (first < 0) {
             life.end(Ending.NOT_SENT);

@@ -11,6 +11,7 @@ import io.aigate.pipeline.QueryString;
 import io.aigate.pipeline.RequestContext;
 import io.aigate.tokens.LlmEmitTokenMetric;
 import io.aigate.tokens.LlmTokenLimit;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
@@ -21,10 +22,14 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -64,7 +69,13 @@ public class Realtime {
     private final LlmEmitTokenMetric tokenMetric;
     private final Tracing tracing;
     private final Vertx vertx;
+    private final RetryRules retries;
+    private final long shutdownMillis;
     private final AtomicInteger open = new AtomicInteger();
+    /** Sessions relaying now: each is told when aigate shuts down. */
+    private final Set<RealtimeSession> sessions = ConcurrentHashMap.newKeySet();
+
+    private volatile boolean draining;
     private volatile WebSocketClient client;
 
     Realtime(
@@ -75,7 +86,12 @@ public class Realtime {
             LlmTokenLimit tokenLimit,
             LlmEmitTokenMetric tokenMetric,
             Tracing tracing,
-            Vertx vertx) {
+            Vertx vertx,
+            RetryRules retries,
+            @ConfigProperty(name = "quarkus.shutdown.timeout", defaultValue = "30s") Duration shutdownTimeout) {
+        this.retries = retries;
+        // a session finishing its response on SIGTERM is closed before Quarkus stops waiting and cuts the socket
+        this.shutdownMillis = Math.max(1, shutdownTimeout.toMillis() - 1_000);
         this.limits = limits;
         this.backends = backends;
         this.pools = pools;
@@ -120,9 +136,27 @@ public class Realtime {
         return tracing;
     }
 
-    /** A session ended: its place is free. */
+    /** A session, or a handshake that began none, ended: its place is free. */
     void closed() {
         open.decrementAndGet();
+    }
+
+    void closed(RealtimeSession session) {
+        sessions.remove(session);
+        closed();
+    }
+
+    /**
+     * SIGTERM: the data port refuses new sessions from now on; each open one finishes the responses it has in flight,
+     * then closes with 1001 (going away), so its client reconnects to a pod that is staying.
+     */
+    void drain(@Observes ShutdownDelayInitiatedEvent event) {
+        draining = true;
+        sessions.forEach(RealtimeSession::goingAway);
+    }
+
+    long shutdownMillis() {
+        return shutdownMillis;
     }
 
     /** The backend's side: frames as bounded as the caller's, no compression (its usage must stay readable). */
@@ -144,6 +178,40 @@ public class Realtime {
         return c;
     }
 
+    /** One handshake on its way through its pool: which members had it, and what the route's retry still allows. */
+    private static final class Handshake {
+        final RequestLifecycle life;
+        final BackendPool pool;
+        final Attempt.Rule retry;
+        final int maxAttempts;
+        final long deadline;
+        final String deploymentParameter;
+        final LlmTokenLimit.Session budget;
+        /** The outbound headers before any member's credential was set: each attempt starts from them. */
+        final MultiMap pristine;
+        /** Bit i: member i had this handshake. */
+        long tried;
+
+        int made;
+
+        Handshake(
+                RequestLifecycle life,
+                BackendPool pool,
+                Attempt.Rule retry,
+                String deploymentParameter,
+                LlmTokenLimit.Session budget) {
+            this.life = life;
+            this.pool = pool;
+            this.retry = retry;
+            this.maxAttempts = retry.maxAttempts(pool.size());
+            this.deadline = System.nanoTime() + retry.withinNanos();
+            this.deploymentParameter = deploymentParameter;
+            this.budget = budget;
+            this.pristine =
+                    pool.size() > 1 ? MultiMap.caseInsensitiveMultiMap().addAll(life.ctx.outboundHeaders()) : null;
+        }
+    }
+
     /**
      * Opens the session the inbound section let through. Every way this ends calls {@link RequestLifecycle#end} once:
      * here when no session begins, else when the session closes.
@@ -162,6 +230,42 @@ public class Realtime {
             refuse(life, RequestRefusal.REALTIME_SESSIONS_OVER_BOUND);
             return;
         }
+        LlmTokenLimit.Session budget = tokenLimit.session(ctx);
+        if (budget == null) {
+            begin(life, deploymentParameter, null);
+            return;
+        }
+        // a spent budget (or quota) refuses the session as it would a request: its status and wait, before any backend
+        // is contacted. One token is asked for and given back at once; each response.create is admitted on its own
+        budget.admit(1)
+                .onComplete(decided -> GatewayHandler.onContext(life.context, () -> {
+                    if (decided.failed() || decided.result().refusal() != null) {
+                        closed();
+                        if (decided.failed()) {
+                            LOG.errorf(
+                                    decided.cause(),
+                                    "token limit failed on route %s; session refused",
+                                    ctx.route().name());
+                        }
+                        refuse(
+                                life,
+                                decided.failed()
+                                        ? RequestRefusal.INTERNAL
+                                        : decided.result().refusal());
+                        return;
+                    }
+                    decided.result().reservation().release();
+                    begin(life, deploymentParameter, budget);
+                }));
+    }
+
+    private void begin(RequestLifecycle life, String deploymentParameter, LlmTokenLimit.Session budget) {
+        RequestContext ctx = life.ctx;
+        if (life.request.response().closed()) {
+            closed();
+            life.end(Ending.NOT_SENT);
+            return;
+        }
         BackendPool pool = pools.get(ctx.route().backend());
         int index = pool.pick(0, ctx.route().deployment(), pools.now());
         if (index < 0) {
@@ -171,41 +275,77 @@ public class Realtime {
             refuse(life, resting);
             return;
         }
-        Member member = pool.member(index, ctx.route().deployment());
+        life.timing = new Timing();
+        life.timing.received = life.receivedNanos;
+        attempt(new Handshake(life, pool, retries.of(ctx.route().name()), deploymentParameter, budget), index);
+    }
+
+    private void attempt(Handshake h, int index) {
+        RequestLifecycle life = h.life;
+        RequestContext ctx = life.ctx;
+        Member member = h.pool.member(index, ctx.route().deployment());
+        h.tried |= 1L << index;
+        h.made++;
         ctx.route(new RequestContext.Route(
                 ctx.route().name(), member.backend(), ctx.route().deployment()));
-        Context context = Vertx.currentContext();
+        if (h.made > 1) {
+            ctx.outboundHeaders().clear().addAll(h.pristine); // never one member's credential sent to another
+        }
         pipeline.attempt(life)
-                .onComplete(authorized -> GatewayHandler.onContext(context, () -> {
-                    if (authorized.failed() || !authorized.result().proceeds()) {
-                        pools.released(member);
-                        closed();
-                        if (authorized.failed()) {
-                            LOG.errorf(
-                                    authorized.cause(),
-                                    "credential for backend %s failed; session refused",
-                                    member.backend());
-                        }
-                        refuse(
-                                life,
-                                authorized.failed()
-                                        ? RequestRefusal.INTERNAL
-                                        : authorized.result().refusal());
+                .onComplete(authorized -> GatewayHandler.onContext(life.context, () -> {
+                    if (authorized.succeeded() && authorized.result().proceeds()) {
+                        connect(h, member);
                         return;
                     }
-                    connect(life, member, deploymentParameter, context);
+                    pools.released(member);
+                    if (goesOn(h, member, Attempt.NO_CREDENTIAL)) {
+                        return;
+                    }
+                    closed();
+                    if (authorized.failed()) {
+                        LOG.errorf(
+                                authorized.cause(),
+                                "credential for backend %s failed; session refused",
+                                member.backend());
+                    }
+                    refuse(
+                            life,
+                            authorized.failed()
+                                    ? RequestRefusal.INTERNAL
+                                    : authorized.result().refusal());
                 }));
     }
 
-    private void connect(RequestLifecycle life, Member member, String deploymentParameter, Context context) {
+    /**
+     * A handshake no backend began a session for may go on to the next member, by the route's retry rule: nothing was
+     * generated, so nothing was billed.
+     */
+    private boolean goesOn(Handshake h, Member failed, Attempt result) {
+        if (!h.retry.retries(result)
+                || h.made >= h.maxAttempts
+                || System.nanoTime() >= h.deadline
+                || h.life.request.response().closed()) {
+            return false;
+        }
+        int next = h.pool.pick(h.tried, h.life.ctx.route().deployment(), pools.now());
+        if (next < 0) {
+            return false;
+        }
+        pools.retried(h.life.ctx.route().name(), failed, result.why());
+        attempt(h, next);
+        return true;
+    }
+
+    private void connect(Handshake h, Member member) {
+        RequestLifecycle life = h.life;
         RequestContext ctx = life.ctx;
         BackendClients.Backend backend = backends.get(member.backend());
         String query = ctx.outboundQuery();
         String renamed = backend.deploymentName(ctx.route().deployment());
         if (renamed != null) {
             // the backend's own name for the deployment, in the one parameter that names it
-            String rest = QueryString.without(query, Set.of(deploymentParameter));
-            String named = deploymentParameter + "=" + renamed;
+            String rest = QueryString.without(query, Set.of(h.deploymentParameter));
+            String named = h.deploymentParameter + "=" + renamed;
             query = rest == null || rest.isEmpty() ? named : rest + "&" + named;
         }
         WebSocketConnectOptions options = new WebSocketConnectOptions()
@@ -222,13 +362,14 @@ public class Realtime {
                 options.addHeader(name, value);
             }
         });
-        life.timing = new Timing();
-        life.timing.received = life.receivedNanos;
-        life.timing.firstSentAt = System.nanoTime();
+        if (life.timing.firstSentAt == 0) {
+            life.timing.firstSentAt = System.nanoTime();
+        }
+        Context context = life.context;
         client().connect(options)
                 .onComplete(connected -> GatewayHandler.onContext(context, () -> {
                     if (connected.failed()) {
-                        backendFailed(life, member, connected.cause());
+                        backendFailed(h, member, connected.cause());
                         return;
                     }
                     WebSocket toBackend = connected.result();
@@ -257,24 +398,27 @@ public class Realtime {
                                 }
                                 life.timing.backendNanos = System.nanoTime() - life.timing.firstSentAt;
                                 life.headersAt = System.nanoTime();
-                                new RealtimeSession(
-                                                this,
-                                                life,
-                                                upgraded.result(),
-                                                toBackend,
-                                                tokenLimit.session(ctx),
-                                                context)
-                                        .start();
+                                RealtimeSession session = new RealtimeSession(
+                                        this, life, upgraded.result(), toBackend, h.budget, context);
+                                sessions.add(session);
+                                session.start();
+                                if (draining) {
+                                    session.goingAway();
+                                }
                             }));
                 }));
     }
 
-    /** The backend refused the handshake, or could not be reached: the caller gets the usual JSON, not a socket. */
-    private void backendFailed(RequestLifecycle life, Member member, Throwable err) {
-        closed();
+    /** The backend refused the handshake, or could not be reached: the next member, or the usual JSON to the caller. */
+    private void backendFailed(Handshake h, Member member, Throwable err) {
+        RequestLifecycle life = h.life;
         if (err instanceof UpgradeRejectedException rejected) {
             pools.answered(member, rejected.getStatus(), rejected.getHeaders());
             LOG.warnf("backend %s refused a realtime session with status %d", member.backend(), rejected.getStatus());
+            if (goesOn(h, member, new Attempt.Answered(rejected.getStatus()))) {
+                return;
+            }
+            closed();
             life.timing.error = Failure.unrelayable(rejected.getStatus());
             life.end(Ending.UNANSWERED);
             life.refuse(RequestRefusal.BACKEND_REFUSED_SESSION);
@@ -286,6 +430,11 @@ public class Realtime {
         LOG.warnf(
                 "backend %s: realtime session %s (%s)",
                 member.backend(), timeout ? "timed out" : "unreachable", Errors.describe(err));
+        // no session began, whatever the backend had: nothing was generated
+        if (goesOn(h, member, new Attempt.NoConnection(timeout))) {
+            return;
+        }
+        closed();
         life.timing.error = Failure.lost(timeout);
         life.end(Ending.NOT_SENT);
         life.refuse(timeout ? RequestRefusal.BACKEND_TIMEOUT : RequestRefusal.BACKEND_UNREACHABLE);

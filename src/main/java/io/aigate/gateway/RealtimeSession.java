@@ -45,6 +45,7 @@ final class RealtimeSession {
     enum Close {
         NORMAL(1000, "session closed"),
         IDLE(1001, "idle timeout"),
+        GOING_AWAY(1001, "aigate is shutting down"),
         CALLER_GONE(1001, "the caller left"),
         PROTOCOL(1002, "frames out of order"),
         BINARY(1003, "the Realtime API takes JSON text messages only"),
@@ -100,6 +101,10 @@ final class RealtimeSession {
     private long lastHeardNanos = System.nanoTime();
     private long idleTimer = -1;
     private long sessionTimer = -1;
+    private long drainTimer = -1;
+    /** aigate is shutting down: no response begins, and the session closes once those in flight are done. */
+    private boolean draining;
+
     private boolean over;
     private Close closedAs;
     private String closedBy;
@@ -225,6 +230,14 @@ final class RealtimeSession {
                             + " names another. The event was not forwarded.");
             return;
         }
+        if (draining && type.textValue().equals("response.create")) {
+            tellCaller(
+                    event,
+                    "server_error",
+                    "shutting_down",
+                    "aigate is shutting down; reconnect to start a response. The event was not forwarded.");
+            return;
+        }
         if (type.textValue().equals("response.create") && budget != null) {
             admit(event, message);
             return;
@@ -323,6 +336,27 @@ final class RealtimeSession {
         if (!over) {
             toCaller(message);
         }
+        if (draining && !over && created.isEmpty() && inFlight.isEmpty()) {
+            close(Close.GOING_AWAY, "aigate"); // its last response reached the caller
+        }
+    }
+
+    /**
+     * aigate is shutting down: once nothing is in flight the session closes with 1001, at the latest just before
+     * Quarkus stops waiting for it. Called from any thread.
+     */
+    void goingAway() {
+        context.runOnContext(v -> {
+            if (over || draining) {
+                return;
+            }
+            draining = true;
+            if (created.isEmpty() && inFlight.isEmpty()) {
+                close(Close.GOING_AWAY, "aigate");
+            } else {
+                drainTimer = vertx.setTimer(realtime.shutdownMillis(), t -> close(Close.GOING_AWAY, "aigate"));
+            }
+        });
     }
 
     private static boolean errorConcernsRunningResponse(Buffer message) {
@@ -519,6 +553,7 @@ final class RealtimeSession {
         closeCode = code;
         vertx.cancelTimer(idleTimer);
         vertx.cancelTimer(sessionTimer);
+        vertx.cancelTimer(drainTimer);
         fromCaller.message = null;
         fromBackend.message = null;
         short sent = (short)
@@ -538,14 +573,20 @@ final class RealtimeSession {
             }
         });
         inFlight.clear();
-        realtime.closed();
+        realtime.closed(this);
         ctx.put(
                 LlmEmitTokenMetric.COUNTED,
                 new LlmEmitTokenMetric.Counted(inputTokens, outputTokens, false, null, List.of()));
         if (why != Close.NORMAL && life.timing != null && by.equals("backend")) {
             life.timing.error = Failure.CUT;
         }
-        life.end(why == Close.NORMAL || why == Close.IDLE || why == Close.SESSION_LIMIT ? Ending.ANSWERED : Ending.CUT)
+        life.end(
+                        why == Close.NORMAL
+                                        || why == Close.IDLE
+                                        || why == Close.SESSION_LIMIT
+                                        || why == Close.GOING_AWAY
+                                ? Ending.ANSWERED
+                                : Ending.CUT)
                 .onComplete(v -> life.answerOver());
     }
 

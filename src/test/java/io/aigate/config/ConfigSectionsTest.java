@@ -23,7 +23,7 @@ class ConfigSectionsTest {
             Map.entry("config/ConfigCheck", "checks every section against the others"),
             Map.entry("config/ConfigSections", "hands out the sections"),
             Map.entry("gateway/GatewayHandler", "routes, request bounds, and the credential headers it drops"),
-            Map.entry("gateway/Forwarder", "each route's retry"),
+            Map.entry("gateway/RetryRules", "each route's retry"),
             Map.entry("gateway/ValidateBodyFeatures", "each route's granted features"),
             Map.entry("gateway/BackendClients", "each backend's connection settings"),
             Map.entry("backends/BackendPools", "backends and pools together"),

@@ -361,4 +361,69 @@ class RealtimeTest extends AigateTest {
         assertEquals((short) 1013, session.closeCode());
         assertNull(CloudDoubles.openAi.nextRealtimeEvent(1), "no refused response.create reached the backend");
     }
+
+    @Test
+    void aSpentBudgetRefusesTheUpgradeBeforeTheBackendIsAsked() throws Exception {
+        String key = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "rt-spent", "--tokens-per-minute", "20")
+                .key("Primary");
+        Session session = open(CLASSIC + "gpt-realtime", List.of(), "Ocp-Apim-Subscription-Key", key);
+        session.until("session.created");
+        CloudDoubles.openAi.next(5);
+        // 10 reserved, 27 used: more than the minute's 20
+        session.send("{\"type\":\"response.create\",\"response\":{\"max_output_tokens\":10}}");
+        session.until("response.done");
+        eventAtBackend("response.create");
+        session.socket().close();
+        assertEquals((short) 1000, session.closeCode());
+        // the next handshake may land on another event loop, which the settlement reaches within 50 ms
+        Thread.sleep(500);
+        String answer = handshake(CLASSIC + "gpt-realtime", "Ocp-Apim-Subscription-Key: " + key);
+        assertEquals(429, RawHttp.status(answer), answer);
+        JsonObject body = new JsonObject(RawHttp.body(answer));
+        assertTrue(body.getString("message").startsWith("Token limit is exceeded. Try again in "), answer);
+        assertTrue(answer.toLowerCase(java.util.Locale.ROOT).contains("\r\nretry-after: "), answer);
+        backendUntouched("an upgrade over its budget");
+    }
+
+    @Test
+    void aHandshakeNoMemberBeganGoesOnToTheNext() throws Exception {
+        Session session = open("gpt-rt-pooled");
+        assertEquals("session.created", session.until("session.created").getString("type"));
+        FakeAzureOpenAi.Received handshake = CloudDoubles.openAi.next(5);
+        assertTrue(handshake.query().contains("deployment=gpt-rt-pooled"), handshake.query());
+        // the second member's own credential, not the first one's absence of one
+        assertTrue(handshake.header("authorization").startsWith("Bearer fake-entra."), handshake.toString());
+        session.socket().close();
+        assertEquals((short) 1000, session.closeCode());
+    }
+
+    @Test
+    void aSessionWhoseTokenHoldsTheRouteClaimsIsRelayedWithoutIt() throws Exception {
+        org.jose4j.jwt.JwtClaims wrongRole =
+                io.aigate.sandbox.FakeEntraId.appToken(CloudDoubles.TENANT, CloudDoubles.AUDIENCE, "client-app");
+        wrongRole.setStringListClaim("roles", "Chat.Use");
+        String refused = handshake(
+                CLASSIC + "gpt-rt-roles",
+                "Ocp-Apim-Subscription-Key: " + CloudDoubles.key,
+                "Authorization: Bearer " + io.aigate.sandbox.FakeEntraId.mint(CloudDoubles.signingKey, wrongRole));
+        assertEquals(403, RawHttp.status(refused), refused);
+        backendUntouched("a token without the route's role");
+        org.jose4j.jwt.JwtClaims claims =
+                io.aigate.sandbox.FakeEntraId.appToken(CloudDoubles.TENANT, CloudDoubles.AUDIENCE, "client-app");
+        claims.setStringListClaim("roles", "Realtime.Use");
+        String token = io.aigate.sandbox.FakeEntraId.mint(CloudDoubles.signingKey, claims);
+        Session session = open(
+                CLASSIC + "gpt-rt-roles",
+                List.of(),
+                "Ocp-Apim-Subscription-Key",
+                CloudDoubles.key,
+                "Authorization",
+                "Bearer " + token);
+        assertEquals("session.created", session.until("session.created").getString("type"));
+        FakeAzureOpenAi.Received handshake = CloudDoubles.openAi.next(5);
+        assertFalse(handshake.toString().contains(token), "the caller's token never reaches the backend");
+        assertTrue(CloudDoubles.entra.isValidBearer(handshake.header("authorization")), "aigate's own token");
+        session.socket().close();
+        assertEquals((short) 1000, session.closeCode());
+    }
 }

@@ -146,6 +146,14 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.routes.rtroles.operations", "GET realtime");
         config.put("aigate.routes.rtroles.validate-jwt", "true");
         config.put("aigate.routes.rtroles.required-claims.roles.values", "Realtime.Use");
+        // a session's pool whose first member refuses connections: the handshake goes on to the second
+        config.put("aigate.backends.rt-gone.url", "http://127.0.0.1:" + LocalRedis.freePort());
+        config.put("aigate.backends.rt-gone.credential", "none");
+        config.put("aigate.pools.rtpooled.members.rt-gone.priority", "1");
+        config.put("aigate.pools.rtpooled.members.realtime.priority", "2");
+        config.put("aigate.routes.rtpooled.deployments", "gpt-rt-pooled");
+        config.put("aigate.routes.rtpooled.backend", "rtpooled");
+        config.put("aigate.routes.rtpooled.operations", "GET realtime");
         config.put("aigate.realtime.idle-timeout", "2s");
         config.put("aigate.realtime.max-message-size", "1M");
         config.put("aigate.identity.first-token-wait", "2s");
