@@ -12,7 +12,9 @@ import io.aigate.pipeline.RequestContext;
 import io.aigate.tokens.LlmEmitTokenMetric;
 import io.aigate.tokens.LlmTokenLimit;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
+import io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper;
 import io.vertx.core.Context;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -24,6 +26,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -39,6 +42,7 @@ import org.jboss.logging.Logger;
  * is still an APIM-style JSON answer. The relay itself is {@link RealtimeSession}.
  */
 @Singleton
+@RegisterForReflection(targets = QuarkusRequestWrapper.class, methods = true, fields = false)
 public class Realtime {
 
     private static final Logger LOG = Logger.getLogger(Realtime.class);
@@ -77,6 +81,8 @@ public class Realtime {
 
     private volatile boolean draining;
     private volatile WebSocketClient client;
+    /** Quarkus's own "this request is done", for an upgraded one; null if this Quarkus has none by that name. */
+    private final Method requestDone;
 
     Realtime(
             AigateConfig.Realtime limits,
@@ -90,6 +96,7 @@ public class Realtime {
             RetryRules retries,
             @ConfigProperty(name = "quarkus.shutdown.timeout", defaultValue = "30s") Duration shutdownTimeout) {
         this.retries = retries;
+        this.requestDone = requestDone();
         // a session finishing its response on SIGTERM is closed before Quarkus stops waiting and cuts the socket
         this.shutdownMillis = Math.max(1, shutdownTimeout.toMillis() - 1_000);
         this.limits = limits;
@@ -153,6 +160,39 @@ public class Realtime {
     void drain(@Observes ShutdownDelayInitiatedEvent event) {
         draining = true;
         sessions.forEach(RealtimeSession::goingAway);
+    }
+
+    /**
+     * Quarkus's graceful shutdown counts every request until its response ends, and Vert.x ends an upgraded request's
+     * response without telling anyone: left so, each session ever opened would hold every shutdown for all of
+     * {@code quarkus.shutdown.timeout}. So the caller's connection closing ends its request for Quarkus, through the
+     * method Quarkus itself calls (package-private, registered for reflection; GracefulShutdownIT fails if it goes).
+     */
+    private static Method requestDone() {
+        try {
+            Method done = QuarkusRequestWrapper.class.getDeclaredMethod("done");
+            done.setAccessible(true);
+            return done;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warnf(
+                    "this Quarkus has no QuarkusRequestWrapper.done(): a shutdown waits out quarkus.shutdown.timeout "
+                            + "once any Realtime session was opened (%s)",
+                    e);
+            return null;
+        }
+    }
+
+    /** The upgraded exchange is over: see {@link #requestDone()}. Quarkus's own method runs once per request. */
+    void upgradeOver(io.vertx.core.http.HttpServerRequest request) {
+        QuarkusRequestWrapper wrapper = requestDone == null ? null : QuarkusRequestWrapper.get(request);
+        if (wrapper == null) {
+            return;
+        }
+        try {
+            requestDone.invoke(wrapper);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.debugf("could not end an upgraded request for the graceful shutdown: %s", e);
+        }
     }
 
     long shutdownMillis() {

@@ -155,7 +155,10 @@ final class RealtimeSession {
         life.enter(RequestLifecycle.State.RELAYING);
         caller.frameHandler(frame -> frame(fromCaller, frame, true));
         backend.frameHandler(frame -> frame(fromBackend, frame, false));
-        caller.closeHandler(v -> closedBy("caller", caller.closeStatusCode()));
+        caller.closeHandler(v -> {
+            closedBy("caller", caller.closeStatusCode());
+            realtime.upgradeOver(life.request);
+        });
         backend.closeHandler(v -> closedBy("backend", backend.closeStatusCode()));
         caller.exceptionHandler(err -> LOG.debugf("realtime caller socket: %s", err.getMessage()));
         backend.exceptionHandler(err -> LOG.debugf("realtime backend socket: %s", err.getMessage()));

@@ -182,6 +182,63 @@ class GracefulShutdownIT {
         assertTrue(!output.contains("\tat "), "a caller's hang-up logs no stack trace: " + output);
     }
 
+    @Test
+    void anOpenRealtimeSessionIsClosedWithGoingAwayAndDoesNotHoldTheShutdown() throws Exception {
+        redis = new LocalRedis(LocalRedis.freePort()).start();
+        openAi = FakeAzureOpenAi.start(0);
+        packaged = PackagedAigate.againstFakes(
+                redis.url(),
+                openAi.url(),
+                Map.of(
+                        "AIGATE_SUBSCRIPTION_KEY_REQUIRED", "false",
+                        "QUARKUS_SHUTDOWN_TIMEOUT", "20s",
+                        "AIGATE_BACKENDS_RT_URL", openAi.realtimeUrl(),
+                        "AIGATE_BACKENDS_RT_CREDENTIAL", "none",
+                        "AIGATE_ROUTES_RT_DEPLOYMENTS", "gpt-realtime",
+                        "AIGATE_ROUTES_RT_BACKEND", "rt",
+                        "AIGATE_ROUTES_RT_OPERATIONS", "GET realtime",
+                        "AIGATE_AUDIT_LOG", "all"));
+        aigate = packaged.process();
+        io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+        try {
+            java.util.concurrent.BlockingQueue<String> messages = new java.util.concurrent.LinkedBlockingQueue<>();
+            java.util.concurrent.CompletableFuture<String> closed = new java.util.concurrent.CompletableFuture<>();
+            io.vertx.core.http.WebSocket session = vertx.createWebSocketClient()
+                    .connect(new io.vertx.core.http.WebSocketConnectOptions()
+                            .setHost("127.0.0.1")
+                            .setPort(packaged.port())
+                            .setURI("/openai/realtime?api-version=2025-04-01-preview&deployment=gpt-realtime"))
+                    .map(ws -> {
+                        ws.textMessageHandler(messages::add);
+                        ws.closeHandler(v -> closed.complete(ws.closeStatusCode() + " " + ws.closeReason()));
+                        return ws;
+                    })
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
+            String created = messages.poll(5, TimeUnit.SECONDS);
+            assertTrue(created != null && created.contains("session.created"), String.valueOf(created));
+            session.writeTextMessage("{\"type\":\"response.create\"}");
+            String done;
+            do {
+                done = messages.poll(5, TimeUnit.SECONDS);
+            } while (done != null && !done.contains("\"response.done\""));
+            assertTrue(done != null, "the response before SIGTERM was relayed whole");
+
+            long stopping = System.nanoTime();
+            aigate.toHandle().destroy();
+            // idle, the session is told at once that aigate goes away, so its client reconnects to another pod
+            assertEquals("1001 aigate is shutting down", closed.get(5, TimeUnit.SECONDS));
+            assertTrue(aigate.waitFor(10, TimeUnit.SECONDS), "a closed session must not hold the shutdown");
+            assertTrue(System.nanoTime() - stopping < TimeUnit.SECONDS.toNanos(10));
+            String output = packaged.output();
+            assertTrue(output.contains("\"close_reason\":\"going_away\""), output);
+            assertTrue(!output.contains("\tat "), "a clean shutdown logs no stack trace: " + output);
+        } finally {
+            vertx.close();
+        }
+    }
+
     private static Socket send(URI target, String body) throws Exception {
         Socket socket = new Socket(target.getHost(), target.getPort());
         write(socket, target, body);
