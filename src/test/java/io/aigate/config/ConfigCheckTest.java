@@ -175,6 +175,26 @@ class ConfigCheckTest {
     }
 
     @Test
+    void realtimeBoundsAreOneSentenceEach() {
+        String frame = "aigate.realtime.max-frame-size must be at least 1K and at most "
+                + "aigate.realtime.max-message-size: set a size such as 256K.";
+        assertEquals(frame, refusal(Map.of("aigate.realtime.max-frame-size", "512")));
+        assertEquals(
+                frame,
+                refusal(Map.of("aigate.realtime.max-frame-size", "2M", "aigate.realtime.max-message-size", "1M")));
+        assertEquals(
+                "aigate.realtime.max-message-size must be at most 64M (each session may hold one message each way): "
+                        + "set a size such as 1M.",
+                refusal(Map.of("aigate.realtime.max-message-size", "65M")));
+        String times = "aigate.realtime.idle-timeout and max-session-duration must be above 0: e.g. 120s and 60m.";
+        assertEquals(times, refusal(Map.of("aigate.realtime.idle-timeout", "0s")));
+        assertEquals(times, refusal(Map.of("aigate.realtime.max-session-duration", "0s")));
+        String counts = "aigate.realtime.max-sessions and refusals-before-close must be at least 1: e.g. 32 and 3.";
+        assertEquals(counts, refusal(Map.of("aigate.realtime.max-sessions", "0")));
+        assertEquals(counts, refusal(Map.of("aigate.realtime.refusals-before-close", "0")));
+    }
+
+    @Test
     void eachMistakeIsOneSentenceNamingTheKeyAndTheFix() {
         assertEquals(
                 "aigate.backends.aoai.url is not set: set it to the backend's base URL, "
