@@ -48,7 +48,8 @@ public class BackendPools {
             Map<String, String> renames = new HashMap<>();
             backend.deploymentNames().forEach((caller, own) -> renames.put(caller.toLowerCase(Locale.ROOT), own));
             // read once per backend, not once per deployment's breaker
-            StatusRanges failing = StatusRanges.parse(
+            StatusRanges failing = StatusRanges.read(
+                    "aigate.backends." + name + ".circuit-breaker.failure-condition.status-code-ranges",
                     backend.circuitBreaker().failureCondition().statusCodeRanges());
             DeploymentBreakers breakers = new DeploymentBreakers(
                     () -> new CircuitBreaker(backend.circuitBreaker(), failing, enabled, probeTimeout), renames);

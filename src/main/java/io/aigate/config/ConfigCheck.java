@@ -18,7 +18,9 @@ import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * Refuses to start on a configuration that cannot work, with one sentence that names the key and the fix. Runs before
- * every other start-up bean, so nothing half-built ever serves a request.
+ * every other start-up bean, so nothing half-built ever serves a request. It checks how the sections hold together; a
+ * value with a syntax of its own is read once, where it is used, by its one reading, which stops start-up with the
+ * same kind of sentence ({@link StatusRanges#read}, {@link CounterKey#read}; {@code StartupRefusalIT}).
  */
 @Startup(0)
 @Singleton
@@ -26,9 +28,10 @@ public class ConfigCheck {
 
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ConfigCheck.class);
 
-    ConfigCheck(AigateConfig config) {
+    ConfigCheck(AigateConfig config, CounterKey counterKey) {
         check(
                 config,
+                counterKey,
                 env("quarkus.redis.password").isPresent(),
                 DurationConverter.parseDuration(env("quarkus.http.idle-timeout").orElse(QUARKUS_IDLE_TIMEOUT)),
                 env("quarkus.redis.hosts").orElse(""));
@@ -61,8 +64,20 @@ public class ConfigCheck {
         check(config, redisPassword, callerIdleTimeout, "");
     }
 
-    /** @param redisHosts {@code quarkus.redis.hosts} (Quarkus's key): where a Redis login would send its secret */
     static void check(AigateConfig config, boolean redisPassword, Duration callerIdleTimeout, String redisHosts) {
+        check(config, CounterKey.read(config.tokenLimit().counterKey()), redisPassword, callerIdleTimeout, redisHosts);
+    }
+
+    /**
+     * @param counterKey the token limit's counter key, as its producer read it
+     * @param redisHosts {@code quarkus.redis.hosts} (Quarkus's key): where a Redis login would send its secret
+     */
+    static void check(
+            AigateConfig config,
+            CounterKey counterKey,
+            boolean redisPassword,
+            Duration callerIdleTimeout,
+            String redisHosts) {
         if (config.backends().isEmpty()) {
             fail(
                     "aigate.backends is empty: define at least one backend, e.g. aigate.backends.aoai.url=https://myres.openai.azure.com.");
@@ -100,7 +115,6 @@ public class ConfigCheck {
             if (route.retry().within().isNegative() || route.retry().within().isZero()) {
                 fail(key + ".retry.within must be a positive duration, e.g. 30s.");
             }
-            checkStatusRanges(key + ".retry.status-code-ranges", route.retry().statusCodeRanges());
             for (String deployment : route.deployments()) {
                 if (deployment.isBlank()) {
                     fail(key + ".deployments has an empty entry: list deployment names separated by commas, or *.");
@@ -153,7 +167,8 @@ public class ConfigCheck {
                         + "e.g. 127.0.0.1/32 or ::1/128.");
             }
         }
-        checkTokenLimit(config.tokenLimit(), config.subscriptionKey().required(), config.jwtInUse());
+        checkTokenLimit(
+                config.tokenLimit(), counterKey, config.subscriptionKey().required(), config.jwtInUse());
         for (String dimension : config.tokens().dimensions()) {
             if (!Set.of("route", "backend", "deployment", "subscription").contains(dimension)) {
                 fail("aigate.tokens.dimensions lists '" + dimension + "': use route, backend, deployment or "
@@ -223,20 +238,6 @@ public class ConfigCheck {
         });
     }
 
-    private static void checkStatusRanges(String key, List<String> entries) {
-        StatusRanges ranges;
-        try {
-            ranges = StatusRanges.parse(entries);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigurationException(
-                    key + " lists '" + e.getMessage() + "': use statuses or ranges within 100-599, e.g. 429,500-599.");
-        }
-        if (ranges.lowest() < 400) {
-            fail(key + " includes " + ranges.lowest() + ", which is not a failure: list statuses from 400 up, e.g. "
-                    + "429,500-599.");
-        }
-    }
-
     private static void checkBreaker(String key, AigateConfig.CircuitBreaker breaker) {
         String at = key + ".circuit-breaker.";
         AigateConfig.FailureCondition condition = breaker.failureCondition();
@@ -246,7 +247,6 @@ public class ConfigCheck {
         if (condition.interval().isNegative() || condition.interval().isZero()) {
             fail(at + "failure-condition.interval must be a positive duration, e.g. 10s.");
         }
-        checkStatusRanges(at + "failure-condition.status-code-ranges", condition.statusCodeRanges());
         for (String reason : condition.errorReasons()) {
             if (!AigateConfig.FailureCondition.ERROR_REASONS.contains(reason.trim())) {
                 fail(at + "failure-condition.error-reasons lists '" + reason + "': use "
@@ -308,14 +308,9 @@ public class ConfigCheck {
         }
     }
 
-    private static void checkTokenLimit(AigateConfig.TokenLimit limit, boolean subscriptions, boolean tokens) {
+    private static void checkTokenLimit(
+            AigateConfig.TokenLimit limit, CounterKey key, boolean subscriptions, boolean tokens) {
         String prefix = "aigate.token-limit.";
-        CounterKey key;
-        try {
-            key = CounterKey.parse(limit.counterKey());
-        } catch (IllegalArgumentException e) {
-            throw new ConfigurationException(prefix + e.getMessage());
-        }
         if (key.kind() == CounterKey.Kind.CLIENT_APP && !tokens) {
             fail(prefix + "counter-key=client-app needs caller tokens: set aigate.jwt.enabled=true, or use "
                     + "counter-key=subscription.");

@@ -53,6 +53,13 @@ public class ConfigSections {
         return config.tokenLimit();
     }
 
+    /** Read here once: the start-up check and the token limit get this one value. */
+    @Produces
+    @Singleton
+    CounterKey counterKey(AigateConfig.TokenLimit limit) {
+        return CounterKey.read(limit.counterKey());
+    }
+
     @Produces
     @Singleton
     AigateConfig.Realtime realtime(AigateConfig config) {

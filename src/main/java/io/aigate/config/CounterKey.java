@@ -1,8 +1,8 @@
 package io.aigate.config;
 
 /**
- * APIM's {@code counter-key}, read once the one way the start-up check and the token limit use it: whose budget a
- * request spends.
+ * APIM's {@code counter-key}: whose budget a request spends. Read once, by its producer in {@link ConfigSections}; the
+ * start-up check and the token limit are handed the same value.
  *
  * @param header the header's name, for {@link Kind#HEADER}; null otherwise
  */
@@ -14,8 +14,16 @@ public record CounterKey(Kind kind, String header) {
         HEADER
     }
 
-    /** @throws IllegalArgumentException with the sentence start-up stops with (after "aigate.token-limit.") */
-    public static CounterKey parse(String text) {
+    /** @throws io.quarkus.runtime.configuration.ConfigurationException the sentence start-up stops with */
+    public static CounterKey read(String text) {
+        try {
+            return parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new io.quarkus.runtime.configuration.ConfigurationException("aigate.token-limit." + e.getMessage());
+        }
+    }
+
+    private static CounterKey parse(String text) {
         String key = text == null ? "" : text.trim();
         if (key.regionMatches(true, 0, "header:", 0, 7)) {
             String header = key.substring(7).trim();

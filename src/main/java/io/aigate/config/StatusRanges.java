@@ -1,5 +1,6 @@
 package io.aigate.config;
 
+import io.quarkus.runtime.configuration.ConfigurationException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,10 +17,31 @@ public final class StatusRanges {
     }
 
     /**
+     * Reads a configured list once, where it is used, checked as start-up needs it: failures only (400 up).
+     *
+     * @param key the configuration key, named in the one sentence start-up stops with
+     * @throws ConfigurationException naming the key, the entry that is not a status or range, and the fix
+     */
+    public static StatusRanges read(String key, List<String> entries) {
+        StatusRanges ranges;
+        try {
+            ranges = parse(entries);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException(
+                    key + " lists '" + e.getMessage() + "': use statuses or ranges within 100-599, e.g. 429,500-599.");
+        }
+        if (ranges.lowest() < 400) {
+            throw new ConfigurationException(key + " includes " + ranges.lowest()
+                    + ", which is not a failure: list statuses from 400 up, e.g. 429,500-599.");
+        }
+        return ranges;
+    }
+
+    /**
      * @param entries each a status or an inclusive range within 100-599
      * @throws IllegalArgumentException naming the entry that is not one
      */
-    public static StatusRanges parse(List<String> entries) {
+    static StatusRanges parse(List<String> entries) {
         List<int[]> ranges = new ArrayList<>();
         for (String entry : entries) {
             String e = entry.trim();

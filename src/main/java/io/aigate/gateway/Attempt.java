@@ -77,11 +77,12 @@ sealed interface Attempt {
      */
     record Rule(int count, long withinNanos, StatusRanges statuses, boolean unanswered) {
 
-        static Rule of(AigateConfig.Retry retry) {
+        /** @param route the route's name: a wrong status list stops start-up with its key */
+        static Rule of(String route, AigateConfig.Retry retry) {
             return new Rule(
                     Math.max(0, retry.count()),
                     retry.within().toNanos(),
-                    StatusRanges.parse(retry.statusCodeRanges()),
+                    StatusRanges.read("aigate.routes." + route + ".retry.status-code-ranges", retry.statusCodeRanges()),
                     retry.unanswered());
         }
 

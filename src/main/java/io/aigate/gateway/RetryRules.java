@@ -16,7 +16,7 @@ class RetryRules {
 
     RetryRules(AigateConfig config) {
         Map<String, Attempt.Rule> rules = new HashMap<>();
-        config.routes().forEach((name, route) -> rules.put(name, Attempt.Rule.of(route.retry())));
+        config.routes().forEach((name, route) -> rules.put(name, Attempt.Rule.of(name, route.retry())));
         this.byRoute = Map.copyOf(rules);
     }
 

@@ -52,9 +52,8 @@ public class LlmTokenLimit implements Policy {
     private final boolean anyDefault;
     private final String tokensConsumedHeader;
 
-    LlmTokenLimit(AigateConfig.TokenLimit config, TokenBudget budget) {
+    LlmTokenLimit(AigateConfig.TokenLimit config, CounterKey key, TokenBudget budget) {
         this.config = config;
-        CounterKey key = CounterKey.parse(this.config.counterKey()); // the start-up check refused any other
         this.counterKey = key.kind();
         this.counterHeader = key.header();
         this.budget = budget;

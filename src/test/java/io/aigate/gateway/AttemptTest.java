@@ -12,7 +12,11 @@ import org.junit.jupiter.api.Test;
 class AttemptTest {
 
     static Attempt.Rule rule(boolean unanswered, String... statuses) {
-        return new Attempt.Rule(2, 30_000_000_000L, StatusRanges.parse(List.of(statuses)), unanswered);
+        return new Attempt.Rule(
+                2,
+                30_000_000_000L,
+                StatusRanges.read("aigate.routes.test.retry.status-code-ranges", List.of(statuses)),
+                unanswered);
     }
 
     @Test

@@ -69,6 +69,38 @@ public final class PackagedAigate implements AutoCloseable {
 
     /** Starts it with {@code env} on top of free ports, and waits until it is ready. */
     public static PackagedAigate start(Map<String, String> env) throws Exception {
+        PackagedAigate aigate = launch(env);
+        Await.until("aigate ready", Duration.ofSeconds(60), () -> {
+            assertTrue(aigate.process.isAlive(), "aigate died at start: " + aigate.output());
+            return aigate.status(aigate.managementUrl("/q/health/ready")) == 200;
+        });
+        return aigate;
+    }
+
+    /**
+     * Starts it against the fakes with a configuration it must refuse: it must exit by itself within 60 s, not
+     * serve; what it printed is returned.
+     */
+    public static String refusedAgainstFakes(String redisUrl, String openAiUrl, Map<String, String> more)
+            throws Exception {
+        Map<String, String> env = new java.util.HashMap<>(Map.of(
+                "AIGATE_REDIS_URL", redisUrl,
+                "AZURE_OPENAI_BACKEND_URL", openAiUrl,
+                "AIGATE_BACKENDS_AOAI_CREDENTIAL", "none"));
+        env.putAll(more);
+        PackagedAigate aigate = launch(env);
+        try {
+            assertTrue(
+                    aigate.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS),
+                    "aigate did not stop on a configuration it cannot work with: " + aigate.output());
+            assertTrue(aigate.process.exitValue() != 0, "a refused start exits non-zero: " + aigate.output());
+            return aigate.output();
+        } finally {
+            aigate.close();
+        }
+    }
+
+    private static PackagedAigate launch(Map<String, String> env) throws Exception {
         int port = LocalRedis.freePort();
         int management = LocalRedis.freePort();
         Path log = Files.createTempFile("aigate-it", ".log");
@@ -84,12 +116,7 @@ public final class PackagedAigate implements AutoCloseable {
         builder.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
         builder.environment().put("AIGATE_IDENTITY_ALLOW_IMDS", "false");
         builder.environment().putAll(env);
-        PackagedAigate aigate = new PackagedAigate(builder.start(), log, port, management);
-        Await.until("aigate ready", Duration.ofSeconds(60), () -> {
-            assertTrue(aigate.process.isAlive(), "aigate died at start: " + aigate.output());
-            return aigate.status(aigate.managementUrl("/q/health/ready")) == 200;
-        });
-        return aigate;
+        return new PackagedAigate(builder.start(), log, port, management);
     }
 
     public Process process() {

@@ -31,7 +31,10 @@ class CounterSelectionTest {
                 "Daily"));
         values.put("aigate.token-limit.counter-key", counterKey);
         AigateConfig config = Configs.aigate(values);
-        return new LlmTokenLimit(config.tokenLimit(), null);
+        return new LlmTokenLimit(
+                config.tokenLimit(),
+                io.aigate.config.CounterKey.read(config.tokenLimit().counterKey()),
+                null);
     }
 
     private static RequestContext request(String subscription, String clientApp, String header) {

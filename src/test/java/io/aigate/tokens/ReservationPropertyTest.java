@@ -50,7 +50,10 @@ class ReservationPropertyTest {
     @Test
     void noBodyReservesLessThanNothingOrMoreThanItsPromptAndTheCap() {
         AigateConfig config = Configs.aigate(Map.of("aigate.token-limit.tokens-per-minute", "1000"));
-        LlmTokenLimit limit = new LlmTokenLimit(config.tokenLimit(), null);
+        LlmTokenLimit limit = new LlmTokenLimit(
+                config.tokenLimit(),
+                io.aigate.config.CounterKey.read(config.tokenLimit().counterKey()),
+                null);
         long cap = config.tokenLimit().maxCompletionReservation();
         Random random = new Random(20261129);
         int refused = 0;

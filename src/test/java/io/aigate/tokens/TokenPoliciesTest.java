@@ -46,7 +46,10 @@ class TokenPoliciesTest extends WithRealRedis {
             Redis.createClient(vertx, redis.url()),
             new TokenMetrics.Limit(registry, config.tokenLimit()),
             TestClock.at(Instant.parse("2026-12-03T12:00:00Z")));
-    final LlmTokenLimit limit = new LlmTokenLimit(config.tokenLimit(), budget);
+    final LlmTokenLimit limit = new LlmTokenLimit(
+            config.tokenLimit(),
+            io.aigate.config.CounterKey.read(config.tokenLimit().counterKey()),
+            budget);
     final LlmEmitTokenMetric emit =
             new LlmEmitTokenMetric(config, new TokenMetrics(registry, config), new GenAiMetrics(registry, config));
     final String subscription = "s-" + UUID.randomUUID();
