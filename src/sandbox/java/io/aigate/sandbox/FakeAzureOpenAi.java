@@ -118,7 +118,8 @@ public final class FakeAzureOpenAi implements AutoCloseable {
      * audio deltas, {@code response.done} with the usage of {@link #RT_TOTAL}. The handshake is recorded as a request;
      * every client event in {@link #nextRealtimeEvent}. Deployments (query {@code deployment} or {@code model}) that
      * fault: {@code gpt-rt-refuse} (429 at the handshake), {@code gpt-rt-silent} (never says anything),
-     * {@code gpt-rt-huge} (a 2 MB delta), {@code gpt-rt-lies} (a negative usage).
+     * {@code gpt-rt-huge} (a 2 MB delta), {@code gpt-rt-lies} (a negative usage), {@code gpt-rt-flood} (64 MB of audio
+     * deltas, written only as fast as the socket takes them: {@link #realtimeFlooded} says how far it got).
      */
     private void startRealtime(int port) {
         vertx = io.vertx.core.Vertx.vertx();
@@ -202,8 +203,46 @@ public final class FakeAzureOpenAi implements AutoCloseable {
         });
     }
 
+    /** Bytes of audio deltas a {@code gpt-rt-flood} response has got its socket to take so far. */
+    public long realtimeFlooded() {
+        return flooded.get();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong flooded = new java.util.concurrent.atomic.AtomicLong();
+
+    public static final int FLOOD_MESSAGES = 1024;
+    public static final int FLOOD_MESSAGE_BYTES = 64 * 1024;
+
+    /** One delta after another, each only once the socket's write queue has room: a backend that respects TCP. */
+    private void flood(io.vertx.core.http.ServerWebSocket ws, String id, int left) {
+        if (left == 0) {
+            ws.writeTextMessage("{\"type\":\"response.done\",\"event_id\":\"evt_e\",\"response\":{\"id\":\"" + id
+                    + "\",\"object\":\"realtime.response\",\"status\":\"completed\"}}");
+            return;
+        }
+        if (ws.isClosed()) {
+            return;
+        }
+        if (ws.writeQueueFull()) {
+            ws.drainHandler(v -> flood(ws, id, left));
+            return;
+        }
+        String message = "{\"type\":\"response.output_audio.delta\",\"response_id\":\"" + id + "\",\"delta\":\"";
+        message += "A".repeat(FLOOD_MESSAGE_BYTES - message.length() - 2) + "\"}";
+        ws.writeTextMessage(message);
+        flooded.addAndGet(message.length());
+        vertx.runOnContext(v -> flood(ws, id, left - 1));
+    }
+
     private void respond(io.vertx.core.http.ServerWebSocket ws, String model) {
         String id = "resp_" + responseIds.incrementAndGet();
+        if (model.equals("gpt-rt-flood")) {
+            ws.writeTextMessage("{\"type\":\"response.created\",\"event_id\":\"evt_c\",\"response\":{\"id\":\"" + id
+                    + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\"}}");
+            ws.setWriteQueueMaxSize(256 * 1024);
+            flood(ws, id, FLOOD_MESSAGES);
+            return;
+        }
         ws.writeTextMessage("{\"type\":\"response.created\",\"event_id\":\"evt_c\",\"response\":{\"id\":\"" + id
                 + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\"}}");
         for (String word : WORDS) {

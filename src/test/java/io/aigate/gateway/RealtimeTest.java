@@ -426,4 +426,37 @@ class RealtimeTest extends AigateTest {
         session.socket().close();
         assertEquals((short) 1000, session.closeCode());
     }
+
+    @Test
+    void aCallerThatStopsReadingStopsTheBackendNotAigatesMemory() throws Exception {
+        Session session = open("gpt-rt-flood");
+        session.until("session.created");
+        session.socket().pause(); // the caller reads nothing more
+        session.send("{\"type\":\"response.create\"}");
+        long total = (long) FakeAzureOpenAi.FLOOD_MESSAGES * FakeAzureOpenAi.FLOOD_MESSAGE_BYTES;
+        // the backend gets as far as the sockets' buffers and one write queue per side take, then waits
+        Await.until("the backend is writing", Duration.ofSeconds(5), () -> CloudDoubles.openAi.realtimeFlooded() > 0);
+        Thread.sleep(800); // well within the test's idle-timeout (2 s): a session silent both ways is closed
+        long stalled = CloudDoubles.openAi.realtimeFlooded();
+        assertTrue(
+                stalled < total / 3, "a stalled caller let the backend write " + stalled + " of " + total + " bytes");
+        Thread.sleep(400);
+        assertEquals(stalled, CloudDoubles.openAi.realtimeFlooded(), "the backend stays held while the caller is");
+        // the caller reads again: everything comes, in order, and the session is counted as usual
+        session.socket().resume();
+        long deltas = 0;
+        while (true) {
+            JsonObject m = session.next();
+            if ("response.done".equals(m.getString("type"))) {
+                break;
+            }
+            if ("response.output_audio.delta".equals(m.getString("type"))) {
+                deltas++;
+            }
+        }
+        assertEquals(FakeAzureOpenAi.FLOOD_MESSAGES, deltas);
+        assertEquals(total, CloudDoubles.openAi.realtimeFlooded());
+        session.socket().close();
+        assertEquals((short) 1000, session.closeCode());
+    }
 }
