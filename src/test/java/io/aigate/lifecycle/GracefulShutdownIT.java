@@ -58,18 +58,17 @@ class GracefulShutdownIT {
 
     /** @param backendTimeout how long the backend may stay silent before aigate cuts its answer */
     private void startAigate(String backendTimeout) throws Exception {
+        startAigate(fake -> Map.of("AIGATE_BACKENDS_AOAI_TIMEOUT", backendTimeout));
+    }
+
+    /** No subscription key needed, 20 s to shut down, and what {@code more} adds once the fake runs. */
+    private void startAigate(java.util.function.Function<FakeAzureOpenAi, Map<String, String>> more) throws Exception {
         redis = new LocalRedis(LocalRedis.freePort()).start();
         openAi = FakeAzureOpenAi.start(0);
-        packaged = PackagedAigate.againstFakes(
-                redis.url(),
-                openAi.url(),
-                Map.of(
-                        "AIGATE_SUBSCRIPTION_KEY_REQUIRED",
-                        "false",
-                        "QUARKUS_SHUTDOWN_TIMEOUT",
-                        "20s",
-                        "AIGATE_BACKENDS_AOAI_TIMEOUT",
-                        backendTimeout));
+        Map<String, String> env = new java.util.HashMap<>(more.apply(openAi));
+        env.put("AIGATE_SUBSCRIPTION_KEY_REQUIRED", "false");
+        env.put("QUARKUS_SHUTDOWN_TIMEOUT", "20s");
+        packaged = PackagedAigate.againstFakes(redis.url(), openAi.url(), env);
         aigate = packaged.process();
     }
 
@@ -184,21 +183,13 @@ class GracefulShutdownIT {
 
     @Test
     void anOpenRealtimeSessionIsClosedWithGoingAwayAndDoesNotHoldTheShutdown() throws Exception {
-        redis = new LocalRedis(LocalRedis.freePort()).start();
-        openAi = FakeAzureOpenAi.start(0);
-        packaged = PackagedAigate.againstFakes(
-                redis.url(),
-                openAi.url(),
-                Map.of(
-                        "AIGATE_SUBSCRIPTION_KEY_REQUIRED", "false",
-                        "QUARKUS_SHUTDOWN_TIMEOUT", "20s",
-                        "AIGATE_BACKENDS_RT_URL", openAi.realtimeUrl(),
-                        "AIGATE_BACKENDS_RT_CREDENTIAL", "none",
-                        "AIGATE_ROUTES_RT_DEPLOYMENTS", "gpt-realtime",
-                        "AIGATE_ROUTES_RT_BACKEND", "rt",
-                        "AIGATE_ROUTES_RT_OPERATIONS", "GET realtime",
-                        "AIGATE_AUDIT_LOG", "all"));
-        aigate = packaged.process();
+        startAigate(fake -> Map.of(
+                "AIGATE_BACKENDS_RT_URL", fake.realtimeUrl(),
+                "AIGATE_BACKENDS_RT_CREDENTIAL", "none",
+                "AIGATE_ROUTES_RT_DEPLOYMENTS", "gpt-realtime",
+                "AIGATE_ROUTES_RT_BACKEND", "rt",
+                "AIGATE_ROUTES_RT_OPERATIONS", "GET realtime",
+                "AIGATE_AUDIT_LOG", "all"));
         io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
         try {
             java.util.concurrent.BlockingQueue<String> messages = new java.util.concurrent.LinkedBlockingQueue<>();

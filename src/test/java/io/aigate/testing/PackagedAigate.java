@@ -59,12 +59,16 @@ public final class PackagedAigate implements AutoCloseable {
      */
     public static PackagedAigate againstFakes(String redisUrl, String openAiUrl, Map<String, String> more)
             throws Exception {
+        return start(fakesEnv(redisUrl, openAiUrl, more));
+    }
+
+    private static Map<String, String> fakesEnv(String redisUrl, String openAiUrl, Map<String, String> more) {
         Map<String, String> env = new java.util.HashMap<>(Map.of(
                 "AIGATE_REDIS_URL", redisUrl,
                 "AZURE_OPENAI_BACKEND_URL", openAiUrl,
                 "AIGATE_BACKENDS_AOAI_CREDENTIAL", "none"));
         env.putAll(more);
-        return start(env);
+        return env;
     }
 
     /** Starts it with {@code env} on top of free ports, and waits until it is ready. */
@@ -83,12 +87,7 @@ public final class PackagedAigate implements AutoCloseable {
      */
     public static String refusedAgainstFakes(String redisUrl, String openAiUrl, Map<String, String> more)
             throws Exception {
-        Map<String, String> env = new java.util.HashMap<>(Map.of(
-                "AIGATE_REDIS_URL", redisUrl,
-                "AZURE_OPENAI_BACKEND_URL", openAiUrl,
-                "AIGATE_BACKENDS_AOAI_CREDENTIAL", "none"));
-        env.putAll(more);
-        PackagedAigate aigate = launch(env);
+        PackagedAigate aigate = launch(fakesEnv(redisUrl, openAiUrl, more));
         try {
             assertTrue(
                     aigate.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS),
