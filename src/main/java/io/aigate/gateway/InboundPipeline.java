@@ -36,7 +36,7 @@ import java.util.List;
 public class InboundPipeline {
 
     /** A request-side phase of a policy's instance. */
-    private interface Phase {
+    interface Phase {
         Future<Outcome> run(Policy.Instance instance, RequestContext ctx);
     }
 
@@ -82,11 +82,29 @@ public class InboundPipeline {
         return run(life.policies, life.ctx, Policy.Instance::onAttempt);
     }
 
-    private static Future<Outcome> run(Policy.Instance[] instances, RequestContext ctx, Phase phase) {
+    static Future<Outcome> run(Policy.Instance[] instances, RequestContext ctx, Phase phase) {
         return Phases.run(
                 instances.length,
-                i -> phase.run(instances[i], ctx),
+                i -> decided(phase.run(instances[i], ctx)),
                 done -> done.succeeded() && done.result().proceeds(),
                 Policy.PROCEED);
+    }
+
+    /**
+     * A phase that completes with no outcome has failed, as one that throws has: it is refused (fails closed) instead
+     * of leaving the request paused for ever, waiting on a decision nobody will make.
+     */
+    private static Future<Outcome> decided(Future<Outcome> outcome) {
+        if (outcome == null) {
+            return undecided();
+        }
+        if (!outcome.isComplete()) {
+            return outcome.compose(o -> o == null ? undecided() : outcome);
+        }
+        return outcome.succeeded() && outcome.result() == null ? undecided() : outcome;
+    }
+
+    private static Future<Outcome> undecided() {
+        return Future.failedFuture(new IllegalStateException("a policy decided nothing"));
     }
 }

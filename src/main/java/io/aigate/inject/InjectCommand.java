@@ -133,14 +133,15 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(
             names = "--concurrent-reviews",
-            defaultValue = "2",
-            description = "AdmissionReviews read and judged at once; up to 64 more wait unread, the rest get 429. "
-                    + "Each may hold up to 3 MB and its parsed tree: size the injector's memory limit with it.")
+            defaultValue = "" + InjectorLimits.CONCURRENT_REVIEWS,
+            description = "AdmissionReviews read and judged at once; up to " + InjectorLimits.QUEUED_REVIEWS
+                    + " more wait unread, the rest get 429. Each may hold up to " + InjectorLimits.MAX_REVIEW_MB
+                    + " MB and its parsed tree: size the injector's memory limit with it.")
     int concurrentReviews;
 
     @Option(
             names = "--review-timeout-ms",
-            defaultValue = "4000",
+            defaultValue = "" + InjectorLimits.REVIEW_TIMEOUT_MS,
             description = "A review not received and judged within this is dropped; keep it below the webhook's "
                     + "timeoutSeconds (5 s).")
     int reviewTimeoutMs;

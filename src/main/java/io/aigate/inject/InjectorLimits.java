@@ -20,8 +20,19 @@ import java.time.Duration;
 public record InjectorLimits(
         int maxReviewBytes, int concurrentReviews, int queuedReviews, Duration reviewTimeout, int maxConnections) {
 
-    public static final InjectorLimits DEFAULTS =
-            new InjectorLimits(3 * 1024 * 1024, 2, 64, Duration.ofSeconds(4), 256);
+    // constants, so that the injector's --help states the very numbers it runs with
+    public static final int MAX_REVIEW_MB = 3;
+    public static final int CONCURRENT_REVIEWS = 2;
+    public static final int QUEUED_REVIEWS = 64;
+    public static final int REVIEW_TIMEOUT_MS = 4000;
+    public static final int MAX_CONNECTIONS = 256;
+
+    public static final InjectorLimits DEFAULTS = new InjectorLimits(
+            MAX_REVIEW_MB * 1024 * 1024,
+            CONCURRENT_REVIEWS,
+            QUEUED_REVIEWS,
+            Duration.ofMillis(REVIEW_TIMEOUT_MS),
+            MAX_CONNECTIONS);
 
     public InjectorLimits {
         if (maxReviewBytes < 1024 || concurrentReviews < 1 || queuedReviews < 0 || maxConnections < 1) {
