@@ -2,7 +2,8 @@
 # What one sidecar costs its pod while the pod is quiet, per JVM variant, in one run: start to ready, resident memory
 # after one request and after idling, CPU burnt while idle (utime+stime from /proc), and threads. Every variant runs
 # the same jar against the same loopback backend (nginx) and Redis, with the flags Dockerfile.jvm ships plus the
-# variant's own. Usage: bench/footprint.sh [idle-seconds] (default 60); VARIANTS="shipped jdk25 ..." to pick.
+# variant's own. Usage: bench/footprint.sh [idle-seconds] (default 60); VARIANTS="shipped jdk25 ..." to pick;
+# EXTRA_OPTS="-Xlog:class+load:file=/tmp/classes.txt" adds flags to every variant (to see what a sidecar loads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE=${1:-60}
@@ -93,6 +94,7 @@ for v in $VARIANTS; do
       opts="$opts -XX:AOTCache=$OUT/aigate.aot" ;;
     *) echo "unknown variant $v"; continue ;;
   esac
+  opts="$opts ${EXTRA_OPTS:-}"
   # shellcheck disable=SC2086
   run "$java" $opts
   code=$(request)

@@ -86,7 +86,7 @@ public interface AigateConfig {
         @WithDefault("120s")
         Duration idleTimeout();
 
-        /** A session closes after this long, whatever it is doing (1008). */
+        /** A session closes after this long, whatever it is doing (1013). */
         @WithDefault("60m")
         Duration maxSessionDuration();
 
@@ -94,7 +94,7 @@ public interface AigateConfig {
         @WithDefault("32")
         int maxSessions();
 
-        /** {@code response.create}s refused by the token limit in a row before aigate closes the session (1008). */
+        /** {@code response.create}s refused by the token limit in a row before aigate closes the session (1013). */
         @WithDefault("3")
         int refusalsBeforeClose();
     }

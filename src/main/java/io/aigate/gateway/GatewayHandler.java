@@ -203,6 +203,12 @@ public class GatewayHandler {
             refuse(life, RequestRefusal.REALTIME_DEPLOYMENT);
             return;
         }
+        if (QueryString.hasOtherThan(query.forwarded(), Set.of(parameter, "api-version"))) {
+            // intent=transcription, the other API's deployment name, …: the backend would act on what aigate did not
+            // judge (another deployment, a session of another kind), so only what was judged is forwarded
+            refuse(life, RequestRefusal.REALTIME_QUERY);
+            return;
+        }
         RequestContext ctx = new RequestContext(
                 new RequestContext.Inbound(
                         "GET", target.path(), RequestTarget.REALTIME, false, request.headers(), target.query()),

@@ -16,7 +16,9 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.vertx.http.HttpServerOptionsCustomizer;
 import io.quarkus.vertx.http.runtime.filters.QuarkusRequestWrapper;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -123,6 +125,22 @@ public class Realtime {
 
         @Override
         public void customizeHttpServer(HttpServerOptions options) {
+            bound(options);
+        }
+
+        // every listener the data path can be served on gets the same bounds (a TLS one would keep Vert.x's
+        // defaults, compression among them, and a deflated frame is not bounded before it is inflated)
+        @Override
+        public void customizeHttpsServer(HttpServerOptions options) {
+            bound(options);
+        }
+
+        @Override
+        public void customizeDomainSocketServer(HttpServerOptions options) {
+            bound(options);
+        }
+
+        private void bound(HttpServerOptions options) {
             options.setMaxWebSocketFrameSize((int) limits.maxFrameSize().asLongValue())
                     .setMaxWebSocketMessageSize((int) limits.maxMessageSize().asLongValue())
                     .setWebSocketSubProtocols(SUBPROTOCOLS)
@@ -270,6 +288,16 @@ public class Realtime {
             refuse(life, RequestRefusal.REALTIME_SESSIONS_OVER_BOUND);
             return;
         }
+        try {
+            admitted(life, deploymentParameter);
+        } catch (RuntimeException e) {
+            closed(); // the place taken above is given back however the opening broke
+            throw e;
+        }
+    }
+
+    private void admitted(RequestLifecycle life, String deploymentParameter) {
+        RequestContext ctx = life.ctx;
         LlmTokenLimit.Session budget = tokenLimit.session(ctx);
         if (budget == null) {
             begin(life, deploymentParameter, null);
@@ -376,6 +404,30 @@ public class Realtime {
         return true;
     }
 
+    /**
+     * The backend's handshake, with aigate's own deadline over it: Vert.x's timeouts do not cover every way a connect
+     * can stall (a target it cannot parse is reported to the connection, never to this future), and a stalled one
+     * would hold a session's place and the caller's request for ever. A socket that opens after the deadline is closed.
+     */
+    private Future<WebSocket> connectWithin(Context context, WebSocketConnectOptions options, long millis) {
+        Promise<WebSocket> decided = Promise.promise();
+        Vertx vertx = context.owner();
+        long timer = vertx.setTimer(
+                millis + 1000,
+                t -> decided.tryFail(new java.util.concurrent.TimeoutException(
+                        "no realtime handshake from the backend in " + (millis + 1000) + " ms")));
+        client().connect(options).onComplete(connected -> {
+            vertx.cancelTimer(timer);
+            boolean taken = connected.succeeded()
+                    ? decided.tryComplete(connected.result())
+                    : decided.tryFail(connected.cause());
+            if (!taken && connected.succeeded()) {
+                connected.result().close((short) 1001, "aigate gave up waiting");
+            }
+        });
+        return decided.future();
+    }
+
     private void connect(Handshake h, Member member) {
         RequestLifecycle life = h.life;
         RequestContext ctx = life.ctx;
@@ -406,7 +458,7 @@ public class Realtime {
             life.timing.firstSentAt = System.nanoTime();
         }
         Context context = life.context;
-        client().connect(options)
+        connectWithin(context, options, backend.connectTimeoutMillis() + backend.timeoutMillis())
                 .onComplete(connected -> GatewayHandler.onContext(context, () -> {
                     if (connected.failed()) {
                         backendFailed(h, member, connected.cause());

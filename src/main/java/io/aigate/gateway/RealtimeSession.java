@@ -68,6 +68,22 @@ final class RealtimeSession {
     /** Responses one session may have in flight at once; a backend that starts more closes the session. */
     private static final int MAX_RESPONSES_IN_FLIGHT = 8;
 
+    /**
+     * After the caller is gone, how long the backend socket stays open to read the {@code response.done} of what was
+     * in flight (each is cancelled at once, and a cancelled response reports what it used). Without it a caller could
+     * leave as soon as a response began, and what the backend billed would never reach the budget.
+     */
+    private static final long SETTLE_MILLIS = 10_000;
+
+    /**
+     * Input a response will read beyond what the last one counted, estimated from the bytes the caller sent since:
+     * text at four bytes a token; audio at one token per 1,024 base64 characters (10 tokens a second of 8 kHz G.711,
+     * the densest format; 24 kHz PCM is six times sparser). An estimate only reserves: each response.done settles.
+     */
+    private static final int BYTES_PER_TEXT_TOKEN = 4;
+
+    private static final int AUDIO_CHARS_PER_TOKEN = 1024;
+
     private final Realtime realtime;
     private final RequestLifecycle life;
     private final RequestContext ctx;
@@ -89,6 +105,11 @@ final class RealtimeSession {
 
     private int backendHolds;
 
+    /** A side's write queue is full, which holds (once) what feeds it until its drain. */
+    private boolean callerFull;
+
+    private boolean backendFull;
+
     /** Reserved for a response.create sent and not yet acknowledged by the backend's response.created. */
     private final ArrayDeque<Reservation> created = new ArrayDeque<>(2);
     /** Responses the backend started, by id: their reservations and when they began. */
@@ -97,7 +118,11 @@ final class RealtimeSession {
     private record InFlight(Reservation reservation, long startEpochNanos) {}
 
     private int refusedInARow;
+    /** The conversation's size as the backend last counted it: the last response's input and output. */
     private long lastInputTokens;
+    /** What the caller has added since that count (items, instructions, audio), estimated. */
+    private long addedInputTokens;
+
     private long lastHeardNanos = System.nanoTime();
     private long idleTimer = -1;
     private long sessionTimer = -1;
@@ -106,6 +131,10 @@ final class RealtimeSession {
     private boolean draining;
 
     private boolean over;
+    /** Over, but the backend is still read for the usage of what was in flight ({@link #SETTLE_MILLIS}). */
+    private boolean settling;
+
+    private long settleTimer = -1;
     private Close closedAs;
     private String closedBy;
     private int closeCode;
@@ -162,8 +191,19 @@ final class RealtimeSession {
         backend.closeHandler(v -> closedBy("backend", backend.closeStatusCode()));
         caller.exceptionHandler(err -> LOG.debugf("realtime caller socket: %s", err.getMessage()));
         backend.exceptionHandler(err -> LOG.debugf("realtime backend socket: %s", err.getMessage()));
-        caller.drainHandler(v -> release(false));
-        backend.drainHandler(v -> release(true));
+        caller.drainHandler(v -> {
+            if (callerFull) {
+                callerFull = false;
+                release(false);
+                release(true);
+            }
+        });
+        backend.drainHandler(v -> {
+            if (backendFull) {
+                backendFull = false;
+                release(true);
+            }
+        });
         sessionTimer = vertx.setTimer(
                 realtime.limits().maxSessionDuration().toMillis(), t -> close(Close.SESSION_LIMIT, "aigate"));
         armIdle(idleNanos);
@@ -173,7 +213,10 @@ final class RealtimeSession {
     // ---- frames ----
 
     private void frame(Side side, WebSocketFrame frame, boolean isCaller) {
-        if (over || frame.isClose() || frame.isPing() || frame.type() == io.vertx.core.http.WebSocketFrameType.PONG) {
+        if ((over && (isCaller || !settling))
+                || frame.isClose()
+                || frame.isPing()
+                || frame.type() == io.vertx.core.http.WebSocketFrameType.PONG) {
             return; // Vert.x answers pings and runs the closing handshake itself
         }
         lastHeardNanos = System.nanoTime();
@@ -245,21 +288,68 @@ final class RealtimeSession {
             admit(event, message);
             return;
         }
+        addedInputTokens =
+                Math.min(Integer.MAX_VALUE, addedInputTokens + addedInput(type.textValue(), event, message.length()));
         toBackend(message);
     }
 
+    /** What one forwarded caller event adds to what the next response reads, estimated (see the constants). */
+    private static long addedInput(String type, ObjectNode event, int bytes) {
+        return switch (type) {
+            case "input_audio_buffer.append" -> {
+                JsonNode audio = event.get("audio");
+                yield audio != null && audio.isTextual() ? audio.textValue().length() / AUDIO_CHARS_PER_TOKEN + 1 : 0;
+            }
+            case "conversation.item.create", "session.update" -> bytes / BYTES_PER_TEXT_TOKEN;
+            case "response.create" -> {
+                JsonNode response = event.path("response");
+                yield response.has("instructions") || response.has("input") || response.has("tools")
+                        ? bytes / BYTES_PER_TEXT_TOKEN
+                        : 0;
+            }
+            default -> 0;
+        };
+    }
+
     /**
-     * Where a {@code session.update} or {@code response.create} names a model other than the session's deployment
-     * (the route, the claims and the budget were judged for that one), the field that does; else null.
+     * Where an event names a model other than the session's deployment, the field that does; else null. Every
+     * {@code model} at any depth counts, not only {@code session.model} and {@code response.model}: a transcription
+     * model ({@code session.input_audio_transcription.model}, {@code session.audio.input.transcription.model}) names
+     * a deployment of its own, which the route, the claims and the budget were not judged for, and whose usage this
+     * session could not count.
      */
     private String namesAnotherModel(ObjectNode event) {
-        for (String part : List.of("session", "response")) {
-            JsonNode model = event.path(part).get("model");
-            if (model != null
-                    && (!model.isTextual()
-                            || !RouteTable.fold(model.textValue())
-                                    .equals(ctx.route().deployment()))) {
-                return part + ".model";
+        return namesAnotherModel(event, "", 0);
+    }
+
+    private String namesAnotherModel(JsonNode node, String path, int depth) {
+        if (depth > 64) {
+            return path; // the parse bounds nesting below this; deeper is refused, not walked
+        }
+        if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> field : node.properties()) {
+                String at = path.isEmpty() ? field.getKey() : path + "." + field.getKey();
+                if (field.getKey().equals("model")) {
+                    JsonNode model = field.getValue();
+                    if (!model.isNull()
+                            && (!model.isTextual()
+                                    || !RouteTable.fold(model.textValue())
+                                            .equals(ctx.route().deployment()))) {
+                        return GatewayHandler.printable(at);
+                    }
+                } else if (field.getValue().isContainerNode()) {
+                    String found = namesAnotherModel(field.getValue(), at, depth + 1);
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String found = namesAnotherModel(node.get(i), path + "[" + i + "]", depth + 1);
+                if (found != null) {
+                    return found;
+                }
             }
         }
         return null;
@@ -279,7 +369,9 @@ final class RealtimeSession {
                     "Too many responses are in flight in this session; wait for one to finish.");
             return;
         }
-        long reserve = budget.reservation(lastInputTokens, event.get("response"));
+        long reserve = budget.reservation(
+                lastInputTokens + addedInputTokens + addedInput("response.create", event, message.length()),
+                event.get("response"));
         hold(true);
         budget.admit(reserve)
                 .onComplete(decided -> GatewayHandler.onContext(context, () -> {
@@ -321,6 +413,10 @@ final class RealtimeSession {
     /** The backend's message: read for what the session used, then relayed as it came. */
     private void fromBackend(Buffer message) {
         String type = RealtimeUsage.type(message);
+        if (settling) {
+            settleFrom(type, message);
+            return;
+        }
         if (type == null) {
             close(Close.BACKEND, "backend");
             return;
@@ -390,7 +486,7 @@ final class RealtimeSession {
         // take it, it is the one response past the limit: cancelled, the caller told, and nothing more begins
         InFlight pending = new InFlight(null, start);
         inFlight.put(id, pending);
-        budget.admit(budget.reservation(lastInputTokens, null))
+        budget.admit(budget.reservation(lastInputTokens + addedInputTokens, null))
                 .onComplete(decided -> GatewayHandler.onContext(context, () -> {
                     Reservation admitted =
                             decided.succeeded() ? decided.result().reservation() : null;
@@ -431,7 +527,9 @@ final class RealtimeSession {
             outputTokens += used.outputTokens();
             inputAudioTokens += Math.max(0, used.inputAudioTokens());
             outputAudioTokens += Math.max(0, used.outputAudioTokens());
-            lastInputTokens = used.inputTokens();
+            lastInputTokens =
+                    Math.min(Integer.MAX_VALUE, Math.max(0, used.inputTokens()) + Math.max(0, used.outputTokens()));
+            addedInputTokens = 0;
         } else {
             unmeasured++;
             tokens.realtimeUnmeasured(ctx);
@@ -476,7 +574,8 @@ final class RealtimeSession {
             return;
         }
         backend.writeTextMessage(message.toString(StandardCharsets.UTF_8));
-        if (backend.writeQueueFull()) {
+        if (!backendFull && backend.writeQueueFull()) {
+            backendFull = true;
             hold(true); // the caller is not read until the backend has taken what it was given
         }
     }
@@ -487,8 +586,12 @@ final class RealtimeSession {
         }
         bytesToCaller += message.length();
         caller.writeTextMessage(message.toString(StandardCharsets.UTF_8));
-        if (caller.writeQueueFull()) {
+        if (!callerFull && caller.writeQueueFull()) {
+            // neither side is read until the caller takes what it was given: not the backend's answers, and not the
+            // caller's own events either, whose answers (errors aigate writes, pongs Vert.x writes) would pile up
+            callerFull = true;
             hold(false);
+            hold(true);
         }
     }
 
@@ -564,9 +667,67 @@ final class RealtimeSession {
         if (!caller.isClosed()) {
             caller.close(sent, why.reason);
         }
+        boolean pending = !created.isEmpty() || !inFlight.isEmpty();
+        if (pending && !backend.isClosed() && !by.equals("backend") && !draining) {
+            // what was in flight is cancelled, and its usage read as the backend reports it, before the record
+            settling = true;
+            backendHolds = 0;
+            backend.resume();
+            inFlight.keySet().forEach(this::cancel);
+            settleTimer = vertx.setTimer(SETTLE_MILLIS, t -> settled());
+            backend.closeHandler(v -> settled());
+            return;
+        }
         if (!backend.isClosed()) {
             backend.close(why == Close.CALLER_GONE || by.equals("caller") ? (short) 1000 : sent, why.reason);
         }
+        ended();
+    }
+
+    private void cancel(String responseId) {
+        backend.writeTextMessage(new JsonObject()
+                .put("type", "response.cancel")
+                .put("response_id", responseId)
+                .encode());
+    }
+
+    /** After the close, the backend is heard only for how what was in flight ended; nothing reaches the caller. */
+    private void settleFrom(String type, Buffer message) {
+        if ("response.created".equals(type)) {
+            // a create forwarded before the close: its response began after all, and is cancelled as it begins
+            JsonBody.Parsed parsed = JsonBody.parse(message);
+            String id =
+                    parsed.ok() ? parsed.object().path("response").path("id").asText(null) : null;
+            Reservation reserved = created.poll();
+            if (id != null && id.length() <= 128 && !inFlight.containsKey(id)) {
+                inFlight.put(id, new InFlight(reserved, epochNanos()));
+                cancel(id);
+            } else if (reserved != null) {
+                reserved.unknown();
+            }
+        } else if ("response.done".equals(type)) {
+            done(message);
+        }
+        if (created.isEmpty() && inFlight.isEmpty()) {
+            settled();
+        }
+    }
+
+    private void settled() {
+        if (!settling) {
+            return;
+        }
+        settling = false;
+        vertx.cancelTimer(settleTimer);
+        if (!backend.isClosed()) {
+            backend.close((short) 1000, closedAs.reason);
+        }
+        ended();
+    }
+
+    /** The record, once both sockets are closed and what was in flight is settled or can no longer be. */
+    private void ended() {
+        Close why = closedAs;
         // what is still in flight may have been generated, and billed: its reservation stands
         created.forEach(Reservation::unknown);
         created.clear();
@@ -580,7 +741,7 @@ final class RealtimeSession {
         ctx.put(
                 LlmEmitTokenMetric.COUNTED,
                 new LlmEmitTokenMetric.Counted(inputTokens, outputTokens, false, null, List.of()));
-        if (why != Close.NORMAL && life.timing != null && by.equals("backend")) {
+        if (why != Close.NORMAL && life.timing != null && "backend".equals(closedBy)) {
             life.timing.error = Failure.CUT;
         }
         life.end(

@@ -45,6 +45,12 @@ public record RequestRefusal(int status, String message, String reason, Map<Stri
             400,
             "A Realtime session names its deployment once in the query: deployment= (model= on the v1 API).",
             "realtime_deployment");
+
+    public static final RequestRefusal REALTIME_QUERY = of(
+            400,
+            "A Realtime session's query takes api-version and its deployment (deployment=, or model= on the v1 API)"
+                    + " only; any other parameter is refused, not forwarded.",
+            "realtime_query");
     public static final RequestRefusal REALTIME_SESSIONS_OVER_BOUND = new RequestRefusal(
             503,
             "Too many Realtime sessions are open on this instance right now (max-sessions). Retry shortly.",

@@ -79,6 +79,27 @@ public final class QueryString {
         return new Reading(out == null ? query : out.toString(), repeated);
     }
 
+    /**
+     * Whether the query carries a parameter not in {@code allowed} (lower-case names), or one whose name cannot be
+     * decoded: where aigate forwards only what it judged, everything else is refused rather than passed on unread.
+     */
+    public static boolean hasOtherThan(String query, Set<String> allowed) {
+        if (query == null || query.isEmpty()) {
+            return false;
+        }
+        for (String pair : query.split("&", -1)) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String decoded = decode(eq < 0 ? pair : pair.substring(0, eq));
+            if (decoded == null || !allowed.contains(decoded.toLowerCase(Locale.ROOT))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The query without the named parameters (lower-case names), as {@link #read} forwards it. */
     public static String without(String query, Set<String> dropped) {
         return read(query, dropped, Set.of()).forwarded();

@@ -118,7 +118,8 @@ public final class FakeAzureOpenAi implements AutoCloseable {
      * audio deltas, {@code response.done} with the usage of {@link #RT_TOTAL}. The handshake is recorded as a request;
      * every client event in {@link #nextRealtimeEvent}. Deployments (query {@code deployment} or {@code model}) that
      * fault: {@code gpt-rt-refuse} (429 at the handshake), {@code gpt-rt-silent} (never says anything),
-     * {@code gpt-rt-huge} (a 2 MB delta), {@code gpt-rt-lies} (a negative usage), {@code gpt-rt-flood} (64 MB of audio
+     * {@code gpt-rt-huge} (a 2 MB delta), {@code gpt-rt-lies} (a negative usage), {@code gpt-rt-slow} (a response
+     * that runs until {@code response.cancel}, whose {@code response.done} reports its usage), {@code gpt-rt-flood} (64 MB of audio
      * deltas, written only as fast as the socket takes them: {@link #realtimeFlooded} says how far it got).
      */
     private void startRealtime(int port) {
@@ -197,7 +198,21 @@ public final class FakeAzureOpenAi implements AutoCloseable {
                 case "session.update" ->
                     ws.writeTextMessage(
                             "{\"type\":\"session.updated\",\"event_id\":\"evt_u\",\"session\":{\"id\":\"sess_fake\"}}");
-                case "response.create", "input_audio_buffer.commit" -> respond(ws, model);
+                case "response.create", "input_audio_buffer.commit" -> {
+                    if (model.equals("gpt-rt-slow")) {
+                        begin(ws, "resp_" + responseIds.incrementAndGet());
+                    } else {
+                        respond(ws, model);
+                    }
+                }
+                case "response.cancel" -> {
+                    // a cancelled response reports what it used so far, as the API's response.done does
+                    String id = String.valueOf(event.getValue("response_id"));
+                    ws.writeTextMessage("{\"type\":\"response.done\",\"event_id\":\"evt_x\",\"response\":{\"id\":\""
+                            + id + "\",\"object\":\"realtime.response\",\"status\":\"cancelled\",\"usage\":"
+                            + "{\"total_tokens\":" + RT_TOTAL + ",\"input_tokens\":" + (RT_INPUT_TEXT + RT_INPUT_AUDIO)
+                            + ",\"output_tokens\":" + (RT_OUTPUT_TEXT + RT_OUTPUT_AUDIO) + "}}}");
+                }
                 default -> {}
             }
         });
@@ -232,6 +247,12 @@ public final class FakeAzureOpenAi implements AutoCloseable {
         ws.writeTextMessage(message);
         flooded.addAndGet(message.length());
         vertx.runOnContext(v -> flood(ws, id, left - 1));
+    }
+
+    /** A response that begins and goes on until it is cancelled ({@code gpt-rt-slow}). */
+    private static void begin(io.vertx.core.http.ServerWebSocket ws, String id) {
+        ws.writeTextMessage("{\"type\":\"response.created\",\"event_id\":\"evt_c\",\"response\":{\"id\":\"" + id
+                + "\",\"object\":\"realtime.response\",\"status\":\"in_progress\"}}");
     }
 
     private void respond(io.vertx.core.http.ServerWebSocket ws, String model) {

@@ -440,8 +440,12 @@ class RealtimeTest extends AigateTest {
         long stalled = CloudDoubles.openAi.realtimeFlooded();
         assertTrue(
                 stalled < total / 3, "a stalled caller let the backend write " + stalled + " of " + total + " bytes");
+        assertEquals("{\"type\":\"response.create\"}", eventAtBackend("response.create"));
+        // nor is the caller read while its own queue is full: what it says (and aigate's answers to it) waits
+        session.send("{\"type\":\"input_audio_buffer.clear\",\"event_id\":\"held\"}");
         Thread.sleep(400);
         assertEquals(stalled, CloudDoubles.openAi.realtimeFlooded(), "the backend stays held while the caller is");
+        assertNull(CloudDoubles.openAi.nextRealtimeEvent(0), "a caller whose queue is full is not read");
         // the caller reads again: everything comes, in order, and the session is counted as usual
         session.socket().resume();
         long deltas = 0;
@@ -456,7 +460,102 @@ class RealtimeTest extends AigateTest {
         }
         assertEquals(FakeAzureOpenAi.FLOOD_MESSAGES, deltas);
         assertEquals(total, CloudDoubles.openAi.realtimeFlooded());
+        assertTrue(eventAtBackend("input_audio_buffer.clear").contains("held"));
         session.socket().close();
         assertEquals((short) 1000, session.closeCode());
+    }
+
+    @Test
+    void aCallerWhoLeavesMidResponseIsChargedWhatTheBackendReports() throws Exception {
+        String key = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "rt-leaver", "--tokens-per-minute", "20")
+                .key("Primary");
+        try (LogCapture logs = LogCapture.start()) {
+            Session session = open(
+                    CLASSIC + "gpt-rt-slow",
+                    List.of(),
+                    "Ocp-Apim-Subscription-Key",
+                    key,
+                    "x-ms-client-request-id",
+                    "realtime-leaver");
+            session.until("session.created");
+            CloudDoubles.openAi.next(5);
+            // 1 reserved; the response runs until it is cancelled, and then reports 27 used
+            session.send("{\"type\":\"response.create\",\"response\":{\"max_output_tokens\":1}}");
+            session.until("response.created");
+            eventAtBackend("response.create");
+            session.socket().close();
+            assertEquals((short) 1000, session.closeCode());
+            // aigate cancels what was in flight and reads what the cancelled response used
+            assertTrue(eventAtBackend("response.cancel").contains("resp_"));
+            JsonObject line = Await.value(
+                    "the session's audit line", Duration.ofSeconds(5), () -> logs.auditLine("realtime-leaver"));
+            assertEquals(1, line.getInteger("realtime_responses"), line.encode());
+            assertEquals(
+                    FakeAzureOpenAi.RT_OUTPUT_TEXT + FakeAzureOpenAi.RT_OUTPUT_AUDIO,
+                    line.getLong("completion_tokens"));
+        }
+        Thread.sleep(500); // the settlement reaches another event loop within 50 ms
+        String answer = handshake(CLASSIC + "gpt-realtime", "Ocp-Apim-Subscription-Key: " + key);
+        assertEquals(429, RawHttp.status(answer), "the 27 tokens used were charged, not the 1 reserved: " + answer);
+        backendUntouched("an upgrade over its budget");
+    }
+
+    @Test
+    void whatTheCallerAddsIsReservedBeforeAResponseReadsIt() throws Exception {
+        String key = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "rt-adder", "--tokens-per-minute", "1000")
+                .key("Primary");
+        Session session = open(CLASSIC + "gpt-realtime", List.of(), "Ocp-Apim-Subscription-Key", key);
+        session.until("session.created");
+        CloudDoubles.openAi.next(5);
+        // a first response (27 used) leaves the bucket not empty (one larger than the whole bucket waits for an
+        // empty one); then some 2,000 tokens of text join the conversation: more than the minute's 1,000
+        session.send("{\"type\":\"response.create\",\"response\":{\"max_output_tokens\":10}}");
+        session.until("response.done");
+        eventAtBackend("response.create");
+        String text = "word ".repeat(1600);
+        session.send("{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\",\"role\":\"user\","
+                + "\"content\":[{\"type\":\"input_text\",\"text\":\"" + text + "\"}]}}");
+        eventAtBackend("conversation.item.create");
+        session.send("{\"type\":\"response.create\",\"event_id\":\"big\",\"response\":{\"max_output_tokens\":1}}");
+        JsonObject error = session.until("error").getJsonObject("error");
+        assertEquals("token_limit", error.getString("code"), error.encode());
+        assertEquals("big", error.getString("event_id"));
+        assertNull(CloudDoubles.openAi.nextRealtimeEvent(1), "the response.create was not forwarded");
+        session.socket().close();
+        session.closeCode();
+    }
+
+    @Test
+    void aModelAtAnyDepthOrAQueryAigateDidNotJudgeIsRefused() throws Exception {
+        Session session = open("gpt-realtime");
+        session.until("session.created");
+        CloudDoubles.openAi.next(5);
+        for (String update : List.of(
+                "{\"input_audio_transcription\":{\"model\":\"gpt-4o\"}}",
+                "{\"audio\":{\"input\":{\"transcription\":{\"model\":\"whisper\"}}}}",
+                "{\"tools\":[{\"type\":\"x\",\"model\":\"gpt-4o\"}]}")) {
+            session.send("{\"type\":\"session.update\",\"event_id\":\"u\",\"session\":" + update + "}");
+            JsonObject error = session.until("error").getJsonObject("error");
+            assertEquals("model_not_allowed", error.getString("code"), update);
+        }
+        session.send("{\"type\":\"transcription_session.update\",\"session\":{\"input_audio_transcription\":"
+                + "{\"model\":\"whisper\"}}}");
+        assertEquals(
+                "model_not_allowed",
+                session.until("error").getJsonObject("error").getString("code"));
+        assertNull(CloudDoubles.openAi.nextRealtimeEvent(1), "no event naming another model reached the backend");
+        session.socket().close();
+        session.closeCode();
+
+        String message = "A Realtime session's query takes api-version and its deployment (deployment=, or model= on"
+                + " the v1 API) only; any other parameter is refused, not forwarded.";
+        for (String target : List.of(
+                CLASSIC + "gpt-realtime&intent=transcription",
+                CLASSIC + "gpt-realtime&model=gpt-4o",
+                CLASSIC + "gpt-realtime&%6Dodel=gpt-4o",
+                "/openai/v1/realtime?model=gpt-realtime&deployment=gpt-4o")) {
+            refusedWith(handshake(target, "Ocp-Apim-Subscription-Key: " + CloudDoubles.key), 400, message);
+        }
+        backendUntouched("an upgrade with a query aigate did not judge");
     }
 }

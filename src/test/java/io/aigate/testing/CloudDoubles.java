@@ -138,7 +138,7 @@ public class CloudDoubles implements QuarkusTestResourceLifecycleManager {
         config.put("aigate.backends.realtime.url", openAi.realtimeUrl());
         config.put(
                 "aigate.routes.realtime.deployments",
-                "gpt-realtime,gpt-rt-refuse,gpt-rt-silent,gpt-rt-huge,gpt-rt-lies,gpt-rt-flood");
+                "gpt-realtime,gpt-rt-refuse,gpt-rt-silent,gpt-rt-huge,gpt-rt-lies,gpt-rt-flood,gpt-rt-slow");
         config.put("aigate.routes.realtime.backend", "realtime");
         config.put("aigate.routes.realtime.operations", "GET realtime");
         config.put("aigate.routes.rtroles.deployments", "gpt-rt-roles");
