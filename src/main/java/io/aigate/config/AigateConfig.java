@@ -86,12 +86,15 @@ public interface AigateConfig {
         @WithDefault("120s")
         Duration idleTimeout();
 
-        /** A session closes after this long, whatever it is doing (1013). */
+        /** A session closes after this long, whatever it is doing (1008). */
         @WithDefault("60m")
         Duration maxSessionDuration();
 
-        /** Sessions open at once on this instance; beyond it an upgrade gets 503 (each may hold two messages). */
-        @WithDefault("32")
+        /**
+         * Sessions open at once on this instance; beyond it an upgrade gets 503. Each may hold a message and a write
+         * queue each way ({@code 4 × max-message-size}); all of them together must fit in half the heap.
+         */
+        @WithDefault("8")
         int maxSessions();
 
         /** {@code response.create}s refused by the token limit in a row before aigate closes the session (1013). */

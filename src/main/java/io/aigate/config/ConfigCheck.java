@@ -516,7 +516,17 @@ public class ConfigCheck {
             fail("aigate.realtime.idle-timeout and max-session-duration must be above 0: e.g. 120s and 60m.");
         }
         if (realtime.maxSessions() < 1 || realtime.refusalsBeforeClose() < 1) {
-            fail("aigate.realtime.max-sessions and refusals-before-close must be at least 1: e.g. 32 and 3.");
+            fail("aigate.realtime.max-sessions and refusals-before-close must be at least 1: e.g. 8 and 3.");
+        }
+        // each session may hold a message being received and a write queue, each way, of up to max-message-size: all
+        // of them at once must not be able to run the heap out (the image exits on OutOfMemoryError, every session
+        // and request with it)
+        long held = realtime.maxSessions() * 4L * message;
+        long heap = Runtime.getRuntime().maxMemory();
+        if (held > heap / 2) {
+            fail("aigate.realtime.max-sessions × max-message-size × 4 (what open sessions may hold: a message and a "
+                    + "write queue each way) is " + (held >> 20) + " MB, more than half the heap ("
+                    + (heap >> 20) + " MB): lower either, or raise -Xmx.");
         }
     }
 

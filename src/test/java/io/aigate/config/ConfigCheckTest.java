@@ -3,6 +3,7 @@ package io.aigate.config;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.runtime.configuration.DurationConverter;
@@ -193,9 +194,17 @@ class ConfigCheckTest {
         String times = "aigate.realtime.idle-timeout and max-session-duration must be above 0: e.g. 120s and 60m.";
         assertEquals(times, refusal(Map.of("aigate.realtime.idle-timeout", "0s")));
         assertEquals(times, refusal(Map.of("aigate.realtime.max-session-duration", "0s")));
-        String counts = "aigate.realtime.max-sessions and refusals-before-close must be at least 1: e.g. 32 and 3.";
+        String counts = "aigate.realtime.max-sessions and refusals-before-close must be at least 1: e.g. 8 and 3.";
         assertEquals(counts, refusal(Map.of("aigate.realtime.max-sessions", "0")));
         assertEquals(counts, refusal(Map.of("aigate.realtime.refusals-before-close", "0")));
+        // more than any heap this JVM may have: 1,000,000 sessions × 64M × 4
+        String held =
+                refusal(Map.of("aigate.realtime.max-sessions", "1000000", "aigate.realtime.max-message-size", "64M"));
+        assertTrue(
+                held.startsWith("aigate.realtime.max-sessions × max-message-size × 4 (what open sessions may hold: a "
+                        + "message and a write queue each way) is 256000000 MB, more than half the heap ("),
+                held);
+        assertTrue(held.endsWith(" MB): lower either, or raise -Xmx."), held);
     }
 
     @Test
