@@ -300,7 +300,16 @@ final class RealtimeSession {
                 JsonNode audio = event.get("audio");
                 yield audio != null && audio.isTextual() ? audio.textValue().length() / AUDIO_CHARS_PER_TOKEN + 1 : 0;
             }
-            case "conversation.item.create", "session.update" -> bytes / BYTES_PER_TEXT_TOKEN;
+            case "conversation.item.create" -> {
+                // an item's audio parts are base64 audio, not text: counted at audio's rate
+                long audio = 0;
+                for (JsonNode part : event.path("item").path("content")) {
+                    JsonNode data = part.get("audio");
+                    audio += data != null && data.isTextual() ? data.textValue().length() : 0;
+                }
+                yield (bytes - audio) / BYTES_PER_TEXT_TOKEN + audio / AUDIO_CHARS_PER_TOKEN;
+            }
+            case "session.update" -> bytes / BYTES_PER_TEXT_TOKEN;
             case "response.create" -> {
                 JsonNode response = event.path("response");
                 yield response.has("instructions") || response.has("input") || response.has("tools")
