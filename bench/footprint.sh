@@ -83,6 +83,13 @@ for v in $VARIANTS; do
     c1) opts="$SHIPPED_JAVA_OPTS -XX:TieredStopAtLevel=1" ;;
     jdk25) java=$JDK25 ;;
     jdk25-coh) java=$JDK25; opts="$SHIPPED_JAVA_OPTS -XX:+UseCompactObjectHeaders" ;;
+    cds)
+      # JDK 17's dynamic AppCDS archive, as Dockerfile.jvm builds it: a training run writes it as it exits
+      # shellcheck disable=SC2086
+      run "$java" $opts -XX:ArchiveClassesAtExit="$OUT/aigate.jsa"
+      for _ in $(seq 20); do request >/dev/null; done
+      stop
+      opts="$opts -XX:SharedArchiveFile=$OUT/aigate.jsa" ;;
     jdk25-aot|jdk25-aot-c1)
       java=$JDK25
       [ "$v" = jdk25-aot-c1 ] && opts="$SHIPPED_JAVA_OPTS -XX:TieredStopAtLevel=1"

@@ -119,6 +119,31 @@ class RealtimeTest extends AigateTest {
         return RawHttp.exchange(base.getPort(), request.append("\r\n").toString());
     }
 
+    /** A new subscription's key with a token limit of its own. */
+    static String limitedKey(String name, int tokensPerMinute) {
+        return Keys.ok(
+                        CloudDoubles.redis.url(),
+                        "create",
+                        "--name",
+                        name,
+                        "--tokens-per-minute",
+                        Integer.toString(tokensPerMinute))
+                .key("Primary");
+    }
+
+    /** A session on {@code deployment} with {@code key}, once the backend said hello (its handshake read). */
+    Session greeted(String deployment, String key) throws Exception {
+        Session session = open(CLASSIC + deployment, List.of(), "Ocp-Apim-Subscription-Key", key);
+        session.until("session.created");
+        CloudDoubles.openAi.next(5);
+        return session;
+    }
+
+    /** One response of the fake's (10 reserved, 27 used), through to its response.done. */
+    static void oneResponse(Session session) throws InterruptedException {
+        oneResponse(session);
+    }
+
     static void refusedWith(String answer, int status, String message) {
         assertEquals(status, RawHttp.status(answer), answer);
         JsonObject body = new JsonObject(RawHttp.body(answer));
@@ -364,15 +389,10 @@ class RealtimeTest extends AigateTest {
 
     @Test
     void aSpentBudgetRefusesTheUpgradeBeforeTheBackendIsAsked() throws Exception {
-        String key = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "rt-spent", "--tokens-per-minute", "20")
-                .key("Primary");
-        Session session = open(CLASSIC + "gpt-realtime", List.of(), "Ocp-Apim-Subscription-Key", key);
-        session.until("session.created");
-        CloudDoubles.openAi.next(5);
+        String key = limitedKey("rt-spent", 20);
+        Session session = greeted("gpt-realtime", key);
         // 10 reserved, 27 used: more than the minute's 20
-        session.send("{\"type\":\"response.create\",\"response\":{\"max_output_tokens\":10}}");
-        session.until("response.done");
-        eventAtBackend("response.create");
+        oneResponse(session);
         session.socket().close();
         assertEquals((short) 1000, session.closeCode());
         // the next handshake may land on another event loop, which the settlement reaches within 50 ms
@@ -467,8 +487,7 @@ class RealtimeTest extends AigateTest {
 
     @Test
     void aCallerWhoLeavesMidResponseIsChargedWhatTheBackendReports() throws Exception {
-        String key = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "rt-leaver", "--tokens-per-minute", "20")
-                .key("Primary");
+        String key = limitedKey("rt-leaver", 20);
         try (LogCapture logs = LogCapture.start()) {
             Session session = open(
                     CLASSIC + "gpt-rt-slow",
@@ -502,16 +521,11 @@ class RealtimeTest extends AigateTest {
 
     @Test
     void whatTheCallerAddsIsReservedBeforeAResponseReadsIt() throws Exception {
-        String key = Keys.ok(CloudDoubles.redis.url(), "create", "--name", "rt-adder", "--tokens-per-minute", "1000")
-                .key("Primary");
-        Session session = open(CLASSIC + "gpt-realtime", List.of(), "Ocp-Apim-Subscription-Key", key);
-        session.until("session.created");
-        CloudDoubles.openAi.next(5);
+        String key = limitedKey("rt-adder", 1000);
+        Session session = greeted("gpt-realtime", key);
         // a first response (27 used) leaves the bucket not empty (one larger than the whole bucket waits for an
         // empty one); then some 2,000 tokens of text join the conversation: more than the minute's 1,000
-        session.send("{\"type\":\"response.create\",\"response\":{\"max_output_tokens\":10}}");
-        session.until("response.done");
-        eventAtBackend("response.create");
+        oneResponse(session);
         String text = "word ".repeat(1600);
         session.send("{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\",\"role\":\"user\","
                 + "\"content\":[{\"type\":\"input_text\",\"text\":\"" + text + "\"}]}}");
