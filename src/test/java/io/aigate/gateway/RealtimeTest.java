@@ -141,7 +141,9 @@ class RealtimeTest extends AigateTest {
 
     /** One response of the fake's (10 reserved, 27 used), through to its response.done. */
     static void oneResponse(Session session) throws InterruptedException {
-        oneResponse(session);
+        session.send("{\"type\":\"response.create\",\"response\":{\"max_output_tokens\":10}}");
+        session.until("response.done");
+        eventAtBackend("response.create");
     }
 
     static void refusedWith(String answer, int status, String message) {
