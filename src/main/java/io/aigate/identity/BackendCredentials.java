@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
@@ -35,7 +36,14 @@ public class BackendCredentials {
     BackendCredentials(AigateConfig config, Vertx vertx, MeterRegistry registry) {
         Function<String, Optional<String>> env =
                 name -> ConfigProvider.getConfig().getOptionalValue(name, String.class);
-        HttpClient entraHttp = new VertxHttpClientBuilder().vertx(vertx).build();
+        // built on first use: a sidecar whose backends take no Entra token never loads azure-core's HTTP stack
+        HttpClient[] built = new HttpClient[1];
+        Supplier<HttpClient> entraHttp = () -> {
+            if (built[0] == null) {
+                built[0] = new VertxHttpClientBuilder().vertx(vertx).build();
+            }
+            return built[0];
+        };
         AigateConfig.Identity identity = config.identity();
         Map<String, RefreshingToken> tokens = new HashMap<>();
         config.backends().forEach((name, backend) -> {
@@ -49,8 +57,8 @@ public class BackendCredentials {
                                     backend.apiKeyHeader(),
                                     prefix,
                                     backend.apiKeySecret().get(),
-                                    EntraCredentials.create(env, backend.clientId(), entraHttp),
-                                    entraHttp,
+                                    EntraCredentials.create(env, backend.clientId(), entraHttp.get()),
+                                    entraHttp.get(),
                                     refresher(),
                                     backend.apiKeyRefresh(),
                                     identity.retryInitialDelay(),
@@ -76,7 +84,7 @@ public class BackendCredentials {
                             label,
                             l -> RefreshingToken.of(
                                     l,
-                                    EntraCredentials.create(env, backend.clientId(), entraHttp),
+                                    EntraCredentials.create(env, backend.clientId(), entraHttp.get()),
                                     backend.resource(),
                                     refresher(),
                                     registry,

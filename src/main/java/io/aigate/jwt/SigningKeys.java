@@ -53,6 +53,9 @@ public class SigningKeys {
         this.http = vertx.createHttpClient(new HttpClientOptions()
                 .setConnectTimeout(5000)
                 .setIdleTimeout(10)
+                // the idle timeout closes a spent connection; a pool sweep every second on top would only wake
+                // an idle sidecar
+                .setPoolCleanerPeriod(0)
                 .setVerifyHost(true));
         long every = config.keysRefreshInterval().toMillis();
         this.keys = new Refreshed<>(
