@@ -1,7 +1,6 @@
 package io.aigate.identity;
 
 import com.azure.core.http.HttpClient;
-import com.azure.core.http.vertx.VertxHttpClientBuilder;
 import io.aigate.config.AigateConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -40,7 +39,7 @@ public class BackendCredentials {
         HttpClient[] built = new HttpClient[1];
         Supplier<HttpClient> entraHttp = () -> {
             if (built[0] == null) {
-                built[0] = new VertxHttpClientBuilder().vertx(vertx).build();
+                built[0] = EntraCredentials.httpClient(vertx);
             }
             return built[0];
         };

@@ -2,14 +2,22 @@ package io.aigate.identity;
 
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.http.HttpClient;
+import com.azure.core.http.ProxyOptions;
+import com.azure.core.http.vertx.VertxHttpClientBuilder;
 import com.azure.core.util.Configuration;
 import com.azure.core.util.ConfigurationBuilder;
 import com.azure.core.util.ConfigurationSource;
 import com.azure.identity.ManagedIdentityCredentialBuilder;
 import com.azure.identity.WorkloadIdentityCredentialBuilder;
 import io.aigate.config.Loopback;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.net.ProxyType;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.function.Function;
 
 /**
@@ -23,6 +31,8 @@ final class EntraCredentials {
     static final String TENANT_ID = "AZURE_TENANT_ID";
     static final String CLIENT_ID = "AZURE_CLIENT_ID";
     static final String AUTHORITY_HOST = "AZURE_AUTHORITY_HOST";
+
+    private static final Pattern NO_PROXY_ESCAPES = Pattern.compile("(\\?|\\\\|\\(|\\)|\\\\E|\\\\Q|\\.\\.)");
 
     private EntraCredentials() {}
 
@@ -53,6 +63,59 @@ final class EntraCredentials {
                 new ManagedIdentityCredentialBuilder().httpClient(http).configuration(processEnvironment());
         clientId.ifPresent(builder::clientId);
         return builder.build();
+    }
+
+    /**
+     * The HTTP client every credential talks to Entra ID through, on the sidecar's own Vert.x. These are the options
+     * azure-core's builder would choose by itself (its timeouts, its 256 KB header limit, the proxy from
+     * {@code HTTPS_PROXY}/{@code HTTP_PROXY}/{@code NO_PROXY} when {@code java.net.useSystemProxies} is true, else
+     * {@code https.proxyHost} and its kin) with two differences: the proxy is read at run time, not from the global
+     * configuration a native image fixes at build time, and there is no keep-alive pool. A token is fetched once
+     * per lifetime, hours apart, so a kept connection is never reused, while the pool's sweep would wake an idle
+     * sidecar every second for it.
+     */
+    static HttpClient httpClient(Vertx vertx) {
+        Map<String, String> properties = new HashMap<>();
+        System.getProperties().forEach((k, v) -> properties.put(String.valueOf(k), String.valueOf(v)));
+        Map<String, String> variables = Map.copyOf(System.getenv());
+        return httpClient(vertx, new ConfigurationBuilder(source -> Map.of(), source -> properties, source -> variables)
+                .build());
+    }
+
+    /** @param environment where the proxy settings are read: system properties and environment variables */
+    static HttpClient httpClient(Vertx vertx, Configuration environment) {
+        HttpClientOptions options = new HttpClientOptions()
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+                .setConnectTimeout(10_000)
+                .setReadIdleTimeout(60_000)
+                .setWriteIdleTimeout(60_000)
+                .setMaxHeaderSize(256 * 1024)
+                .setKeepAlive(false)
+                .setPoolCleanerPeriod(0);
+        ProxyOptions proxy = ProxyOptions.fromConfiguration(environment, true);
+        if (proxy != null) {
+            io.vertx.core.net.ProxyOptions vertxProxy = new io.vertx.core.net.ProxyOptions();
+            if (proxy.getAddress() != null) {
+                vertxProxy.setHost(proxy.getAddress().getHostName()).setPort(proxy.getAddress().getPort());
+            }
+            if (proxy.getUsername() != null && !proxy.getUsername().isEmpty()
+                    && proxy.getPassword() != null && !proxy.getPassword().isEmpty()) {
+                vertxProxy.setUsername(proxy.getUsername()).setPassword(proxy.getPassword());
+            }
+            if (proxy.getType() != null) {
+                vertxProxy.setType(ProxyType.valueOf(proxy.getType().name()));
+            }
+            if (proxy.getNonProxyHosts() != null && !proxy.getNonProxyHosts().isEmpty()) {
+                // azure-core keeps NO_PROXY as a regular expression; Vert.x takes host names and "*.b" wildcards.
+                // The same undoing as azure-core's own Vert.x builder, so both exempt the same hosts.
+                String hosts = NO_PROXY_ESCAPES.matcher(proxy.getNonProxyHosts()).replaceAll("");
+                for (String host : hosts.replace(".*", "*").split("\\|")) {
+                    options.addNonProxyHost(host);
+                }
+            }
+            options.setProxyOptions(vertxProxy);
+        }
+        return new VertxHttpClientBuilder().vertx(vertx).httpClientOptions(options).build();
     }
 
     /**

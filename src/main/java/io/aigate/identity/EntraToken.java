@@ -66,12 +66,7 @@ public final class EntraToken {
     /** The credential for this pod's identity, speaking HTTP through the sidecar's own Vert.x. */
     private static com.azure.core.credential.TokenCredential credential(
             Function<String, Optional<String>> env, Optional<String> clientId, Vertx vertx) {
-        return EntraCredentials.create(
-                env,
-                clientId,
-                new com.azure.core.http.vertx.VertxHttpClientBuilder()
-                        .vertx(vertx)
-                        .build());
+        return EntraCredentials.create(env, clientId, EntraCredentials.httpClient(vertx));
     }
 
     /** One token for the person at the keyboard, from their {@code az login} (the key-admin CLI on a workstation). */

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.azure.core.credential.TokenCredential;
-import com.azure.core.http.vertx.VertxHttpClientBuilder;
 import io.aigate.config.SecretId;
 import io.aigate.pipeline.Outcome;
 import io.aigate.sandbox.FakeEntraId;
@@ -62,7 +61,7 @@ class KeyVaultApiKeyTest {
         credential = EntraCredentials.create(
                 name -> Optional.ofNullable(env.get(name)),
                 Optional.empty(),
-                new VertxHttpClientBuilder().vertx(vertx).build());
+                EntraCredentials.httpClient(vertx));
     }
 
     @AfterAll
@@ -80,7 +79,7 @@ class KeyVaultApiKeyTest {
                 "Bearer ",
                 secretId,
                 credential,
-                new VertxHttpClientBuilder().vertx(vertx).build(),
+                EntraCredentials.httpClient(vertx),
                 refresher,
                 Duration.ofMillis(300),
                 Duration.ofMillis(100),

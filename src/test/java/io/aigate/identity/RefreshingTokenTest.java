@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
-import com.azure.core.http.vertx.VertxHttpClientBuilder;
 import io.aigate.pipeline.Outcome;
 import io.aigate.sandbox.FakeEntraId;
 import io.aigate.testing.Await;
@@ -121,7 +120,7 @@ class RefreshingTokenTest {
             TokenCredential credential = EntraCredentials.create(
                     name -> Optional.ofNullable(env.get(name)),
                     Optional.empty(),
-                    new VertxHttpClientBuilder().vertx(vertx).build());
+                    EntraCredentials.httpClient(vertx));
             RefreshingToken token = token(credential);
             token.start();
             await(token::usable, Duration.ofSeconds(20));
