@@ -17,8 +17,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Chooses the azure-identity credential the way AKS expects: workload identity when the webhook has projected a
@@ -78,8 +78,8 @@ final class EntraCredentials {
         Map<String, String> properties = new HashMap<>();
         System.getProperties().forEach((k, v) -> properties.put(String.valueOf(k), String.valueOf(v)));
         Map<String, String> variables = Map.copyOf(System.getenv());
-        return httpClient(vertx, new ConfigurationBuilder(source -> Map.of(), source -> properties, source -> variables)
-                .build());
+        return httpClient(
+                vertx, new ConfigurationBuilder(source -> Map.of(), source -> properties, source -> variables).build());
     }
 
     /** @param environment where the proxy settings are read: system properties and environment variables */
@@ -96,10 +96,14 @@ final class EntraCredentials {
         if (proxy != null) {
             io.vertx.core.net.ProxyOptions vertxProxy = new io.vertx.core.net.ProxyOptions();
             if (proxy.getAddress() != null) {
-                vertxProxy.setHost(proxy.getAddress().getHostName()).setPort(proxy.getAddress().getPort());
+                vertxProxy
+                        .setHost(proxy.getAddress().getHostName())
+                        .setPort(proxy.getAddress().getPort());
             }
-            if (proxy.getUsername() != null && !proxy.getUsername().isEmpty()
-                    && proxy.getPassword() != null && !proxy.getPassword().isEmpty()) {
+            if (proxy.getUsername() != null
+                    && !proxy.getUsername().isEmpty()
+                    && proxy.getPassword() != null
+                    && !proxy.getPassword().isEmpty()) {
                 vertxProxy.setUsername(proxy.getUsername()).setPassword(proxy.getPassword());
             }
             if (proxy.getType() != null) {
@@ -108,14 +112,18 @@ final class EntraCredentials {
             if (proxy.getNonProxyHosts() != null && !proxy.getNonProxyHosts().isEmpty()) {
                 // azure-core keeps NO_PROXY as a regular expression; Vert.x takes host names and "*.b" wildcards.
                 // The same undoing as azure-core's own Vert.x builder, so both exempt the same hosts.
-                String hosts = NO_PROXY_ESCAPES.matcher(proxy.getNonProxyHosts()).replaceAll("");
+                String hosts =
+                        NO_PROXY_ESCAPES.matcher(proxy.getNonProxyHosts()).replaceAll("");
                 for (String host : hosts.replace(".*", "*").split("\\|")) {
                     options.addNonProxyHost(host);
                 }
             }
             options.setProxyOptions(vertxProxy);
         }
-        return new VertxHttpClientBuilder().vertx(vertx).httpClientOptions(options).build();
+        return new VertxHttpClientBuilder()
+                .vertx(vertx)
+                .httpClientOptions(options)
+                .build();
     }
 
     /**

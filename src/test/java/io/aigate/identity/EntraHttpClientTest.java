@@ -62,7 +62,8 @@ class EntraHttpClientTest {
     /** The environment as a pod behind an egress proxy has it, with the JVM told to use it. */
     static Configuration environment(Map<String, String> variables) {
         ConfigurationSource none = source -> Map.of();
-        return new ConfigurationBuilder(none, source -> Map.of("java.net.useSystemProxies", "true"), source -> variables)
+        return new ConfigurationBuilder(
+                        none, source -> Map.of("java.net.useSystemProxies", "true"), source -> variables)
                 .build();
     }
 
@@ -90,8 +91,10 @@ class EntraHttpClientTest {
         HttpClient client = EntraCredentials.httpClient(
                 vertx,
                 environment(Map.of(
-                        "HTTP_PROXY", "http://127.0.0.1:" + proxy.actualPort(),
-                        "NO_PROXY", "example.invalid,127.0.0.1")));
+                        "HTTP_PROXY",
+                        "http://127.0.0.1:" + proxy.actualPort(),
+                        "NO_PROXY",
+                        "example.invalid,127.0.0.1")));
         assertEquals("direct", get(client, "127.0.0.1"));
         assertEquals(List.of("/msi/token?x=1"), direct);
         assertEquals(List.of(), proxied);

@@ -59,9 +59,7 @@ class KeyVaultApiKeyTest {
                 EntraCredentials.AUTHORITY_HOST,
                 entra.authorityHost());
         credential = EntraCredentials.create(
-                name -> Optional.ofNullable(env.get(name)),
-                Optional.empty(),
-                EntraCredentials.httpClient(vertx));
+                name -> Optional.ofNullable(env.get(name)), Optional.empty(), EntraCredentials.httpClient(vertx));
     }
 
     @AfterAll

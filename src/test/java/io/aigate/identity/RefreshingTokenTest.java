@@ -118,9 +118,7 @@ class RefreshingTokenTest {
                     EntraCredentials.AUTHORITY_HOST,
                     entra.authorityHost());
             TokenCredential credential = EntraCredentials.create(
-                    name -> Optional.ofNullable(env.get(name)),
-                    Optional.empty(),
-                    EntraCredentials.httpClient(vertx));
+                    name -> Optional.ofNullable(env.get(name)), Optional.empty(), EntraCredentials.httpClient(vertx));
             RefreshingToken token = token(credential);
             token.start();
             await(token::usable, Duration.ofSeconds(20));
