@@ -76,10 +76,8 @@ final class EntraCredentials {
      */
     static HttpClient httpClient(Vertx vertx) {
         Map<String, String> properties = new HashMap<>();
-        System.getProperties().forEach((k, v) -> properties.put(String.valueOf(k), String.valueOf(v)));
-        Map<String, String> variables = Map.copyOf(System.getenv());
-        return httpClient(
-                vertx, new ConfigurationBuilder(source -> Map.of(), source -> properties, source -> variables).build());
+        System.getProperties().stringPropertyNames().forEach(k -> properties.put(k, System.getProperty(k)));
+        return httpClient(vertx, runTime(properties));
     }
 
     /** @param environment where the proxy settings are read: system properties and environment variables */
@@ -132,8 +130,13 @@ final class EntraCredentials {
      * aigate builds is given one read at run time instead, so the pod's variables (IDENTITY_ENDPOINT, AZURE_*) count.
      */
     static Configuration processEnvironment() {
+        return runTime(Map.of());
+    }
+
+    /** The process environment as it is now, with these system properties. */
+    private static Configuration runTime(Map<String, String> properties) {
         Map<String, String> variables = Map.copyOf(System.getenv());
         ConfigurationSource none = source -> Map.of();
-        return new ConfigurationBuilder(none, none, source -> variables).build();
+        return new ConfigurationBuilder(none, source -> properties, source -> variables).build();
     }
 }

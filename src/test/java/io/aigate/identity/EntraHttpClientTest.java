@@ -34,19 +34,16 @@ class EntraHttpClientTest {
     @BeforeAll
     static void start() throws Exception {
         vertx = Vertx.vertx();
-        proxy = vertx.createHttpServer()
+        proxy = answering("proxied", proxied);
+        endpoint = answering("direct", direct);
+    }
+
+    /** A loopback server that notes each request's target and answers with this body. */
+    static HttpServer answering(String body, List<String> seen) throws Exception {
+        return vertx.createHttpServer()
                 .requestHandler(r -> {
-                    proxied.add(r.uri());
-                    r.response().end("proxied");
-                })
-                .listen(0, "127.0.0.1")
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get();
-        endpoint = vertx.createHttpServer()
-                .requestHandler(r -> {
-                    direct.add(r.uri());
-                    r.response().end("direct");
+                    seen.add(r.uri());
+                    r.response().end(body);
                 })
                 .listen(0, "127.0.0.1")
                 .toCompletionStage()
