@@ -13,7 +13,7 @@ source bench/lib.sh
 need nginx nginx-light
 need redis-server redis-server
 JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
-VARIANTS=${VARIANTS:-"shipped c1 jdk25 jdk25-aot"}
+VARIANTS=${VARIANTS:-"shipped nocds c1 jdk25 jdk25-aot"}
 BACKEND_PORT=18190 AIGATE_PORT=18180 AIGATE_MGMT=18199 REDIS_PORT=18179
 OUT=$(mktemp -d)
 cleanup() {
@@ -81,18 +81,12 @@ for v in $VARIANTS; do
   case $v in
     shipped) ;;
     c1) opts="$SHIPPED_JAVA_OPTS -XX:TieredStopAtLevel=1" ;;
-    jdk25) java=$JDK25 ;;
-    jdk25-coh) java=$JDK25; opts="$SHIPPED_JAVA_OPTS -XX:+UseCompactObjectHeaders" ;;
-    cds)
-      # JDK 17's dynamic AppCDS archive, as Dockerfile.jvm builds it: a training run writes it as it exits
-      # shellcheck disable=SC2086
-      run "$java" $opts -XX:ArchiveClassesAtExit="$OUT/aigate.jsa"
-      for _ in $(seq 20); do request >/dev/null; done
-      stop
-      opts="$opts -XX:SharedArchiveFile=$OUT/aigate.jsa" ;;
+    jdk25) java=$JDK25; opts=$BASE_JAVA_OPTS ;;
+    jdk25-coh) java=$JDK25; opts="$BASE_JAVA_OPTS -XX:+UseCompactObjectHeaders" ;;
+    nocds) opts=$BASE_JAVA_OPTS ;; # what the image's AppCDS archive buys
     jdk25-aot|jdk25-aot-c1)
-      java=$JDK25
-      [ "$v" = jdk25-aot-c1 ] && opts="$SHIPPED_JAVA_OPTS -XX:TieredStopAtLevel=1"
+      java=$JDK25; opts=$BASE_JAVA_OPTS
+      [ "$v" = jdk25-aot-c1 ] && opts="$BASE_JAVA_OPTS -XX:TieredStopAtLevel=1"
       # the training run: start, serve a few requests, stop; the JVM writes the cache as it exits (JEP 483/514/515)
       # shellcheck disable=SC2086
       run "$java" $opts -XX:AOTCacheOutput="$OUT/aigate.aot"

@@ -27,6 +27,7 @@ THREADS=${THREADS:-2}
 export RATE=${RATE:-1000}
 RATE_SECONDS=${RATE_SECONDS:-20}
 BACKEND_PORT=18090 PROXY_PORT=18091 HAPROXY_PORT=18092 AIGATE_PORT=18080 AIGATE_MGMT=18099 REDIS_PORT=18079 BARE_PORT=18093
+[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
 # the JVM flags shipped in the image, read from Dockerfile.jvm (the one place they are written); override to experiment
 source bench/lib.sh
 AIGATE_JAVA_OPTS=${AIGATE_JAVA_OPTS:-$SHIPPED_JAVA_OPTS}
@@ -37,7 +38,6 @@ need haproxy haproxy
 need redis-server redis-server
 need openssl openssl
 command -v autocannon >/dev/null 2>&1 || { echo "installing autocannon"; npm install -g -s autocannon >/dev/null; }
-[ -f target/quarkus-app/quarkus-run.jar ] || ./mvnw -B -q package -DskipTests
 
 OUT=$(mktemp -d)
 cleanup() {
@@ -167,11 +167,12 @@ backend aoai
 HAPROXY
 haproxy -q -f "$OUT/haproxy.cfg" -D
 
-# the floor: the same Vert.x, the same JVM flags, as many event loops as aigate's (2 per core), nothing else
+# the floor: the same Vert.x, the same JVM flags (not aigate's class archive: it fits its jar only), as many event
+# loops as aigate's (2 per core), nothing else
 ./mvnw -B -q test-compile
 ./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
 # shellcheck disable=SC2086
-"${JAVA:-java}" $AIGATE_JAVA_OPTS -cp "target/test-classes:target/classes:$(cat target/bench-classpath.txt)" \
+"${JAVA:-java}" $BASE_JAVA_OPTS -cp "target/test-classes:target/classes:$(cat target/bench-classpath.txt)" \
   io.aigate.bench.BarePassThrough $BARE_PORT $BACKEND_PORT > "$OUT/bare.log" 2>&1 &
 BARE_PID=$!
 until grep -q "bare pass-through on" "$OUT/bare.log" 2>/dev/null; do
