@@ -150,11 +150,13 @@ public class RedisChannels {
             return; // that connection was given up; its successor runs its own keepalive
         }
         AtomicBoolean settled = new AtomicBoolean();
-        watch(conn, settled, heard.get());
+        AtomicLong watchdog = new AtomicLong(-1);
+        watch(conn, settled, watchdog, heard.get());
         conn.send(Request.cmd(Command.PING)).onComplete(answer -> {
             if (!settled.compareAndSet(false, true)) {
                 return; // too late: already counted as lost
             }
+            vertx.cancelTimer(watchdog.get()); // else it fires for nothing: an idle sidecar would wake twice a PING
             if (answer.failed()) {
                 lost(conn, answer.cause());
             } else {
@@ -164,18 +166,19 @@ public class RedisChannels {
     }
 
     /** Gives a PING {@code redis-timeout} to be answered, again and again while messages keep arriving before it. */
-    private void watch(RedisConnection conn, AtomicBoolean settled, long heardBefore) {
-        vertx.setTimer(timeoutMillis, id -> {
+    private void watch(RedisConnection conn, AtomicBoolean settled, AtomicLong watchdog, long heardBefore) {
+        watchdog.set(vertx.setTimer(timeoutMillis, id -> {
             if (settled.get()) {
                 return;
             }
             long heardNow = heard.get();
             if (heardNow != heardBefore && conn == connection) {
-                watch(conn, settled, heardNow); // alive and busy: the answer is queued behind what it still reads
+                // alive and busy: the answer is queued behind what it still reads
+                watch(conn, settled, watchdog, heardNow);
             } else if (settled.compareAndSet(false, true)) {
                 lost(conn, new TimeoutException("PING unanswered for " + timeoutMillis + " ms"));
             }
-        });
+        }));
     }
 
     private void onMessage(RedisConnection conn, Response message, long unconfirmed, Set<String> unconfirmedChannels) {
