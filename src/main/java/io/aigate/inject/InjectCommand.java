@@ -50,7 +50,7 @@ public class InjectCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(
             names = "--memory-request",
-            description = "Default: the image's flavour's (JVM 224Mi, native 64Mi), see --flavour.")
+            description = "Default: the image's flavour's (JVM 224Mi, native 96Mi), see --flavour.")
     String memoryRequest;
 
     @Option(names = "--cpu-limit", defaultValue = "1")

@@ -27,6 +27,7 @@ class InjectorSettingsTest {
         InjectorSettings nativeByFlag =
                 InjectCommand.settings("--image", "ghcr.io/aigate/aigate:0.2.0", "--flavour", "NATIVE");
         assertEquals("128Mi", nativeByFlag.memoryLimit("ghcr.io/aigate/aigate:0.2.0"));
+        assertEquals("96Mi", nativeByFlag.memoryRequest("ghcr.io/aigate/aigate:0.2.0"));
 
         InjectorSettings explicit =
                 InjectCommand.settings("--image", "ghcr.io/aigate/aigate:0.2.0", "--memory-limit", "512Mi");
