@@ -10,16 +10,32 @@ export MALLOC_ARENA_MAX
 # BASE_JAVA_OPTS does not (for another JVM, or to see what the archive buys).
 BASE_JAVA_OPTS=$SHIPPED_JAVA_OPTS
 shipped_archive() {
-  local jar=target/quarkus-app/quarkus-run.jar archive=target/cds/aigate.jsa
-  if [ ! -s "$archive" ] || [ "$jar" -nt "$archive" ]; then
+  local jar=target/quarkus-app/quarkus-run.jar archive=target/cds/aigate.jsa stamp
+  # retrained when the JVM, the flags or any file of the built application changed (an archive fits only its own)
+  stamp=$({ java -version 2>&1; echo "$BASE_JAVA_OPTS"; find target/quarkus-app -type f -printf '%p %s %T@\n' | sort; } \
+    | sha256sum | cut -c1-16)
+  if [ ! -s "$archive" ] || [ "$(cat target/cds/stamp 2>/dev/null)" != "$stamp" ]; then
     mkdir -p target/cds
+    rm -f target/cds/stamp
     echo "training the AppCDS archive (deploy/image/cds-training.sh)" >&2
     JAVA_OPTS=$BASE_JAVA_OPTS CDS_TRAINING_PORT=18380 CDS_TRAINING_MANAGEMENT_PORT=18399 \
-      bash deploy/image/cds-training.sh java "$jar" "$archive" >&2
+      bash deploy/image/cds-training.sh java "$jar" "$archive" >&2 || return 1
+    echo "$stamp" > target/cds/stamp
   fi
+  # -Xshare:on: refuses to start, rather than run without it, when this JVM cannot map the archive
+  # shellcheck disable=SC2086
+  java $BASE_JAVA_OPTS -Xshare:on -XX:SharedArchiveFile="$archive" -jar "$jar" keys --help >/dev/null 2>&1 \
+    || { echo "this JVM does not map $archive" >&2; return 1; }
   echo "-XX:SharedArchiveFile=$PWD/$archive"
 }
-if [ -f target/quarkus-app/quarkus-run.jar ]; then SHIPPED_JAVA_OPTS="$BASE_JAVA_OPTS $(shipped_archive)"; fi
+if [ -f target/quarkus-app/quarkus-run.jar ]; then
+  CDS_FLAG=$(shipped_archive) || { echo "no AppCDS archive: a bench would not run the image's flags" >&2; exit 1; }
+  SHIPPED_JAVA_OPTS="$BASE_JAVA_OPTS $CDS_FLAG"
+fi
+
+# Nothing of this machine's environment may send a bench's aigate off loopback (a workload identity, an Azure
+# authority, a proxy, an OTLP endpoint); each bench sets what it means inline. AIGATE_* stays: the benches' own knobs.
+unset $(compgen -e | grep -E '^(AZURE_|IDENTITY_|MSI_|OTEL_|QUARKUS_)|_PROXY$|_proxy$|^JAVA_TOOL_OPTIONS$|^JDK_JAVA_OPTIONS$') 2>/dev/null || true
 
 # A tool a bench needs, installed from Debian when missing (a fresh machine has none of nginx, wrk, haproxy).
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }

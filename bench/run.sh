@@ -359,7 +359,10 @@ PACE_MS=${PACE_MS:-20}
 { cat "$OUT/stream.lua"; echo "function delay() return $PACE_MS end"; } > "$OUT/stream-paced.lua"
 stream_tail() { # name port: rate, p50 and p99 in ms of paced streams for 20 s
   wrk -t1 -c2 -d20s --latency -s "$OUT/stream-paced.lua" "http://127.0.0.1:$2$STREAM_TARGET" > "$OUT/$1-paced.txt"
-  grep -qE "Non-2xx|Socket errors" "$OUT/$1-paced.txt" && { echo "$1: errors in paced streams"; cat "$OUT/$1-paced.txt"; }
+  if grep -qE "Non-2xx|Socket errors" "$OUT/$1-paced.txt"; then
+    { echo "$1: errors in paced streams"; cat "$OUT/$1-paced.txt"; } >&2
+    exit 1
+  fi
   echo "$1 $(awk '/Requests\/sec/ {printf "%.0f", $2}' "$OUT/$1-paced.txt") $(ms 50% < "$OUT/$1-paced.txt") $(ms 99% < "$OUT/$1-paced.txt")"
 }
 { stream_tail direct $BACKEND_PORT; stream_tail bare $BARE_PORT; stream_tail aigate $AIGATE_PORT; } > "$OUT/paced"

@@ -14,6 +14,7 @@ source bench/lib.sh
 need nginx nginx-light
 PEER_BACKEND=18290 PEER_NGINX=18291 PEER_BARE=18292
 cleanup() {
+  [ -n "${BENCH:-}" ] && kill "$BENCH" 2>/dev/null || true
   [ -n "${BARE_PID:-}" ] && kill "$BARE_PID" 2>/dev/null || true
   [ -f "$OUT/nginx.pid" ] && kill "$(cat "$OUT/nginx.pid")" 2>/dev/null || true
   [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true

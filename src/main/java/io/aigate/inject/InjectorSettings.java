@@ -87,15 +87,17 @@ public record InjectorSettings(
      */
     public enum Flavour {
         /**
-         * The JVM image: peak RSS 206-236 MB under the benchmark's saturation and fixed-rate load (heap 96 MB,
-         * metaspace, code cache, direct buffers, threads; 227 MB on 2026-12-04 with the class archive); the request
-         * reserves that peak, the limit leaves about a quarter on top.
+         * The JVM image: peak RSS 206-236 MiB under the benchmark's saturation and fixed-rate load (heap 96 MB,
+         * metaspace, code cache, direct buffers, threads; 227 MiB on 2026-12-04 with the class archive), 132-143 MiB
+         * idle. The request is about that peak (some runs went a little above it), the limit about a fifth above the
+         * highest.
          */
         JVM("224Mi", "288Mi"),
         /**
-         * The native image, measured from outside with a GraalVM 25 build (none on the machines this was built on):
-         * 66 MB after start, 70 MB after 200 requests, 87 MB after 300 proxied ones. The request covers a working
-         * sidecar (it was 64Mi, below even the idle figure); the limit leaves about half on top of the highest.
+         * The native image, measured from outside with a GraalVM 25.0.2 build (none on the machines this was built
+         * on; Dockerfile.native builds with Mandrel for JDK 21): 66 MB after start, 70 MB after 200 requests, 87 MB
+         * after 300 proxied ones, no saturation run. The request covers a working sidecar (it was 64Mi, below even the
+         * idle figure); the limit, about half above the highest, is unverified under saturation.
          */
         NATIVE("96Mi", "128Mi");
 

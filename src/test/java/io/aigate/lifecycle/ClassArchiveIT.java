@@ -15,9 +15,10 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The AppCDS archive Dockerfile.jvm builds: its training script, run here as the image build runs it (the image's JVM,
- * the shipped flags, nothing to talk to), must write an archive that the shipped flags accept and that holds aigate's
- * own classes. No Docker engine here, so the Dockerfile's steps are checked by reading, and the script by running it.
+ * The AppCDS archive Dockerfile.jvm builds: its training script, run here as the image build runs it (the shipped
+ * flags, nothing to talk to; the test's JVM stands in for the image's), must start aigate, stop it, and write an
+ * archive that the shipped flags accept and that holds aigate's own classes. No Docker engine here, so the
+ * Dockerfile's steps are checked by reading, and the script by running it.
  */
 class ClassArchiveIT {
 
@@ -30,9 +31,9 @@ class ClassArchiveIT {
                 .matcher(dockerfile);
         assertTrue(copy.find(), "Dockerfile.jvm copies deploy/image/cds-training.sh");
         assertTrue(Files.isRegularFile(Path.of("deploy/image/cds-training.sh")));
-        Matcher run = Pattern.compile("RUN bash " + Pattern.quote(copy.group(1)) + " java (\\S+) (\\S+)")
+        Matcher run = Pattern.compile("RUN --network=none bash " + Pattern.quote(copy.group(1)) + " java (\\S+) (\\S+)")
                 .matcher(dockerfile);
-        assertTrue(run.find(), "Dockerfile.jvm runs the training script it copied");
+        assertTrue(run.find(), "Dockerfile.jvm runs the training script it copied, with no network but loopback");
         assertEquals("/deployments/quarkus-run.jar", run.group(1), "the training starts the jar the image runs");
         Matcher used = Pattern.compile("ENV JAVA_OPTS=\"\\$JAVA_OPTS -XX:SharedArchiveFile=(\\S+)\"")
                 .matcher(dockerfile);
@@ -45,37 +46,89 @@ class ClassArchiveIT {
 
     @Test
     void theTrainingWritesAnArchiveTheShippedFlagsMap() throws Exception {
-        Path archive = Files.createTempDirectory("aigate-cds").resolve("aigate.jsa");
+        Path dir = Files.createTempDirectory("aigate-cds");
+        Path archive = dir.resolve("aigate.jsa");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String jar = System.getProperty("aigate.test.jar");
+        try {
+            ProcessBuilder training =
+                    new ProcessBuilder("bash", "deploy/image/cds-training.sh", java, jar, archive.toString());
+            training.environment().put("JAVA_OPTS", String.join(" ", PackagedAigate.shippedJvmFlags()));
+            training.environment().put("CDS_TRAINING_PORT", Integer.toString(LocalRedis.freePort()));
+            training.environment().put("CDS_TRAINING_MANAGEMENT_PORT", Integer.toString(LocalRedis.freePort()));
+            String said = run(training, dir.resolve("training.log"), 200);
+            assertTrue(Files.size(archive) > 1_000_000, "an archive of the start's classes was written: " + said);
+
+            // -Xshare:on: a JVM that cannot map the archive refuses to start instead of quietly running without it
+            List<String> command = new ArrayList<>(List.of(java));
+            command.addAll(PackagedAigate.shippedJvmFlags());
+            command.addAll(List.of(
+                    "-Xshare:on",
+                    "-XX:SharedArchiveFile=" + archive,
+                    "-Xlog:class+load=info",
+                    "-jar",
+                    jar,
+                    "keys",
+                    "--help"));
+            String loaded = run(new ProcessBuilder(command), dir.resolve("check.log"), 60);
+            assertTrue(
+                    loaded.contains("io.aigate.cli.Main source: shared objects file (top)"),
+                    "aigate's own classes come from the archive: "
+                            + loaded.substring(0, Math.min(2000, loaded.length())));
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @Test
+    void aStartThatFailsShipsNoArchive() throws Exception {
+        Path dir = Files.createTempDirectory("aigate-cds");
+        Path archive = dir.resolve("aigate.jsa");
         ProcessBuilder training = new ProcessBuilder(
-                        "bash", "deploy/image/cds-training.sh", java, jar, archive.toString())
-                .redirectErrorStream(true);
-        training.environment().put("JAVA_OPTS", String.join(" ", PackagedAigate.shippedJvmFlags()));
+                        "bash",
+                        "deploy/image/cds-training.sh",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        System.getProperty("aigate.test.jar"),
+                        archive.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("training.log").toFile());
+        // a configuration aigate refuses: it exits during start, as a broken build's would
+        training.environment()
+                .put(
+                        "JAVA_OPTS",
+                        String.join(" ", PackagedAigate.shippedJvmFlags()) + " -Daigate.backends.aoai.url=not-a-url");
         training.environment().put("CDS_TRAINING_PORT", Integer.toString(LocalRedis.freePort()));
         training.environment().put("CDS_TRAINING_MANAGEMENT_PORT", Integer.toString(LocalRedis.freePort()));
         Process p = training.start();
-        String said = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the training stops by itself");
-        assertEquals(0, p.exitValue(), "the training succeeds: " + said);
-        assertTrue(Files.size(archive) > 1_000_000, "an archive of the start's classes was written");
+        try {
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+            String said = Files.readString(dir.resolve("training.log"));
+            assertEquals(1, p.exitValue(), "the training fails: " + said);
+            assertTrue(said.contains("aigate exited during start"), said);
+            assertTrue(Files.notExists(archive), "no half-filled archive is left to ship");
+        } finally {
+            p.destroyForcibly();
+            Files.deleteIfExists(dir.resolve("training.log"));
+            Files.deleteIfExists(archive);
+            Files.deleteIfExists(dir);
+        }
+    }
 
-        // -Xshare:on: a JVM that cannot map the archive refuses to start instead of quietly running without it
-        List<String> command = new ArrayList<>(List.of(java));
-        command.addAll(PackagedAigate.shippedJvmFlags());
-        command.addAll(List.of(
-                "-Xshare:on",
-                "-XX:SharedArchiveFile=" + archive,
-                "-Xlog:class+load=info",
-                "-jar",
-                jar,
-                "keys",
-                "--help"));
-        Process check = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String loaded = new String(check.getInputStream().readAllBytes());
-        assertTrue(check.waitFor(60, TimeUnit.SECONDS));
-        assertTrue(
-                loaded.contains("io.aigate.cli.Main source: shared objects file (top)"),
-                "aigate's own classes come from the archive: " + loaded.substring(0, Math.min(2000, loaded.length())));
+    /** Runs it to its end within {@code seconds}, which must be a success; returns what it printed. */
+    private static String run(ProcessBuilder builder, Path log, int seconds) throws Exception {
+        Process p =
+                builder.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            assertTrue(p.waitFor(seconds, TimeUnit.SECONDS), "it ends by itself: " + Files.readString(log));
+            assertEquals(0, p.exitValue(), "it succeeds: " + Files.readString(log));
+            return Files.readString(log);
+        } finally {
+            p.destroyForcibly();
+        }
     }
 }

@@ -110,12 +110,28 @@ public final class PackagedAigate implements AutoCloseable {
         command.add(System.getProperty("aigate.test.jar"));
         ProcessBuilder builder =
                 new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        // nothing of the machine's own environment may point it elsewhere: a CI runner's workload identity, an Azure
+        // authority, a proxy, an OTLP endpoint or a Quarkus profile would send it off loopback or change what is tested
+        builder.environment().keySet().removeIf(PackagedAigate::pointsElsewhere);
         builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
         builder.environment().put("QUARKUS_MANAGEMENT_PORT", Integer.toString(management));
         builder.environment().put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
         builder.environment().put("AIGATE_IDENTITY_ALLOW_IMDS", "false");
         builder.environment().putAll(env);
         return new PackagedAigate(builder.start(), log, port, management);
+    }
+
+    static boolean pointsElsewhere(String variable) {
+        String name = variable.toUpperCase(java.util.Locale.ROOT);
+        return name.startsWith("AZURE_")
+                || name.startsWith("IDENTITY_")
+                || name.startsWith("MSI_")
+                || name.startsWith("OTEL_")
+                || name.startsWith("QUARKUS_")
+                || name.startsWith("AIGATE_")
+                || name.endsWith("_PROXY")
+                || name.equals("JAVA_TOOL_OPTIONS")
+                || name.equals("JDK_JAVA_OPTIONS");
     }
 
     public Process process() {
