@@ -50,6 +50,8 @@ KEY=$(java -jar "$JAR" keys --redis redis://127.0.0.1:$REDIS_PORT --output json 
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$1/status"; }
+# anonymous (the pod's own) and file-backed (the jars, the JDK, the class archive: page cache the pods of a node share)
+rss_split() { awk '/RssAnon/ {a = int($2/1024)} /RssFile/ {f = int($2/1024)} END {print a "/" f}' "/proc/$1/status"; }
 threads() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
 
 run() { # java opts...: starts aigate, sets PID and READY_MS
@@ -74,7 +76,7 @@ request() {
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=; }
 
 HZ=$(getconf CLK_TCK)
-printf '%-12s %9s %13s %13s %16s %8s\n' variant ready_ms rss_1req_MB rss_idle_MB idle_cpu_ms/min threads
+printf '%-12s %9s %13s %13s %14s %16s %8s\n' variant ready_ms rss_1req_MB rss_idle_MB anon/file_MB idle_cpu_ms/min threads
 [ -n "${HOLD:-}" ] && VARIANTS=$HOLD
 for v in $VARIANTS; do
   java=java; opts=$SHIPPED_JAVA_OPTS
@@ -105,7 +107,8 @@ for v in $VARIANTS; do
   [ -n "${HOLD:-}" ] && { echo "holding $v as pid $PID"; echo "$PID" > "${HOLD_PID_FILE:-/tmp/aigate.pid}"; sleep "${HOLD_SECONDS:-120}"; }
   t0=$(ticks "$PID"); sleep "$IDLE"; t1=$(ticks "$PID")
   cpu=$(( (t1 - t0) * 1000 / HZ * 60 / IDLE ))
-  printf '%-12s %9s %13s %13s %16s %8s\n' "$v" "$READY_MS" "$one" "$(rss "$PID")" "$cpu" "$(threads "$PID")"
+  printf '%-12s %9s %13s %13s %14s %16s %8s\n' "$v" "$READY_MS" "$one" "$(rss "$PID")" "$(rss_split "$PID")" "$cpu" \
+    "$(threads "$PID")"
   stop
 done
 echo "flags: $SHIPPED_JAVA_OPTS"
