@@ -3,7 +3,8 @@
 # after one request and after idling, CPU burnt while idle (utime+stime from /proc), and threads. Every variant runs
 # the same jar against the same loopback backend (nginx) and Redis, with the flags Dockerfile.jvm ships plus the
 # variant's own. Usage: bench/footprint.sh [idle-seconds] (default 60); VARIANTS="shipped jdk25 ..." to pick;
-# EXTRA_OPTS="-Xlog:class+load:file=/tmp/classes.txt" adds flags to every variant (to see what a sidecar loads).
+# EXTRA_OPTS="-Xlog:class+load:file=/tmp/classes.txt" adds flags to every variant (to see what a sidecar loads);
+# variant g1 swaps the collector for G1, with G1_OPTS (e.g. "-XX:G1PeriodicGCInterval=30000") on top.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE=${1:-60}
@@ -86,6 +87,7 @@ for v in $VARIANTS; do
     jdk25) java=$JDK25; opts=$BASE_JAVA_OPTS ;;
     jdk25-coh) java=$JDK25; opts="$BASE_JAVA_OPTS -XX:+UseCompactObjectHeaders" ;;
     nocds) opts=$BASE_JAVA_OPTS ;; # what the image's AppCDS archive buys
+    g1) opts="${SHIPPED_JAVA_OPTS/-XX:+UseSerialGC/-XX:+UseG1GC} ${G1_OPTS:-}" ;;
     jdk25-aot|jdk25-aot-c1)
       java=$JDK25; opts=$BASE_JAVA_OPTS
       [ "$v" = jdk25-aot-c1 ] && opts="$BASE_JAVA_OPTS -XX:TieredStopAtLevel=1"
