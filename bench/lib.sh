@@ -37,5 +37,21 @@ fi
 # authority, a proxy, an OTLP endpoint); each bench sets what it means inline. AIGATE_* stays: the benches' own knobs.
 unset $(compgen -e | grep -E '^(AZURE_|IDENTITY_|MSI_|OTEL_|QUARKUS_)|_PROXY$|_proxy$|^JAVA_TOOL_OPTIONS$|^JDK_JAVA_OPTIONS$') 2>/dev/null || true
 
+# The floor a bench sets aigate beside: BarePassThrough (test sources), the same Vert.x and JVM flags (not aigate's
+# class archive: it fits its jar only), as many event loops as aigate's (2 per core), nothing else.
+# start_bare port backend-port log: starts it, waits until it listens, sets BARE_PID.
+start_bare() {
+  ./mvnw -B -q test-compile
+  ./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
+  # shellcheck disable=SC2086
+  "${JAVA:-java}" $BASE_JAVA_OPTS -cp "target/test-classes:target/classes:$(cat target/bench-classpath.txt)" \
+    io.aigate.bench.BarePassThrough "$1" "$2" > "$3" 2>&1 &
+  BARE_PID=$!
+  until grep -q "bare pass-through on" "$3" 2>/dev/null; do
+    kill -0 "$BARE_PID" 2>/dev/null || { cat "$3"; exit 1; }
+    sleep 0.05
+  done
+}
+
 # A tool a bench needs, installed from Debian when missing (a fresh machine has none of nginx, wrk, haproxy).
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }

@@ -167,18 +167,7 @@ backend aoai
 HAPROXY
 haproxy -q -f "$OUT/haproxy.cfg" -D
 
-# the floor: the same Vert.x, the same JVM flags (not aigate's class archive: it fits its jar only), as many event
-# loops as aigate's (2 per core), nothing else
-./mvnw -B -q test-compile
-./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-# shellcheck disable=SC2086
-"${JAVA:-java}" $BASE_JAVA_OPTS -cp "target/test-classes:target/classes:$(cat target/bench-classpath.txt)" \
-  io.aigate.bench.BarePassThrough $BARE_PORT $BACKEND_PORT > "$OUT/bare.log" 2>&1 &
-BARE_PID=$!
-until grep -q "bare pass-through on" "$OUT/bare.log" 2>/dev/null; do
-  kill -0 "$BARE_PID" 2>/dev/null || { cat "$OUT/bare.log"; exit 1; }
-  sleep 0.05
-done
+start_bare $BARE_PORT $BACKEND_PORT "$OUT/bare.log" # the floor (bench/lib.sh)
 
 START_NS=$(date +%s%N)
 AZURE_OPENAI_BACKEND_URL=http://127.0.0.1:$BACKEND_PORT IDENTITY_ENDPOINT=http://127.0.0.1:$BACKEND_PORT/msi/token \

@@ -33,16 +33,7 @@ http {
 }
 NGINX
 nginx -c "$OUT/nginx.conf"
-./mvnw -B -q test-compile
-./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
-# shellcheck disable=SC2086
-java $BASE_JAVA_OPTS -cp "target/test-classes:target/classes:$(cat target/bench-classpath.txt)" \
-  io.aigate.bench.BarePassThrough $PEER_BARE $PEER_BACKEND > "$OUT/bare.log" 2>&1 &
-BARE_PID=$!
-until grep -q "bare pass-through on" "$OUT/bare.log" 2>/dev/null; do
-  kill -0 "$BARE_PID" 2>/dev/null || { cat "$OUT/bare.log"; exit 1; }
-  sleep 0.1
-done
+start_bare $PEER_BARE $PEER_BACKEND "$OUT/bare.log"
 curl -sf -o /dev/null "http://127.0.0.1:$PEER_BARE/" && curl -sf -o /dev/null "http://127.0.0.1:$PEER_NGINX/"
 
 VARIANTS=shipped HOLD=shipped HOLD_SECONDS=$((SETTLE + WINDOW + 20)) HOLD_PID_FILE="$OUT/pid" \

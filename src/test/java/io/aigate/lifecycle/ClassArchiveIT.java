@@ -51,12 +51,7 @@ class ClassArchiveIT {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String jar = System.getProperty("aigate.test.jar");
         try {
-            ProcessBuilder training =
-                    new ProcessBuilder("bash", "deploy/image/cds-training.sh", java, jar, archive.toString());
-            training.environment().put("JAVA_OPTS", String.join(" ", PackagedAigate.shippedJvmFlags()));
-            training.environment().put("CDS_TRAINING_PORT", Integer.toString(LocalRedis.freePort()));
-            training.environment().put("CDS_TRAINING_MANAGEMENT_PORT", Integer.toString(LocalRedis.freePort()));
-            String said = run(training, dir.resolve("training.log"), 200);
+            String said = run(training(archive, ""), dir.resolve("training.log"), 200);
             assertTrue(Files.size(archive) > 1_000_000, "an archive of the start's classes was written: " + said);
 
             // -Xshare:on: a JVM that cannot map the archive refuses to start instead of quietly running without it
@@ -89,21 +84,10 @@ class ClassArchiveIT {
     void aStartThatFailsShipsNoArchive() throws Exception {
         Path dir = Files.createTempDirectory("aigate-cds");
         Path archive = dir.resolve("aigate.jsa");
-        ProcessBuilder training = new ProcessBuilder(
-                        "bash",
-                        "deploy/image/cds-training.sh",
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        System.getProperty("aigate.test.jar"),
-                        archive.toString())
+        // a configuration aigate refuses: it exits during start, as a broken build's would
+        ProcessBuilder training = training(archive, " -Daigate.backends.aoai.url=not-a-url")
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("training.log").toFile());
-        // a configuration aigate refuses: it exits during start, as a broken build's would
-        training.environment()
-                .put(
-                        "JAVA_OPTS",
-                        String.join(" ", PackagedAigate.shippedJvmFlags()) + " -Daigate.backends.aoai.url=not-a-url");
-        training.environment().put("CDS_TRAINING_PORT", Integer.toString(LocalRedis.freePort()));
-        training.environment().put("CDS_TRAINING_MANAGEMENT_PORT", Integer.toString(LocalRedis.freePort()));
         Process p = training.start();
         try {
             assertTrue(p.waitFor(120, TimeUnit.SECONDS));
@@ -117,6 +101,20 @@ class ClassArchiveIT {
             Files.deleteIfExists(archive);
             Files.deleteIfExists(dir);
         }
+    }
+
+    /** The training as the image build runs it, on free ports, with the shipped flags and {@code moreFlags}. */
+    private static ProcessBuilder training(Path archive, String moreFlags) throws Exception {
+        ProcessBuilder training = new ProcessBuilder(
+                "bash",
+                "deploy/image/cds-training.sh",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                System.getProperty("aigate.test.jar"),
+                archive.toString());
+        training.environment().put("JAVA_OPTS", String.join(" ", PackagedAigate.shippedJvmFlags()) + moreFlags);
+        training.environment().put("CDS_TRAINING_PORT", Integer.toString(LocalRedis.freePort()));
+        training.environment().put("CDS_TRAINING_MANAGEMENT_PORT", Integer.toString(LocalRedis.freePort()));
+        return training;
     }
 
     /** Runs it to its end within {@code seconds}, which must be a success; returns what it printed. */
