@@ -14,14 +14,18 @@ shipped_archive() {
   # retrained when the JVM, the flags or any file of the built application changed (an archive fits only its own)
   stamp=$({ java -version 2>&1; echo "$BASE_JAVA_OPTS"; find target/quarkus-app -type f -printf '%p %s %T@\n' | sort; } \
     | sha256sum | cut -c1-16)
+  mkdir -p target/cds
+  # one training at a time: a bench started beside another waits for its archive instead of writing over it
+  exec 9> target/cds/lock
+  flock 9
   if [ ! -s "$archive" ] || [ "$(cat target/cds/stamp 2>/dev/null)" != "$stamp" ]; then
-    mkdir -p target/cds
     rm -f target/cds/stamp
     echo "training the AppCDS archive (deploy/image/cds-training.sh)" >&2
     JAVA_OPTS=$BASE_JAVA_OPTS CDS_TRAINING_PORT=18380 CDS_TRAINING_MANAGEMENT_PORT=18399 \
       bash deploy/image/cds-training.sh java "$jar" "$archive" >&2 || return 1
     echo "$stamp" > target/cds/stamp
   fi
+  flock -u 9
   # -Xshare:on: refuses to start, rather than run without it, when this JVM cannot map the archive
   # shellcheck disable=SC2086
   java $BASE_JAVA_OPTS -Xshare:on -XX:SharedArchiveFile="$archive" -jar "$jar" keys --help >/dev/null 2>&1 \

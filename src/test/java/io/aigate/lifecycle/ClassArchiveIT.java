@@ -61,6 +61,7 @@ class ClassArchiveIT {
                     "-Xshare:on",
                     "-XX:SharedArchiveFile=" + archive,
                     "-Xlog:class+load=info",
+                    "-Xlog:cds=info",
                     "-jar",
                     jar,
                     "keys",
@@ -69,6 +70,12 @@ class ClassArchiveIT {
             assertTrue(
                     loaded.contains("io.aigate.cli.Main source: shared objects file (top)"),
                     "aigate's own classes come from the archive: "
+                            + loaded.substring(0, Math.min(2000, loaded.length())));
+            // mapped where they were written, the archives stay page cache the node's pods share; relocated, every
+            // patched page becomes each pod's own copy (20-28 MB, docs/benchmarks.md)
+            assertTrue(
+                    loaded.contains("Mapped dynamic region #0") && !loaded.contains("alternative address"),
+                    "the shipped flags map the archives at their own address: "
                             + loaded.substring(0, Math.min(2000, loaded.length())));
         } finally {
             try (var files = Files.list(dir)) {
