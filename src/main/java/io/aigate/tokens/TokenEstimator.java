@@ -238,7 +238,7 @@ public final class TokenEstimator {
                     }
                 }
                 if (counted + (end - start) <= EXACT_CHARS) {
-                    tokens += encoding.countTokens(text.substring(start, end));
+                    tokens += count(text.substring(start, end));
                     counted += end - start;
                 } else {
                     skipped += end - start;
@@ -246,7 +246,7 @@ public final class TokenEstimator {
                     // so cheap text put first does not set the price of what follows
                     if (sampledChars + (end - start) <= EXACT_CHARS
                             && java.util.concurrent.ThreadLocalRandom.current().nextInt(SAMPLE_ONE_IN) == 0) {
-                        sampledTokens += encoding.countTokens(text.substring(start, end));
+                        sampledTokens += count(text.substring(start, end));
                         sampledChars += end - start;
                     }
                 }
@@ -254,6 +254,14 @@ public final class TokenEstimator {
             }
             exact += tokens;
             return tokens;
+        }
+
+        /**
+         * Ordinary counting: a control string such as {@code <|endoftext|>} in a caller's text is text to the backend,
+         * billed as such, where jtokkit's {@code countTokens} would refuse it with an exception.
+         */
+        private int count(String piece) {
+            return encoding.countTokensOrdinary(piece);
         }
 
         /**

@@ -22,6 +22,24 @@ class TokenEstimatorTest {
         assertFalse(TokenEstimator.loadedFor("deployment-" + UUID.randomUUID()));
     }
 
+    /**
+     * The tokenizer's control strings ({@code <|endoftext|>} and the like) in a prompt or an answer are text to the
+     * backend, which bills them as such; jtokkit's {@code countTokens} refuses them with an exception instead, which
+     * would fail every limited request that quotes one, or leave a cut stream that echoed one uncounted.
+     */
+    @Test
+    void controlTokensInTextAreCountedAsTextNeverRefused() throws Exception {
+        for (String model : new String[] {null, "gpt-4o", "gpt-4", "text-davinci-003"}) {
+            for (String special : new String[] {"<|endoftext|>", "<|endofprompt|>", "<|fim_prefix|>", "<|im_start|>"}) {
+                long plain = TokenEstimator.count("say ab", model);
+                long quoted = TokenEstimator.count("say " + special, model);
+                assertTrue(quoted > plain, model + ": " + special + " counts as the text it is: " + quoted);
+            }
+        }
+        long prompt = prompt("{\"messages\":[{\"role\":\"user\",\"content\":\"what does <|endoftext|> mean?\"}]}");
+        assertTrue(prompt > 7, "a prompt quoting a control token is estimated: " + prompt);
+    }
+
     static long prompt(String json) throws Exception {
         return TokenEstimator.prompt(
                 (com.fasterxml.jackson.databind.node.ObjectNode)

@@ -183,6 +183,21 @@ class UsageReaderTest {
         assertTrue(tokens > 15, "tool-call arguments, refusals and reasoning all count: " + tokens);
     }
 
+    /** A model that writes the tokenizer's control strings (explaining them, or made to) is still counted. */
+    @Test
+    void aStreamThatWritesControlTokensIsCountedAsItPasses() {
+        UsageReader reader = UsageReader.of(UsageReader.kindOf("text/event-stream"));
+        TokenEstimator.count("warm", "gpt-4o"); // loaded, so the reader counts as the text passes
+        String chunk = "data: {\"model\":\"gpt-4o\",\"choices\":[{\"delta\":{\"content\":\""
+                + "<|endoftext|> ".repeat(100) + "\"}}]}\n\n";
+        for (int i = 0; i < 20; i++) { // past the reader's 16 KB counting step
+            reader.accept(Buffer.buffer(chunk));
+        }
+        assertNull(reader.finish());
+        long tokens = reader.streamedTokens("gpt-4o");
+        assertTrue(tokens >= 20 * 100 * 5, "every control string counts as the text it is: " + tokens);
+    }
+
     @Test
     void aCompletionsStreamIsEstimatedFromTheTextOfItsChoices() {
         UsageReader reader = UsageReader.of(UsageReader.kindOf("text/event-stream"));
