@@ -32,7 +32,8 @@ class NativeResourcesTest {
     private static final Map<String, List<String>> READERS = Map.of(
             "io.aigate.redis.RedisScript", aigateScripts(),
             "io.aigate.redis.RedisFunctions", aigateScripts(),
-            "io.aigate.cli.KeysCli", List.of("application.properties"));
+            "io.aigate.cli.KeysCli", List.of("application.properties"),
+            "io.aigate.tokens.TokenEstimator", List.of("com/knuddels/jtokkit/o200k_base.tiktoken"));
 
     private static final Set<String> RESOURCE_CALLS =
             Set.of("getResource", "getResourceAsStream", "getResources", "getSystemResource", "getSystemResources");

@@ -1,8 +1,15 @@
 package io.aigate.tokens;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +45,73 @@ class TokenEstimatorTest {
         }
         long prompt = prompt("{\"messages\":[{\"role\":\"user\",\"content\":\"what does <|endoftext|> mean?\"}]}");
         assertTrue(prompt > 7, "a prompt quoting a control token is estimated: " + prompt);
+    }
+
+    private static final List<String> TEXTS = List.of(
+            "The quick brown fox jumps over the lazy dog. Please summarise the quarterly report for the board.",
+            "Bitte fassen Sie den folgenden Quartalsbericht für den Vorstand zusammen, mit Schwerpunkt auf Umsatz.",
+            "Veuillez résumer le rapport trimestriel suivant pour le conseil d'administration, s'il vous plaît.",
+            "Пожалуйста, кратко изложите следующий квартальный отчёт для совета директоров.",
+            "取締役会向けに次の四半期報告書を要約してください。请为董事会总结以下季度报告。",
+            "public static void main(String[] args) {\n\tfor (int i = 0; i < 10; i++) { System.out.println(i); }\n}",
+            "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}",
+            "Numbers 1234567 and 3.14159, dates 2026-12-04, URLs https://example.com/a?b=c&d=e#f.",
+            "  leading spaces, trailing ones   \r\n\r\n   and blank lines\n\n\n",
+            "I'm sure they'll say we've done it; YOU'RE RIGHT, it's THEIR'S. 😀🙂👍🏽 emoji and ZWJ 👩‍💻");
+
+    /** Random text in scripts the corpus does not cover, with spaces, digits and punctuation between. */
+    private static List<String> randomTexts(long seed, int count) {
+        Random random = new Random(seed);
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            StringBuilder text = new StringBuilder();
+            int length = random.nextInt(300);
+            for (int c = 0; c < length; c++) {
+                int pick = random.nextInt(10);
+                text.appendCodePoint(
+                        pick < 4
+                                ? 'a' + random.nextInt(26)
+                                : pick < 5 ? ' ' : pick < 6 ? '0' + random.nextInt(10) : 0x20 + random.nextInt(0x3000));
+            }
+            texts.add(text.toString());
+        }
+        return texts;
+    }
+
+    /** The pattern and the file read here are o200k_base's: with every rank kept, the counts are jtokkit's own. */
+    @Test
+    void withEveryRankTheHeldO200kCountsExactlyAsJtokkits() {
+        Encoding whole = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+        Encoding read = TokenEstimator.o200k(Integer.MAX_VALUE);
+        List<String> texts = new ArrayList<>(TEXTS);
+        texts.addAll(randomTexts(7, 300));
+        for (String text : texts) {
+            assertEquals(whole.countTokensOrdinary(text), read.countTokensOrdinary(text), text);
+        }
+    }
+
+    /**
+     * The table held is cut to its first ranks: a text may count more than with the whole table, never less, so an
+     * estimate never lets through what the whole table would have charged. English and code count the same.
+     */
+    @Test
+    void theHeldO200kNeverCountsLessThanTheWholeTable() {
+        Encoding whole = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+        Encoding held = TokenEstimator.encodingFor("deployment-" + UUID.randomUUID());
+        assertEquals(held, TokenEstimator.encodingFor("gpt-4o"), "one o200k_base table, whichever name asks");
+        List<String> texts = new ArrayList<>(TEXTS);
+        texts.addAll(randomTexts(11, 2000));
+        long more = 0;
+        for (String text : texts) {
+            int all = whole.countTokensOrdinary(text);
+            int cut = held.countTokensOrdinary(text);
+            assertTrue(cut >= all, "never less: " + cut + " < " + all + " for " + text);
+            more += cut - all;
+        }
+        assertTrue(more > 0, "the table held is the cut one");
+        for (String text : new String[] {TEXTS.get(0), TEXTS.get(5), TEXTS.get(6)}) {
+            assertEquals(whole.countTokensOrdinary(text), held.countTokensOrdinary(text), text);
+        }
     }
 
     static long prompt(String json) throws Exception {
