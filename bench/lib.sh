@@ -17,12 +17,12 @@ shipped_archive() {
   mkdir -p target/cds
   # one training at a time: a bench started beside another waits for its archive instead of writing over it
   exec 9> target/cds/lock
-  flock 9
+  flock -w 300 9 || { echo "another bench has held target/cds/lock for 5 minutes (a stray training? pkill -f cds-training)" >&2; return 1; }
   if [ ! -s "$archive" ] || [ "$(cat target/cds/stamp 2>/dev/null)" != "$stamp" ]; then
     rm -f target/cds/stamp
     echo "training the AppCDS archive (deploy/image/cds-training.sh)" >&2
     JAVA_OPTS=$BASE_JAVA_OPTS CDS_TRAINING_PORT=18380 CDS_TRAINING_MANAGEMENT_PORT=18399 \
-      bash deploy/image/cds-training.sh java "$jar" "$archive" >&2 || return 1
+      bash deploy/image/cds-training.sh java "$jar" "$archive" >&2 9>&- || return 1
     echo "$stamp" > target/cds/stamp
   fi
   flock -u 9

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -125,14 +126,40 @@ public final class TokenEstimator {
         if (ready != null) {
             return ready;
         }
-        EncodingType type = model == null
-                ? EncodingType.O200K_BASE
-                : ModelType.fromName(model).map(ModelType::getEncodingType).orElse(EncodingType.O200K_BASE);
+        EncodingType type = encodingTypeOf(model);
         Encoding encoding = type == EncodingType.O200K_BASE ? o200k() : REGISTRY.getEncoding(type);
         if (READY.size() < MAX_READY) {
             READY.put(key, encoding);
         }
         return encoding;
+    }
+
+    /** Prefixes tried in this order when no model has the exact name: jtokkit's own rule, and Azure's spelling. */
+    private static final ModelType[] BY_PREFIX = {
+        ModelType.GPT_4O, ModelType.GPT_4_32K, ModelType.GPT_4, ModelType.GPT_3_5_TURBO_16K, ModelType.GPT_3_5_TURBO
+    };
+
+    /**
+     * The encoding a model name counts with, without loading any: jtokkit's {@code getEncodingForModel} rule (the
+     * exact name, else the first of {@link #BY_PREFIX} it starts with), with Azure's {@code gpt-35-turbo} read as
+     * {@code gpt-3.5-turbo}; o200k_base when none fits. A dated name ({@code gpt-4-0613}) must count with its own
+     * encoding: o200k_base counts many languages lower than cl100k_base does.
+     */
+    static EncodingType encodingTypeOf(String model) {
+        if (model == null) {
+            return EncodingType.O200K_BASE;
+        }
+        String name = model.startsWith("gpt-35") ? "gpt-3.5" + model.substring("gpt-35".length()) : model;
+        Optional<ModelType> exact = ModelType.fromName(name);
+        if (exact.isPresent()) {
+            return exact.get().getEncodingType();
+        }
+        for (ModelType prefix : BY_PREFIX) {
+            if (name.startsWith(prefix.getName())) {
+                return prefix.getEncodingType();
+            }
+        }
+        return EncodingType.O200K_BASE;
     }
 
     private static Encoding o200k() {
@@ -154,11 +181,11 @@ public final class TokenEstimator {
      */
     static Encoding o200k(int ranksKept) {
         Map<byte[], Integer> ranks = new HashMap<>();
-        try (InputStream file = Encodings.class.getResourceAsStream(O200K_FILE)) {
-            if (file == null) {
-                throw new IllegalStateException(O200K_FILE + " is missing from the class path");
-            }
-            BufferedReader lines = new BufferedReader(new InputStreamReader(file, StandardCharsets.US_ASCII));
+        InputStream file = Encodings.class.getResourceAsStream(O200K_FILE);
+        if (file == null) {
+            throw new IllegalStateException(O200K_FILE + " is missing from the class path");
+        }
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(file, StandardCharsets.US_ASCII))) {
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                 int space = line.indexOf(' ');
                 int rank = Integer.parseInt(line.substring(space + 1));

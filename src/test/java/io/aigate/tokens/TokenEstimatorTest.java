@@ -78,6 +78,37 @@ class TokenEstimatorTest {
         return texts;
     }
 
+    /**
+     * A model name counts with the encoding jtokkit would give it, dated names included ({@code gpt-4-0613} is
+     * cl100k_base, which counts many languages higher than o200k_base), and Azure's {@code gpt-35-turbo} as OpenAI's.
+     */
+    @Test
+    void aModelNameCountsWithItsOwnEncodingWithoutLoadingOthers() {
+        var registry = Encodings.newLazyEncodingRegistry();
+        for (String model : new String[] {
+            "gpt-4",
+            "gpt-4-0613",
+            "gpt-4-1106-preview",
+            "gpt-4-turbo-2024-04-09",
+            "gpt-4-32k-0613",
+            "gpt-4o",
+            "gpt-4o-2024-08-06",
+            "gpt-4o-mini",
+            "gpt-3.5-turbo-0125",
+            "gpt-3.5-turbo-16k-0613",
+            "text-davinci-003",
+            "text-embedding-3-small",
+            "chat-deployment"
+        }) {
+            String expected = registry.getEncodingForModel(model)
+                    .map(Encoding::getName)
+                    .orElse(EncodingType.O200K_BASE.getName());
+            assertEquals(expected, TokenEstimator.encodingTypeOf(model).getName(), model);
+        }
+        assertEquals(EncodingType.CL100K_BASE, TokenEstimator.encodingTypeOf("gpt-35-turbo-0125"));
+        assertEquals(EncodingType.CL100K_BASE, TokenEstimator.encodingTypeOf("gpt-35-turbo-16k"));
+    }
+
     /** The pattern and the file read here are o200k_base's: with every rank kept, the counts are jtokkit's own. */
     @Test
     void withEveryRankTheHeldO200kCountsExactlyAsJtokkits() {
