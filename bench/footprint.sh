@@ -25,13 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 COMPLETION='{"id":"c","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19}}'
-cat > "$OUT/nginx.conf" <<NGINX
-worker_processes 1;
-pid $OUT/nginx.pid;
-error_log $OUT/nginx-error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
+nginx_conf nginx <<NGINX
   server {
     listen 127.0.0.1:$BACKEND_PORT;
     location /msi/token {
@@ -40,7 +34,6 @@ http {
     }
     location / { default_type application/json; return 200 '$COMPLETION'; }
   }
-}
 NGINX
 nginx -c "$OUT/nginx.conf"
 redis-server --port $REDIS_PORT --bind 127.0.0.1 --save "" --appendonly no > "$OUT/redis.log" 2>&1 &

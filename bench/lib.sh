@@ -57,5 +57,14 @@ start_bare() {
   done
 }
 
+# nginx_conf name: writes $OUT/<name>.conf for one nginx worker with its own pid and error log in $OUT, the http
+# block's contents from stdin. nginx closes a client connection after 1,000 requests by default: autocannon, at a
+# fixed rate, then queues behind the reconnect and reports ~300 ms medians that are nginx's default, not its speed.
+nginx_conf() {
+  { printf 'worker_processes 1;\npid %s/%s.pid;\nerror_log %s/%s-error.log warn;\n' "$OUT" "$1" "$OUT" "$1"
+    printf 'events { worker_connections 4096; }\nhttp {\n  access_log off;\n  keepalive_requests 1000000;\n'
+    cat; printf '}\n'; } > "$OUT/$1.conf"
+}
+
 # A tool a bench needs, installed from Debian when missing (a fresh machine has none of nginx, wrk, haproxy).
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }

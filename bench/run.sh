@@ -79,14 +79,7 @@ PY
 export AIGATE_TOKEN=$(cat "$OUT/token")
 JWKS=$(cat "$OUT/jwks.json")
 
-# the backend and the nginx peer are two nginx processes, so each one's CPU can be read on its own
-nginx_conf() { # name: one worker, its own pid and error log, the http block's contents from stdin
-  { printf 'worker_processes 1;\npid %s/%s.pid;\nerror_log %s/%s-error.log warn;\n' "$OUT" "$1" "$OUT" "$1"
-    # nginx closes a client connection after 1,000 requests by default: autocannon, at a fixed rate, then queues
-    # behind the reconnect and reports ~300 ms medians that are nginx's default, not its speed
-    printf 'events { worker_connections 4096; }\nhttp {\n  access_log off;\n  keepalive_requests 1000000;\n'
-    cat; printf '}\n'; } > "$OUT/$1.conf"
-}
+# the backend and the nginx peer are two nginx processes, so each one's CPU can be read on its own (nginx_conf: lib.sh)
 nginx_conf nginx <<NGINX
   server {
     listen 127.0.0.1:$BACKEND_PORT;

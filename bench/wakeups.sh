@@ -21,16 +21,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat > "$OUT/nginx.conf" <<NGINX
-worker_processes 1;
-pid $OUT/nginx.pid;
-error_log $OUT/nginx-error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
+nginx_conf nginx <<NGINX
   server { listen 127.0.0.1:$PEER_BACKEND; location / { return 200 'ok'; } }
   server { listen 127.0.0.1:$PEER_NGINX; location / { proxy_pass http://127.0.0.1:$PEER_BACKEND; } }
-}
 NGINX
 nginx -c "$OUT/nginx.conf"
 start_bare $PEER_BARE $PEER_BACKEND "$OUT/bare.log"

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,9 @@ class TokenEstimatorTest {
         assertTrue(prompt > 7, "a prompt quoting a control token is estimated: " + prompt);
     }
 
+    /** jtokkit's own tables, each loaded once for every test that compares with it. */
+    private static final EncodingRegistry JTOKKIT = Encodings.newLazyEncodingRegistry();
+
     private static final List<String> TEXTS = List.of(
             "The quick brown fox jumps over the lazy dog. Please summarise the quarterly report for the board.",
             "Bitte fassen Sie den folgenden Quartalsbericht für den Vorstand zusammen, mit Schwerpunkt auf Umsatz.",
@@ -84,7 +88,6 @@ class TokenEstimatorTest {
      */
     @Test
     void aModelNameCountsWithItsOwnEncodingWithoutLoadingOthers() {
-        var registry = Encodings.newLazyEncodingRegistry();
         for (String model : new String[] {
             "gpt-4",
             "gpt-4-0613",
@@ -100,9 +103,8 @@ class TokenEstimatorTest {
             "text-embedding-3-small",
             "chat-deployment"
         }) {
-            String expected = registry.getEncodingForModel(model)
-                    .map(Encoding::getName)
-                    .orElse(EncodingType.O200K_BASE.getName());
+            String expected =
+                    JTOKKIT.getEncodingForModel(model).map(Encoding::getName).orElse(EncodingType.O200K_BASE.getName());
             assertEquals(expected, TokenEstimator.encodingTypeOf(model).getName(), model);
         }
         assertEquals(EncodingType.CL100K_BASE, TokenEstimator.encodingTypeOf("gpt-35-turbo-0125"));
@@ -112,7 +114,7 @@ class TokenEstimatorTest {
     /** The pattern and the file read here are o200k_base's: with every rank kept, the counts are jtokkit's own. */
     @Test
     void withEveryRankTheHeldO200kCountsExactlyAsJtokkits() {
-        Encoding whole = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+        Encoding whole = JTOKKIT.getEncoding(EncodingType.O200K_BASE);
         Encoding read = TokenEstimator.o200k(Integer.MAX_VALUE);
         List<String> texts = new ArrayList<>(TEXTS);
         texts.addAll(randomTexts(7, 300));
@@ -127,7 +129,7 @@ class TokenEstimatorTest {
      */
     @Test
     void theHeldO200kNeverCountsLessThanTheWholeTable() {
-        Encoding whole = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+        Encoding whole = JTOKKIT.getEncoding(EncodingType.O200K_BASE);
         Encoding held = TokenEstimator.encodingFor("deployment-" + UUID.randomUUID());
         assertEquals(held, TokenEstimator.encodingFor("gpt-4o"), "one o200k_base table, whichever name asks");
         List<String> texts = new ArrayList<>(TEXTS);
