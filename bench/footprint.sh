@@ -5,6 +5,8 @@
 # variant's own. Usage: bench/footprint.sh [idle-seconds] (default 60); VARIANTS="shipped jdk25 ..." to pick;
 # EXTRA_OPTS="-Xlog:class+load:file=/tmp/classes.txt" adds flags to every variant (to see what a sidecar loads);
 # variant g1 swaps the collector for G1, with G1_OPTS (e.g. "-XX:G1PeriodicGCInterval=30000") on top.
+# CPU_LIMIT=1 runs each sidecar under a CFS quota of that many cores, as the injector's default limit caps it in a pod
+# (the JVM then sizes itself for one CPU, as it would there); needs root for a cgroup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE=${1:-60}
@@ -48,13 +50,19 @@ rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$1/status"; }
 rss_split() { awk '/RssAnon/ {a = int($2/1024)} /RssFile/ {f = int($2/1024)} END {print a "/" f}' "/proc/$1/status"; }
 threads() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
 
+LAUNCH=()
+if [ -n "${CPU_LIMIT:-}" ]; then
+  PROCS=$(cpu_quota "$CPU_LIMIT")
+  # shellcheck disable=SC2016 # $$ and $@ are the inner shell's: it joins the cgroup, then becomes the JVM
+  LAUNCH=(bash -c 'echo $$ > "$0" && exec "$@"' "$PROCS")
+fi
 run() { # java opts...: starts aigate, sets PID and READY_MS
   local java=$1; shift
   local start; start=$(date +%s%N)
   AZURE_OPENAI_BACKEND_URL=http://127.0.0.1:$BACKEND_PORT IDENTITY_ENDPOINT=http://127.0.0.1:$BACKEND_PORT/msi/token \
   IDENTITY_HEADER=f AIGATE_IDENTITY_ALLOW_IMDS=false AIGATE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT \
   QUARKUS_HTTP_PORT=$AIGATE_PORT QUARKUS_MANAGEMENT_PORT=$AIGATE_MGMT \
-    "$java" "$@" -jar "$JAR" > "$OUT/aigate.log" 2>&1 &
+    "${LAUNCH[@]}" "$java" "$@" -jar "$JAR" > "$OUT/aigate.log" 2>&1 &
   PID=$!
   until curl -sf -o /dev/null "http://127.0.0.1:$AIGATE_MGMT/q/health/ready"; do
     kill -0 "$PID" 2>/dev/null || { tail -20 "$OUT/aigate.log"; exit 1; }
@@ -106,4 +114,4 @@ for v in $VARIANTS; do
     "$(threads "$PID")"
   stop
 done
-echo "flags: $SHIPPED_JAVA_OPTS"
+echo "flags: $SHIPPED_JAVA_OPTS${CPU_LIMIT:+ (under a quota of $CPU_LIMIT CPU)}"

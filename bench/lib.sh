@@ -68,3 +68,19 @@ nginx_conf() {
 
 # A tool a bench needs, installed from Debian when missing (a fresh machine has none of nginx, wrk, haproxy).
 need() { command -v "$1" >/dev/null 2>&1 || { echo "installing $2"; apt-get install -y -qq "$2" >/dev/null; }; }
+
+# cpu_quota cores: prints the tasks file of a CPU cgroup capped at that many cores (as a pod's CPU limit caps its
+# container: CFS quota over a 100 ms period), cgroup v2 or v1; a process that writes its pid there runs under it.
+cpu_quota() {
+  local quota dir
+  quota=$(awk -v c="$1" 'BEGIN { printf "%d", c * 100000 }')
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    dir=/sys/fs/cgroup/aigate-bench
+    { grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu > /sys/fs/cgroup/cgroup.subtree_control; } \
+      && mkdir -p "$dir" && echo "$quota 100000" > "$dir/cpu.max"
+  else
+    dir=/sys/fs/cgroup/cpu/aigate-bench
+    mkdir -p "$dir" && echo 100000 > "$dir/cpu.cfs_period_us" && echo "$quota" > "$dir/cpu.cfs_quota_us"
+  fi || { echo "cannot make a CPU cgroup under /sys/fs/cgroup (CPU_LIMIT needs root)" >&2; return 1; }
+  echo "$dir/cgroup.procs"
+}
