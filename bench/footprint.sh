@@ -2,7 +2,7 @@
 # What one sidecar costs its pod while the pod is quiet, per JVM variant, in one run: start to ready, resident memory
 # after one request and after idling, CPU burnt while idle (utime+stime from /proc), and threads. Every variant runs
 # the same jar against the same loopback backend (nginx) and Redis, with the flags Dockerfile.jvm ships plus the
-# variant's own. Usage: bench/footprint.sh [idle-seconds] (default 60); VARIANTS="shipped jdk25 ..." to pick;
+# variant's own. Usage: bench/footprint.sh [idle-seconds] (default 60); VARIANTS="shipped nocache c1 jdk17 g1" to pick;
 # EXTRA_OPTS="-Xlog:class+load:file=/tmp/classes.txt" adds flags to every variant (to see what a sidecar loads);
 # variant g1 swaps the collector for G1, with G1_OPTS (e.g. "-XX:G1PeriodicGCInterval=30000") on top.
 # CPU_LIMIT=1 runs each sidecar under a CFS quota of that many cores, as the injector's default limit caps it in a pod
@@ -15,8 +15,7 @@ JAR=target/quarkus-app/quarkus-run.jar
 source bench/lib.sh
 need nginx nginx-light
 need redis-server redis-server
-JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
-VARIANTS=${VARIANTS:-"shipped nocds c1 jdk25 jdk25-aot"}
+VARIANTS=${VARIANTS:-"shipped nocache c1 jdk17"}
 BACKEND_PORT=18190 AIGATE_PORT=18180 AIGATE_MGMT=18199 REDIS_PORT=18179
 OUT=$(mktemp -d)
 cleanup() {
@@ -46,7 +45,7 @@ KEY=$(java -jar "$JAR" keys --redis redis://127.0.0.1:$REDIS_PORT --output json 
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$1/status"; }
-# anonymous (the pod's own) and file-backed (the jars, the JDK, the class archive: page cache the pods of a node share)
+# anonymous (the pod's own) and file-backed (the jars, the JDK, the AOT cache: page cache the pods of a node share)
 rss_split() { awk '/RssAnon/ {a = int($2/1024)} /RssFile/ {f = int($2/1024)} END {print a "/" f}' "/proc/$1/status"; }
 threads() { awk '/Threads/ {print $2}' "/proc/$1/status"; }
 
@@ -81,23 +80,14 @@ HZ=$(getconf CLK_TCK)
 printf '%-12s %9s %13s %13s %14s %16s %8s\n' variant ready_ms rss_1req_MB rss_idle_MB anon/file_MB idle_cpu_ms/min threads
 [ -n "${HOLD:-}" ] && VARIANTS=$HOLD
 for v in $VARIANTS; do
-  java=java; opts=$SHIPPED_JAVA_OPTS
+  java=$IMAGE_JAVA; opts=$SHIPPED_JAVA_OPTS
   case $v in
     shipped) ;;
     c1) opts="$SHIPPED_JAVA_OPTS -XX:TieredStopAtLevel=1" ;;
-    jdk25) java=$JDK25; opts=$BASE_JAVA_OPTS ;;
-    jdk25-coh) java=$JDK25; opts="$BASE_JAVA_OPTS -XX:+UseCompactObjectHeaders" ;;
-    nocds) opts=$BASE_JAVA_OPTS ;; # what the image's AppCDS archive buys
+    nocache) opts=$BASE_JAVA_OPTS ;; # what the image's AOT cache buys
+    # the JVM the image ran on before (JDK 17 writes no usable archive for the aot-jar layout: docs/benchmarks.md)
+    jdk17) java=${JDK17:-java}; opts=$BASE_JAVA_OPTS ;;
     g1) opts="${SHIPPED_JAVA_OPTS/-XX:+UseSerialGC/-XX:+UseG1GC} ${G1_OPTS:-}" ;;
-    jdk25-aot|jdk25-aot-c1)
-      java=$JDK25; opts=$BASE_JAVA_OPTS
-      [ "$v" = jdk25-aot-c1 ] && opts="$BASE_JAVA_OPTS -XX:TieredStopAtLevel=1"
-      # the training run: start, serve a few requests, stop; the JVM writes the cache as it exits (JEP 483/514/515)
-      # shellcheck disable=SC2086
-      run "$java" $opts -XX:AOTCacheOutput="$OUT/aigate.aot"
-      for _ in $(seq 20); do request >/dev/null; done
-      stop
-      opts="$opts -XX:AOTCache=$OUT/aigate.aot" ;;
     *) echo "unknown variant $v"; continue ;;
   esac
   opts="$opts ${EXTRA_OPTS:-}"

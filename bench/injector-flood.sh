@@ -20,7 +20,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
   -keyout "$OUT/tls.key" -out "$OUT/tls.crt" >/dev/null 2>&1
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # shellcheck disable=SC2086
-java $SHIPPED_JAVA_OPTS -jar "$JAR" inject --image=ghcr.io/aigate/aigate:0.1.0 --tls-cert="$OUT/tls.crt" \
+"$IMAGE_JAVA" $SHIPPED_JAVA_OPTS -jar "$JAR" inject --image=ghcr.io/aigate/aigate:0.1.0 --tls-cert="$OUT/tls.crt" \
   --tls-key="$OUT/tls.key" --port="$PORT" > "$OUT/injector.log" 2>&1 &
 PID=$!
 URL=https://127.0.0.1:$PORT

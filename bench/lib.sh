@@ -5,36 +5,48 @@ SHIPPED_JAVA_OPTS=$(sed -n 's/^ *JAVA_OPTS="\([^"]*\)".*/\1/p' Dockerfile.jvm)
 [ -n "$SHIPPED_JAVA_OPTS" ] || { echo "no JAVA_OPTS in Dockerfile.jvm" >&2; exit 1; }
 MALLOC_ARENA_MAX=$(sed -n 's/^ *MALLOC_ARENA_MAX=\([0-9]*\).*/\1/p' Dockerfile.jvm)
 export MALLOC_ARENA_MAX
-# The image then appends its AppCDS archive to JAVA_OPTS. The benches train theirs with the same script, with this
-# machine's JVM (an archive only fits the JVM that wrote it), once per built jar: SHIPPED_JAVA_OPTS carries the flag,
-# BASE_JAVA_OPTS does not (for another JVM, or to see what the archive buys).
+# The image's JVM (Dockerfile.jvm's FROM is JDK 25): every bench runs aigate and its bare floor on it. AIGATE_JAVA
+# names one; else the first JDK 25 or later under /usr/lib/jvm, or `java` when it is one.
+image_java() {
+  local j
+  for j in ${AIGATE_JAVA:-} /usr/lib/jvm/*/bin/java "$(command -v java)"; do
+    [ -x "$j" ] && "$j" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -qw AOTCacheOutput && { echo "$j"; return; }
+    [ -n "${AIGATE_JAVA:-}" ] && break
+  done
+  echo "no JDK 25 or later (the image's JVM) here or in AIGATE_JAVA" >&2
+  return 1
+}
+IMAGE_JAVA=$(image_java) || exit 1
+# The image then appends its AOT cache to JAVA_OPTS. The benches train theirs with the same script, with this
+# machine's JDK 25 (a cache only fits the JVM that wrote it), once per built jar: SHIPPED_JAVA_OPTS carries the flag,
+# BASE_JAVA_OPTS does not (for another JVM, or to see what the cache buys).
 BASE_JAVA_OPTS=$SHIPPED_JAVA_OPTS
-shipped_archive() {
-  local jar=target/quarkus-app/quarkus-run.jar archive=target/cds/aigate.jsa stamp
-  # retrained when the JVM, the flags or any file of the built application changed (an archive fits only its own)
-  stamp=$({ java -version 2>&1; echo "$BASE_JAVA_OPTS"; find target/quarkus-app -type f -printf '%p %s %T@\n' | sort; } \
-    | sha256sum | cut -c1-16)
-  mkdir -p target/cds
-  # one training at a time: a bench started beside another waits for its archive instead of writing over it
-  exec 9> target/cds/lock
-  flock -w 300 9 || { echo "another bench has held target/cds/lock for 5 minutes (a stray training? pkill -f cds-training)" >&2; return 1; }
-  if [ ! -s "$archive" ] || [ "$(cat target/cds/stamp 2>/dev/null)" != "$stamp" ]; then
-    rm -f target/cds/stamp
-    echo "training the AppCDS archive (deploy/image/cds-training.sh)" >&2
-    JAVA_OPTS=$BASE_JAVA_OPTS CDS_TRAINING_PORT=18380 CDS_TRAINING_MANAGEMENT_PORT=18399 \
-      bash deploy/image/cds-training.sh java "$jar" "$archive" >&2 9>&- || return 1
-    echo "$stamp" > target/cds/stamp
+shipped_cache() {
+  local jar=target/quarkus-app/quarkus-run.jar cache=target/aot/aigate.aot stamp
+  # retrained when the JVM, the flags or any file of the built application changed (a cache fits only its own)
+  stamp=$({ "$IMAGE_JAVA" -version 2>&1; echo "$BASE_JAVA_OPTS"; find target/quarkus-app -type f -printf '%p %s %T@\n' \
+    | sort; } | sha256sum | cut -c1-16)
+  mkdir -p target/aot
+  # one training at a time: a bench started beside another waits for its cache instead of writing over it
+  exec 9> target/aot/lock
+  flock -w 300 9 || { echo "another bench has held target/aot/lock for 5 minutes (a stray training? pkill -f aot-training)" >&2; return 1; }
+  if [ ! -s "$cache" ] || [ "$(cat target/aot/stamp 2>/dev/null)" != "$stamp" ]; then
+    rm -f target/aot/stamp
+    echo "training the AOT cache (deploy/image/aot-training.sh)" >&2
+    JAVA_OPTS=$BASE_JAVA_OPTS AOT_TRAINING_PORT=18380 AOT_TRAINING_MANAGEMENT_PORT=18399 \
+      bash deploy/image/aot-training.sh "$IMAGE_JAVA" "$jar" "$cache" >&2 9>&- || return 1
+    echo "$stamp" > target/aot/stamp
   fi
   flock -u 9
-  # -Xshare:on: refuses to start, rather than run without it, when this JVM cannot map the archive
+  # -XX:AOTMode=on: refuses to start, rather than run without it, when this JVM cannot map the cache
   # shellcheck disable=SC2086
-  java $BASE_JAVA_OPTS -Xshare:on -XX:SharedArchiveFile="$archive" -jar "$jar" keys --help >/dev/null 2>&1 \
-    || { echo "this JVM does not map $archive" >&2; return 1; }
-  echo "-XX:SharedArchiveFile=$PWD/$archive"
+  "$IMAGE_JAVA" $BASE_JAVA_OPTS -XX:AOTMode=on -XX:AOTCache="$cache" -jar "$jar" keys --help >/dev/null 2>&1 \
+    || { echo "this JVM does not map $cache" >&2; return 1; }
+  echo "-XX:AOTCache=$PWD/$cache"
 }
 if [ -f target/quarkus-app/quarkus-run.jar ]; then
-  CDS_FLAG=$(shipped_archive) || { echo "no AppCDS archive: a bench would not run the image's flags" >&2; exit 1; }
-  SHIPPED_JAVA_OPTS="$BASE_JAVA_OPTS $CDS_FLAG"
+  CACHE_FLAG=$(shipped_cache) || { echo "no AOT cache: a bench would not run the image's flags" >&2; exit 1; }
+  SHIPPED_JAVA_OPTS="$BASE_JAVA_OPTS $CACHE_FLAG"
 fi
 
 # Nothing of this machine's environment may send a bench's aigate off loopback (a workload identity, an Azure
@@ -42,13 +54,13 @@ fi
 unset $(compgen -e | grep -E '^(AZURE_|IDENTITY_|MSI_|OTEL_|QUARKUS_)|_PROXY$|_proxy$|^JAVA_TOOL_OPTIONS$|^JDK_JAVA_OPTIONS$') 2>/dev/null || true
 
 # The floor a bench sets aigate beside: BarePassThrough (test sources), the same Vert.x and JVM flags (not aigate's
-# class archive: it fits its jar only), as many event loops as aigate's (2 per core), nothing else.
+# AOT cache: it fits its jar only), as many event loops as aigate's (2 per core), nothing else.
 # start_bare port backend-port log: starts it, waits until it listens, sets BARE_PID.
 start_bare() {
   ./mvnw -B -q test-compile
   ./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench-classpath.txt
   # shellcheck disable=SC2086
-  "${JAVA:-java}" $BASE_JAVA_OPTS -cp "target/test-classes:target/classes:$(cat target/bench-classpath.txt)" \
+  "$IMAGE_JAVA" $BASE_JAVA_OPTS -cp "target/test-classes:target/classes:$(cat target/bench-classpath.txt)" \
     io.aigate.bench.BarePassThrough "$1" "$2" > "$3" 2>&1 &
   BARE_PID=$!
   until grep -q "bare pass-through on" "$3" 2>/dev/null; do

@@ -169,7 +169,7 @@ AIGATE_JWT_ENABLED=true AIGATE_JWT_JWKS_URI=http://127.0.0.1:$BACKEND_PORT/keys 
 AIGATE_JWT_AUDIENCES=$AUDIENCE AIGATE_ROUTES_DEFAULT_VALIDATE_JWT=true AIGATE_REDIS_URL=redis://127.0.0.1:$REDIS_PORT QUARKUS_HTTP_PORT=$AIGATE_PORT QUARKUS_MANAGEMENT_PORT=$AIGATE_MGMT \
   env ${TRACES:+QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:$BACKEND_PORT} \
   ${TRACES:+QUARKUS_OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf} \
-  "${JAVA:-java}" $AIGATE_JAVA_OPTS -jar target/quarkus-app/quarkus-run.jar > "$OUT/aigate.log" 2>&1 &
+  "$IMAGE_JAVA" $AIGATE_JAVA_OPTS -jar target/quarkus-app/quarkus-run.jar > "$OUT/aigate.log" 2>&1 &
 AIGATE_PID=$!
 until curl -sf -o /dev/null "http://127.0.0.1:$AIGATE_MGMT/q/health/ready"; do
   kill -0 "$AIGATE_PID" 2>/dev/null || { cat "$OUT/aigate.log"; exit 1; }
@@ -268,7 +268,7 @@ at_rate limits $AIGATE_PORT "$AIGATE_LIMITED_KEY" "$AIGATE_PID"
 RSS_RATE=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$AIGATE_PID/status)
 
 # what a request allocates in aigate: the JVM's own per-thread count (JFR), over a saturated window
-JAVA_BIN=$(dirname "$(readlink -f "$(command -v "${JAVA:-java}")")")
+JAVA_BIN=$(dirname "$(readlink -f "$IMAGE_JAVA")")
 "$JAVA_BIN/jcmd" "$AIGATE_PID" JFR.start name=alloc settings=profile filename="$OUT/alloc.jfr" >/dev/null
 wrk -t"$THREADS" -c"$CONNECTIONS" -d10s -s "$OUT/post.lua" "http://127.0.0.1:$AIGATE_PORT$TARGET" > "$OUT/alloc-wrk.txt"
 "$JAVA_BIN/jcmd" "$AIGATE_PID" JFR.stop name=alloc >/dev/null

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
 
 /**
  * The packaged sidecar ({@code target/quarkus-app}) as its own process, run with the JVM flags {@code Dockerfile.jvm}
- * ships (read from that file, so the two cannot drift apart): the heap, stack and direct-memory limits a pod has.
+ * ships (read from that file, so the two cannot drift apart): the heap, stack and direct-memory limits a pod has. It
+ * runs on the image's JDK where this machine has one ({@link ImageJava}), else on the test's own.
  */
 public final class PackagedAigate implements AutoCloseable {
 
@@ -104,7 +105,7 @@ public final class PackagedAigate implements AutoCloseable {
         int management = LocalRedis.freePort();
         Path log = Files.createTempFile("aigate-it", ".log");
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(ImageJava.orTestJvm().toString());
         command.addAll(shippedJvmFlags());
         command.add("-jar");
         command.add(System.getProperty("aigate.test.jar"));
